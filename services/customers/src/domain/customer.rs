@@ -1,0 +1,326 @@
+//! Customer records: kinds, roles, lifecycle statuses, the editable profile and its rules.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+macro_rules! named_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $($(#[$vdoc])* $variant),+ }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            /// The name stored in the database.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+
+            /// The value stored under `text`.
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some(Self::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+named_enum! {
+    /// What kind of party a customer is.
+    Kind { Individual = "INDIVIDUAL", Enterprise = "ENTERPRISE", Government = "GOVERNMENT" }
+}
+
+named_enum! {
+    /// Whether the customer ships for itself or for others.
+    Role { EndCustomer = "END_CUSTOMER", Intermediary = "INTERMEDIARY" }
+}
+
+named_enum! {
+    /// Lifecycle status.
+    Status {
+        /// Known, has not shipped yet.
+        Prospect = "PROSPECT",
+        /// Ships with us.
+        Active = "ACTIVE",
+        /// No shipment for 90 days.
+        Dormant = "DORMANT",
+        /// No shipment for 180 days.
+        Churned = "CHURNED",
+        /// Refused service.
+        Blocked = "BLOCKED",
+    }
+}
+
+impl Status {
+    /// Whether a customer may start its life in this status: a new customer has either not
+    /// shipped yet or is being onboarded as a shipper.
+    pub fn allowed_at_creation(self) -> bool {
+        matches!(self, Status::Prospect | Status::Active)
+    }
+}
+
+/// The fields staff may edit after creation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    /// Ships for itself or for others.
+    pub role: Role,
+    /// Name people know the customer by.
+    pub display_name: String,
+    /// Industry or business type.
+    pub industry: String,
+    /// Administrative region code.
+    pub region_code: String,
+    /// Login of the account manager.
+    pub account_manager: String,
+    /// Notes for staff.
+    pub notes: String,
+}
+
+/// One editable field of [`Profile`], named as in field masks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileField {
+    /// `role`
+    Role,
+    /// `display_name`
+    DisplayName,
+    /// `industry`
+    Industry,
+    /// `region_code`
+    RegionCode,
+    /// `account_manager`
+    AccountManager,
+    /// `notes`
+    Notes,
+}
+
+impl ProfileField {
+    /// Every editable field.
+    pub const ALL: &'static [Self] = &[
+        Self::Role,
+        Self::DisplayName,
+        Self::Industry,
+        Self::RegionCode,
+        Self::AccountManager,
+        Self::Notes,
+    ];
+
+    /// The field-mask path.
+    pub fn path(self) -> &'static str {
+        match self {
+            Self::Role => "role",
+            Self::DisplayName => "display_name",
+            Self::Industry => "industry",
+            Self::RegionCode => "region_code",
+            Self::AccountManager => "account_manager",
+            Self::Notes => "notes",
+        }
+    }
+
+    /// The field a field-mask path names, if it is editable.
+    pub fn from_path(path: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|field| field.path() == path)
+    }
+}
+
+impl Profile {
+    /// Copies `fields` from `new` and returns those whose value actually changed.
+    pub fn apply(&mut self, new: &Profile, fields: &[ProfileField]) -> Vec<ProfileField> {
+        let mut changed = Vec::new();
+        for &field in fields {
+            let differs = match field {
+                ProfileField::Role => replace(&mut self.role, new.role),
+                ProfileField::DisplayName => {
+                    replace(&mut self.display_name, new.display_name.clone())
+                }
+                ProfileField::Industry => replace(&mut self.industry, new.industry.clone()),
+                ProfileField::RegionCode => replace(&mut self.region_code, new.region_code.clone()),
+                ProfileField::AccountManager => {
+                    replace(&mut self.account_manager, new.account_manager.clone())
+                }
+                ProfileField::Notes => replace(&mut self.notes, new.notes.clone()),
+            };
+            if differs && !changed.contains(&field) {
+                changed.push(field);
+            }
+        }
+        changed
+    }
+}
+
+fn replace<T: PartialEq>(slot: &mut T, value: T) -> bool {
+    if *slot == value {
+        false
+    } else {
+        *slot = value;
+        true
+    }
+}
+
+/// A customer as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Customer {
+    /// Stable id.
+    pub id: Uuid,
+    /// Human-readable code, e.g. "C000042".
+    pub customer_code: String,
+    /// Kind of party; never changes.
+    pub kind: Kind,
+    /// Lifecycle status.
+    pub status: Status,
+    /// Editable fields.
+    pub profile: Profile,
+    /// Bumped on every change; the etag is derived from it.
+    pub version: i64,
+    /// When created.
+    pub create_time: DateTime<Utc>,
+    /// When last changed.
+    pub update_time: DateTime<Utc>,
+    /// When deleted, if it was.
+    pub delete_time: Option<DateTime<Utc>>,
+}
+
+impl Customer {
+    /// The etag callers send back to update only what they read.
+    pub fn etag(&self) -> String {
+        etag_of(self.version)
+    }
+}
+
+/// The etag of a record version.
+pub fn etag_of(version: i64) -> String {
+    format!("v{version}")
+}
+
+/// How a caller names a customer: by id, or by the code people read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CustomerRef {
+    /// The UUID.
+    Id(Uuid),
+    /// The customer code, e.g. "C000042".
+    Code(String),
+}
+
+impl CustomerRef {
+    /// Reads a UUID or a customer code ("C" and six or more digits, any letter case).
+    pub fn parse(text: &str) -> Option<Self> {
+        if let Ok(id) = Uuid::try_parse(text) {
+            return Some(Self::Id(id));
+        }
+        let digits = text.strip_prefix(['C', 'c'])?;
+        let is_code =
+            (6..=18).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
+        is_code.then(|| Self::Code(format!("C{digits}")))
+    }
+}
+
+/// Whether `code` is a region code we accept: a GB/T 2260 code ("310115") or an ISO 3166-2 code
+/// ("CN-SH"): 1 to 16 upper-case ASCII letters, digits and inner hyphens.
+pub fn is_valid_region_code(code: &str) -> bool {
+    (1..=16).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
+        && !code.starts_with('-')
+        && !code.ends_with('-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_prospects_and_active_customers_can_be_created() {
+        let allowed: Vec<_> = Status::ALL
+            .iter()
+            .filter(|status| status.allowed_at_creation())
+            .collect();
+        assert_eq!(allowed, [&Status::Prospect, &Status::Active]);
+    }
+
+    #[test]
+    fn enums_round_trip_through_their_stored_names() {
+        for kind in Kind::ALL {
+            assert_eq!(Kind::parse(kind.as_str()), Some(*kind));
+        }
+        for status in Status::ALL {
+            assert_eq!(Status::parse(status.as_str()), Some(*status));
+        }
+        assert_eq!(Role::parse("end_customer"), None);
+    }
+
+    #[test]
+    fn customer_refs_accept_uuids_and_codes_only() {
+        let id = Uuid::new_v4();
+        let cases = [
+            (id.to_string(), Some(CustomerRef::Id(id))),
+            (
+                "C000042".to_owned(),
+                Some(CustomerRef::Code("C000042".into())),
+            ),
+            (
+                "c1234567".to_owned(),
+                Some(CustomerRef::Code("C1234567".into())),
+            ),
+            ("C00042".to_owned(), None),
+            ("C0000x2".to_owned(), None),
+            ("42".to_owned(), None),
+            (String::new(), None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(CustomerRef::parse(&text), expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn region_codes_are_gb_or_iso_style() {
+        let cases = [
+            ("310115", true),
+            ("CN-SH", true),
+            ("CN", true),
+            ("cn-sh", false),
+            ("-CN", false),
+            ("CN-", false),
+            ("", false),
+            ("ABCDEFGHIJKLMNOPQ", false),
+            ("CN SH", false),
+        ];
+        for (code, valid) in cases {
+            assert_eq!(is_valid_region_code(code), valid, "{code:?}");
+        }
+    }
+
+    fn profile() -> Profile {
+        Profile {
+            role: Role::EndCustomer,
+            display_name: "Acme".into(),
+            industry: "retail".into(),
+            region_code: "CN-SH".into(),
+            account_manager: "li.wei".into(),
+            notes: String::new(),
+        }
+    }
+
+    #[test]
+    fn applying_a_patch_changes_only_masked_fields_and_reports_real_changes() {
+        let mut current = profile();
+        let new = Profile {
+            display_name: "Acme Logistics".into(),
+            industry: "wholesale".into(),
+            ..profile()
+        };
+        let changed = current.apply(&new, &[ProfileField::DisplayName, ProfileField::RegionCode]);
+        assert_eq!(changed, [ProfileField::DisplayName]);
+        assert_eq!(current.display_name, "Acme Logistics");
+        assert_eq!(current.industry, "retail", "not in the mask");
+    }
+
+    #[test]
+    fn field_mask_paths_name_editable_fields() {
+        for field in ProfileField::ALL {
+            assert_eq!(ProfileField::from_path(field.path()), Some(*field));
+        }
+        assert_eq!(ProfileField::from_path("kind"), None);
+        assert_eq!(ProfileField::from_path("customer_code"), None);
+    }
+}

@@ -1,0 +1,44 @@
+//! The customers service: customer records of the logistics company, served as
+//! `logistics.customers.v1.CustomerService`.
+
+pub mod api;
+pub mod domain;
+pub mod store;
+
+use logistics_contracts::customers::customer_service_server::CustomerServiceServer;
+use logistics_platform::server::GrpcServer;
+use logistics_platform::{ServiceContext, db, idempotency};
+use sqlx::migrate::Migrator;
+use tokio::net::TcpListener;
+
+/// The service's name: in health checks, logs and the `logistics serve` command.
+pub const NAME: &str = "customers";
+/// The domain of its errors' ErrorInfo.
+pub const DOMAIN: &str = "logistics.customers";
+/// The PostgreSQL schema it owns.
+pub const SCHEMA: &str = "customers";
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// Brings the service's schema up to date.
+pub async fn migrate(context: &ServiceContext) -> anyhow::Result<()> {
+    let pool = db::connect(&context.database_url, SCHEMA, &context.database).await?;
+    db::migrate(&pool, &MIGRATOR).await?;
+    pool.close().await;
+    Ok(())
+}
+
+/// Serves the service on `listener` until the context's shutdown signal.
+pub async fn run(context: ServiceContext, listener: TcpListener) -> anyhow::Result<()> {
+    let pool = db::connect(&context.database_url, SCHEMA, &context.database).await?;
+    idempotency::spawn_purger(pool.clone(), context.shutdown.clone());
+    let api = api::CustomersApi::new(pool.clone(), &context);
+    let service =
+        CustomerServiceServer::new(api).max_decoding_message_size(context.server.max_message_bytes);
+    GrpcServer::new(NAME, DOMAIN, &context.server, context.keys.clone())
+        .add_service(service, api::SCOPES)
+        .serve(listener, context.shutdown.clone())
+        .await?;
+    pool.close().await;
+    Ok(())
+}

@@ -1,0 +1,307 @@
+//! SQL on the `customers` schema, and nothing else.
+
+use chrono::{DateTime, Utc};
+use logistics_platform::ApiError;
+use serde::{Deserialize, Serialize};
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
+use uuid::Uuid;
+
+use crate::domain::customer::{Customer, CustomerRef, Kind, Profile, Role, Status};
+
+const COLUMNS: &str = "id, customer_code, kind, role, display_name, industry, region_code, status, \
+                       account_manager, notes, version, create_time, update_time, delete_time";
+
+#[derive(sqlx::FromRow)]
+struct CustomerRow {
+    id: Uuid,
+    customer_code: String,
+    kind: String,
+    role: String,
+    display_name: String,
+    industry: String,
+    region_code: String,
+    status: String,
+    account_manager: String,
+    notes: String,
+    version: i64,
+    create_time: DateTime<Utc>,
+    update_time: DateTime<Utc>,
+    delete_time: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<CustomerRow> for Customer {
+    type Error = ApiError;
+
+    fn try_from(row: CustomerRow) -> Result<Self, ApiError> {
+        let corrupt = |column: &str, value: &str| {
+            ApiError::Internal(anyhow::anyhow!(
+                "customer {}: unknown {column} {value:?} in the database",
+                row.id
+            ))
+        };
+        Ok(Customer {
+            id: row.id,
+            customer_code: row.customer_code.clone(),
+            kind: Kind::parse(&row.kind).ok_or_else(|| corrupt("kind", &row.kind))?,
+            status: Status::parse(&row.status).ok_or_else(|| corrupt("status", &row.status))?,
+            profile: Profile {
+                role: Role::parse(&row.role).ok_or_else(|| corrupt("role", &row.role))?,
+                display_name: row.display_name,
+                industry: row.industry,
+                region_code: row.region_code,
+                account_manager: row.account_manager,
+                notes: row.notes,
+            },
+            version: row.version,
+            create_time: row.create_time,
+            update_time: row.update_time,
+            delete_time: row.delete_time,
+        })
+    }
+}
+
+/// What a create stores.
+#[derive(Debug, Clone)]
+pub struct NewCustomer {
+    /// Kind of party.
+    pub kind: Kind,
+    /// Initial status.
+    pub status: Status,
+    /// Editable fields.
+    pub profile: Profile,
+}
+
+/// Inserts a customer, assigning its id and code.
+pub async fn insert(tx: &mut PgConnection, new: &NewCustomer) -> Result<Customer, ApiError> {
+    let sql = format!(
+        "INSERT INTO customers (id, kind, role, display_name, industry, region_code, status,
+                                account_manager, notes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         RETURNING {COLUMNS}"
+    );
+    let row: CustomerRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(Uuid::now_v7())
+        .bind(new.kind.as_str())
+        .bind(new.profile.role.as_str())
+        .bind(&new.profile.display_name)
+        .bind(&new.profile.industry)
+        .bind(&new.profile.region_code)
+        .bind(new.status.as_str())
+        .bind(&new.profile.account_manager)
+        .bind(&new.profile.notes)
+        .fetch_one(tx)
+        .await?;
+    row.try_into()
+}
+
+/// Reads one customer, deleted or not. `lock` takes a row lock for the rest of the transaction.
+pub async fn find(
+    conn: &mut PgConnection,
+    customer: &CustomerRef,
+    lock: bool,
+) -> Result<Option<Customer>, ApiError> {
+    let lock = if lock { " FOR UPDATE" } else { "" };
+    let (column, query) = match customer {
+        CustomerRef::Id(_) => ("id", "$1::uuid"),
+        CustomerRef::Code(_) => ("customer_code", "$1"),
+    };
+    let sql = format!("SELECT {COLUMNS} FROM customers WHERE {column} = {query}{lock}");
+    let query = sqlx::query_as::<_, CustomerRow>(sqlx::AssertSqlSafe(sql));
+    let query = match customer {
+        CustomerRef::Id(id) => query.bind(id.to_string()),
+        CustomerRef::Code(code) => query.bind(code.clone()),
+    };
+    query
+        .fetch_optional(conn)
+        .await?
+        .map(Customer::try_from)
+        .transpose()
+}
+
+/// Writes a customer's profile, bumping its version.
+pub async fn update_profile(
+    tx: &mut PgConnection,
+    id: Uuid,
+    profile: &Profile,
+) -> Result<Customer, ApiError> {
+    let sql = format!(
+        "UPDATE customers
+         SET role = $2, display_name = $3, industry = $4, region_code = $5, account_manager = $6,
+             notes = $7, version = version + 1, update_time = now()
+         WHERE id = $1
+         RETURNING {COLUMNS}"
+    );
+    let row: CustomerRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(profile.role.as_str())
+        .bind(&profile.display_name)
+        .bind(&profile.industry)
+        .bind(&profile.region_code)
+        .bind(&profile.account_manager)
+        .bind(&profile.notes)
+        .fetch_one(tx)
+        .await?;
+    row.try_into()
+}
+
+/// Marks a customer deleted, bumping its version.
+pub async fn mark_deleted(tx: &mut PgConnection, id: Uuid) -> Result<Customer, ApiError> {
+    let sql = format!(
+        "UPDATE customers SET delete_time = now(), update_time = now(), version = version + 1
+         WHERE id = $1
+         RETURNING {COLUMNS}"
+    );
+    let row: CustomerRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_one(tx)
+        .await?;
+    row.try_into()
+}
+
+/// Which customers to list.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// Only this kind.
+    pub kind: Option<Kind>,
+    /// Only this status.
+    pub status: Option<Status>,
+    /// Only this region.
+    pub region_code: Option<String>,
+    /// Only display names starting with this, ignoring case.
+    pub display_name_prefix: Option<String>,
+    /// Deleted ones too.
+    pub show_deleted: bool,
+}
+
+/// Sort orders of a list; each is a keyset over (key, id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListOrder {
+    /// Newest first.
+    CreateTimeDesc,
+    /// Oldest first.
+    CreateTimeAsc,
+    /// By display name.
+    DisplayNameAsc,
+    /// By customer code number.
+    CustomerCodeAsc,
+}
+
+impl ListOrder {
+    fn key_column(self) -> &'static str {
+        match self {
+            Self::CreateTimeDesc | Self::CreateTimeAsc => "create_time",
+            Self::DisplayNameAsc => "display_name",
+            Self::CustomerCodeAsc => "code_number",
+        }
+    }
+
+    fn key_type(self) -> &'static str {
+        match self {
+            Self::CreateTimeDesc | Self::CreateTimeAsc => "timestamptz",
+            Self::DisplayNameAsc => "text",
+            Self::CustomerCodeAsc => "bigint",
+        }
+    }
+
+    fn descending(self) -> bool {
+        self == Self::CreateTimeDesc
+    }
+}
+
+/// Where a page ends: the sort key (as text) and id of its last customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListPosition {
+    key: String,
+    id: Uuid,
+}
+
+/// One page of customers after `after`, and the position after it when more follow.
+pub async fn list(
+    pool: &PgPool,
+    filter: &ListFilter,
+    order: ListOrder,
+    after: Option<&ListPosition>,
+    page_size: usize,
+) -> Result<(Vec<Customer>, Option<ListPosition>), ApiError> {
+    let key = order.key_column();
+    let mut query = QueryBuilder::<Postgres>::new(format!(
+        "SELECT {COLUMNS}, {key}::text AS sort_key FROM customers WHERE true"
+    ));
+    if !filter.show_deleted {
+        query.push(" AND delete_time IS NULL");
+    }
+    if let Some(kind) = filter.kind {
+        query.push(" AND kind = ").push_bind(kind.as_str());
+    }
+    if let Some(status) = filter.status {
+        query.push(" AND status = ").push_bind(status.as_str());
+    }
+    if let Some(region) = &filter.region_code {
+        query.push(" AND region_code = ").push_bind(region.clone());
+    }
+    if let Some(prefix) = &filter.display_name_prefix {
+        query
+            .push(" AND lower(display_name) LIKE ")
+            .push_bind(format!("{}%", escape_like(&prefix.to_lowercase())))
+            .push(r" ESCAPE '\'");
+    }
+    let direction = if order.descending() { "DESC" } else { "ASC" };
+    if let Some(after) = after {
+        let comparison = if order.descending() { "<" } else { ">" };
+        query
+            .push(format!(" AND ({key}, id) {comparison} ("))
+            .push_bind(after.key.clone())
+            .push(format!("::{}, ", order.key_type()))
+            .push_bind(after.id)
+            .push(")");
+    }
+    query
+        .push(format!(
+            " ORDER BY {key} {direction}, id {direction} LIMIT "
+        ))
+        .push_bind(page_size as i64 + 1);
+
+    let rows: Vec<(CustomerRow, String)> = query
+        .build()
+        .try_map(|row: sqlx::postgres::PgRow| {
+            use sqlx::{FromRow as _, Row as _};
+            Ok((CustomerRow::from_row(&row)?, row.try_get("sort_key")?))
+        })
+        .fetch_all(pool)
+        .await?;
+
+    let more = rows.len() > page_size;
+    let mut customers = Vec::with_capacity(rows.len().min(page_size));
+    let mut next = None;
+    for (row, sort_key) in rows.into_iter().take(page_size) {
+        next = Some(ListPosition {
+            key: sort_key,
+            id: row.id,
+        });
+        customers.push(Customer::try_from(row)?);
+    }
+    Ok((customers, if more { next } else { None }))
+}
+
+/// Escapes LIKE wildcards so a prefix matches literally.
+fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_wildcards_in_a_prefix_match_literally() {
+        assert_eq!(escape_like("50%_off\\"), "50\\%\\_off\\\\");
+        assert_eq!(escape_like("acme"), "acme");
+    }
+}

@@ -1,0 +1,163 @@
+//! `logistics`: the one binary of the suite. `up` runs everything on a laptop, `serve` runs one
+//! service per process (Kubernetes), `migrate` applies schema migrations.
+
+mod cli;
+mod dev;
+mod services;
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::Parser as _;
+use logistics_platform::auth::{ApiKeys, mint_key};
+use logistics_platform::pagination::TokenKey;
+use logistics_platform::{ServiceContext, telemetry};
+use tokio_util::sync::CancellationToken;
+
+use cli::{Cli, Command};
+use services::Service;
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    if let Command::NewKey { principal, scopes } = &cli.command {
+        let (key, stored) = mint_key(principal, scopes.clone());
+        println!("API key (shown once): {key}\n\nAdd to the API keys file:\n");
+        println!("[[keys]]\n{}", toml_entry(&stored));
+        return Ok(());
+    }
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(run(cli))
+}
+
+fn toml_entry(stored: &logistics_platform::auth::StoredKey) -> String {
+    format!(
+        "principal = {:?}\nsha256 = {:?}\nscopes = {:?}",
+        stored.principal, stored.sha256, stored.scopes
+    )
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let service_name = match &cli.command {
+        Command::Serve { service } => format!("logistics-{}", service.name()),
+        _ => "logistics".to_owned(),
+    };
+    let _telemetry = telemetry::init(&cli.telemetry, &service_name)?;
+    match cli.command {
+        Command::Up => up(cli.shared).await,
+        Command::Serve { service } => serve(cli.shared, service).await,
+        Command::Migrate { service } => migrate(cli.shared, service).await,
+        Command::NewKey { .. } => unreachable!("handled before the runtime starts"),
+    }
+}
+
+/// Monolithic mode: embedded PostgreSQL unless a URL is given, all four services in one process.
+async fn up(shared: cli::Shared) -> anyhow::Result<()> {
+    let dev = dev::prepare(&shared).await?;
+    let context = ServiceContext {
+        server: shared.server.clone(),
+        database: shared.database.clone(),
+        database_url: dev.database_url.clone(),
+        keys: Arc::new(ApiKeys::load(&dev.keys_file)?),
+        token_key: TokenKey::from_secret(dev.token_secret.as_bytes()),
+        shutdown: CancellationToken::new(),
+    };
+    for service in Service::ALL {
+        service.migrate(&context).await?;
+    }
+    let mut running = tokio::task::JoinSet::new();
+    let mut endpoints = Vec::new();
+    for service in Service::ALL {
+        let listener = service.bind(&shared).await?;
+        endpoints.push((service, listener.local_addr()?));
+        running.spawn(service.run(context.clone(), listener));
+    }
+    dev::print_banner(&dev, &endpoints);
+
+    // Run until a signal, or until a service stops on its own (which is a failure).
+    let mut outcome = Ok(());
+    tokio::select! {
+        () = shutdown_signal() => {}
+        Some(stopped) = running.join_next() => outcome = stopped?,
+    }
+    tracing::info!("shutting down: draining calls, then stopping PostgreSQL");
+    context.shutdown.cancel();
+    while let Some(stopped) = running.join_next().await {
+        if let Err(error) = stopped? {
+            tracing::error!(error = format!("{error:#}"), "service failed");
+        }
+    }
+    drop(dev);
+    outcome
+}
+
+/// Microservices mode: one service, against the configured database.
+async fn serve(shared: cli::Shared, service: Service) -> anyhow::Result<()> {
+    let context = production_context(&shared)?;
+    if shared.migrate_on_start {
+        service.migrate(&context).await?;
+    }
+    let listener = service.bind(&shared).await?;
+    let shutdown = context.shutdown.clone();
+    let mut server = tokio::spawn(service.run(context, listener));
+    tokio::select! {
+        () = shutdown_signal() => {
+            shutdown.cancel();
+            server.await?
+        }
+        stopped = &mut server => stopped?,
+    }
+}
+
+async fn migrate(shared: cli::Shared, service: Option<Service>) -> anyhow::Result<()> {
+    let context = production_context(&shared)?;
+    let services = match service {
+        Some(service) => vec![service],
+        None => Service::ALL.to_vec(),
+    };
+    for service in services {
+        service.migrate(&context).await?;
+        tracing::info!(service = service.name(), "schema up to date");
+    }
+    Ok(())
+}
+
+fn production_context(shared: &cli::Shared) -> anyhow::Result<ServiceContext> {
+    let database_url = shared.database.database_url.clone().context(
+        "set LOGISTICS_DATABASE_URL (or --database-url); only `logistics up` starts a database itself",
+    )?;
+    let keys = match &shared.api_keys_file {
+        Some(path) => ApiKeys::load(path)?,
+        None => {
+            tracing::warn!("no LOGISTICS_API_KEYS_FILE: every authenticated call will be refused");
+            ApiKeys::default()
+        }
+    };
+    let token_key = match &shared.token_secret {
+        Some(secret) => TokenKey::from_secret(secret.as_bytes()),
+        None => {
+            tracing::warn!(
+                "no LOGISTICS_TOKEN_SECRET: page tokens and cursors will not survive a restart \
+                 nor work across replicas"
+            );
+            TokenKey::random()
+        }
+    };
+    Ok(ServiceContext {
+        server: shared.server.clone(),
+        database: shared.database.clone(),
+        database_url,
+        keys: Arc::new(keys),
+        token_key,
+        shutdown: CancellationToken::new(),
+    })
+}
+
+/// Ctrl-C or SIGTERM (what Kubernetes sends).
+async fn shutdown_signal() {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing a SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
+}

@@ -1,0 +1,289 @@
+//! Change feeds: events written to an outbox in the transaction that makes the change, streamed to
+//! readers in commit order from an opaque cursor, backlog first, then live.
+//!
+//! A bigserial id is not commit order: a transaction that took id 7 may commit after one that took
+//! id 8, and a reader that went past 8 would never see 7. So each row is stamped with its
+//! transaction id, and readers only serve rows whose transaction is older than the oldest one still
+//! running (`pg_snapshot_xmin(pg_current_snapshot())`): no row can ever appear behind that horizon.
+//! Rows are served in (txid, id) order and the cursor is the last (txid, id) served.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::postgres::PgListener;
+use sqlx::{PgConnection, PgPool};
+use tokio::sync::{mpsc, watch};
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_util::sync::CancellationToken;
+use tonic::Status;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::pagination::TokenKey;
+
+/// Events fetched per query.
+const BATCH: i64 = 256;
+/// How long an idle reader waits before looking again when no notification came: covers a horizon
+/// held back by a transaction that wrote no event (and so notifies nobody when it ends).
+const IDLE_POLL: Duration = Duration::from_millis(500);
+/// Events buffered per reader before the feed waits for the reader.
+const READER_BUFFER: usize = 256;
+
+/// Appends an event to the outbox within `tx`, the transaction that makes the change.
+pub async fn append(
+    tx: &mut PgConnection,
+    event_type: &str,
+    resource_id: &str,
+    payload: &[u8],
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "WITH appended AS (
+             INSERT INTO outbox (event_type, resource_id, payload) VALUES ($1, $2, $3)
+         )
+         SELECT pg_notify('logistics_changes.' || current_schema(), '')",
+    )
+    .bind(event_type)
+    .bind(resource_id)
+    .bind(payload)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// One event as read from the outbox.
+#[derive(Debug, Clone)]
+pub struct FeedEvent {
+    /// Unique id of the event.
+    pub event_id: Uuid,
+    /// Opaque cursor just after this event.
+    pub cursor: String,
+    /// When the change was written.
+    pub occur_time: DateTime<Utc>,
+    /// Dotted type, e.g. "customer.created".
+    pub event_type: String,
+    /// The resource the event is about.
+    pub resource_id: String,
+    /// The service's encoded event message.
+    pub payload: Vec<u8>,
+}
+
+/// Where a reader starts.
+#[derive(Debug, Clone)]
+pub enum Start {
+    /// The oldest event kept.
+    Beginning,
+    /// Just after the event whose cursor this is.
+    After(String),
+    /// The current end: only what commits from now on.
+    Now,
+}
+
+/// Position in the feed: the (txid, id) of the last event served.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Position {
+    txid: u64,
+    id: i64,
+}
+
+/// The change feed of one service's schema.
+#[derive(Clone)]
+pub struct ChangeFeed {
+    pool: PgPool,
+    key: TokenKey,
+    purpose: String,
+    domain: &'static str,
+    wake: watch::Receiver<u64>,
+    shutdown: CancellationToken,
+}
+
+impl ChangeFeed {
+    /// The feed of `schema` (the pool's search_path), listening for new events until `shutdown`.
+    pub fn start(
+        pool: PgPool,
+        schema: &'static str,
+        key: TokenKey,
+        domain: &'static str,
+        shutdown: CancellationToken,
+    ) -> Self {
+        let (notify, wake) = watch::channel(0);
+        tokio::spawn(listen(
+            pool.clone(),
+            format!("logistics_changes.{schema}"),
+            notify,
+            shutdown.clone(),
+        ));
+        Self {
+            pool,
+            key,
+            purpose: format!("{schema}.changes"),
+            domain,
+            wake,
+            shutdown,
+        }
+    }
+
+    /// Streams events from `start`, each turned into the service's message by `to_message`.
+    ///
+    /// The stream ends when the reader goes away or the server shuts down; a database failure ends
+    /// it with UNAVAILABLE, and the reader resumes from its last cursor.
+    pub async fn subscribe<T, F>(
+        &self,
+        start: Start,
+        to_message: F,
+    ) -> Result<ReceiverStream<Result<T, Status>>, ApiError>
+    where
+        T: Send + 'static,
+        F: Fn(FeedEvent) -> Result<T, ApiError> + Send + 'static,
+    {
+        let mut position = match start {
+            Start::Beginning => Position::default(),
+            Start::After(cursor) => self.open_cursor(&cursor)?,
+            Start::Now => self.current_end().await?,
+        };
+        let (sender, receiver) = mpsc::channel(READER_BUFFER);
+        let feed = self.clone();
+        tokio::spawn(async move {
+            let mut wake = feed.wake.clone();
+            loop {
+                let batch = match feed.read_after(position).await {
+                    Ok(batch) => batch,
+                    Err(error) => {
+                        let _ = sender.send(Err(error.into_status(feed.domain))).await;
+                        return;
+                    }
+                };
+                let full = batch.len() as i64 == BATCH;
+                for (at, event) in batch {
+                    position = at;
+                    let message = to_message(event).map_err(|error| error.into_status(feed.domain));
+                    if sender.send(message).await.is_err() {
+                        return;
+                    }
+                }
+                if full {
+                    continue;
+                }
+                tokio::select! {
+                    _ = wake.changed() => {}
+                    _ = tokio::time::sleep(IDLE_POLL) => {}
+                    _ = sender.closed() => return,
+                    _ = feed.shutdown.cancelled() => return,
+                }
+            }
+        });
+        Ok(ReceiverStream::new(receiver))
+    }
+
+    fn open_cursor(&self, cursor: &str) -> Result<Position, ApiError> {
+        self.key
+            .open(&self.purpose, cursor)
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .ok_or_else(|| {
+                ApiError::invalid_field("start.after_cursor", "is not a cursor of this change feed")
+            })
+    }
+
+    fn seal_cursor(&self, position: Position) -> String {
+        let bytes = serde_json::to_vec(&position).expect("positions serialize");
+        self.key.seal(&self.purpose, &bytes)
+    }
+
+    /// The position of the last event behind the horizon.
+    async fn current_end(&self) -> Result<Position, ApiError> {
+        let last: Option<(String, i64)> = sqlx::query_as(
+            "SELECT txid::text, id FROM outbox
+             WHERE txid < pg_snapshot_xmin(pg_current_snapshot())
+             ORDER BY txid DESC, id DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        last.map(position_from_row)
+            .transpose()
+            .map(Option::unwrap_or_default)
+    }
+
+    async fn read_after(&self, after: Position) -> Result<Vec<(Position, FeedEvent)>, ApiError> {
+        type Row = (String, i64, Uuid, String, String, Vec<u8>, DateTime<Utc>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT txid::text, id, event_id, event_type, resource_id, payload, occur_time
+             FROM outbox
+             WHERE (txid, id) > ($1::text::xid8, $2)
+               AND txid < pg_snapshot_xmin(pg_current_snapshot())
+             ORDER BY txid, id
+             LIMIT $3",
+        )
+        .bind(after.txid.to_string())
+        .bind(after.id)
+        .bind(BATCH)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(
+                |(txid, id, event_id, event_type, resource_id, payload, occur_time)| {
+                    let position = position_from_row((txid, id))?;
+                    let event = FeedEvent {
+                        event_id,
+                        cursor: self.seal_cursor(position),
+                        occur_time,
+                        event_type,
+                        resource_id,
+                        payload,
+                    };
+                    Ok((position, event))
+                },
+            )
+            .collect()
+    }
+}
+
+fn position_from_row((txid, id): (String, i64)) -> Result<Position, ApiError> {
+    let txid = txid
+        .parse()
+        .map_err(|_| anyhow::anyhow!("outbox txid {txid:?} is not a number"))?;
+    Ok(Position { txid, id })
+}
+
+/// Relays the schema's notifications to the readers, reconnecting when the connection drops.
+async fn listen(
+    pool: PgPool,
+    channel: String,
+    notify: watch::Sender<u64>,
+    shutdown: CancellationToken,
+) {
+    let wake_all = || notify.send_modify(|n| *n = n.wrapping_add(1));
+    loop {
+        let mut listener = match PgListener::connect_with(&pool).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                tracing::warn!(%error, %channel, "change feed cannot listen; retrying");
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                }
+            }
+        };
+        if let Err(error) = listener.listen(&channel).await {
+            tracing::warn!(%error, %channel, "change feed cannot listen; retrying");
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+            }
+        }
+        // Anything may have committed while we were not listening.
+        wake_all();
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                received = listener.try_recv() => match received {
+                    // None: the connection dropped and was re-established; events may have been missed.
+                    Ok(Some(_)) | Ok(None) => wake_all(),
+                    Err(error) => {
+                        tracing::warn!(%error, %channel, "change feed lost its listener; reconnecting");
+                        break;
+                    }
+                },
+            }
+        }
+    }
+}

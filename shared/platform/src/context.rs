@@ -1,0 +1,27 @@
+//! What a service needs from the process that runs it.
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::ApiKeys;
+use crate::db::DatabaseConfig;
+use crate::pagination::TokenKey;
+use crate::server::ServerConfig;
+
+/// Everything a service is built from: settings, credentials, secrets and the shutdown signal.
+#[derive(Clone)]
+pub struct ServiceContext {
+    /// Server settings.
+    pub server: ServerConfig,
+    /// Database settings.
+    pub database: DatabaseConfig,
+    /// The database URL (resolved: an embedded server's, or the configured one).
+    pub database_url: String,
+    /// Known API keys.
+    pub keys: Arc<ApiKeys>,
+    /// Seals page tokens and change-feed cursors.
+    pub token_key: TokenKey,
+    /// Cancelled when the process shuts down.
+    pub shutdown: CancellationToken,
+}

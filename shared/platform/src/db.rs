@@ -1,0 +1,71 @@
+//! Database access: one pool per service, confined to the service's own schema.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+/// Database settings shared by every service.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DatabaseConfig {
+    /// PostgreSQL URL, e.g. `postgres://user:pass@host:5432/logistics`. Each service uses its own
+    /// schema in it. `logistics up` starts an embedded PostgreSQL when this is not set.
+    #[arg(long, env = "LOGISTICS_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+
+    /// Most connections each service keeps open.
+    #[arg(
+        long,
+        env = "LOGISTICS_DB_MAX_CONNECTIONS",
+        default_value_t = 16,
+        global = true
+    )]
+    pub db_max_connections: u32,
+
+    /// How long a call waits for a free connection before failing with UNAVAILABLE, in milliseconds.
+    #[arg(
+        long,
+        env = "LOGISTICS_DB_ACQUIRE_TIMEOUT_MS",
+        default_value_t = 3000,
+        global = true
+    )]
+    pub db_acquire_timeout_ms: u64,
+}
+
+/// Opens a pool whose connections see only `schema` (as their search_path), creating the schema
+/// if it does not exist yet.
+pub async fn connect(url: &str, schema: &str, config: &DatabaseConfig) -> anyhow::Result<PgPool> {
+    let options = PgConnectOptions::from_str(url)
+        .map_err(|error| anyhow::anyhow!("invalid database URL: {error}"))?
+        .application_name(&format!("logistics-{schema}"))
+        .options([("search_path", schema)]);
+    let pool = PgPoolOptions::new()
+        .max_connections(config.db_max_connections)
+        .acquire_timeout(Duration::from_millis(config.db_acquire_timeout_ms))
+        .connect_with(options)
+        .await
+        .map_err(|error| anyhow::anyhow!("connecting to PostgreSQL for {schema}: {error}"))?;
+    // The schema name is ours, not a caller's, and is quoted.
+    let create = format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema));
+    sqlx::query(sqlx::AssertSqlSafe(create))
+        .execute(&pool)
+        .await?;
+    Ok(pool)
+}
+
+/// Brings the pool's schema up to date: the platform's tables (outbox, idempotency keys) first,
+/// then the service's own migrations. Each set keeps its own history table in the schema.
+pub async fn migrate(pool: &PgPool, service: &Migrator) -> anyhow::Result<()> {
+    let mut platform = sqlx::migrate!("./migrations");
+    platform.dangerous_set_table_name("_platform_migrations");
+    platform.run(pool).await?;
+    service.run(pool).await?;
+    Ok(())
+}
+
+/// Quotes an SQL identifier.
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}

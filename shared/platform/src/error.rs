@@ -1,0 +1,374 @@
+//! The one mapping from domain errors to gRPC status, used by every service.
+//!
+//! Each status carries one `google.rpc.ErrorInfo` with a stable UPPER_SNAKE reason and the
+//! service's domain (`logistics.<service>`); bad input also carries a `google.rpc.BadRequest` with
+//! every offending field. Internal causes are logged here and never sent to the caller.
+
+use std::collections::HashMap;
+
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+/// One field that failed validation, named by its path in the request (e.g. `customer.display_name`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldViolation {
+    /// Path of the field in the request message.
+    pub field: String,
+    /// What is wrong with it, for a person to read.
+    pub description: String,
+}
+
+/// An error a service can return, by what the caller should do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed; every bad field is listed.
+    #[error("{message}")]
+    InvalidArgument {
+        /// Stable reason, e.g. `INVALID_FIELDS`.
+        reason: &'static str,
+        /// Summary for people.
+        message: String,
+        /// The offending fields; may be empty when the request as a whole is wrong.
+        violations: Vec<FieldViolation>,
+    },
+    /// The named resource does not exist.
+    #[error("{resource} {id:?} not found")]
+    NotFound {
+        /// Stable reason, e.g. `CUSTOMER_NOT_FOUND`.
+        reason: &'static str,
+        /// Kind of resource, e.g. "customer".
+        resource: &'static str,
+        /// The id the caller gave.
+        id: String,
+    },
+    /// A resource with the same unique key exists already.
+    #[error("{message}")]
+    AlreadyExists {
+        /// Stable reason.
+        reason: &'static str,
+        /// Summary for people.
+        message: String,
+    },
+    /// The resource is not in a state that allows the request (an illegal transition).
+    #[error("{message}")]
+    FailedPrecondition {
+        /// Stable reason.
+        reason: &'static str,
+        /// Summary for people.
+        message: String,
+        /// Facts for programs, e.g. the current and the requested status.
+        metadata: Vec<(&'static str, String)>,
+    },
+    /// A concurrency conflict: stale etag or serialization failure. Read again and retry.
+    #[error("{message}")]
+    Aborted {
+        /// Stable reason, e.g. `ETAG_MISMATCH`.
+        reason: &'static str,
+        /// Summary for people.
+        message: String,
+    },
+    /// No valid credentials.
+    #[error("{message}")]
+    Unauthenticated {
+        /// Stable reason.
+        reason: &'static str,
+        /// Summary for people.
+        message: String,
+    },
+    /// Valid credentials without the needed scope.
+    #[error("{message}")]
+    PermissionDenied {
+        /// Stable reason.
+        reason: &'static str,
+        /// Summary for people.
+        message: String,
+        /// The scope the call needs.
+        scope: String,
+    },
+    /// A rate or concurrency limit was hit. Retry later.
+    #[error("{message}")]
+    ResourceExhausted {
+        /// Stable reason.
+        reason: &'static str,
+        /// Summary for people.
+        message: String,
+    },
+    /// A dependency (PostgreSQL, another service) is down. Retry with backoff.
+    #[error("{message}")]
+    Unavailable {
+        /// Stable reason.
+        reason: &'static str,
+        /// Summary for people, without internal details.
+        message: String,
+        /// The cause, logged only.
+        #[source]
+        source: Option<anyhow::Error>,
+    },
+    /// A bug or an unexpected failure. Logged in full; the caller sees only that it happened.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    /// An INVALID_ARGUMENT for a single field.
+    pub fn invalid_field(field: impl Into<String>, description: impl Into<String>) -> Self {
+        let mut violations = Violations::new();
+        violations.add(field, description);
+        violations.into_error()
+    }
+
+    /// Converts into the gRPC status sent to the caller, under the service's error domain.
+    pub fn into_status(self, domain: &str) -> Status {
+        let mut details = ErrorDetails::new();
+        let mut info = HashMap::new();
+        let (code, reason, message) = match self {
+            ApiError::InvalidArgument {
+                reason,
+                message,
+                violations,
+            } => {
+                for violation in violations {
+                    details.add_bad_request_violation(violation.field, violation.description);
+                }
+                (Code::InvalidArgument, reason, message)
+            }
+            ApiError::NotFound {
+                reason,
+                resource,
+                id,
+            } => {
+                let message = format!("{resource} {id:?} not found");
+                info.insert("resource".to_owned(), resource.to_owned());
+                info.insert("id".to_owned(), id);
+                (Code::NotFound, reason, message)
+            }
+            ApiError::AlreadyExists { reason, message } => (Code::AlreadyExists, reason, message),
+            ApiError::FailedPrecondition {
+                reason,
+                message,
+                metadata,
+            } => {
+                info.extend(metadata.into_iter().map(|(k, v)| (k.to_owned(), v)));
+                (Code::FailedPrecondition, reason, message)
+            }
+            ApiError::Aborted { reason, message } => (Code::Aborted, reason, message),
+            ApiError::Unauthenticated { reason, message } => {
+                (Code::Unauthenticated, reason, message)
+            }
+            ApiError::PermissionDenied {
+                reason,
+                message,
+                scope,
+            } => {
+                info.insert("scope".to_owned(), scope);
+                (Code::PermissionDenied, reason, message)
+            }
+            ApiError::ResourceExhausted { reason, message } => {
+                (Code::ResourceExhausted, reason, message)
+            }
+            ApiError::Unavailable {
+                reason,
+                message,
+                source,
+            } => {
+                if let Some(source) = source {
+                    tracing::warn!(
+                        error = format!("{source:#}"),
+                        reason,
+                        "dependency unavailable"
+                    );
+                }
+                (Code::Unavailable, reason, message)
+            }
+            ApiError::Internal(error) => {
+                tracing::error!(error = format!("{error:#}"), "internal error");
+                (
+                    Code::Internal,
+                    "INTERNAL",
+                    "internal error; it has been logged".to_owned(),
+                )
+            }
+        };
+        details.set_error_info(reason, domain, info);
+        Status::with_error_details(code, message, details)
+    }
+}
+
+/// Collects every field violation of a request, so the caller learns all of them at once.
+#[derive(Debug, Default)]
+pub struct Violations(Vec<FieldViolation>);
+
+impl Violations {
+    /// No violations yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records that `field` is wrong.
+    pub fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
+        self.0.push(FieldViolation {
+            field: field.into(),
+            description: description.into(),
+        });
+    }
+
+    /// True when nothing was wrong.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// A required text of 1 to `max_chars` characters, not only white space.
+    pub fn require_text(&mut self, field: &str, value: &str, max_chars: usize) {
+        if value.trim().is_empty() {
+            self.add(field, "is required");
+        } else {
+            self.limit_text(field, value, max_chars);
+        }
+    }
+
+    /// An optional text of at most `max_chars` characters.
+    pub fn limit_text(&mut self, field: &str, value: &str, max_chars: usize) {
+        let chars = value.chars().count();
+        if chars > max_chars {
+            self.add(
+                field,
+                format!("must be at most {max_chars} characters (got {chars})"),
+            );
+        } else if value
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
+            self.add(field, "must not contain control characters");
+        }
+    }
+
+    /// `Ok` when nothing was wrong, else INVALID_ARGUMENT with every violation.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(self.into_error())
+        }
+    }
+
+    /// INVALID_ARGUMENT with every violation recorded so far.
+    pub fn into_error(self) -> ApiError {
+        let message = match self.0.as_slice() {
+            [one] => format!("{}: {}", one.field, one.description),
+            many => format!("{} fields are invalid", many.len()),
+        };
+        ApiError::InvalidArgument {
+            reason: "INVALID_FIELDS",
+            message,
+            violations: self.0,
+        }
+    }
+}
+
+/// Parses a UUID field, recording a violation when it is not one.
+pub fn parse_uuid(violations: &mut Violations, field: &str, value: &str) -> Option<uuid::Uuid> {
+    if value.is_empty() {
+        violations.add(field, "is required");
+        return None;
+    }
+    match uuid::Uuid::try_parse(value) {
+        Ok(id) => Some(id),
+        Err(_) => {
+            violations.add(field, "must be a UUID");
+            None
+        }
+    }
+}
+
+/// Maps a database error to an API error: connectivity to UNAVAILABLE, serialization conflicts to
+/// ABORTED, anything else to INTERNAL. Constraint violations a caller can cause are mapped by the
+/// owning store before they get here.
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_) => ApiError::Unavailable {
+                reason: "DATABASE_UNAVAILABLE",
+                message: "the service's database is unavailable; retry later".to_owned(),
+                source: Some(error.into()),
+            },
+            sqlx::Error::Database(db) if is_conflict(db.code().as_deref()) => ApiError::Aborted {
+                reason: "CONCURRENT_MODIFICATION",
+                message: "the request conflicted with a concurrent one; retry it".to_owned(),
+            },
+            sqlx::Error::Database(db) if is_unavailable(db.code().as_deref()) => {
+                ApiError::Unavailable {
+                    reason: "DATABASE_UNAVAILABLE",
+                    message: "the service's database is unavailable; retry later".to_owned(),
+                    source: Some(error.into()),
+                }
+            }
+            _ => ApiError::Internal(error.into()),
+        }
+    }
+}
+
+/// serialization_failure and deadlock_detected: the transaction may succeed if retried.
+fn is_conflict(code: Option<&str>) -> bool {
+    matches!(code, Some("40001" | "40P01"))
+}
+
+/// Class 08 (connection exception), 57P01-57P03 (admin shutdown, crash shutdown, cannot connect now).
+fn is_unavailable(code: Option<&str>) -> bool {
+    code.is_some_and(|code| code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_argument_lists_every_violation_and_its_reason() {
+        let mut violations = Violations::new();
+        violations.require_text("customer.display_name", "  ", 10);
+        violations.limit_text("customer.notes", "0123456789ab", 10);
+        let status = violations
+            .finish()
+            .unwrap_err()
+            .into_status("logistics.test");
+
+        assert_eq!(status.code(), Code::InvalidArgument);
+        let details = status.get_error_details();
+        let fields: Vec<_> = details
+            .bad_request()
+            .unwrap()
+            .field_violations
+            .iter()
+            .map(|v| v.field.as_str())
+            .collect();
+        assert_eq!(fields, ["customer.display_name", "customer.notes"]);
+        let info = details.error_info().unwrap();
+        assert_eq!(info.reason, "INVALID_FIELDS");
+        assert_eq!(info.domain, "logistics.test");
+    }
+
+    #[test]
+    fn internal_errors_never_reach_the_caller() {
+        let status = ApiError::Internal(anyhow::anyhow!("password=hunter2 in connection string"))
+            .into_status("logistics.test");
+        assert_eq!(status.code(), Code::Internal);
+        assert!(!status.message().contains("hunter2"));
+    }
+
+    #[test]
+    fn not_found_names_the_resource_in_error_info() {
+        let status = ApiError::NotFound {
+            reason: "CUSTOMER_NOT_FOUND",
+            resource: "customer",
+            id: "C000001".into(),
+        }
+        .into_status("logistics.customers");
+        assert_eq!(status.code(), Code::NotFound);
+        let details = status.get_error_details();
+        let info = details.error_info().unwrap();
+        assert_eq!(info.reason, "CUSTOMER_NOT_FOUND");
+        assert_eq!(info.metadata["id"], "C000001");
+    }
+}

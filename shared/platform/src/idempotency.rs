@@ -1,0 +1,156 @@
+//! AIP-155 request ids: a retried create returns the first response instead of creating twice.
+//!
+//! The key is claimed inside the create's own transaction with `INSERT .. ON CONFLICT DO NOTHING`.
+//! A concurrent create with the same key blocks on the unique index until the first commits, then
+//! finds its row and replays its response; if the first rolls back, the second proceeds as new.
+//! So any number of concurrent retries make one resource and identical responses.
+
+use std::time::Duration;
+
+use prost::Message;
+use sha2::{Digest, Sha256};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+/// How long request ids are kept, at least.
+pub const RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Identifies one create: the caller, the method and the caller's request id.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey {
+    /// The authenticated caller; two callers never share keys.
+    pub principal: String,
+    /// The RPC, e.g. "CreateCustomer".
+    pub method: &'static str,
+    /// The caller's `request_id`.
+    pub request_id: Uuid,
+}
+
+/// What to do with a create.
+#[derive(Debug)]
+pub enum Claim<R> {
+    /// First time this key is seen: do the work, then [`record`] the response in the same transaction.
+    New,
+    /// Seen before with the same request: answer with this response and change nothing.
+    Replay(R),
+}
+
+/// Claims `key` for `request` within the transaction `tx` that will do the work.
+///
+/// The same key with a different request is INVALID_ARGUMENT (`IDEMPOTENCY_KEY_REUSED`).
+pub async fn claim<Req: Message, Resp: Message + Default>(
+    tx: &mut PgConnection,
+    key: &IdempotencyKey,
+    request: &Req,
+) -> Result<Claim<Resp>, ApiError> {
+    let request_hash = Sha256::digest(request.encode_to_vec()).to_vec();
+    let inserted = sqlx::query(
+        "INSERT INTO idempotency_keys (principal, method, request_id, request_hash)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(&key.principal)
+    .bind(key.method)
+    .bind(key.request_id)
+    .bind(&request_hash)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        return Ok(Claim::New);
+    }
+
+    let (stored_hash, response, expired): (Vec<u8>, Option<Vec<u8>>, bool) = sqlx::query_as(
+        "SELECT request_hash, response, create_time < now() - make_interval(secs => $4)
+         FROM idempotency_keys
+         WHERE principal = $1 AND method = $2 AND request_id = $3
+         FOR UPDATE",
+    )
+    .bind(&key.principal)
+    .bind(key.method)
+    .bind(key.request_id)
+    .bind(RETENTION.as_secs_f64())
+    .fetch_one(&mut *tx)
+    .await?;
+
+    if expired {
+        // Past retention the key is free again: take it over for this request.
+        sqlx::query(
+            "UPDATE idempotency_keys SET request_hash = $4, response = NULL, create_time = now()
+             WHERE principal = $1 AND method = $2 AND request_id = $3",
+        )
+        .bind(&key.principal)
+        .bind(key.method)
+        .bind(key.request_id)
+        .bind(&request_hash)
+        .execute(&mut *tx)
+        .await?;
+        return Ok(Claim::New);
+    }
+    if stored_hash != request_hash {
+        return Err(ApiError::InvalidArgument {
+            reason: "IDEMPOTENCY_KEY_REUSED",
+            message: "request_id was already used for a different request".to_owned(),
+            violations: vec![crate::error::FieldViolation {
+                field: "request_id".to_owned(),
+                description: "was already used for a different request; use a new request_id"
+                    .to_owned(),
+            }],
+        });
+    }
+    let response = response
+        .ok_or_else(|| anyhow::anyhow!("idempotency key committed without a response: {key:?}"))?;
+    let response = Resp::decode(response.as_slice())
+        .map_err(|error| anyhow::anyhow!("stored response of {key:?} does not decode: {error}"))?;
+    Ok(Claim::Replay(response))
+}
+
+/// Stores the response of a [`Claim::New`] create, in the same transaction as its work.
+pub async fn record<Resp: Message>(
+    tx: &mut PgConnection,
+    key: &IdempotencyKey,
+    response: &Resp,
+) -> Result<(), ApiError> {
+    sqlx::query(
+        "UPDATE idempotency_keys SET response = $4
+         WHERE principal = $1 AND method = $2 AND request_id = $3",
+    )
+    .bind(&key.principal)
+    .bind(key.method)
+    .bind(key.request_id)
+    .bind(response.encode_to_vec())
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Deletes keys older than the retention; run periodically.
+pub async fn purge_expired(pool: &PgPool) -> Result<u64, sqlx::Error> {
+    let purged = sqlx::query(
+        "DELETE FROM idempotency_keys WHERE create_time < now() - make_interval(secs => $1)",
+    )
+    .bind(RETENTION.as_secs_f64())
+    .execute(pool)
+    .await?
+    .rows_affected();
+    Ok(purged)
+}
+
+/// Purges expired keys every hour until `shutdown`.
+pub fn spawn_purger(pool: PgPool, shutdown: tokio_util::sync::CancellationToken) {
+    tokio::spawn(async move {
+        let mut every_hour = tokio::time::interval(Duration::from_secs(60 * 60));
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = every_hour.tick() => match purge_expired(&pool).await {
+                    Ok(0) => {}
+                    Ok(purged) => tracing::info!(purged, "purged expired idempotency keys"),
+                    Err(error) => tracing::warn!(%error, "purging idempotency keys failed"),
+                },
+            }
+        }
+    });
+}

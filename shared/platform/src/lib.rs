@@ -1,0 +1,20 @@
+//! What every service of the logistics suite shares, so no two services write it twice:
+//! configuration pieces, telemetry, the gRPC server and clients, the error mapping, database pools
+//! and migrations, pagination, idempotency, change feeds, authentication, and an embedded
+//! PostgreSQL for development and tests.
+
+pub mod auth;
+pub mod changefeed;
+pub mod client;
+pub mod context;
+pub mod db;
+pub mod embedded_pg;
+pub mod error;
+pub mod idempotency;
+pub mod pagination;
+pub mod server;
+pub mod telemetry;
+pub mod time;
+
+pub use context::ServiceContext;
+pub use error::ApiError;

@@ -1,0 +1,274 @@
+//! The test kit: starts the real services against a real PostgreSQL and hands out clients.
+//!
+//! Each test binary gets one throwaway PostgreSQL cluster (started on first use, removed when the
+//! process exits) and each [`TestApp`] gets a fresh database in it, so tests never see each
+//! other's data. Services listen on port 0 and are called through the generated clients.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+
+use logistics_contracts::customers::customer_service_client::CustomerServiceClient;
+use logistics_platform::ServiceContext;
+use logistics_platform::auth::{ApiKeys, mint_key};
+use logistics_platform::client::CallCredentials;
+use logistics_platform::db::DatabaseConfig;
+use logistics_platform::embedded_pg::{EmbeddedPostgres, Persistence};
+use logistics_platform::pagination::TokenKey;
+use logistics_platform::server::ServerConfig;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+use tonic_types::StatusExt as _;
+
+/// A customers client that sends an API key.
+pub type CustomersClient = CustomerServiceClient<InterceptedService<Channel, CallCredentials>>;
+
+/// The cluster shared by every test of this binary.
+pub fn cluster() -> &'static EmbeddedPostgres {
+    static CLUSTER: OnceLock<EmbeddedPostgres> = OnceLock::new();
+    CLUSTER.get_or_init(|| start_cluster().expect("starting the test PostgreSQL cluster"))
+}
+
+/// A cluster of its own, for tests that stop their database.
+pub fn start_cluster() -> anyhow::Result<EmbeddedPostgres> {
+    let root = std::env::temp_dir().join(format!(
+        "logistics-test-pg-{}-{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    ));
+    EmbeddedPostgres::start(&root, Persistence::Throwaway)
+}
+
+/// API keys the kit mints for every app, one per kind of caller.
+#[derive(Debug, Clone)]
+pub struct TestKeys {
+    /// Every scope.
+    pub admin: String,
+    /// `customers:read` only.
+    pub customers_reader: String,
+    /// `customers:write` only.
+    pub customers_writer: String,
+    /// `orders:*` only: nothing on customers.
+    pub orders_only: String,
+}
+
+/// The four services running against a fresh database.
+pub struct TestApp {
+    /// Address of the customers service.
+    pub customers: SocketAddr,
+    /// Address of the orders service.
+    pub orders: SocketAddr,
+    /// Address of the complaints service.
+    pub complaints: SocketAddr,
+    /// Address of the reporting service.
+    pub reporting: SocketAddr,
+    /// URL of the app's own database.
+    pub database_url: String,
+    /// Keys for each kind of caller.
+    pub keys: TestKeys,
+    shutdown: CancellationToken,
+    services: JoinSet<anyhow::Result<()>>,
+}
+
+impl TestApp {
+    /// Starts the services with default settings on the shared cluster.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Starts the services with settings adjusted by `configure`, on the shared cluster.
+    pub async fn spawn_with(configure: impl FnOnce(&mut ServerConfig)) -> Self {
+        Self::spawn_on(cluster(), configure).await
+    }
+
+    /// Starts the services on `cluster`, in a fresh database.
+    pub async fn spawn_on(
+        cluster: &EmbeddedPostgres,
+        configure: impl FnOnce(&mut ServerConfig),
+    ) -> Self {
+        let database = format!("test_{}", uuid::Uuid::new_v4().simple());
+        cluster
+            .ensure_database(&database)
+            .await
+            .expect("creating the test database");
+        let database_url = cluster.url(&database);
+
+        let mut server = ServerConfig {
+            shutdown_grace_seconds: 2,
+            ..ServerConfig::default()
+        };
+        configure(&mut server);
+        let (keys, stored) = test_keys();
+        let context = ServiceContext {
+            server,
+            database: DatabaseConfig {
+                database_url: Some(database_url.clone()),
+                db_max_connections: 8,
+                db_acquire_timeout_ms: 2000,
+            },
+            database_url: database_url.clone(),
+            keys: Arc::new(ApiKeys::new(stored).expect("test keys")),
+            token_key: TokenKey::random(),
+            shutdown: CancellationToken::new(),
+        };
+
+        logistics_customers::migrate(&context)
+            .await
+            .expect("migrating customers");
+        logistics_orders::migrate(&context)
+            .await
+            .expect("migrating orders");
+        logistics_complaints::migrate(&context)
+            .await
+            .expect("migrating complaints");
+        logistics_reporting::migrate(&context)
+            .await
+            .expect("migrating reporting");
+
+        let mut services = JoinSet::new();
+        let customers = bind().await;
+        let orders = bind().await;
+        let complaints = bind().await;
+        let reporting = bind().await;
+        let addresses = [&customers, &orders, &complaints, &reporting]
+            .map(|listener| listener.local_addr().expect("bound address"));
+        services.spawn(logistics_customers::run(context.clone(), customers));
+        services.spawn(logistics_orders::run(context.clone(), orders));
+        services.spawn(logistics_complaints::run(context.clone(), complaints));
+        services.spawn(logistics_reporting::run(context.clone(), reporting));
+
+        Self {
+            customers: addresses[0],
+            orders: addresses[1],
+            complaints: addresses[2],
+            reporting: addresses[3],
+            database_url,
+            keys,
+            shutdown: context.shutdown,
+            services,
+        }
+    }
+
+    /// A customers client with every scope.
+    pub async fn customers_client(&self) -> CustomersClient {
+        self.customers_client_with(&self.keys.admin).await
+    }
+
+    /// A customers client presenting `api_key`.
+    pub async fn customers_client_with(&self, api_key: &str) -> CustomersClient {
+        let credentials = CallCredentials::bearer(api_key).expect("printable key");
+        CustomerServiceClient::with_interceptor(channel(self.customers).await, credentials)
+    }
+
+    /// A customers client with no credentials at all.
+    pub async fn anonymous_customers_client(&self) -> CustomerServiceClient<Channel> {
+        CustomerServiceClient::new(channel(self.customers).await)
+    }
+
+    /// A direct connection pool on a service's schema, for setting up what RPCs cannot.
+    pub async fn schema_pool(&self, schema: &str) -> sqlx::PgPool {
+        logistics_platform::db::connect(
+            &self.database_url,
+            schema,
+            &DatabaseConfig {
+                database_url: None,
+                db_max_connections: 4,
+                db_acquire_timeout_ms: 2000,
+            },
+        )
+        .await
+        .expect("connecting to the test database")
+    }
+
+    /// Starts a graceful shutdown, as a signal would.
+    pub fn begin_shutdown(&self) {
+        self.shutdown.cancel();
+    }
+
+    /// Shuts down and waits until every service has stopped; fails if one failed.
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        while let Some(stopped) = self.services.join_next().await {
+            stopped
+                .expect("service task panicked")
+                .expect("service failed");
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// An eagerly connected channel to a test service.
+pub async fn channel(address: SocketAddr) -> Channel {
+    Channel::from_shared(format!("http://{address}"))
+        .expect("valid URL")
+        .connect()
+        .await
+        .expect("connecting to a test service")
+}
+
+async fn bind() -> TcpListener {
+    TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binding a test port")
+}
+
+fn test_keys() -> (TestKeys, Vec<logistics_platform::auth::StoredKey>) {
+    let scopes = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect();
+    let (admin, admin_stored) = mint_key("admin", scopes(&["*"]));
+    let (reader, reader_stored) = mint_key("reader", scopes(&["customers:read"]));
+    let (writer, writer_stored) = mint_key("writer", scopes(&["customers:write"]));
+    let (orders, orders_stored) = mint_key("orders-team", scopes(&["orders:*"]));
+    (
+        TestKeys {
+            admin,
+            customers_reader: reader,
+            customers_writer: writer,
+            orders_only: orders,
+        },
+        vec![admin_stored, reader_stored, writer_stored, orders_stored],
+    )
+}
+
+/// The ErrorInfo reason of a status.
+pub fn reason(status: &tonic::Status) -> String {
+    status
+        .get_error_details()
+        .error_info()
+        .map(|info| info.reason.clone())
+        .unwrap_or_default()
+}
+
+/// The ErrorInfo domain of a status.
+pub fn domain(status: &tonic::Status) -> String {
+    status
+        .get_error_details()
+        .error_info()
+        .map(|info| info.domain.clone())
+        .unwrap_or_default()
+}
+
+/// The fields named by a status's BadRequest, in order.
+pub fn violated_fields(status: &tonic::Status) -> Vec<String> {
+    status
+        .get_error_details()
+        .bad_request()
+        .map(|bad| {
+            bad.field_violations
+                .iter()
+                .map(|v| v.field.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A fresh request id.
+pub fn request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

@@ -1,0 +1,188 @@
+//! The customers change feed: commit order, no event skipped behind a slow transaction, resuming.
+
+use std::time::Duration;
+
+use logistics_contracts::common::{ChangeFeedStart, change_feed_start};
+use logistics_contracts::customers::{
+    CreateCustomerRequest, Customer, CustomerCreated, CustomerKind, StreamChangesRequest,
+    StreamChangesResponse, UpdateCustomerRequest, stream_changes_response::Event,
+};
+use logistics_platform::changefeed;
+use logistics_tests::{CustomersClient, TestApp, request_id, violated_fields};
+use prost::Message as _;
+use tokio_stream::StreamExt as _;
+use tonic::{Code, Streaming};
+
+/// Long enough for a change to reach a reader; only waited out when nothing is expected.
+const QUIET: Duration = Duration::from_millis(1500);
+
+async fn create(client: &mut CustomersClient, name: &str) -> Customer {
+    client
+        .create_customer(CreateCustomerRequest {
+            customer: Some(Customer {
+                kind: CustomerKind::Enterprise.into(),
+                display_name: name.to_owned(),
+                ..Default::default()
+            }),
+            request_id: request_id(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+async fn subscribe(
+    client: &mut CustomersClient,
+    position: Option<change_feed_start::Position>,
+) -> Streaming<StreamChangesResponse> {
+    client
+        .stream_changes(StreamChangesRequest {
+            start: position.map(|position| ChangeFeedStart {
+                position: Some(position),
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+async fn next(stream: &mut Streaming<StreamChangesResponse>) -> StreamChangesResponse {
+    tokio::time::timeout(Duration::from_secs(10), stream.next())
+        .await
+        .expect("an event within 10 s")
+        .expect("the stream is open")
+        .expect("an event, not an error")
+}
+
+fn created_name(event: &StreamChangesResponse) -> &str {
+    match &event.event {
+        Some(Event::CustomerCreated(created)) => &created.customer.as_ref().unwrap().display_name,
+        other => panic!("expected customer.created, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn the_feed_replays_the_backlog_then_streams_live_changes_in_commit_order() {
+    let app = TestApp::spawn().await;
+    let mut client = app.customers_client().await;
+    let first = create(&mut client, "First").await;
+
+    let mut feed = subscribe(&mut client, None).await;
+    let backlog = next(&mut feed).await;
+    assert_eq!(created_name(&backlog), "First");
+    let envelope = backlog.envelope.as_ref().unwrap();
+    assert_eq!(envelope.event_type, "customer.created");
+    assert_eq!(envelope.resource_id, first.id);
+
+    create(&mut client, "Second").await;
+    client
+        .update_customer(UpdateCustomerRequest {
+            customer: Some(Customer {
+                id: first.id.clone(),
+                notes: "changed".to_owned(),
+                ..Default::default()
+            }),
+            update_mask: None,
+        })
+        .await
+        .unwrap();
+
+    assert_eq!(created_name(&next(&mut feed).await), "Second");
+    match next(&mut feed).await.event {
+        Some(Event::CustomerUpdated(updated)) => {
+            assert_eq!(updated.changed_fields, ["notes"]);
+        }
+        other => panic!("expected customer.updated, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn an_event_of_a_transaction_held_open_arrives_first_once_it_commits() {
+    let app = TestApp::spawn().await;
+    let mut client = app.customers_client().await;
+    let mut feed = subscribe(&mut client, None).await;
+
+    // A slow writer: its transaction takes its id (and an outbox row) first and commits last.
+    let pool = app.schema_pool("customers").await;
+    let mut slow = pool.begin().await.unwrap();
+    let held = StreamChangesResponse {
+        envelope: None,
+        event: Some(Event::CustomerCreated(CustomerCreated {
+            customer: Some(Customer {
+                display_name: "Held".to_owned(),
+                ..Default::default()
+            }),
+        })),
+    };
+    changefeed::append(&mut slow, "customer.created", "held", &held.encode_to_vec())
+        .await
+        .unwrap();
+
+    // A fast writer commits meanwhile, with a later transaction and a later outbox id.
+    create(&mut client, "Fast").await;
+    let early = tokio::time::timeout(QUIET, feed.next()).await;
+    assert!(
+        early.is_err(),
+        "nothing may be served past a running writer: {early:?}"
+    );
+
+    slow.commit().await.unwrap();
+    assert_eq!(created_name(&next(&mut feed).await), "Held");
+    assert_eq!(created_name(&next(&mut feed).await), "Fast");
+}
+
+#[tokio::test]
+async fn a_reader_resumes_after_its_cursor_without_gaps_or_repeats() {
+    let app = TestApp::spawn().await;
+    let mut client = app.customers_client().await;
+    for name in ["A", "B", "C"] {
+        create(&mut client, name).await;
+    }
+    let mut feed = subscribe(&mut client, None).await;
+    next(&mut feed).await;
+    let cursor = next(&mut feed).await.envelope.unwrap().cursor;
+    drop(feed);
+
+    let mut resumed = subscribe(
+        &mut client,
+        Some(change_feed_start::Position::AfterCursor(cursor)),
+    )
+    .await;
+    assert_eq!(created_name(&next(&mut resumed).await), "C");
+    create(&mut client, "D").await;
+    assert_eq!(created_name(&next(&mut resumed).await), "D");
+}
+
+#[tokio::test]
+async fn a_reader_starting_from_now_sees_only_new_changes() {
+    let app = TestApp::spawn().await;
+    let mut client = app.customers_client().await;
+    create(&mut client, "Old").await;
+
+    let mut feed = subscribe(
+        &mut client,
+        Some(change_feed_start::Position::FromNow(true)),
+    )
+    .await;
+    create(&mut client, "New").await;
+
+    assert_eq!(created_name(&next(&mut feed).await), "New");
+}
+
+#[tokio::test]
+async fn a_forged_cursor_is_refused() {
+    let app = TestApp::spawn().await;
+    let mut client = app.customers_client().await;
+    let status = client
+        .stream_changes(StreamChangesRequest {
+            start: Some(ChangeFeedStart {
+                position: Some(change_feed_start::Position::AfterCursor(
+                    "eyJ0eGlkIjo5OTk5OTk5OSwiaWQiOjF9".to_owned(),
+                )),
+            }),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(violated_fields(&status), ["start.after_cursor"]);
+}

@@ -1,0 +1,391 @@
+//! What every service's server does: auth, health, reflection, limits, deadlines, shutdown.
+
+use std::time::Duration;
+
+use logistics_contracts::customers::{
+    CreateCustomerRequest, Customer, CustomerKind, GetCustomerRequest, ListCustomersRequest,
+    UpdateCustomerRequest,
+};
+use logistics_tests::{TestApp, channel, domain, reason, request_id};
+use prost::Message as _;
+use tonic::Code;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+use tonic_reflection::pb::v1::ServerReflectionRequest;
+use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+
+fn new_customer() -> CreateCustomerRequest {
+    CreateCustomerRequest {
+        customer: Some(Customer {
+            kind: CustomerKind::Individual.into(),
+            display_name: "Wang Fang".to_owned(),
+            ..Default::default()
+        }),
+        request_id: request_id(),
+    }
+}
+
+#[tokio::test]
+async fn calls_without_a_valid_key_are_unauthenticated() {
+    let app = TestApp::spawn().await;
+
+    let status = app
+        .anonymous_customers_client()
+        .await
+        .list_customers(ListCustomersRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    assert_eq!(reason(&status), "MISSING_CREDENTIALS");
+
+    let status = app
+        .customers_client_with("lgk_not-a-key-we-know")
+        .await
+        .list_customers(ListCustomersRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    assert_eq!(reason(&status), "UNKNOWN_API_KEY");
+    assert_eq!(domain(&status), "logistics.customers");
+}
+
+#[tokio::test]
+async fn each_key_may_call_exactly_what_its_scopes_allow() {
+    let app = TestApp::spawn().await;
+    let mut reader = app.customers_client_with(&app.keys.customers_reader).await;
+    let mut writer = app.customers_client_with(&app.keys.customers_writer).await;
+    let mut outsider = app.customers_client_with(&app.keys.orders_only).await;
+
+    let created = writer
+        .create_customer(new_customer())
+        .await
+        .unwrap()
+        .into_inner();
+    let get = || GetCustomerRequest {
+        id: created.id.clone(),
+    };
+    reader.get_customer(get()).await.unwrap();
+
+    let denied = [
+        reader.create_customer(new_customer()).await.unwrap_err(),
+        writer.get_customer(get()).await.unwrap_err(),
+        outsider.get_customer(get()).await.unwrap_err(),
+        outsider.create_customer(new_customer()).await.unwrap_err(),
+    ];
+    for status in denied {
+        assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+        assert_eq!(reason(&status), "MISSING_SCOPE");
+    }
+}
+
+#[tokio::test]
+async fn every_customers_rpc_names_the_scope_it_needs() {
+    let descriptors =
+        prost_types::FileDescriptorSet::decode(logistics_contracts::FILE_DESCRIPTOR_SET).unwrap();
+    let mut methods = Vec::new();
+    for file in descriptors.file {
+        for service in &file.service {
+            if file.package() == "logistics.customers.v1" {
+                for method in &service.method {
+                    methods.push(format!(
+                        "/{}.{}/{}",
+                        file.package(),
+                        service.name(),
+                        method.name()
+                    ));
+                }
+            }
+        }
+    }
+    let scoped: Vec<_> = logistics_customers::api::SCOPES
+        .iter()
+        .map(|(path, _)| (*path).to_owned())
+        .collect();
+    methods.sort();
+    let mut sorted = scoped.clone();
+    sorted.sort();
+    assert_eq!(methods, sorted);
+}
+
+#[tokio::test]
+async fn health_answers_serving_for_the_server_and_each_service_without_credentials() {
+    let app = TestApp::spawn().await;
+    let ports = [
+        (
+            app.customers,
+            "customers",
+            Some("logistics.customers.v1.CustomerService"),
+        ),
+        (app.orders, "orders", None),
+        (app.complaints, "complaints", None),
+        (app.reporting, "reporting", None),
+    ];
+    for (address, name, grpc_service) in ports {
+        let mut health = HealthClient::new(channel(address).await);
+        for service in ["", name].into_iter().chain(grpc_service) {
+            let answer = health
+                .check(HealthCheckRequest {
+                    service: service.to_owned(),
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            assert_eq!(
+                answer.status(),
+                ServingStatus::Serving,
+                "{name}: {service:?}"
+            );
+        }
+    }
+}
+
+async fn reflect(address: std::net::SocketAddr, request: MessageRequest) -> MessageResponse {
+    let mut client = ServerReflectionClient::new(channel(address).await);
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(request),
+    };
+    let mut responses = client
+        .server_reflection_info(tokio_stream::iter([request]))
+        .await
+        .unwrap()
+        .into_inner();
+    responses
+        .message()
+        .await
+        .unwrap()
+        .unwrap()
+        .message_response
+        .unwrap()
+}
+
+#[tokio::test]
+async fn reflection_lists_the_served_services_and_describes_them_and_health() {
+    let app = TestApp::spawn().await;
+
+    let MessageResponse::ListServicesResponse(list) =
+        reflect(app.customers, MessageRequest::ListServices(String::new())).await
+    else {
+        panic!("expected a service list");
+    };
+    let mut names: Vec<_> = list.service.into_iter().map(|s| s.name).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "grpc.health.v1.Health",
+            "grpc.reflection.v1.ServerReflection",
+            "grpc.reflection.v1alpha.ServerReflection",
+            "logistics.customers.v1.CustomerService",
+        ]
+    );
+
+    for symbol in [
+        "logistics.customers.v1.CustomerService",
+        "grpc.health.v1.Health",
+        "grpc.reflection.v1alpha.ServerReflection",
+        "google.rpc.BadRequest",
+    ] {
+        let answer = reflect(
+            app.customers,
+            MessageRequest::FileContainingSymbol(symbol.to_owned()),
+        )
+        .await;
+        assert!(
+            matches!(answer, MessageResponse::FileDescriptorResponse(_)),
+            "{symbol}: {answer:?}"
+        );
+    }
+
+    let MessageResponse::ListServicesResponse(list) =
+        reflect(app.orders, MessageRequest::ListServices(String::new())).await
+    else {
+        panic!("expected a service list");
+    };
+    assert!(
+        list.service
+            .iter()
+            .all(|s| !s.name.starts_with("logistics.")),
+        "orders serves no API yet, so it advertises none"
+    );
+}
+
+#[tokio::test]
+async fn reflection_can_be_switched_off() {
+    let app = TestApp::spawn_with(|server| server.reflection = false).await;
+    let mut client = ServerReflectionClient::new(channel(app.customers).await);
+    let status = client
+        .server_reflection_info(tokio_stream::iter([ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::ListServices(String::new())),
+        }]))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unimplemented);
+}
+
+#[tokio::test]
+async fn a_caller_over_its_rate_is_told_to_back_off() {
+    let app = TestApp::spawn_with(|server| {
+        server.rate_limit_per_second = 1;
+        server.rate_limit_burst = 3;
+    })
+    .await;
+    let mut client = app.customers_client().await;
+
+    let mut outcomes = Vec::new();
+    for _ in 0..4 {
+        outcomes.push(client.list_customers(ListCustomersRequest::default()).await);
+    }
+
+    assert!(outcomes[..3].iter().all(Result::is_ok));
+    let status = outcomes[3].as_ref().unwrap_err();
+    assert_eq!(status.code(), Code::ResourceExhausted);
+    assert_eq!(reason(status), "RATE_LIMITED");
+    // Another caller has its own budget.
+    app.customers_client_with(&app.keys.customers_reader)
+        .await
+        .list_customers(ListCustomersRequest::default())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn calls_beyond_the_concurrency_limit_are_shed_at_once() {
+    let app = TestApp::spawn_with(|server| server.max_concurrent_calls = 1).await;
+    let mut client = app.customers_client().await;
+    let created = client
+        .create_customer(new_customer())
+        .await
+        .unwrap()
+        .into_inner();
+
+    // Hold the customer's row so an update stays in flight, occupying the only slot.
+    let pool = app.schema_pool("customers").await;
+    let mut blocker = pool.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM customers WHERE id = $1::uuid FOR UPDATE")
+        .bind(&created.id)
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    let mut stuck_client = client.clone();
+    let update = UpdateCustomerRequest {
+        customer: Some(Customer {
+            id: created.id.clone(),
+            notes: "waits for the lock".to_owned(),
+            ..Default::default()
+        }),
+        update_mask: None,
+    };
+    let stuck = tokio::spawn(async move { stuck_client.update_customer(update).await });
+    // Wait until the update holds the slot: it shows as a lock wait in PostgreSQL.
+    wait_for_lock_waiter(&pool).await;
+
+    let status = client
+        .get_customer(GetCustomerRequest {
+            id: created.id.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::ResourceExhausted);
+    assert_eq!(reason(&status), "SERVER_OVERLOADED");
+
+    blocker.rollback().await.unwrap();
+    stuck.await.unwrap().unwrap();
+    client
+        .get_customer(GetCustomerRequest { id: created.id })
+        .await
+        .unwrap();
+}
+
+async fn wait_for_lock_waiter(pool: &sqlx::PgPool) {
+    for _ in 0..200 {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        if waiting > 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the update never waited for the lock");
+}
+
+#[tokio::test]
+async fn the_server_abandons_a_call_whose_deadline_passed() {
+    let app = TestApp::spawn().await;
+    let mut client = app.customers_client().await;
+    let created = client
+        .create_customer(new_customer())
+        .await
+        .unwrap()
+        .into_inner();
+    let pool = app.schema_pool("customers").await;
+    let mut blocker = pool.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM customers WHERE id = $1::uuid FOR UPDATE")
+        .bind(&created.id)
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+
+    let mut request = tonic::Request::new(UpdateCustomerRequest {
+        customer: Some(Customer {
+            id: created.id.clone(),
+            notes: "too slow".to_owned(),
+            ..Default::default()
+        }),
+        update_mask: None,
+    });
+    request.set_timeout(Duration::from_millis(300));
+    let status = client.update_customer(request).await.unwrap_err();
+    assert!(
+        matches!(status.code(), Code::DeadlineExceeded | Code::Cancelled),
+        "{status:?}"
+    );
+
+    // The server dropped the call with its transaction: once the lock is free, nothing changed.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    blocker.rollback().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let current = client
+        .get_customer(GetCustomerRequest { id: created.id })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(current.notes, "");
+    assert_eq!(current.etag, created.etag);
+}
+
+#[tokio::test]
+async fn on_shutdown_health_turns_not_serving_and_the_services_stop() {
+    let app = TestApp::spawn().await;
+    let mut health = HealthClient::new(channel(app.customers).await);
+    let mut watch = health
+        .watch(HealthCheckRequest {
+            service: "customers".to_owned(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let first = watch.message().await.unwrap().unwrap();
+    assert_eq!(first.status(), ServingStatus::Serving);
+
+    app.begin_shutdown();
+
+    let next = tokio::time::timeout(Duration::from_secs(5), watch.message())
+        .await
+        .expect("a status change")
+        .unwrap()
+        .unwrap();
+    assert_eq!(next.status(), ServingStatus::NotServing);
+    tokio::time::timeout(Duration::from_secs(10), app.stop())
+        .await
+        .expect("services stop within the grace period");
+}
