@@ -14,6 +14,7 @@ use std::time::Instant;
 use opentelemetry::propagation::{Extractor, Injector};
 use opentelemetry::trace::{TraceContextExt as _, TracerProvider as _};
 use opentelemetry::{KeyValue, global};
+use opentelemetry_otlp::WithExportConfig as _;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
@@ -46,6 +47,11 @@ pub struct TelemetryConfig {
     /// Log format.
     #[arg(long, env = "LOGISTICS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
     pub log_format: LogFormat,
+
+    /// OTLP/gRPC endpoint for traces and metrics, e.g. `http://otel-collector:4317`; nothing is
+    /// exported when unset. The other standard `OTEL_*` variables apply as usual.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT", global = true)]
+    pub otlp_endpoint: Option<String>,
 }
 
 /// Keeps the exporters alive; flushes what is buffered when dropped.
@@ -84,7 +90,10 @@ where
 {
     global::set_text_map_propagator(TraceContextPropagator::new());
 
-    let export = std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT").is_some_and(|v| !v.is_empty());
+    let endpoint = config
+        .otlp_endpoint
+        .as_deref()
+        .filter(|url| !url.is_empty());
     // Without an endpoint the provider still mints trace ids (for logs and propagation) but exports nothing.
     let resource = opentelemetry_sdk::Resource::builder()
         .with_service_name(
@@ -93,13 +102,16 @@ where
         .build();
     let mut tracer_builder = SdkTracerProvider::builder().with_resource(resource.clone());
     let mut meter_provider = None;
-    if export {
+    if let Some(endpoint) = endpoint {
+        // Batched: spans are queued and sent from a background task, never on the call's path.
         let spans = opentelemetry_otlp::SpanExporter::builder()
             .with_tonic()
+            .with_endpoint(endpoint)
             .build()?;
         tracer_builder = tracer_builder.with_batch_exporter(spans);
         let metrics = opentelemetry_otlp::MetricExporter::builder()
             .with_tonic()
+            .with_endpoint(endpoint)
             .build()?;
         let provider = SdkMeterProvider::builder()
             .with_periodic_exporter(metrics)
@@ -132,8 +144,8 @@ where
             )
             .try_init()?,
     }
-    if export {
-        tracing::info!("exporting traces and metrics over OTLP");
+    if let Some(endpoint) = endpoint {
+        tracing::info!(endpoint, "exporting traces and metrics over OTLP");
     }
     Ok(TelemetryGuard {
         tracer_provider,
@@ -277,10 +289,16 @@ where
                         .unwrap_or(0),
                     Err(_) => 2,
                 };
+                let elapsed = started.elapsed();
                 tracing::Span::current().record("rpc.grpc.status_code", code);
+                tracing::debug!(
+                    code,
+                    elapsed_ms = elapsed.as_secs_f64() * 1e3,
+                    "rpc finished"
+                );
                 let mut attributes = attributes.to_vec();
                 attributes.push(KeyValue::new("rpc.grpc.status_code", code));
-                duration.record(started.elapsed().as_secs_f64(), &attributes);
+                duration.record(elapsed.as_secs_f64(), &attributes);
                 result
             }
             .instrument(span),
