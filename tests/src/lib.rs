@@ -272,3 +272,53 @@ pub fn violated_fields(status: &tonic::Status) -> Vec<String> {
 pub fn request_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
+
+/// An enterprise customer ready to create, with a region, industry and account manager.
+pub fn enterprise(name: &str) -> logistics_contracts::customers::Customer {
+    logistics_contracts::customers::Customer {
+        kind: logistics_contracts::customers::CustomerKind::Enterprise.into(),
+        display_name: name.to_owned(),
+        industry: "electronics".to_owned(),
+        region_code: "CN-SH".to_owned(),
+        account_manager: "li.wei".to_owned(),
+        ..Default::default()
+    }
+}
+
+/// An individual customer ready to create.
+pub fn individual(name: &str) -> logistics_contracts::customers::Customer {
+    logistics_contracts::customers::Customer {
+        kind: logistics_contracts::customers::CustomerKind::Individual.into(),
+        display_name: name.to_owned(),
+        ..Default::default()
+    }
+}
+
+/// Creates `customer` with a fresh request id and returns it as stored.
+pub async fn create_customer(
+    client: &mut CustomersClient,
+    customer: logistics_contracts::customers::Customer,
+) -> logistics_contracts::customers::Customer {
+    client
+        .create_customer(logistics_contracts::customers::CreateCustomerRequest {
+            customer: Some(customer),
+            request_id: request_id(),
+        })
+        .await
+        .expect("creating a customer")
+        .into_inner()
+}
+
+/// Takes the row lock of a customer in a transaction of its own, so calls on it wait.
+pub async fn lock_customer_row(
+    pool: &sqlx::PgPool,
+    customer_id: &str,
+) -> sqlx::Transaction<'static, sqlx::Postgres> {
+    let mut holder = pool.begin().await.expect("a transaction");
+    sqlx::query("SELECT 1 FROM customers WHERE id = $1::uuid FOR UPDATE")
+        .bind(customer_id)
+        .execute(&mut *holder)
+        .await
+        .expect("locking the customer's row");
+    holder
+}

@@ -4,11 +4,11 @@ use std::time::Duration;
 
 use logistics_contracts::common::{ChangeFeedStart, change_feed_start};
 use logistics_contracts::customers::{
-    CreateCustomerRequest, Customer, CustomerCreated, CustomerKind, StreamChangesRequest,
-    StreamChangesResponse, UpdateCustomerRequest, stream_changes_response::Event,
+    Customer, CustomerCreated, StreamChangesRequest, StreamChangesResponse, UpdateCustomerRequest,
+    stream_changes_response::Event,
 };
 use logistics_platform::changefeed;
-use logistics_tests::{CustomersClient, TestApp, request_id, violated_fields};
+use logistics_tests::{CustomersClient, TestApp, create_customer, enterprise, violated_fields};
 use prost::Message as _;
 use tokio_stream::StreamExt as _;
 use tonic::{Code, Streaming};
@@ -17,18 +17,7 @@ use tonic::{Code, Streaming};
 const QUIET: Duration = Duration::from_millis(1500);
 
 async fn create(client: &mut CustomersClient, name: &str) -> Customer {
-    client
-        .create_customer(CreateCustomerRequest {
-            customer: Some(Customer {
-                kind: CustomerKind::Enterprise.into(),
-                display_name: name.to_owned(),
-                ..Default::default()
-            }),
-            request_id: request_id(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
+    create_customer(client, enterprise(name)).await
 }
 
 async fn subscribe(

@@ -5,27 +5,12 @@ use logistics_contracts::customers::{
     CreateCustomerRequest, Customer, CustomerFilter, CustomerKind, CustomerRole, CustomerStatus,
     DeleteCustomerRequest, GetCustomerRequest, ListCustomersRequest, UpdateCustomerRequest,
 };
-use logistics_tests::{TestApp, domain, reason, request_id, start_cluster, violated_fields};
+use logistics_tests::{
+    TestApp, create_customer, domain, enterprise, reason, request_id, start_cluster,
+    violated_fields,
+};
 use prost_types::FieldMask;
 use tonic::Code;
-
-fn enterprise(name: &str) -> Customer {
-    Customer {
-        kind: CustomerKind::Enterprise.into(),
-        display_name: name.to_owned(),
-        industry: "electronics".to_owned(),
-        region_code: "CN-SH".to_owned(),
-        account_manager: "li.wei".to_owned(),
-        ..Default::default()
-    }
-}
-
-fn create(customer: Customer) -> CreateCustomerRequest {
-    CreateCustomerRequest {
-        customer: Some(customer),
-        request_id: request_id(),
-    }
-}
 
 fn mask(paths: &[&str]) -> Option<FieldMask> {
     Some(FieldMask {
@@ -38,11 +23,7 @@ async fn a_created_customer_gets_an_id_a_code_and_can_be_read_back_by_either() {
     let app = TestApp::spawn().await;
     let mut client = app.customers_client().await;
 
-    let created = client
-        .create_customer(create(enterprise("Acme Trading")))
-        .await
-        .unwrap()
-        .into_inner();
+    let created = create_customer(&mut client, enterprise("Acme Trading")).await;
 
     assert!(uuid::Uuid::parse_str(&created.id).is_ok());
     assert_eq!(created.customer_code, "C000001");
@@ -144,11 +125,7 @@ async fn an_unknown_customer_is_not_found_and_a_malformed_id_is_invalid() {
 async fn an_update_changes_only_the_masked_fields_and_moves_the_etag() {
     let app = TestApp::spawn().await;
     let mut client = app.customers_client().await;
-    let created = client
-        .create_customer(create(enterprise("Acme")))
-        .await
-        .unwrap()
-        .into_inner();
+    let created = create_customer(&mut client, enterprise("Acme")).await;
 
     let updated = client
         .update_customer(UpdateCustomerRequest {
@@ -181,11 +158,7 @@ async fn an_update_changes_only_the_masked_fields_and_moves_the_etag() {
 async fn an_update_without_a_mask_changes_the_fields_that_were_set() {
     let app = TestApp::spawn().await;
     let mut client = app.customers_client().await;
-    let created = client
-        .create_customer(create(enterprise("Acme")))
-        .await
-        .unwrap()
-        .into_inner();
+    let created = create_customer(&mut client, enterprise("Acme")).await;
 
     let updated = client
         .update_customer(UpdateCustomerRequest {
@@ -208,11 +181,7 @@ async fn an_update_without_a_mask_changes_the_fields_that_were_set() {
 async fn an_update_with_a_stale_etag_is_aborted_and_changes_nothing() {
     let app = TestApp::spawn().await;
     let mut client = app.customers_client().await;
-    let created = client
-        .create_customer(create(enterprise("Acme")))
-        .await
-        .unwrap()
-        .into_inner();
+    let created = create_customer(&mut client, enterprise("Acme")).await;
     let rename = |name: &str, etag: &str| UpdateCustomerRequest {
         customer: Some(Customer {
             id: created.id.clone(),
@@ -248,11 +217,7 @@ async fn an_update_with_a_stale_etag_is_aborted_and_changes_nothing() {
 async fn an_update_naming_immutable_or_unknown_fields_is_refused() {
     let app = TestApp::spawn().await;
     let mut client = app.customers_client().await;
-    let created = client
-        .create_customer(create(enterprise("Acme")))
-        .await
-        .unwrap()
-        .into_inner();
+    let created = create_customer(&mut client, enterprise("Acme")).await;
 
     let status = client
         .update_customer(UpdateCustomerRequest {
@@ -281,11 +246,7 @@ async fn an_update_naming_immutable_or_unknown_fields_is_refused() {
 async fn a_deleted_customer_stays_readable_leaves_lists_and_refuses_updates() {
     let app = TestApp::spawn().await;
     let mut client = app.customers_client().await;
-    let created = client
-        .create_customer(create(enterprise("Acme")))
-        .await
-        .unwrap()
-        .into_inner();
+    let created = create_customer(&mut client, enterprise("Acme")).await;
 
     let stale = client
         .delete_customer(DeleteCustomerRequest {
@@ -376,7 +337,7 @@ async fn lists_filter_by_kind_status_region_and_name_prefix() {
         enterprise("Beta Freight"),
         individual,
     ] {
-        client.create_customer(create(customer)).await.unwrap();
+        create_customer(&mut client, customer).await;
     }
     let names = |filter: CustomerFilter| {
         let mut client = client.clone();
@@ -468,10 +429,7 @@ async fn when_the_database_is_down_calls_are_unavailable_not_internal() {
     let cluster = start_cluster().unwrap();
     let app = TestApp::spawn_on(&cluster, |_| {}).await;
     let mut client = app.customers_client().await;
-    client
-        .create_customer(create(enterprise("Before the outage")))
-        .await
-        .unwrap();
+    create_customer(&mut client, enterprise("Before the outage")).await;
 
     drop(cluster);
 

@@ -3,34 +3,19 @@
 use std::collections::HashSet;
 
 use logistics_contracts::customers::{
-    CreateCustomerRequest, Customer, CustomerFilter, CustomerKind, CustomerOrder,
-    ListCustomersRequest,
+    CreateCustomerRequest, Customer, CustomerFilter, CustomerOrder, ListCustomersRequest,
 };
-use logistics_tests::{CustomersClient, TestApp, reason, request_id, violated_fields};
+use logistics_tests::{
+    CustomersClient, TestApp, create_customer, individual, reason, request_id, violated_fields,
+};
 use tonic::Code;
-
-fn individual(name: &str) -> Customer {
-    Customer {
-        kind: CustomerKind::Individual.into(),
-        display_name: name.to_owned(),
-        ..Default::default()
-    }
-}
 
 async fn create_many(client: &mut CustomersClient, count: usize) -> Vec<Customer> {
     let mut created = Vec::new();
     for n in 0..count {
         // Names out of creation order, some equal, so name order and time order differ.
         let name = format!("Customer {:02}", (n * 7) % 11);
-        let customer = client
-            .create_customer(CreateCustomerRequest {
-                customer: Some(individual(&name)),
-                request_id: request_id(),
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        created.push(customer);
+        created.push(create_customer(client, individual(&name)).await);
     }
     created
 }

@@ -6,7 +6,7 @@ use logistics_contracts::customers::{
     CreateCustomerRequest, Customer, CustomerKind, GetCustomerRequest, ListCustomersRequest,
     UpdateCustomerRequest,
 };
-use logistics_tests::{TestApp, channel, domain, reason, request_id};
+use logistics_tests::{TestApp, channel, domain, lock_customer_row, reason, request_id};
 use prost::Message as _;
 use tonic::Code;
 use tonic_health::pb::HealthCheckRequest;
@@ -265,12 +265,7 @@ async fn calls_beyond_the_concurrency_limit_are_shed_at_once() {
 
     // Hold the customer's row so an update stays in flight, occupying the only slot.
     let pool = app.schema_pool("customers").await;
-    let mut blocker = pool.begin().await.unwrap();
-    sqlx::query("SELECT 1 FROM customers WHERE id = $1::uuid FOR UPDATE")
-        .bind(&created.id)
-        .execute(&mut *blocker)
-        .await
-        .unwrap();
+    let blocker = lock_customer_row(&pool, &created.id).await;
     let mut stuck_client = client.clone();
     let update = UpdateCustomerRequest {
         customer: Some(Customer {
@@ -328,12 +323,7 @@ async fn the_server_abandons_a_call_whose_deadline_passed() {
         .unwrap()
         .into_inner();
     let pool = app.schema_pool("customers").await;
-    let mut blocker = pool.begin().await.unwrap();
-    sqlx::query("SELECT 1 FROM customers WHERE id = $1::uuid FOR UPDATE")
-        .bind(&created.id)
-        .execute(&mut *blocker)
-        .await
-        .unwrap();
+    let blocker = lock_customer_row(&pool, &created.id).await;
 
     let mut request = tonic::Request::new(UpdateCustomerRequest {
         customer: Some(Customer {

@@ -44,6 +44,8 @@ pub enum Command {
         #[arg(value_enum)]
         service: Option<Service>,
     },
+    /// Send load to a running service and print throughput and latency (benchmarks).
+    Load(crate::load::LoadArgs),
     /// Mint a new API key and print the entry to add to the API keys file.
     NewKey {
         /// Who the key is for, e.g. "orders-service" or "ops-team".

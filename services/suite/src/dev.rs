@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use logistics_platform::auth::{mint_key, write_keys_file};
-use logistics_platform::embedded_pg::{EmbeddedPostgres, Persistence};
+use logistics_platform::embedded_pg::{EmbeddedPostgres, Persistence, cluster_root_for};
 
 use crate::cli::Shared;
 use crate::services::Service;
@@ -26,7 +26,8 @@ pub struct DevSetup {
     pub dev_key: Option<(String, PathBuf)>,
     /// Secret sealing page tokens and cursors.
     pub token_secret: String,
-    postgres: Option<EmbeddedPostgres>,
+    /// The embedded server and where its data lives, unless a database URL was given.
+    postgres: Option<(EmbeddedPostgres, PathBuf)>,
 }
 
 /// Prepares the database, keys and secret, creating what is missing.
@@ -38,14 +39,17 @@ pub async fn prepare(shared: &Shared) -> anyhow::Result<DevSetup> {
     let (database_url, postgres) = match &shared.database.database_url {
         Some(url) => (url.clone(), None),
         None => {
-            let root = data_dir.join("postgres");
+            let root = cluster_root_for(&data_dir.join("postgres"))?;
             tracing::info!(data = %root.display(), "starting embedded PostgreSQL");
-            let server = tokio::task::spawn_blocking(move || {
-                EmbeddedPostgres::start(&root, Persistence::Keep)
-            })
-            .await??;
+            let server = {
+                let root = root.clone();
+                tokio::task::spawn_blocking(move || {
+                    EmbeddedPostgres::start(&root, Persistence::Keep)
+                })
+                .await??
+            };
             server.ensure_database(DATABASE).await?;
-            (server.url(DATABASE), Some(server))
+            (server.url(DATABASE), Some((server, root)))
         }
     };
 
@@ -106,9 +110,10 @@ pub fn print_banner(dev: &DevSetup, endpoints: &[(Service, SocketAddr)]) {
         banner.push_str(&format!("  {:<11} {address}\n", service.name()));
     }
     match &dev.postgres {
-        Some(server) => banner.push_str(&format!(
-            "\n  database    embedded PostgreSQL on 127.0.0.1:{}\n",
-            server.port()
+        Some((server, root)) => banner.push_str(&format!(
+            "\n  database    embedded PostgreSQL on 127.0.0.1:{}, data in {}\n",
+            server.port(),
+            root.display()
         )),
         None => banner.push_str("\n  database    LOGISTICS_DATABASE_URL\n"),
     }

@@ -3,6 +3,7 @@
 
 mod cli;
 mod dev;
+mod load;
 mod services;
 
 use std::sync::Arc;
@@ -46,6 +47,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Up => up(cli.shared).await,
         Command::Serve { service } => serve(cli.shared, service).await,
         Command::Migrate { service } => migrate(cli.shared, service).await,
+        Command::Load(args) => load::run(args, &cli.shared.data_dir).await,
         Command::NewKey { .. } => unreachable!("handled before the runtime starts"),
     }
 }

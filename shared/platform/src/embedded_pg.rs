@@ -17,6 +17,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
+use sha2::Digest as _;
 use sqlx::Connection as _;
 
 /// How long a starting server may take before we give up.
@@ -62,6 +63,19 @@ impl PgBinaries {
     fn command(&self, program: &str) -> Command {
         Command::new(self.bin_dir.join(program))
     }
+}
+
+/// Where a cluster meant for `preferred` can live: there, unless we are root and the `postgres`
+/// user cannot reach it (a clone in a private home folder, say); then in a folder of its own under
+/// `/var/tmp`, named after `preferred`, so the same data directory finds the same cluster again.
+pub fn cluster_root_for(preferred: &Path) -> anyhow::Result<PathBuf> {
+    fs::create_dir_all(preferred).with_context(|| format!("creating {}", preferred.display()))?;
+    let preferred = preferred.canonicalize()?;
+    if ClusterOwner::current()?.can_use(&preferred)? {
+        return Ok(preferred);
+    }
+    let digest = sha2::Sha256::digest(preferred.as_os_str().as_encoded_bytes());
+    Ok(PathBuf::from("/var/tmp").join(format!("logistics-pg-{}", hex::encode(&digest[..8]))))
 }
 
 /// Whether the cluster outlives the handle.
@@ -239,15 +253,7 @@ impl ClusterOwner {
 
     /// Gives `dir` to the owner and checks the owner can reach it.
     fn take(&self, dir: &Path) -> anyhow::Result<()> {
-        let Some((uid, gid)) = self.run_as else {
-            return Ok(());
-        };
-        std::os::unix::fs::chown(dir, Some(uid), Some(gid))?;
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
-        let mut probe = Command::new("test");
-        probe.arg("-w").arg(dir);
-        self.apply(&mut probe);
-        if !probe.status().is_ok_and(|status| status.success()) {
+        if !self.can_use(dir)? {
             bail!(
                 "the postgres user cannot reach {}: one of its parent folders is private. Set \
                  LOGISTICS_DATA_DIR to a folder outside it (e.g. /var/tmp/logistics)",
@@ -255,6 +261,19 @@ impl ClusterOwner {
             );
         }
         Ok(())
+    }
+
+    /// Gives the existing folder `dir` to the owner; tells whether the owner can then write in it.
+    fn can_use(&self, dir: &Path) -> anyhow::Result<bool> {
+        let Some((uid, gid)) = self.run_as else {
+            return Ok(true);
+        };
+        std::os::unix::fs::chown(dir, Some(uid), Some(gid))?;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
+        let mut probe = Command::new("test");
+        probe.arg("-w").arg(dir);
+        self.apply(&mut probe);
+        Ok(probe.status().is_ok_and(|status| status.success()))
     }
 
     fn apply(&self, command: &mut Command) {

@@ -1,0 +1,238 @@
+//! Customer records between the wire and the domain: validating request fields (collecting every
+//! violation) and converting to and from the protobuf messages.
+
+use logistics_contracts::customers as pb;
+use logistics_platform::error::Violations;
+use logistics_platform::time::{optional_timestamp, timestamp};
+
+use crate::domain::customer::{
+    Customer, Kind, Profile, ProfileField, Role, Status as CustomerStatus, is_valid_region_code,
+};
+use crate::store::{ListFilter, NewCustomer};
+
+const MAX_DISPLAY_NAME: usize = 200;
+const MAX_INDUSTRY: usize = 100;
+const MAX_ACCOUNT_MANAGER: usize = 100;
+const MAX_NOTES: usize = 2000;
+
+pub(super) fn validate_new(
+    customer: &pb::Customer,
+    violations: &mut Violations,
+) -> Option<NewCustomer> {
+    let kind = match pb::CustomerKind::try_from(customer.kind) {
+        Ok(pb::CustomerKind::Individual) => Some(Kind::Individual),
+        Ok(pb::CustomerKind::Enterprise) => Some(Kind::Enterprise),
+        Ok(pb::CustomerKind::Government) => Some(Kind::Government),
+        Ok(pb::CustomerKind::Unspecified) => {
+            violations.add("customer.kind", "is required");
+            None
+        }
+        Err(_) => {
+            violations.add("customer.kind", "is not a known kind");
+            None
+        }
+    };
+    let status = match status_from_proto(customer.status) {
+        Some(None) => Some(CustomerStatus::Prospect),
+        Some(Some(status)) if status.allowed_at_creation() => Some(status),
+        Some(Some(_)) => {
+            violations.add("customer.status", "a new customer is PROSPECT or ACTIVE");
+            None
+        }
+        None => {
+            violations.add("customer.status", "is not a known status");
+            None
+        }
+    };
+    let profile = validate_profile(customer, ProfileField::ALL, violations);
+    Some(NewCustomer {
+        kind: kind?,
+        status: status?,
+        profile,
+    })
+}
+
+/// Validates the profile fields named in `fields`; others are taken as they are.
+pub(super) fn validate_profile(
+    customer: &pb::Customer,
+    fields: &[ProfileField],
+    violations: &mut Violations,
+) -> Profile {
+    let field = |name: &str| format!("customer.{name}");
+    let role = match pb::CustomerRole::try_from(customer.role) {
+        Ok(pb::CustomerRole::Unspecified | pb::CustomerRole::EndCustomer) => Role::EndCustomer,
+        Ok(pb::CustomerRole::Intermediary) => Role::Intermediary,
+        Err(_) => {
+            if fields.contains(&ProfileField::Role) {
+                violations.add(field("role"), "is not a known role");
+            }
+            Role::EndCustomer
+        }
+    };
+    for &checked in fields {
+        let name = field(checked.path());
+        match checked {
+            ProfileField::Role => {}
+            ProfileField::DisplayName => {
+                violations.require_text(&name, &customer.display_name, MAX_DISPLAY_NAME)
+            }
+            ProfileField::Industry => {
+                violations.limit_text(&name, &customer.industry, MAX_INDUSTRY)
+            }
+            ProfileField::AccountManager => {
+                violations.limit_text(&name, &customer.account_manager, MAX_ACCOUNT_MANAGER)
+            }
+            ProfileField::Notes => violations.limit_text(&name, &customer.notes, MAX_NOTES),
+            ProfileField::RegionCode => {
+                if !customer.region_code.is_empty() && !is_valid_region_code(&customer.region_code)
+                {
+                    violations.add(
+                        name,
+                        "must be a region code such as \"310115\" or \"CN-SH\" (upper case, at most 16)",
+                    );
+                }
+            }
+        }
+    }
+    Profile {
+        role,
+        display_name: customer.display_name.trim().to_owned(),
+        industry: customer.industry.trim().to_owned(),
+        region_code: customer.region_code.clone(),
+        account_manager: customer.account_manager.trim().to_owned(),
+        notes: customer.notes.clone(),
+    }
+}
+
+/// The editable fields an update mask names; `*` names them all.
+pub(super) fn mask_fields(paths: &[String], violations: &mut Violations) -> Vec<ProfileField> {
+    if paths.is_empty() {
+        violations.add(
+            "update_mask",
+            "names no field; list the fields to change or \"*\"",
+        );
+        return Vec::new();
+    }
+    let mut fields = Vec::new();
+    for (at, path) in paths.iter().enumerate() {
+        if path == "*" {
+            return ProfileField::ALL.to_vec();
+        }
+        match ProfileField::from_path(path) {
+            Some(field) => fields.push(field),
+            None => violations.add(
+                format!("update_mask.paths[{at}]"),
+                format!(
+                    "{path:?} cannot be updated; updatable: role, display_name, industry, \
+                     region_code, account_manager, notes"
+                ),
+            ),
+        }
+    }
+    fields
+}
+
+/// Without a mask, AIP-134 updates every field the caller set to a non-default value.
+pub(super) fn populated_fields(customer: &pb::Customer) -> Vec<ProfileField> {
+    ProfileField::ALL
+        .iter()
+        .copied()
+        .filter(|field| match field {
+            ProfileField::Role => customer.role != 0,
+            ProfileField::DisplayName => !customer.display_name.is_empty(),
+            ProfileField::Industry => !customer.industry.is_empty(),
+            ProfileField::RegionCode => !customer.region_code.is_empty(),
+            ProfileField::AccountManager => !customer.account_manager.is_empty(),
+            ProfileField::Notes => !customer.notes.is_empty(),
+        })
+        .collect()
+}
+
+pub(super) fn validate_filter(
+    filter: Option<&pb::CustomerFilter>,
+    violations: &mut Violations,
+) -> ListFilter {
+    let Some(filter) = filter else {
+        return ListFilter::default();
+    };
+    let kind = match pb::CustomerKind::try_from(filter.kind) {
+        Ok(pb::CustomerKind::Unspecified) => None,
+        Ok(pb::CustomerKind::Individual) => Some(Kind::Individual),
+        Ok(pb::CustomerKind::Enterprise) => Some(Kind::Enterprise),
+        Ok(pb::CustomerKind::Government) => Some(Kind::Government),
+        Err(_) => {
+            violations.add("filter.kind", "is not a known kind");
+            None
+        }
+    };
+    let status = status_from_proto(filter.status).unwrap_or_else(|| {
+        violations.add("filter.status", "is not a known status");
+        None
+    });
+    if !filter.region_code.is_empty() && !is_valid_region_code(&filter.region_code) {
+        violations.add(
+            "filter.region_code",
+            "must be a region code such as \"310115\" or \"CN-SH\"",
+        );
+    }
+    violations.limit_text(
+        "filter.display_name_prefix",
+        &filter.display_name_prefix,
+        MAX_DISPLAY_NAME,
+    );
+    ListFilter {
+        kind,
+        status,
+        region_code: (!filter.region_code.is_empty()).then(|| filter.region_code.clone()),
+        display_name_prefix: (!filter.display_name_prefix.is_empty())
+            .then(|| filter.display_name_prefix.clone()),
+        show_deleted: filter.show_deleted,
+    }
+}
+
+/// `None` for an unknown value, `Some(None)` for UNSPECIFIED.
+fn status_from_proto(value: i32) -> Option<Option<CustomerStatus>> {
+    Some(match pb::CustomerStatus::try_from(value).ok()? {
+        pb::CustomerStatus::Unspecified => None,
+        pb::CustomerStatus::Prospect => Some(CustomerStatus::Prospect),
+        pb::CustomerStatus::Active => Some(CustomerStatus::Active),
+        pb::CustomerStatus::Dormant => Some(CustomerStatus::Dormant),
+        pb::CustomerStatus::Churned => Some(CustomerStatus::Churned),
+        pb::CustomerStatus::Blocked => Some(CustomerStatus::Blocked),
+    })
+}
+
+pub(super) fn to_proto(customer: &Customer) -> pb::Customer {
+    let kind = match customer.kind {
+        Kind::Individual => pb::CustomerKind::Individual,
+        Kind::Enterprise => pb::CustomerKind::Enterprise,
+        Kind::Government => pb::CustomerKind::Government,
+    };
+    let role = match customer.profile.role {
+        Role::EndCustomer => pb::CustomerRole::EndCustomer,
+        Role::Intermediary => pb::CustomerRole::Intermediary,
+    };
+    let status = match customer.status {
+        CustomerStatus::Prospect => pb::CustomerStatus::Prospect,
+        CustomerStatus::Active => pb::CustomerStatus::Active,
+        CustomerStatus::Dormant => pb::CustomerStatus::Dormant,
+        CustomerStatus::Churned => pb::CustomerStatus::Churned,
+        CustomerStatus::Blocked => pb::CustomerStatus::Blocked,
+    };
+    pb::Customer {
+        id: customer.id.to_string(),
+        customer_code: customer.customer_code.clone(),
+        kind: kind.into(),
+        role: role.into(),
+        display_name: customer.profile.display_name.clone(),
+        industry: customer.profile.industry.clone(),
+        region_code: customer.profile.region_code.clone(),
+        status: status.into(),
+        account_manager: customer.profile.account_manager.clone(),
+        notes: customer.profile.notes.clone(),
+        create_time: Some(timestamp(customer.create_time)),
+        update_time: Some(timestamp(customer.update_time)),
+        delete_time: optional_timestamp(customer.delete_time),
+        etag: customer.etag(),
+    }
+}
