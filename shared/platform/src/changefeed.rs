@@ -136,17 +136,20 @@ impl ChangeFeed {
         T: Send + 'static,
         F: Fn(FeedEvent) -> Result<T, ApiError> + Send + 'static,
     {
-        let mut position = match start {
-            Start::Beginning => Position::default(),
-            Start::After(cursor) => self.open_cursor(&cursor)?,
-            Start::Now => self.current_end().await?,
+        let (mut position, committed_before) = match start {
+            Start::Beginning => (Position::default(), None),
+            Start::After(cursor) => (self.open_cursor(&cursor)?, None),
+            Start::Now => {
+                let (position, snapshot) = self.current_end().await?;
+                (position, Some(snapshot))
+            }
         };
         let (sender, receiver) = mpsc::channel(READER_BUFFER);
         let feed = self.clone();
         tokio::spawn(async move {
             let mut wake = feed.wake.clone();
             loop {
-                let batch = match feed.read_after(position).await {
+                let batch = match feed.read_after(position, committed_before.as_deref()).await {
                     Ok(batch) => batch,
                     Err(error) => {
                         let _ = sender.send(Err(error.into_status(feed.domain))).await;
@@ -189,33 +192,42 @@ impl ChangeFeed {
         self.key.seal(&self.purpose, &bytes)
     }
 
-    /// The position of the last event behind the horizon.
-    async fn current_end(&self) -> Result<Position, ApiError> {
-        let last: Option<(String, i64)> = sqlx::query_as(
-            "SELECT txid::text, id FROM outbox
-             WHERE txid < pg_snapshot_xmin(pg_current_snapshot())
-             ORDER BY txid DESC, id DESC LIMIT 1",
+    /// Where "from now" starts: just before the oldest transaction still running, together with
+    /// the current snapshot. Events of transactions that snapshot sees as committed are skipped,
+    /// so exactly the changes that commit after this call are served, whatever runs meanwhile.
+    async fn current_end(&self) -> Result<(Position, String), ApiError> {
+        let (xmin, snapshot): (String, String) = sqlx::query_as(
+            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text, pg_current_snapshot()::text",
         )
-        .fetch_optional(&self.pool)
+        .fetch_one(&self.pool)
         .await?;
-        last.map(position_from_row)
-            .transpose()
-            .map(Option::unwrap_or_default)
+        let before_xmin = position_from_row((xmin, 0))?;
+        let position = Position {
+            txid: before_xmin.txid.saturating_sub(1),
+            id: i64::MAX,
+        };
+        Ok((position, snapshot))
     }
 
-    async fn read_after(&self, after: Position) -> Result<Vec<(Position, FeedEvent)>, ApiError> {
+    async fn read_after(
+        &self,
+        after: Position,
+        committed_before: Option<&str>,
+    ) -> Result<Vec<(Position, FeedEvent)>, ApiError> {
         type Row = (String, i64, Uuid, String, String, Vec<u8>, DateTime<Utc>);
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT txid::text, id, event_id, event_type, resource_id, payload, occur_time
              FROM outbox
              WHERE (txid, id) > ($1::text::xid8, $2)
                AND txid < pg_snapshot_xmin(pg_current_snapshot())
+               AND ($4::pg_snapshot IS NULL OR NOT pg_visible_in_snapshot(txid, $4::pg_snapshot))
              ORDER BY txid, id
              LIMIT $3",
         )
         .bind(after.txid.to_string())
         .bind(after.id)
         .bind(BATCH)
+        .bind(committed_before)
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
