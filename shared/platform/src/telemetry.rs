@@ -23,7 +23,6 @@ use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt as _;
-use tracing_subscriber::util::SubscriberInitExt as _;
 
 /// Log filter used when none is configured: our own info, chatty dependencies only when they warn.
 pub const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn,h2=warn,hyper=warn,hyper_util=warn,tower=warn,opentelemetry=warn,opentelemetry_sdk=warn";
@@ -123,6 +122,26 @@ where
     let tracer_provider = tracer_builder.build();
     global::set_tracer_provider(tracer_provider.clone());
 
+    tracing::subscriber::set_global_default(subscriber(config, writer, &tracer_provider)?)?;
+    if let Some(endpoint) = endpoint {
+        tracing::info!(endpoint, "exporting traces and metrics over OTLP");
+    }
+    Ok(TelemetryGuard {
+        tracer_provider,
+        meter_provider,
+    })
+}
+
+/// The `tracing` subscriber: the log filter first, so whatever it disables costs next to nothing
+/// in the layers after it; then spans into OpenTelemetry; then log lines to `writer`.
+pub fn subscriber<W>(
+    config: &TelemetryConfig,
+    writer: W,
+    tracer_provider: &SdkTracerProvider,
+) -> anyhow::Result<Box<dyn tracing::Subscriber + Send + Sync>>
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
     let filter = EnvFilter::try_new(&config.log_filter)
         .map_err(|error| anyhow::anyhow!("invalid log filter {:?}: {error}", config.log_filter))?;
     let otel = tracing_opentelemetry::layer()
@@ -130,26 +149,19 @@ where
         .with_tracked_inactivity(false)
         .with_threads(false);
     let registry = tracing_subscriber::registry().with(filter).with(otel);
-    match config.log_format {
-        LogFormat::Pretty => registry
-            .with(tracing_subscriber::fmt::layer().with_writer(writer))
-            .try_init()?,
-        LogFormat::Json => registry
-            .with(
+    Ok(match config.log_format {
+        LogFormat::Pretty => {
+            Box::new(registry.with(tracing_subscriber::fmt::layer().with_writer(writer)))
+        }
+        LogFormat::Json => Box::new(
+            registry.with(
                 tracing_subscriber::fmt::layer()
                     .json()
                     .with_current_span(true)
                     .with_span_list(false)
                     .with_writer(writer),
-            )
-            .try_init()?,
-    }
-    if let Some(endpoint) = endpoint {
-        tracing::info!(endpoint, "exporting traces and metrics over OTLP");
-    }
-    Ok(TelemetryGuard {
-        tracer_provider,
-        meter_provider,
+            ),
+        ),
     })
 }
 
