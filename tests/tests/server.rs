@@ -82,7 +82,7 @@ async fn each_key_may_call_exactly_what_its_scopes_allow() {
 }
 
 #[tokio::test]
-async fn every_customers_rpc_names_the_scope_it_needs() {
+async fn every_rpc_of_the_customers_package_names_the_scope_it_needs() {
     let descriptors =
         prost_types::FileDescriptorSet::decode(logistics_contracts::FILE_DESCRIPTOR_SET).unwrap();
     let mut methods = Vec::new();
@@ -102,6 +102,7 @@ async fn every_customers_rpc_names_the_scope_it_needs() {
     }
     let scoped: Vec<_> = logistics_customers::api::SCOPES
         .iter()
+        .flat_map(|table| table.iter())
         .map(|(path, _)| (*path).to_owned())
         .collect();
     methods.sort();

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod domain;
+mod events;
 pub mod store;
 
 use logistics_contracts::customers::customer_service_server::CustomerServiceServer;
@@ -28,15 +29,17 @@ pub async fn migrate(context: &ServiceContext) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Serves the service on `listener` until the context's shutdown signal.
+/// Serves the service's gRPC APIs on `listener` until the context's shutdown signal.
 pub async fn run(context: ServiceContext, listener: TcpListener) -> anyhow::Result<()> {
     let pool = db::connect(&context.database_url, SCHEMA, &context.database).await?;
     idempotency::spawn_purger(pool.clone(), context.shutdown.clone());
-    let api = api::CustomersApi::new(pool.clone(), &context);
-    let service =
-        CustomerServiceServer::new(api).max_decoding_message_size(context.server.max_message_bytes);
+    let limit = context.server.max_message_bytes;
+    let customers = api::customer_service::CustomersApi::new(pool.clone(), &context);
     GrpcServer::new(NAME, DOMAIN, &context.server, context.keys.clone())
-        .add_service(service, api::SCOPES)
+        .add_service(
+            CustomerServiceServer::new(customers).max_decoding_message_size(limit),
+            api::customer_service::SCOPES,
+        )
         .serve(listener, context.shutdown.clone())
         .await?;
     pool.close().await;

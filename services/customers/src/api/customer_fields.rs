@@ -8,7 +8,7 @@ use logistics_platform::time::{optional_timestamp, timestamp};
 use crate::domain::customer::{
     Customer, Kind, Profile, ProfileField, Role, Status as CustomerStatus, is_valid_region_code,
 };
-use crate::store::{ListFilter, NewCustomer};
+use crate::store::customers::{ListFilter, NewCustomer};
 
 const MAX_DISPLAY_NAME: usize = 200;
 const MAX_INDUSTRY: usize = 100;

@@ -1,0 +1,336 @@
+//! `logistics.customers.v1.CustomerService`: customer records. Decode and validate each request,
+//! call the store in one transaction, encode the response.
+
+use logistics_contracts::common::change_feed_start;
+use logistics_contracts::customers::customer_service_server::CustomerService;
+use logistics_contracts::customers::{
+    self as pb, CreateCustomerRequest, CustomerCreated, CustomerDeleted, CustomerUpdated,
+    DeleteCustomerRequest, GetCustomerRequest, ListCustomersRequest, ListCustomersResponse,
+    StreamChangesRequest, StreamChangesResponse, UpdateCustomerRequest, stream_changes_response,
+};
+use logistics_platform::auth::{ScopeTable, principal_of};
+use logistics_platform::changefeed::{ChangeFeed, Start};
+use logistics_platform::error::{Violations, parse_uuid};
+use logistics_platform::idempotency::{self, Claim, IdempotencyKey};
+use logistics_platform::pagination::{PageTokens, page_size};
+use logistics_platform::{ApiError, ServiceContext};
+use prost::Message as _;
+use sqlx::PgPool;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status};
+
+use super::respond;
+
+use crate::domain::customer::{Customer, CustomerRef};
+use crate::store::customers::{self as store, ListOrder, ListPosition};
+use crate::{DOMAIN, events};
+
+use super::customer_fields::{
+    mask_fields, populated_fields, to_proto, validate_filter, validate_new, validate_profile,
+};
+
+/// The scope each RPC of CustomerService needs.
+pub const SCOPES: ScopeTable = &[
+    (
+        "/logistics.customers.v1.CustomerService/CreateCustomer",
+        "customers:write",
+    ),
+    (
+        "/logistics.customers.v1.CustomerService/GetCustomer",
+        "customers:read",
+    ),
+    (
+        "/logistics.customers.v1.CustomerService/ListCustomers",
+        "customers:read",
+    ),
+    (
+        "/logistics.customers.v1.CustomerService/UpdateCustomer",
+        "customers:write",
+    ),
+    (
+        "/logistics.customers.v1.CustomerService/DeleteCustomer",
+        "customers:write",
+    ),
+    (
+        "/logistics.customers.v1.CustomerService/StreamChanges",
+        "customers:read",
+    ),
+];
+
+/// The customers API over its database.
+#[derive(Clone)]
+pub struct CustomersApi {
+    pool: PgPool,
+    page_tokens: PageTokens,
+    feed: ChangeFeed,
+}
+
+impl CustomersApi {
+    /// The API over `pool`, with the context's secrets and shutdown signal.
+    pub fn new(pool: PgPool, context: &ServiceContext) -> Self {
+        Self {
+            page_tokens: PageTokens::new(context.token_key.clone(), "customers.list"),
+            feed: ChangeFeed::start(
+                pool.clone(),
+                crate::SCHEMA,
+                context.token_key.clone(),
+                DOMAIN,
+                context.shutdown.clone(),
+            ),
+            pool,
+        }
+    }
+
+    async fn create(
+        &self,
+        principal: &str,
+        request: CreateCustomerRequest,
+    ) -> Result<pb::Customer, ApiError> {
+        let mut violations = Violations::new();
+        let request_id = parse_uuid(&mut violations, "request_id", &request.request_id);
+        let new = match &request.customer {
+            Some(customer) => validate_new(customer, &mut violations),
+            None => {
+                violations.add("customer", "is required");
+                None
+            }
+        };
+        let (Some(request_id), Some(new)) = (request_id, new) else {
+            return Err(violations.into_error());
+        };
+        violations.finish()?;
+
+        let key = IdempotencyKey {
+            principal: principal.to_owned(),
+            method: "CreateCustomer",
+            request_id,
+        };
+        let mut tx = self.pool.begin().await?;
+        if let Claim::Replay(response) = idempotency::claim(&mut tx, &key, &request).await? {
+            return Ok(response);
+        }
+        let customer = to_proto(&store::insert(&mut tx, &new).await?);
+        let event = stream_changes_response::Event::CustomerCreated(CustomerCreated {
+            customer: Some(customer.clone()),
+        });
+        events::append(&mut tx, "customer.created", &customer.id, event).await?;
+        idempotency::record(&mut tx, &key, &customer).await?;
+        tx.commit().await?;
+        Ok(customer)
+    }
+
+    async fn get(&self, request: GetCustomerRequest) -> Result<pb::Customer, ApiError> {
+        let customer_ref = parse_ref("id", &request.id)?;
+        let mut conn = self.pool.acquire().await?;
+        let customer = store::find(&mut conn, &customer_ref, false)
+            .await?
+            .ok_or_else(|| not_found(&request.id))?;
+        Ok(to_proto(&customer))
+    }
+
+    async fn list(&self, request: ListCustomersRequest) -> Result<ListCustomersResponse, ApiError> {
+        let mut violations = Violations::new();
+        let filter = validate_filter(request.filter.as_ref(), &mut violations);
+        let order = match pb::CustomerOrder::try_from(request.order_by) {
+            Ok(pb::CustomerOrder::Unspecified | pb::CustomerOrder::CreateTimeDesc) => {
+                ListOrder::CreateTimeDesc
+            }
+            Ok(pb::CustomerOrder::CreateTimeAsc) => ListOrder::CreateTimeAsc,
+            Ok(pb::CustomerOrder::DisplayNameAsc) => ListOrder::DisplayNameAsc,
+            Ok(pb::CustomerOrder::CustomerCodeAsc) => ListOrder::CustomerCodeAsc,
+            Err(_) => {
+                violations.add("order_by", "is not a known order");
+                ListOrder::CreateTimeDesc
+            }
+        };
+        violations.finish()?;
+        let size = page_size(request.page_size)?;
+
+        // A token is bound to the filter and the order, not to the page size.
+        let query = (request.filter.unwrap_or_default(), request.order_by);
+        let query = [query.0.encode_to_vec(), query.1.to_le_bytes().to_vec()].concat();
+        let after: Option<ListPosition> = self.page_tokens.open(&query, &request.page_token)?;
+        let (customers, next) =
+            store::list(&self.pool, &filter, order, after.as_ref(), size).await?;
+        Ok(ListCustomersResponse {
+            customers: customers.iter().map(to_proto).collect(),
+            next_page_token: next
+                .map(|position| self.page_tokens.issue(&query, &position))
+                .unwrap_or_default(),
+        })
+    }
+
+    async fn update(&self, request: UpdateCustomerRequest) -> Result<pb::Customer, ApiError> {
+        let Some(input) = request.customer else {
+            return Err(ApiError::invalid_field("customer", "is required"));
+        };
+        let customer_ref = parse_ref("customer.id", &input.id)?;
+        let mut violations = Violations::new();
+        let fields = match &request.update_mask {
+            Some(mask) => mask_fields(&mask.paths, &mut violations),
+            None => populated_fields(&input),
+        };
+        let patch = validate_profile(&input, &fields, &mut violations);
+        violations.finish()?;
+
+        let mut tx = self.pool.begin().await?;
+        let mut current = lock_for_change(&mut tx, &customer_ref, &input.id).await?;
+        ensure_not_deleted(&current)?;
+        ensure_etag(&current, &input.etag)?;
+        let changed = current.profile.apply(&patch, &fields);
+        if changed.is_empty() {
+            return Ok(to_proto(&current));
+        }
+        let updated =
+            to_proto(&store::update_profile(&mut tx, current.id, &current.profile).await?);
+        let event = stream_changes_response::Event::CustomerUpdated(CustomerUpdated {
+            customer: Some(updated.clone()),
+            changed_fields: changed
+                .iter()
+                .map(|field| field.path().to_owned())
+                .collect(),
+        });
+        events::append(&mut tx, "customer.updated", &updated.id, event).await?;
+        tx.commit().await?;
+        Ok(updated)
+    }
+
+    async fn delete(&self, request: DeleteCustomerRequest) -> Result<pb::Customer, ApiError> {
+        let customer_ref = parse_ref("id", &request.id)?;
+        let mut tx = self.pool.begin().await?;
+        let current = lock_for_change(&mut tx, &customer_ref, &request.id).await?;
+        if current.delete_time.is_some() {
+            // AIP-164: deleting what is already deleted is NOT_FOUND.
+            return Err(not_found(&request.id));
+        }
+        ensure_etag(&current, &request.etag)?;
+        let deleted = to_proto(&store::mark_deleted(&mut tx, current.id).await?);
+        let event = stream_changes_response::Event::CustomerDeleted(CustomerDeleted {
+            customer: Some(deleted.clone()),
+        });
+        events::append(&mut tx, "customer.deleted", &deleted.id, event).await?;
+        tx.commit().await?;
+        Ok(deleted)
+    }
+
+    async fn stream_changes(
+        &self,
+        request: StreamChangesRequest,
+    ) -> Result<ReceiverStream<Result<StreamChangesResponse, Status>>, ApiError> {
+        let start = match request.start.and_then(|start| start.position) {
+            None => Start::Beginning,
+            Some(change_feed_start::Position::AfterCursor(cursor)) => Start::After(cursor),
+            Some(change_feed_start::Position::FromNow(true)) => Start::Now,
+            Some(change_feed_start::Position::FromNow(false)) => Start::Beginning,
+        };
+        self.feed.subscribe(start, events::decode).await
+    }
+}
+
+/// Reads a customer and locks its row until the transaction ends, so concurrent changes queue.
+async fn lock_for_change(
+    tx: &mut sqlx::PgConnection,
+    customer_ref: &CustomerRef,
+    id: &str,
+) -> Result<Customer, ApiError> {
+    store::find(tx, customer_ref, true)
+        .await?
+        .ok_or_else(|| not_found(id))
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::NotFound {
+        reason: "CUSTOMER_NOT_FOUND",
+        resource: "customer",
+        id: id.to_owned(),
+    }
+}
+
+fn ensure_not_deleted(customer: &Customer) -> Result<(), ApiError> {
+    match customer.delete_time {
+        None => Ok(()),
+        Some(_) => Err(ApiError::FailedPrecondition {
+            reason: "CUSTOMER_DELETED",
+            message: format!("customer {} is deleted", customer.customer_code),
+            metadata: vec![("customer_code", customer.customer_code.clone())],
+        }),
+    }
+}
+
+fn ensure_etag(customer: &Customer, etag: &str) -> Result<(), ApiError> {
+    if etag.is_empty() || etag == customer.etag() {
+        Ok(())
+    } else {
+        Err(ApiError::Aborted {
+            reason: "ETAG_MISMATCH",
+            message: format!(
+                "customer {} changed since it was read (etag {etag:?}, now {:?}); read it again",
+                customer.customer_code,
+                customer.etag()
+            ),
+        })
+    }
+}
+
+fn parse_ref(field: &str, text: &str) -> Result<CustomerRef, ApiError> {
+    if text.is_empty() {
+        return Err(ApiError::invalid_field(field, "is required"));
+    }
+    CustomerRef::parse(text).ok_or_else(|| {
+        ApiError::invalid_field(
+            field,
+            "must be a customer id (UUID) or a customer code (e.g. C000042)",
+        )
+    })
+}
+
+#[tonic::async_trait]
+impl CustomerService for CustomersApi {
+    async fn create_customer(
+        &self,
+        request: Request<CreateCustomerRequest>,
+    ) -> Result<Response<pb::Customer>, Status> {
+        let principal = principal_of(&request)
+            .map_err(|error| error.into_status(DOMAIN))?
+            .name
+            .clone();
+        respond(self.create(&principal, request.into_inner()).await)
+    }
+
+    async fn get_customer(
+        &self,
+        request: Request<GetCustomerRequest>,
+    ) -> Result<Response<pb::Customer>, Status> {
+        respond(self.get(request.into_inner()).await)
+    }
+
+    async fn list_customers(
+        &self,
+        request: Request<ListCustomersRequest>,
+    ) -> Result<Response<ListCustomersResponse>, Status> {
+        respond(self.list(request.into_inner()).await)
+    }
+
+    async fn update_customer(
+        &self,
+        request: Request<UpdateCustomerRequest>,
+    ) -> Result<Response<pb::Customer>, Status> {
+        respond(self.update(request.into_inner()).await)
+    }
+
+    async fn delete_customer(
+        &self,
+        request: Request<DeleteCustomerRequest>,
+    ) -> Result<Response<pb::Customer>, Status> {
+        respond(self.delete(request.into_inner()).await)
+    }
+
+    type StreamChangesStream = ReceiverStream<Result<StreamChangesResponse, Status>>;
+
+    async fn stream_changes(
+        &self,
+        request: Request<StreamChangesRequest>,
+    ) -> Result<Response<Self::StreamChangesStream>, Status> {
+        respond(self.stream_changes(request.into_inner()).await)
+    }
+}

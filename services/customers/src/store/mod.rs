@@ -1,0 +1,3 @@
+//! SQL on the `customers` schema, one module per area, and nothing else.
+
+pub mod customers;
