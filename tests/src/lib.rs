@@ -88,6 +88,7 @@ impl TestApp {
         cluster: &EmbeddedPostgres,
         configure: impl FnOnce(&mut ServerConfig),
     ) -> Self {
+        log_when_asked();
         let database = format!("test_{}", uuid::Uuid::new_v4().simple());
         cluster
             .ensure_database(&database)
@@ -201,6 +202,17 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.cancel();
+    }
+}
+
+/// With `LOGISTICS_TEST_LOG` set (a log filter, e.g. `warn` or `logistics_customers=debug`),
+/// the services' logs go to the test output: how to see what lies behind an INTERNAL.
+fn log_when_asked() {
+    if let Ok(filter) = std::env::var("LOGISTICS_TEST_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .try_init();
     }
 }
 

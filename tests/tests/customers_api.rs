@@ -1,9 +1,11 @@
 //! The customers API end to end: every RPC through the generated client, every error code it can
 //! answer with, against real PostgreSQL.
 
+use logistics_contracts::common::{Address, TransportMode};
 use logistics_contracts::customers::{
     CreateCustomerRequest, Customer, CustomerFilter, CustomerKind, CustomerRole, CustomerStatus,
-    DeleteCustomerRequest, GetCustomerRequest, ListCustomersRequest, UpdateCustomerRequest,
+    DeleteCustomerRequest, GetCustomerRequest, ListCustomersRequest, TransportNeeds,
+    UpdateCustomerRequest,
 };
 use logistics_tests::{
     TestApp, create_customer, domain, enterprise, reason, request_id, start_cluster,
@@ -440,4 +442,71 @@ async fn when_the_database_is_down_calls_are_unavailable_not_internal() {
     assert_eq!(status.code(), Code::Unavailable, "{status:?}");
     assert_eq!(reason(&status), "DATABASE_UNAVAILABLE");
     assert!(!status.message().contains("127.0.0.1"), "no internals leak");
+}
+
+#[tokio::test]
+async fn addresses_and_transport_needs_are_kept_and_checked() {
+    let app = TestApp::spawn().await;
+    let mut client = app.customers_client().await;
+    let created = create_customer(&mut client, enterprise("Acme")).await;
+    let warehouse = Address {
+        recipient: "Pudong Warehouse 2".to_owned(),
+        lines: vec!["88 Century Avenue".to_owned()],
+        city: "Shanghai".to_owned(),
+        postal_code: "200120".to_owned(),
+        region_code: "310115".to_owned(),
+        country_code: "CN".to_owned(),
+    };
+    let needs = TransportNeeds {
+        usual_modes: vec![TransportMode::Road.into(), TransportMode::Rail.into()],
+        cargo_types: vec!["electronics".to_owned()],
+        monthly_volume_kg: 120_000,
+        time_requirements: "next-day within Jiangsu".to_owned(),
+    };
+
+    let updated = client
+        .update_customer(UpdateCustomerRequest {
+            customer: Some(Customer {
+                id: created.id.clone(),
+                addresses: vec![warehouse.clone()],
+                transport_needs: Some(needs.clone()),
+                ..Default::default()
+            }),
+            update_mask: mask(&["addresses", "transport_needs"]),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(updated.addresses, std::slice::from_ref(&warehouse));
+    assert_eq!(updated.transport_needs, Some(needs));
+
+    let status = client
+        .update_customer(UpdateCustomerRequest {
+            customer: Some(Customer {
+                id: created.id.clone(),
+                addresses: vec![Address {
+                    lines: Vec::new(),
+                    country_code: "China".to_owned(),
+                    ..warehouse
+                }],
+                transport_needs: Some(TransportNeeds {
+                    usual_modes: vec![TransportMode::Air.into(), TransportMode::Air.into()],
+                    monthly_volume_kg: -1,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            update_mask: mask(&["addresses", "transport_needs"]),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        violated_fields(&status),
+        [
+            "customer.addresses[0].lines",
+            "customer.addresses[0].country_code",
+            "customer.transport_needs.usual_modes[1]",
+            "customer.transport_needs.monthly_volume_kg",
+        ]
+    );
 }

@@ -4,7 +4,7 @@
 
 ALTER TABLE customers
     -- Grade within its kind: FREQUENT / OCCASIONAL (individual), LARGE / MEDIUM / SMALL
-    -- (enterprise), A / B / C (government, set by staff). NULL until first graded.
+    -- (enterprise), GOVERNMENT_A / _B / _C (from the level staff set). NULL until first graded.
     ADD COLUMN tier             text,
     -- What the other services act on: KEY, GENERAL or POTENTIAL.
     ADD COLUMN value_class      text NOT NULL DEFAULT 'POTENTIAL'

@@ -10,6 +10,8 @@ use logistics_contracts::customers::customer_service_server::CustomerServiceServ
 use logistics_platform::server::GrpcServer;
 use logistics_platform::{ServiceContext, db, idempotency};
 use sqlx::migrate::Migrator;
+use std::time::Duration;
+
 use tokio::net::TcpListener;
 
 /// The service's name: in health checks, logs and the `logistics serve` command.
@@ -33,8 +35,10 @@ pub async fn migrate(context: &ServiceContext) -> anyhow::Result<()> {
 pub async fn run(context: ServiceContext, listener: TcpListener) -> anyhow::Result<()> {
     let pool = db::connect(&context.database_url, SCHEMA, &context.database).await?;
     idempotency::spawn_purger(pool.clone(), context.shutdown.clone());
+    store::grading::ensure_default_policy(&pool).await?;
     let limit = context.server.max_message_bytes;
     let customers = api::customer_service::CustomersApi::new(pool.clone(), &context);
+    spawn_lifecycle_sweeper(customers.clone(), pool.clone(), context.shutdown.clone());
     GrpcServer::new(NAME, DOMAIN, &context.server, context.keys.clone())
         .add_service(
             CustomerServiceServer::new(customers).max_decoding_message_size(limit),
@@ -44,4 +48,59 @@ pub async fn run(context: ServiceContext, listener: TcpListener) -> anyhow::Resu
         .await?;
     pool.close().await;
     Ok(())
+}
+
+/// How often the lifecycle sweep runs (DORMANT / CHURNED, grades that age out of their windows).
+const SWEEP_EVERY: Duration = Duration::from_secs(60 * 60);
+
+/// Runs the lifecycle sweep periodically. Replicas take turns through an advisory lock, so one
+/// sweep runs at a time however many pods there are.
+fn spawn_lifecycle_sweeper(
+    api: api::customer_service::CustomersApi,
+    pool: sqlx::PgPool,
+    shutdown: tokio_util::sync::CancellationToken,
+) {
+    tokio::spawn(async move {
+        // The first sweep waits a whole period: a restart loop must not turn into a sweep loop.
+        let mut every =
+            tokio::time::interval_at(tokio::time::Instant::now() + SWEEP_EVERY, SWEEP_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = every.tick() => {}
+            }
+            let outcome = async {
+                let mut lock = pool.acquire().await?;
+                let ours: bool = sqlx::query_scalar(
+                    "SELECT pg_try_advisory_lock(hashtext('logistics.customers.lifecycle_sweep'))",
+                )
+                .fetch_one(&mut *lock)
+                .await?;
+                if !ours {
+                    return Ok(None);
+                }
+                let swept = api.sweep().await;
+                sqlx::query(
+                    "SELECT pg_advisory_unlock(hashtext('logistics.customers.lifecycle_sweep'))",
+                )
+                .execute(&mut *lock)
+                .await?;
+                swept.map(Some)
+            };
+            match outcome.await {
+                Ok(Some(swept)) => tracing::info!(
+                    dormant = swept.became_dormant,
+                    churned = swept.became_churned,
+                    regraded = swept.regraded,
+                    "lifecycle sweep done"
+                ),
+                Ok(None) => tracing::debug!("another replica is sweeping"),
+                Err(error) => {
+                    let error: logistics_platform::ApiError = error;
+                    tracing::warn!(error = %error, "lifecycle sweep failed; retrying next time");
+                }
+            }
+        }
+    });
 }

@@ -145,17 +145,43 @@ fn hash_key(key: &str) -> [u8; 32] {
 /// The scope each RPC needs, by full gRPC path (`/package.Service/Method`).
 pub type ScopeTable = &'static [(&'static str, &'static str)];
 
+/// Writes a [`ScopeTable`] as a table: the service's full name, then each method and its scope.
+///
+/// ```
+/// use logistics_platform::auth::ScopeTable;
+/// const SCOPES: ScopeTable = logistics_platform::scope_table!("pkg.v1.ThingService" {
+///     GetThing => "things:read",
+///     CreateThing => "things:write",
+/// });
+/// assert_eq!(SCOPES[0], ("/pkg.v1.ThingService/GetThing", "things:read"));
+/// ```
+#[macro_export]
+macro_rules! scope_table {
+    ($service:literal { $($method:ident => $scope:literal),+ $(,)? }) => {
+        &[$((concat!("/", $service, "/", stringify!($method)), $scope)),+]
+    };
+}
+
 /// Authenticates callers and checks the scope of the method they call.
+///
+/// It fails closed: a method of a served service that no table names is refused, so an RPC
+/// added without its scope is never open to every caller.
 #[derive(Clone)]
 pub struct AuthGate {
     keys: Arc<ApiKeys>,
     scopes: Arc<HashMap<&'static str, &'static str>>,
+    served: Arc<[&'static str]>,
     domain: &'static str,
 }
 
 impl AuthGate {
-    /// A gate over `keys` for methods whose scopes are in `tables`.
-    pub fn new(keys: Arc<ApiKeys>, tables: &[ScopeTable], domain: &'static str) -> Self {
+    /// A gate over `keys` for the gRPC services `served`, whose methods' scopes are in `tables`.
+    pub fn new(
+        keys: Arc<ApiKeys>,
+        tables: &[ScopeTable],
+        served: &[&'static str],
+        domain: &'static str,
+    ) -> Self {
         let scopes = tables
             .iter()
             .flat_map(|table| table.iter().copied())
@@ -163,6 +189,7 @@ impl AuthGate {
         Self {
             keys,
             scopes: Arc::new(scopes),
+            served: served.into(),
             domain,
         }
     }
@@ -186,8 +213,16 @@ impl Gate for AuthGate {
         if is_open(path) {
             return Ok(());
         }
-        // A path in no table is not one of our methods: the router answers UNIMPLEMENTED.
         let Some(&needed) = self.scopes.get(path) else {
+            let (service, _) = crate::telemetry::split_grpc_path(path);
+            if self.served.contains(&service) {
+                return Err(self.refuse(ApiError::PermissionDenied {
+                    reason: "METHOD_WITHOUT_SCOPE",
+                    message: format!("{path} has no scope configured, so nobody may call it"),
+                    scope: String::new(),
+                }));
+            }
+            // Not one of our services: the router answers UNIMPLEMENTED.
             return Ok(());
         };
         let presented = request
@@ -269,6 +304,30 @@ mod tests {
         let keys = ApiKeys::new([stored]).unwrap();
         assert_eq!(&*keys.authenticate(&key).unwrap().name, "svc");
         assert!(keys.authenticate("lgk_wrong").is_none());
+    }
+
+    #[test]
+    fn a_method_of_a_served_service_without_a_scope_is_refused_not_opened() {
+        let (key, stored) = mint_key("admin", vec!["*".into()]);
+        let keys = Arc::new(ApiKeys::new([stored]).unwrap());
+        const TABLE: ScopeTable = crate::scope_table!("pkg.v1.Things" { Get => "things:read" });
+        let gate = AuthGate::new(keys, &[TABLE], &["pkg.v1.Things"], "logistics.test");
+        let call = |path: &str| {
+            let mut request = http::Request::builder()
+                .uri(path)
+                .header("authorization", format!("Bearer {key}"))
+                .body(())
+                .unwrap();
+            gate.admit(&mut request)
+        };
+
+        assert!(call("/pkg.v1.Things/Get").is_ok());
+        let refused = call("/pkg.v1.Things/Forgotten").unwrap_err();
+        assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+        assert!(
+            call("/other.v1.Service/Anything").is_ok(),
+            "left to the router"
+        );
     }
 
     #[test]

@@ -1,19 +1,25 @@
 //! Customer records between the wire and the domain: validating request fields (collecting every
 //! violation) and converting to and from the protobuf messages.
 
+use logistics_contracts::common::{self as common_pb, TransportMode};
 use logistics_contracts::customers as pb;
 use logistics_platform::error::Violations;
 use logistics_platform::time::{optional_timestamp, timestamp};
 
 use crate::domain::customer::{
-    Customer, Kind, Profile, ProfileField, Role, Status as CustomerStatus, is_valid_region_code,
+    Customer, Kind, PostalAddress, Profile, ProfileField, Role, Status as CustomerStatus,
+    TransportNeeds, is_valid_region_code,
 };
+use crate::domain::grading::{GovernmentLevel, Tier, ValueClass};
 use crate::store::customers::{ListFilter, NewCustomer};
 
 const MAX_DISPLAY_NAME: usize = 200;
 const MAX_INDUSTRY: usize = 100;
 const MAX_ACCOUNT_MANAGER: usize = 100;
 const MAX_NOTES: usize = 2000;
+const MAX_ADDRESSES: usize = 10;
+const MAX_CARGO_TYPES: usize = 10;
+const MAX_MONTHLY_VOLUME_KG: i64 = 1_000_000_000;
 
 pub(super) fn validate_new(
     customer: &pb::Customer,
@@ -83,6 +89,10 @@ pub(super) fn validate_profile(
                 violations.limit_text(&name, &customer.account_manager, MAX_ACCOUNT_MANAGER)
             }
             ProfileField::Notes => violations.limit_text(&name, &customer.notes, MAX_NOTES),
+            ProfileField::Addresses => validate_addresses(&customer.addresses, violations),
+            ProfileField::TransportNeeds => {
+                validate_transport_needs(customer.transport_needs.as_ref(), violations)
+            }
             ProfileField::RegionCode => {
                 if !customer.region_code.is_empty() && !is_valid_region_code(&customer.region_code)
                 {
@@ -101,6 +111,180 @@ pub(super) fn validate_profile(
         region_code: customer.region_code.clone(),
         account_manager: customer.account_manager.trim().to_owned(),
         notes: customer.notes.clone(),
+        addresses: customer.addresses.iter().map(address_from_proto).collect(),
+        transport_needs: customer
+            .transport_needs
+            .as_ref()
+            .map(transport_needs_from_proto)
+            .unwrap_or_default(),
+    }
+}
+
+fn validate_addresses(addresses: &[common_pb::Address], violations: &mut Violations) {
+    if addresses.len() > MAX_ADDRESSES {
+        violations.add(
+            "customer.addresses",
+            format!("at most {MAX_ADDRESSES} addresses"),
+        );
+        return;
+    }
+    for (at, address) in addresses.iter().enumerate() {
+        let field = |name: &str| format!("customer.addresses[{at}].{name}");
+        violations.limit_text(&field("recipient"), &address.recipient, 200);
+        if address.lines.is_empty() || address.lines.len() > 3 {
+            violations.add(field("lines"), "one to three street lines");
+        }
+        for (line_at, line) in address.lines.iter().enumerate() {
+            violations.require_text(&format!("{}[{line_at}]", field("lines")), line, 200);
+        }
+        violations.require_text(&field("city"), &address.city, 100);
+        violations.limit_text(&field("postal_code"), &address.postal_code, 20);
+        if !address.region_code.is_empty() && !is_valid_region_code(&address.region_code) {
+            violations.add(
+                field("region_code"),
+                "must be a region code such as \"310115\"",
+            );
+        }
+        let country = &address.country_code;
+        if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+            violations.add(
+                field("country_code"),
+                "must be two upper-case letters, e.g. \"CN\"",
+            );
+        }
+    }
+}
+
+fn validate_transport_needs(needs: Option<&pb::TransportNeeds>, violations: &mut Violations) {
+    let Some(needs) = needs else {
+        return;
+    };
+    let field = |name: &str| format!("customer.transport_needs.{name}");
+    let mut seen = Vec::new();
+    for (at, mode) in needs.usual_modes.iter().enumerate() {
+        match TransportMode::try_from(*mode) {
+            Ok(TransportMode::Unspecified) | Err(_) => violations.add(
+                format!("{}[{at}]", field("usual_modes")),
+                "is not a transport mode",
+            ),
+            Ok(_) if seen.contains(mode) => {
+                violations.add(format!("{}[{at}]", field("usual_modes")), "is listed twice")
+            }
+            Ok(_) => seen.push(*mode),
+        }
+    }
+    if needs.cargo_types.len() > MAX_CARGO_TYPES {
+        violations.add(
+            field("cargo_types"),
+            format!("at most {MAX_CARGO_TYPES} cargo types"),
+        );
+    }
+    for (at, cargo) in needs.cargo_types.iter().enumerate() {
+        violations.require_text(&format!("{}[{at}]", field("cargo_types")), cargo, 50);
+    }
+    if !(0..=MAX_MONTHLY_VOLUME_KG).contains(&needs.monthly_volume_kg) {
+        violations.add(
+            field("monthly_volume_kg"),
+            format!("must be 0 to {MAX_MONTHLY_VOLUME_KG}"),
+        );
+    }
+    violations.limit_text(&field("time_requirements"), &needs.time_requirements, 200);
+}
+
+fn address_from_proto(address: &common_pb::Address) -> PostalAddress {
+    PostalAddress {
+        recipient: address.recipient.trim().to_owned(),
+        lines: address
+            .lines
+            .iter()
+            .map(|line| line.trim().to_owned())
+            .collect(),
+        city: address.city.trim().to_owned(),
+        postal_code: address.postal_code.trim().to_owned(),
+        region_code: address.region_code.clone(),
+        country_code: address.country_code.clone(),
+    }
+}
+
+fn address_to_proto(address: &PostalAddress) -> common_pb::Address {
+    common_pb::Address {
+        recipient: address.recipient.clone(),
+        lines: address.lines.clone(),
+        city: address.city.clone(),
+        postal_code: address.postal_code.clone(),
+        region_code: address.region_code.clone(),
+        country_code: address.country_code.clone(),
+    }
+}
+
+fn transport_needs_from_proto(needs: &pb::TransportNeeds) -> TransportNeeds {
+    TransportNeeds {
+        usual_modes: needs
+            .usual_modes
+            .iter()
+            .filter_map(|mode| TransportMode::try_from(*mode).ok())
+            .map(|mode| {
+                mode.as_str_name()
+                    .trim_start_matches("TRANSPORT_MODE_")
+                    .to_owned()
+            })
+            .collect(),
+        cargo_types: needs
+            .cargo_types
+            .iter()
+            .map(|c| c.trim().to_owned())
+            .collect(),
+        monthly_volume_kg: needs.monthly_volume_kg,
+        time_requirements: needs.time_requirements.trim().to_owned(),
+    }
+}
+
+fn transport_needs_to_proto(needs: &TransportNeeds) -> pb::TransportNeeds {
+    pb::TransportNeeds {
+        usual_modes: needs
+            .usual_modes
+            .iter()
+            .filter_map(|name| TransportMode::from_str_name(&format!("TRANSPORT_MODE_{name}")))
+            .map(i32::from)
+            .collect(),
+        cargo_types: needs.cargo_types.clone(),
+        monthly_volume_kg: needs.monthly_volume_kg,
+        time_requirements: needs.time_requirements.clone(),
+    }
+}
+
+/// The protobuf tier.
+pub(super) fn tier_to_proto(tier: Option<Tier>) -> pb::CustomerTier {
+    match tier {
+        None => pb::CustomerTier::Unspecified,
+        Some(Tier::Frequent) => pb::CustomerTier::Frequent,
+        Some(Tier::Occasional) => pb::CustomerTier::Occasional,
+        Some(Tier::Large) => pb::CustomerTier::Large,
+        Some(Tier::Medium) => pb::CustomerTier::Medium,
+        Some(Tier::Small) => pb::CustomerTier::Small,
+        Some(Tier::GovernmentA) => pb::CustomerTier::GovernmentA,
+        Some(Tier::GovernmentB) => pb::CustomerTier::GovernmentB,
+        Some(Tier::GovernmentC) => pb::CustomerTier::GovernmentC,
+    }
+}
+
+/// The protobuf value class.
+pub(super) fn value_class_to_proto(class: ValueClass) -> pb::ValueClass {
+    match class {
+        ValueClass::Key => pb::ValueClass::Key,
+        ValueClass::General => pb::ValueClass::General,
+        ValueClass::Potential => pb::ValueClass::Potential,
+    }
+}
+
+/// The protobuf status.
+pub(super) fn status_to_proto(status: CustomerStatus) -> pb::CustomerStatus {
+    match status {
+        CustomerStatus::Prospect => pb::CustomerStatus::Prospect,
+        CustomerStatus::Active => pb::CustomerStatus::Active,
+        CustomerStatus::Dormant => pb::CustomerStatus::Dormant,
+        CustomerStatus::Churned => pb::CustomerStatus::Churned,
+        CustomerStatus::Blocked => pb::CustomerStatus::Blocked,
     }
 }
 
@@ -124,7 +308,7 @@ pub(super) fn mask_fields(paths: &[String], violations: &mut Violations) -> Vec<
                 format!("update_mask.paths[{at}]"),
                 format!(
                     "{path:?} cannot be updated; updatable: role, display_name, industry, \
-                     region_code, account_manager, notes"
+                     region_code, account_manager, notes, addresses, transport_needs"
                 ),
             ),
         }
@@ -144,6 +328,8 @@ pub(super) fn populated_fields(customer: &pb::Customer) -> Vec<ProfileField> {
             ProfileField::RegionCode => !customer.region_code.is_empty(),
             ProfileField::AccountManager => !customer.account_manager.is_empty(),
             ProfileField::Notes => !customer.notes.is_empty(),
+            ProfileField::Addresses => !customer.addresses.is_empty(),
+            ProfileField::TransportNeeds => customer.transport_needs.is_some(),
         })
         .collect()
 }
@@ -212,13 +398,7 @@ pub(super) fn to_proto(customer: &Customer) -> pb::Customer {
         Role::EndCustomer => pb::CustomerRole::EndCustomer,
         Role::Intermediary => pb::CustomerRole::Intermediary,
     };
-    let status = match customer.status {
-        CustomerStatus::Prospect => pb::CustomerStatus::Prospect,
-        CustomerStatus::Active => pb::CustomerStatus::Active,
-        CustomerStatus::Dormant => pb::CustomerStatus::Dormant,
-        CustomerStatus::Churned => pb::CustomerStatus::Churned,
-        CustomerStatus::Blocked => pb::CustomerStatus::Blocked,
-    };
+    let status = status_to_proto(customer.status);
     pb::Customer {
         id: customer.id.to_string(),
         customer_code: customer.customer_code.clone(),
@@ -234,5 +414,22 @@ pub(super) fn to_proto(customer: &Customer) -> pb::Customer {
         update_time: Some(timestamp(customer.update_time)),
         delete_time: optional_timestamp(customer.delete_time),
         etag: customer.etag(),
+        tier: tier_to_proto(customer.tier).into(),
+        value_class: value_class_to_proto(customer.value_class).into(),
+        government_level: match customer.government_level {
+            None => pb::GovernmentLevel::Unspecified,
+            Some(GovernmentLevel::A) => pb::GovernmentLevel::A,
+            Some(GovernmentLevel::B) => pb::GovernmentLevel::B,
+            Some(GovernmentLevel::C) => pb::GovernmentLevel::C,
+        }
+        .into(),
+        last_shipment_time: optional_timestamp(customer.last_shipment_time),
+        addresses: customer
+            .profile
+            .addresses
+            .iter()
+            .map(address_to_proto)
+            .collect(),
+        transport_needs: Some(transport_needs_to_proto(&customer.profile.transport_needs)),
     }
 }

@@ -3,10 +3,18 @@
 
 use logistics_contracts::common::change_feed_start;
 use logistics_contracts::customers::customer_service_server::CustomerService;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
 use logistics_contracts::customers::{
-    self as pb, CreateCustomerRequest, CustomerCreated, CustomerDeleted, CustomerUpdated,
-    DeleteCustomerRequest, GetCustomerRequest, ListCustomersRequest, ListCustomersResponse,
-    StreamChangesRequest, StreamChangesResponse, UpdateCustomerRequest, stream_changes_response,
+    self as pb, BlockCustomerRequest, CreateCustomerRequest, CustomerCreated, CustomerDeleted,
+    CustomerUpdated, DeleteCustomerRequest, GetCustomerRequest, GetCustomerValueRequest,
+    GetGradingPolicyRequest, GetServiceLevelRequest, GetServiceLevelResponse, ListCustomersRequest,
+    ListCustomersResponse, ListStatusHistoryRequest, ListStatusHistoryResponse,
+    ListTierHistoryRequest, ListTierHistoryResponse, RecordActivityRequest, RecordActivityResponse,
+    RegradeCustomerRequest, RunLifecycleSweepRequest, RunLifecycleSweepResponse,
+    SetGovernmentLevelRequest, StreamChangesRequest, StreamChangesResponse, UnblockCustomerRequest,
+    UpdateCustomerRequest, UpdateGradingPolicyRequest, stream_changes_response,
 };
 use logistics_platform::auth::{ScopeTable, principal_of};
 use logistics_platform::changefeed::{ChangeFeed, Start};
@@ -22,7 +30,10 @@ use tonic::{Request, Response, Status};
 use super::respond;
 
 use crate::domain::customer::{Customer, CustomerRef};
+use crate::domain::grading::{Activity, grade};
+use crate::domain::value::Quintiles;
 use crate::store::customers::{self as store, ListOrder, ListPosition};
+use crate::store::grading::{self as grading_store, StoredPolicy};
 use crate::{DOMAIN, events};
 
 use super::customer_fields::{
@@ -30,46 +41,53 @@ use super::customer_fields::{
 };
 
 /// The scope each RPC of CustomerService needs.
-pub const SCOPES: ScopeTable = &[
-    (
-        "/logistics.customers.v1.CustomerService/CreateCustomer",
-        "customers:write",
-    ),
-    (
-        "/logistics.customers.v1.CustomerService/GetCustomer",
-        "customers:read",
-    ),
-    (
-        "/logistics.customers.v1.CustomerService/ListCustomers",
-        "customers:read",
-    ),
-    (
-        "/logistics.customers.v1.CustomerService/UpdateCustomer",
-        "customers:write",
-    ),
-    (
-        "/logistics.customers.v1.CustomerService/DeleteCustomer",
-        "customers:write",
-    ),
-    (
-        "/logistics.customers.v1.CustomerService/StreamChanges",
-        "customers:read",
-    ),
-];
+pub const SCOPES: ScopeTable = logistics_platform::scope_table!(
+    "logistics.customers.v1.CustomerService" {
+        CreateCustomer => "customers:write",
+        GetCustomer => "customers:read",
+        ListCustomers => "customers:read",
+        UpdateCustomer => "customers:write",
+        DeleteCustomer => "customers:write",
+        StreamChanges => "customers:read",
+        RecordActivity => "customers:internal",
+        BlockCustomer => "customers:write",
+        UnblockCustomer => "customers:write",
+        SetGovernmentLevel => "customers:write",
+        RegradeCustomer => "customers:write",
+        ListStatusHistory => "customers:read",
+        ListTierHistory => "customers:read",
+        GetGradingPolicy => "customers:read",
+        UpdateGradingPolicy => "customers:admin",
+        GetServiceLevel => "customers:read",
+        GetCustomerValue => "customers:read",
+        RunLifecycleSweep => "customers:admin",
+    }
+);
 
 /// The customers API over its database.
 #[derive(Clone)]
 pub struct CustomersApi {
-    pool: PgPool,
+    pub(super) pool: PgPool,
     page_tokens: PageTokens,
+    pub(super) history_tokens: PageTokens,
     feed: ChangeFeed,
+    /// The grading policy as last read, for the hot GetServiceLevel path.
+    pub(super) policy_cache: Cached<StoredPolicy>,
+    /// The population's value quintiles as last computed.
+    pub(super) quintiles_cache: Cached<Option<Quintiles>>,
 }
+
+/// A value and when it was read, shared by the clones of the API.
+pub(super) type Cached<T> = Arc<Mutex<Option<(Instant, T)>>>;
 
 impl CustomersApi {
     /// The API over `pool`, with the context's secrets and shutdown signal.
     pub fn new(pool: PgPool, context: &ServiceContext) -> Self {
         Self {
             page_tokens: PageTokens::new(context.token_key.clone(), "customers.list"),
+            history_tokens: PageTokens::new(context.token_key.clone(), "customers.history"),
+            policy_cache: Arc::default(),
+            quintiles_cache: Arc::default(),
             feed: ChangeFeed::start(
                 pool.clone(),
                 crate::SCHEMA,
@@ -109,7 +127,18 @@ impl CustomersApi {
         if let Claim::Replay(response) = idempotency::claim(&mut tx, &key, &request).await? {
             return Ok(response);
         }
-        let customer = to_proto(&store::insert(&mut tx, &new).await?);
+        // Graded from the start, under the policy in force, with no activity yet.
+        let policy = grading_store::current_policy(&mut tx).await?;
+        let grade = grade(
+            new.kind,
+            new.status,
+            None,
+            Activity::default(),
+            &policy.policy,
+        );
+        let inserted = store::insert(&mut tx, &new, &grade).await?;
+        grading_store::record_initial_grade(&mut tx, &inserted, &grade, policy.version).await?;
+        let customer = to_proto(&inserted);
         let event = stream_changes_response::Event::CustomerCreated(CustomerCreated {
             customer: Some(customer.clone()),
         });
@@ -228,7 +257,7 @@ impl CustomersApi {
 }
 
 /// Reads a customer and locks its row until the transaction ends, so concurrent changes queue.
-async fn lock_for_change(
+pub(super) async fn lock_for_change(
     tx: &mut sqlx::PgConnection,
     customer_ref: &CustomerRef,
     id: &str,
@@ -238,7 +267,7 @@ async fn lock_for_change(
         .ok_or_else(|| not_found(id))
 }
 
-fn not_found(id: &str) -> ApiError {
+pub(super) fn not_found(id: &str) -> ApiError {
     ApiError::NotFound {
         reason: "CUSTOMER_NOT_FOUND",
         resource: "customer",
@@ -246,7 +275,7 @@ fn not_found(id: &str) -> ApiError {
     }
 }
 
-fn ensure_not_deleted(customer: &Customer) -> Result<(), ApiError> {
+pub(super) fn ensure_not_deleted(customer: &Customer) -> Result<(), ApiError> {
     match customer.delete_time {
         None => Ok(()),
         Some(_) => Err(ApiError::FailedPrecondition {
@@ -257,7 +286,7 @@ fn ensure_not_deleted(customer: &Customer) -> Result<(), ApiError> {
     }
 }
 
-fn ensure_etag(customer: &Customer, etag: &str) -> Result<(), ApiError> {
+pub(super) fn ensure_etag(customer: &Customer, etag: &str) -> Result<(), ApiError> {
     if etag.is_empty() || etag == customer.etag() {
         Ok(())
     } else {
@@ -272,7 +301,7 @@ fn ensure_etag(customer: &Customer, etag: &str) -> Result<(), ApiError> {
     }
 }
 
-fn parse_ref(field: &str, text: &str) -> Result<CustomerRef, ApiError> {
+pub(super) fn parse_ref(field: &str, text: &str) -> Result<CustomerRef, ApiError> {
     if text.is_empty() {
         return Err(ApiError::invalid_field(field, "is required"));
     }
@@ -290,10 +319,7 @@ impl CustomerService for CustomersApi {
         &self,
         request: Request<CreateCustomerRequest>,
     ) -> Result<Response<pb::Customer>, Status> {
-        let principal = principal_of(&request)
-            .map_err(|error| error.into_status(DOMAIN))?
-            .name
-            .clone();
+        let principal = principal_name(&request)?;
         respond(self.create(&principal, request.into_inner()).await)
     }
 
@@ -325,6 +351,96 @@ impl CustomerService for CustomersApi {
         respond(self.delete(request.into_inner()).await)
     }
 
+    async fn record_activity(
+        &self,
+        request: Request<RecordActivityRequest>,
+    ) -> Result<Response<RecordActivityResponse>, Status> {
+        respond(self.record_activity(request.into_inner()).await)
+    }
+
+    async fn block_customer(
+        &self,
+        request: Request<BlockCustomerRequest>,
+    ) -> Result<Response<pb::Customer>, Status> {
+        let principal = principal_name(&request)?;
+        respond(self.block(&principal, request.into_inner()).await)
+    }
+
+    async fn unblock_customer(
+        &self,
+        request: Request<UnblockCustomerRequest>,
+    ) -> Result<Response<pb::Customer>, Status> {
+        let principal = principal_name(&request)?;
+        respond(self.unblock(&principal, request.into_inner()).await)
+    }
+
+    async fn set_government_level(
+        &self,
+        request: Request<SetGovernmentLevelRequest>,
+    ) -> Result<Response<pb::Customer>, Status> {
+        respond(self.set_government_level(request.into_inner()).await)
+    }
+
+    async fn regrade_customer(
+        &self,
+        request: Request<RegradeCustomerRequest>,
+    ) -> Result<Response<pb::Customer>, Status> {
+        respond(self.regrade_now(request.into_inner()).await)
+    }
+
+    async fn list_status_history(
+        &self,
+        request: Request<ListStatusHistoryRequest>,
+    ) -> Result<Response<ListStatusHistoryResponse>, Status> {
+        respond(self.status_history(request.into_inner()).await)
+    }
+
+    async fn list_tier_history(
+        &self,
+        request: Request<ListTierHistoryRequest>,
+    ) -> Result<Response<ListTierHistoryResponse>, Status> {
+        respond(self.tier_history(request.into_inner()).await)
+    }
+
+    async fn get_grading_policy(
+        &self,
+        request: Request<GetGradingPolicyRequest>,
+    ) -> Result<Response<pb::GradingPolicy>, Status> {
+        respond(self.grading_policy(request.into_inner()).await)
+    }
+
+    async fn update_grading_policy(
+        &self,
+        request: Request<UpdateGradingPolicyRequest>,
+    ) -> Result<Response<pb::GradingPolicy>, Status> {
+        let principal = principal_name(&request)?;
+        respond(
+            self.update_grading_policy(&principal, request.into_inner())
+                .await,
+        )
+    }
+
+    async fn get_service_level(
+        &self,
+        request: Request<GetServiceLevelRequest>,
+    ) -> Result<Response<GetServiceLevelResponse>, Status> {
+        respond(self.service_level(request.into_inner()).await)
+    }
+
+    async fn get_customer_value(
+        &self,
+        request: Request<GetCustomerValueRequest>,
+    ) -> Result<Response<pb::CustomerValue>, Status> {
+        respond(self.customer_value(request.into_inner()).await)
+    }
+
+    async fn run_lifecycle_sweep(
+        &self,
+        _request: Request<RunLifecycleSweepRequest>,
+    ) -> Result<Response<RunLifecycleSweepResponse>, Status> {
+        respond(self.sweep().await)
+    }
+
     type StreamChangesStream = ReceiverStream<Result<StreamChangesResponse, Status>>;
 
     async fn stream_changes(
@@ -333,4 +449,11 @@ impl CustomerService for CustomersApi {
     ) -> Result<Response<Self::StreamChangesStream>, Status> {
         respond(self.stream_changes(request.into_inner()).await)
     }
+}
+
+/// The authenticated caller's name, for idempotency keys and histories.
+fn principal_name<T>(request: &Request<T>) -> Result<String, Status> {
+    principal_of(request)
+        .map(|principal| principal.name.to_string())
+        .map_err(|error| error.into_status(DOMAIN))
 }

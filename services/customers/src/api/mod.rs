@@ -1,7 +1,9 @@
 //! The gRPC services of the customers package, one module each, sharing how they answer.
 
 mod customer_fields;
+mod customer_lifecycle;
 pub mod customer_service;
+mod grading_fields;
 
 use logistics_platform::ApiError;
 use logistics_platform::auth::ScopeTable;

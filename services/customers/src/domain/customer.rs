@@ -1,30 +1,10 @@
 //! Customer records: kinds, roles, lifecycle statuses, the editable profile and its rules.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-macro_rules! named_enum {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name { $($(#[$vdoc])* $variant),+ }
-
-        impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
-
-            /// The name stored in the database.
-            pub fn as_str(self) -> &'static str {
-                match self { $(Self::$variant => $text),+ }
-            }
-
-            /// The value stored under `text`.
-            pub fn parse(text: &str) -> Option<Self> {
-                match text { $($text => Some(Self::$variant),)+ _ => None }
-            }
-        }
-    };
-}
+use super::grading::{GovernmentLevel, Tier, ValueClass};
 
 named_enum! {
     /// What kind of party a customer is.
@@ -75,6 +55,40 @@ pub struct Profile {
     pub account_manager: String,
     /// Notes for staff.
     pub notes: String,
+    /// Postal addresses.
+    pub addresses: Vec<PostalAddress>,
+    /// What the customer usually ships and how.
+    pub transport_needs: TransportNeeds,
+}
+
+/// A postal address, stored as JSON with the customer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostalAddress {
+    /// Who or what is there.
+    pub recipient: String,
+    /// Street lines.
+    pub lines: Vec<String>,
+    /// City.
+    pub city: String,
+    /// Postal code.
+    pub postal_code: String,
+    /// Administrative region code.
+    pub region_code: String,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country_code: String,
+}
+
+/// What the customer usually ships and how, stored as JSON with the customer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransportNeeds {
+    /// Usual transport modes, by name ("ROAD", "AIR", ...).
+    pub usual_modes: Vec<String>,
+    /// Kinds of cargo.
+    pub cargo_types: Vec<String>,
+    /// Usual monthly volume in kilograms.
+    pub monthly_volume_kg: i64,
+    /// Time requirements in words.
+    pub time_requirements: String,
 }
 
 /// One editable field of [`Profile`], named as in field masks.
@@ -92,6 +106,10 @@ pub enum ProfileField {
     AccountManager,
     /// `notes`
     Notes,
+    /// `addresses`
+    Addresses,
+    /// `transport_needs`
+    TransportNeeds,
 }
 
 impl ProfileField {
@@ -103,6 +121,8 @@ impl ProfileField {
         Self::RegionCode,
         Self::AccountManager,
         Self::Notes,
+        Self::Addresses,
+        Self::TransportNeeds,
     ];
 
     /// The field-mask path.
@@ -114,6 +134,8 @@ impl ProfileField {
             Self::RegionCode => "region_code",
             Self::AccountManager => "account_manager",
             Self::Notes => "notes",
+            Self::Addresses => "addresses",
+            Self::TransportNeeds => "transport_needs",
         }
     }
 
@@ -139,6 +161,10 @@ impl Profile {
                     replace(&mut self.account_manager, new.account_manager.clone())
                 }
                 ProfileField::Notes => replace(&mut self.notes, new.notes.clone()),
+                ProfileField::Addresses => replace(&mut self.addresses, new.addresses.clone()),
+                ProfileField::TransportNeeds => {
+                    replace(&mut self.transport_needs, new.transport_needs.clone())
+                }
             };
             if differs && !changed.contains(&field) {
                 changed.push(field);
@@ -170,6 +196,14 @@ pub struct Customer {
     pub status: Status,
     /// Editable fields.
     pub profile: Profile,
+    /// Grade within its kind; `None` until graded.
+    pub tier: Option<Tier>,
+    /// Value class from the tier.
+    pub value_class: ValueClass,
+    /// Level of a government customer, set by staff.
+    pub government_level: Option<GovernmentLevel>,
+    /// When it last shipped.
+    pub last_shipment_time: Option<DateTime<Utc>>,
     /// Bumped on every change; the etag is derived from it.
     pub version: i64,
     /// When created.
@@ -298,6 +332,8 @@ mod tests {
             region_code: "CN-SH".into(),
             account_manager: "li.wei".into(),
             notes: String::new(),
+            addresses: Vec::new(),
+            transport_needs: TransportNeeds::default(),
         }
     }
 

@@ -6,13 +6,21 @@ use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use crate::domain::customer::{Customer, CustomerRef, Kind, Profile, Role, Status};
+use sqlx::types::Json;
 
-const COLUMNS: &str = "id, customer_code, kind, role, display_name, industry, region_code, status, \
-                       account_manager, notes, version, create_time, update_time, delete_time";
+use crate::domain::customer::{
+    Customer, CustomerRef, Kind, PostalAddress, Profile, Role, Status, TransportNeeds,
+};
+use crate::domain::grading::{GovernmentLevel, Grade, Tier, ValueClass};
 
+/// Every column a [`Customer`] is read from.
+pub(crate) const COLUMNS: &str = "id, customer_code, kind, role, display_name, industry, region_code, \
+     status, account_manager, notes, version, create_time, update_time, delete_time, tier, \
+     value_class, government_level, last_shipment_time, addresses, transport_needs";
+
+/// A `customers` row as read with [`COLUMNS`].
 #[derive(sqlx::FromRow)]
-struct CustomerRow {
+pub(crate) struct CustomerRow {
     id: Uuid,
     customer_code: String,
     kind: String,
@@ -27,6 +35,12 @@ struct CustomerRow {
     create_time: DateTime<Utc>,
     update_time: DateTime<Utc>,
     delete_time: Option<DateTime<Utc>>,
+    tier: Option<String>,
+    value_class: String,
+    government_level: Option<String>,
+    last_shipment_time: Option<DateTime<Utc>>,
+    addresses: Json<Vec<PostalAddress>>,
+    transport_needs: Json<TransportNeeds>,
 }
 
 impl TryFrom<CustomerRow> for Customer {
@@ -39,11 +53,26 @@ impl TryFrom<CustomerRow> for Customer {
                 row.id
             ))
         };
+        let tier = match &row.tier {
+            None => None,
+            Some(tier) => Some(Tier::parse(tier).ok_or_else(|| corrupt("tier", tier))?),
+        };
+        let government_level = match &row.government_level {
+            None => None,
+            Some(level) => {
+                Some(GovernmentLevel::parse(level).ok_or_else(|| corrupt("level", level))?)
+            }
+        };
         Ok(Customer {
             id: row.id,
             customer_code: row.customer_code.clone(),
             kind: Kind::parse(&row.kind).ok_or_else(|| corrupt("kind", &row.kind))?,
             status: Status::parse(&row.status).ok_or_else(|| corrupt("status", &row.status))?,
+            tier,
+            value_class: ValueClass::parse(&row.value_class)
+                .ok_or_else(|| corrupt("value class", &row.value_class))?,
+            government_level,
+            last_shipment_time: row.last_shipment_time,
             profile: Profile {
                 role: Role::parse(&row.role).ok_or_else(|| corrupt("role", &row.role))?,
                 display_name: row.display_name,
@@ -51,6 +80,8 @@ impl TryFrom<CustomerRow> for Customer {
                 region_code: row.region_code,
                 account_manager: row.account_manager,
                 notes: row.notes,
+                addresses: row.addresses.0,
+                transport_needs: row.transport_needs.0,
             },
             version: row.version,
             create_time: row.create_time,
@@ -71,12 +102,17 @@ pub struct NewCustomer {
     pub profile: Profile,
 }
 
-/// Inserts a customer, assigning its id and code.
-pub async fn insert(tx: &mut PgConnection, new: &NewCustomer) -> Result<Customer, ApiError> {
+/// Inserts a customer with its initial grade, assigning its id and code.
+pub async fn insert(
+    tx: &mut PgConnection,
+    new: &NewCustomer,
+    grade: &Grade,
+) -> Result<Customer, ApiError> {
     let sql = format!(
         "INSERT INTO customers (id, kind, role, display_name, industry, region_code, status,
-                                account_manager, notes)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                                account_manager, notes, addresses, transport_needs, tier,
+                                value_class)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
          RETURNING {COLUMNS}"
     );
     let row: CustomerRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -89,6 +125,10 @@ pub async fn insert(tx: &mut PgConnection, new: &NewCustomer) -> Result<Customer
         .bind(new.status.as_str())
         .bind(&new.profile.account_manager)
         .bind(&new.profile.notes)
+        .bind(Json(&new.profile.addresses))
+        .bind(Json(&new.profile.transport_needs))
+        .bind(grade.tier.map(Tier::as_str))
+        .bind(grade.value_class.as_str())
         .fetch_one(tx)
         .await?;
     row.try_into()
@@ -127,7 +167,8 @@ pub async fn update_profile(
     let sql = format!(
         "UPDATE customers
          SET role = $2, display_name = $3, industry = $4, region_code = $5, account_manager = $6,
-             notes = $7, version = version + 1, update_time = now()
+             notes = $7, addresses = $8, transport_needs = $9, version = version + 1,
+             update_time = now()
          WHERE id = $1
          RETURNING {COLUMNS}"
     );
@@ -139,6 +180,8 @@ pub async fn update_profile(
         .bind(&profile.region_code)
         .bind(&profile.account_manager)
         .bind(&profile.notes)
+        .bind(Json(&profile.addresses))
+        .bind(Json(&profile.transport_needs))
         .fetch_one(tx)
         .await?;
     row.try_into()

@@ -209,6 +209,7 @@ impl GrpcServer {
             .layer(GateLayer(AuthGate::new(
                 self.keys.clone(),
                 &self.scope_tables,
+                &self.grpc_services,
                 self.domain,
             )))
             // Per-caller rate, keyed by the principal the auth gate attached.

@@ -1,0 +1,263 @@
+//! Grading between the wire and the domain: the policy (with its field-mask update), service
+//! levels, and the status and tier histories.
+
+use logistics_contracts::common::{self as common_pb, Money};
+use logistics_contracts::customers as pb;
+use logistics_platform::error::Violations;
+use logistics_platform::time::timestamp;
+use prost_types::Duration;
+
+use super::customer_fields::{status_to_proto, tier_to_proto, value_class_to_proto};
+use crate::domain::customer::Status;
+use crate::domain::grading::{GradingPolicy, Priority, ServiceLevel, Tier, ValueClass};
+use crate::store::grading::{StatusChangeRow, StoredPolicy, TierChangeRow};
+
+/// The currency every amount of the suite is in.
+pub(super) const CNY: &str = "CNY";
+
+/// Largest amount accepted anywhere, in fen: ten billion yuan.
+pub(super) const MAX_AMOUNT_FEN: i64 = 1_000_000_000_000;
+
+/// The etag of a policy version.
+pub(super) fn policy_etag(version: i32) -> String {
+    format!("v{version}")
+}
+
+pub(super) fn policy_to_proto(stored: &StoredPolicy) -> pb::GradingPolicy {
+    let policy = &stored.policy;
+    pb::GradingPolicy {
+        version: stored.version,
+        frequent_min_shipments: policy.frequent_min_shipments as i32,
+        frequent_window_days: policy.frequent_window_days as i32,
+        large_min_spend: Some(cny(policy.large_min_spend_fen)),
+        medium_min_spend: Some(cny(policy.medium_min_spend_fen)),
+        spend_window_days: policy.spend_window_days as i32,
+        dormant_after_days: policy.dormant_after_days as i32,
+        churned_after_days: policy.churned_after_days as i32,
+        service_levels: policy
+            .service_levels
+            .iter()
+            .map(service_level_to_proto)
+            .collect(),
+        create_time: Some(timestamp(stored.create_time)),
+        created_by: stored.created_by.clone(),
+        etag: policy_etag(stored.version),
+    }
+}
+
+/// An amount in CNY.
+pub(super) fn cny(fen: i64) -> Money {
+    Money {
+        currency_code: CNY.to_owned(),
+        amount_minor: fen,
+    }
+}
+
+/// A CNY amount of 0 to [`MAX_AMOUNT_FEN`]; an unset amount is zero.
+pub(super) fn fen_of(money: Option<&Money>, field: &str, violations: &mut Violations) -> i64 {
+    let Some(money) = money else {
+        return 0;
+    };
+    if money.currency_code != CNY && !(money.currency_code.is_empty() && money.amount_minor == 0) {
+        violations.add(format!("{field}.currency_code"), "must be CNY");
+    }
+    if !(0..=MAX_AMOUNT_FEN).contains(&money.amount_minor) {
+        violations.add(
+            format!("{field}.amount_minor"),
+            format!("must be 0 to {MAX_AMOUNT_FEN} fen"),
+        );
+    }
+    money.amount_minor
+}
+
+pub(super) fn service_level_to_proto(level: &ServiceLevel) -> pb::ServiceLevel {
+    let class = ValueClass::parse(&level.value_class)
+        .map_or(pb::ValueClass::Unspecified, value_class_to_proto);
+    let floor = match Priority::parse(&level.complaint_priority_floor) {
+        Some(Priority::Low) => common_pb::Priority::Low,
+        Some(Priority::Normal) => common_pb::Priority::Normal,
+        Some(Priority::High) => common_pb::Priority::High,
+        Some(Priority::Urgent) => common_pb::Priority::Urgent,
+        None => common_pb::Priority::Unspecified,
+    };
+    let minutes = |minutes: u32| Duration {
+        seconds: i64::from(minutes) * 60,
+        nanos: 0,
+    };
+    pb::ServiceLevel {
+        value_class: class.into(),
+        complaint_priority_floor: floor.into(),
+        first_response_target: Some(minutes(level.first_response_minutes)),
+        resolution_target: Some(minutes(level.resolution_minutes)),
+        priority_transport: level.priority_transport,
+        dedicated_account_manager: level.dedicated_account_manager,
+    }
+}
+
+/// Copies the fields named in `paths` from `input` onto `policy`; records bad paths and values.
+pub(super) fn apply_policy_mask(
+    policy: &mut GradingPolicy,
+    input: &pb::GradingPolicy,
+    paths: &[String],
+    violations: &mut Violations,
+) {
+    const PATHS: [&str; 8] = [
+        "frequent_min_shipments",
+        "frequent_window_days",
+        "large_min_spend",
+        "medium_min_spend",
+        "spend_window_days",
+        "dormant_after_days",
+        "churned_after_days",
+        "service_levels",
+    ];
+    if paths.is_empty() {
+        violations.add(
+            "update_mask",
+            "names no field; list the fields to change or \"*\"",
+        );
+        return;
+    }
+    let all = paths.iter().any(|path| path == "*");
+    let named: Vec<&str> = if all {
+        PATHS.to_vec()
+    } else {
+        paths.iter().map(String::as_str).collect()
+    };
+    let whole = |value: i32, field: &str, violations: &mut Violations| -> u32 {
+        u32::try_from(value).unwrap_or_else(|_| {
+            violations.add(format!("policy.{field}"), "must not be negative");
+            0
+        })
+    };
+    for (at, path) in named.iter().enumerate() {
+        match *path {
+            "frequent_min_shipments" => {
+                policy.frequent_min_shipments =
+                    whole(input.frequent_min_shipments, path, violations)
+            }
+            "frequent_window_days" => {
+                policy.frequent_window_days = whole(input.frequent_window_days, path, violations)
+            }
+            "spend_window_days" => {
+                policy.spend_window_days = whole(input.spend_window_days, path, violations)
+            }
+            "dormant_after_days" => {
+                policy.dormant_after_days = whole(input.dormant_after_days, path, violations)
+            }
+            "churned_after_days" => {
+                policy.churned_after_days = whole(input.churned_after_days, path, violations)
+            }
+            "large_min_spend" => {
+                policy.large_min_spend_fen = fen_of(
+                    input.large_min_spend.as_ref(),
+                    "policy.large_min_spend",
+                    violations,
+                )
+            }
+            "medium_min_spend" => {
+                policy.medium_min_spend_fen = fen_of(
+                    input.medium_min_spend.as_ref(),
+                    "policy.medium_min_spend",
+                    violations,
+                )
+            }
+            "service_levels" => {
+                policy.service_levels = input
+                    .service_levels
+                    .iter()
+                    .enumerate()
+                    .map(|(index, level)| service_level_from_proto(level, index, violations))
+                    .collect()
+            }
+            other => violations.add(
+                format!("update_mask.paths[{at}]"),
+                format!(
+                    "{other:?} is not a policy field; fields: {}",
+                    PATHS.join(", ")
+                ),
+            ),
+        }
+    }
+}
+
+fn service_level_from_proto(
+    level: &pb::ServiceLevel,
+    index: usize,
+    violations: &mut Violations,
+) -> ServiceLevel {
+    let field = |name: &str| format!("policy.service_levels[{index}].{name}");
+    let class = match pb::ValueClass::try_from(level.value_class) {
+        Ok(pb::ValueClass::Key) => ValueClass::Key.as_str(),
+        Ok(pb::ValueClass::General) => ValueClass::General.as_str(),
+        Ok(pb::ValueClass::Potential) => ValueClass::Potential.as_str(),
+        _ => {
+            violations.add(field("value_class"), "is required");
+            ""
+        }
+    };
+    let floor = match common_pb::Priority::try_from(level.complaint_priority_floor) {
+        Ok(common_pb::Priority::Low) => Priority::Low.as_str(),
+        Ok(common_pb::Priority::Normal) => Priority::Normal.as_str(),
+        Ok(common_pb::Priority::High) => Priority::High.as_str(),
+        Ok(common_pb::Priority::Urgent) => Priority::Urgent.as_str(),
+        _ => {
+            violations.add(field("complaint_priority_floor"), "is required");
+            ""
+        }
+    };
+    let mut minutes = |duration: Option<&Duration>, name: &str| -> u32 {
+        match duration {
+            Some(duration) if duration.seconds > 0 && duration.seconds % 60 == 0 => {
+                u32::try_from(duration.seconds / 60).unwrap_or(u32::MAX)
+            }
+            _ => {
+                violations.add(field(name), "must be a positive whole number of minutes");
+                0
+            }
+        }
+    };
+    ServiceLevel {
+        value_class: class.to_owned(),
+        complaint_priority_floor: floor.to_owned(),
+        first_response_minutes: minutes(
+            level.first_response_target.as_ref(),
+            "first_response_target",
+        ),
+        resolution_minutes: minutes(level.resolution_target.as_ref(), "resolution_target"),
+        priority_transport: level.priority_transport,
+        dedicated_account_manager: level.dedicated_account_manager,
+    }
+}
+
+fn status_by_name(name: &str) -> pb::CustomerStatus {
+    Status::parse(name).map_or(pb::CustomerStatus::Unspecified, status_to_proto)
+}
+
+pub(super) fn status_change_to_proto(change: &StatusChangeRow) -> pb::StatusChange {
+    pb::StatusChange {
+        customer_id: change.customer_id.to_string(),
+        from_status: status_by_name(&change.from_status).into(),
+        to_status: status_by_name(&change.to_status).into(),
+        reason: change.reason.clone(),
+        changed_by: change.changed_by.clone(),
+        change_time: Some(timestamp(change.change_time)),
+    }
+}
+
+pub(super) fn tier_change_to_proto(change: &TierChangeRow) -> pb::TierChange {
+    let tier = |name: Option<&str>| tier_to_proto(name.and_then(Tier::parse));
+    let class = |name: &str| {
+        ValueClass::parse(name).map_or(pb::ValueClass::Unspecified, value_class_to_proto)
+    };
+    pb::TierChange {
+        customer_id: change.customer_id.to_string(),
+        from_tier: tier(change.from_tier.as_deref()).into(),
+        to_tier: tier(Some(&change.to_tier)).into(),
+        from_value_class: class(&change.from_value_class).into(),
+        to_value_class: class(&change.to_value_class).into(),
+        reason: change.reason.clone(),
+        policy_version: change.policy_version,
+        change_time: Some(timestamp(change.change_time)),
+    }
+}
