@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
-use logistics_contracts::common::{ChangeFeedStart, change_feed_start};
+use logistics_contracts::common::{ChangeFeedStart, Money, change_feed_start};
 use logistics_contracts::customers::{
-    Customer, CustomerCreated, StreamChangesRequest, StreamChangesResponse, UpdateCustomerRequest,
-    stream_changes_response::Event,
+    Customer, CustomerCreated, RecordActivityRequest, StreamChangesRequest, StreamChangesResponse,
+    UpdateCustomerRequest, stream_changes_response::Event,
 };
 use logistics_platform::changefeed;
 use logistics_tests::{CustomersClient, TestApp, create_customer, enterprise, violated_fields};
@@ -182,4 +182,49 @@ async fn a_forged_cursor_is_refused() {
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
     assert_eq!(violated_fields(&status), ["start.after_cursor"]);
+}
+
+#[tokio::test]
+async fn activity_status_and_tier_changes_reach_the_feed_in_order() {
+    let app = TestApp::spawn().await;
+    let mut client = app.customers_client().await;
+    let customer = create(&mut client, "Busy Shipper").await;
+    let mut feed = subscribe(
+        &mut client,
+        Some(change_feed_start::Position::FromNow(true)),
+    )
+    .await;
+
+    client
+        .record_activity(RecordActivityRequest {
+            customer_id: customer.id.clone(),
+            activity_id: "SO-1".to_owned(),
+            occur_time: Some(prost_types::Timestamp {
+                seconds: chrono::Utc::now().timestamp() - 60,
+                nanos: 0,
+            }),
+            spend: Some(Money {
+                currency_code: "CNY".to_owned(),
+                amount_minor: 60_000_000,
+            }),
+        })
+        .await
+        .unwrap();
+
+    let types: Vec<String> = [
+        next(&mut feed).await,
+        next(&mut feed).await,
+        next(&mut feed).await,
+    ]
+    .into_iter()
+    .map(|event| event.envelope.unwrap().event_type)
+    .collect();
+    assert_eq!(
+        types,
+        [
+            "customer.activity_recorded",
+            "customer.status_changed",
+            "customer.tier_changed"
+        ]
+    );
 }
