@@ -1,17 +1,17 @@
-//! The customers service: customer records of the logistics company, served as
-//! `logistics.customers.v1.CustomerService`.
+//! The customers service: who the logistics company's customers are, how they are graded and
+//! served, served as the gRPC services of `logistics.customers.v1`.
 
 pub mod api;
 pub mod domain;
 mod events;
 pub mod store;
 
+use std::time::Duration;
+
 use logistics_contracts::customers::customer_service_server::CustomerServiceServer;
 use logistics_platform::server::GrpcServer;
 use logistics_platform::{ServiceContext, db, idempotency};
 use sqlx::migrate::Migrator;
-use std::time::Duration;
-
 use tokio::net::TcpListener;
 
 /// The service's name: in health checks, logs and the `logistics serve` command.
