@@ -61,8 +61,10 @@ pub struct Profile {
     pub transport_needs: TransportNeeds,
 }
 
-/// A postal address, stored as JSON with the customer.
+/// A postal address, stored as JSON with the customer. Missing fields read as empty, so rows
+/// written before a field existed still read.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PostalAddress {
     /// Who or what is there.
     pub recipient: String,
@@ -78,8 +80,10 @@ pub struct PostalAddress {
     pub country_code: String,
 }
 
-/// What the customer usually ships and how, stored as JSON with the customer.
+/// What the customer usually ships and how, stored as JSON with the customer (`{}` for customers
+/// created before it existed).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TransportNeeds {
     /// Usual transport modes, by name ("ROAD", "AIR", ...).
     pub usual_modes: Vec<String>,
@@ -349,6 +353,14 @@ mod tests {
         assert_eq!(changed, [ProfileField::DisplayName]);
         assert_eq!(current.display_name, "Acme Logistics");
         assert_eq!(current.industry, "retail", "not in the mask");
+    }
+
+    #[test]
+    fn json_stored_before_a_field_existed_still_reads() {
+        let needs: TransportNeeds = serde_json::from_str("{}").unwrap();
+        assert_eq!(needs, TransportNeeds::default());
+        let address: PostalAddress = serde_json::from_str(r#"{"city":"Shanghai"}"#).unwrap();
+        assert_eq!(address.city, "Shanghai");
     }
 
     #[test]

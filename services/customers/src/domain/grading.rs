@@ -84,8 +84,10 @@ pub struct ServiceLevel {
     pub dedicated_account_manager: bool,
 }
 
-/// How customers are graded and served; versioned.
+/// How customers are graded and served; versioned. A field missing from a stored version (one
+/// written before the field existed) takes the handbook's default.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct GradingPolicy {
     /// An individual is FREQUENT with at least this many shipments in the window.
     pub frequent_min_shipments: u32,
@@ -421,6 +423,14 @@ mod tests {
             &GradingPolicy::default(),
         );
         assert_eq!(grade.reason, "spend of 100000.50 CNY in 365 days");
+    }
+
+    #[test]
+    fn a_stored_policy_missing_fields_reads_with_the_defaults() {
+        let policy: GradingPolicy =
+            serde_json::from_str(r#"{"frequent_min_shipments": 5}"#).unwrap();
+        assert_eq!(policy.frequent_min_shipments, 5);
+        assert_eq!(policy.dormant_after_days, 90);
     }
 
     #[test]

@@ -401,7 +401,7 @@ pub async fn population_quintiles(
     type Boundaries = Option<Vec<f64>>;
     let (recency, frequency, monetary): (Boundaries, Boundaries, Boundaries) = sqlx::query_as(
         "WITH per_customer AS (
-             SELECT extract(epoch FROM $1 - max(occur_time)) / 86400 AS recency_days,
+             SELECT floor(extract(epoch FROM $1 - max(occur_time)) / 86400) AS recency_days,
                     count(*)::float8 AS shipments, sum(spend_minor)::float8 AS spend
              FROM activity
              WHERE occur_time > $1 - interval '365 days' AND occur_time <= $1
