@@ -25,6 +25,8 @@ macro_rules! named_enum {
         }
     };
 }
+// Other domain modules name their stored enums the same way.
+pub(crate) use named_enum;
 
 named_enum! {
     /// What kind of party a customer is.
