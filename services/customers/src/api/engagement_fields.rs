@@ -13,8 +13,8 @@ use crate::domain::follow_up::{FollowUpReason, FollowUpStatus, SurveyScores};
 use crate::domain::interaction::{Channel, Direction};
 use crate::store::engagement::{
     FollowUpFilter, FollowUpRow, InteractionFilter, InteractionRow, NewFollowUp, NewInteraction,
-    NewSurvey, SurveyFilter, SurveyRow,
 };
+use crate::store::surveys::{NewSurvey, SurveyFilter, SurveyRow};
 
 const MAX_SUBJECT: usize = 200;
 const MAX_SUMMARY: usize = 4000;

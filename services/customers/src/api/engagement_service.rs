@@ -34,6 +34,7 @@ use super::engagement_fields::{
 use super::{follow_up_sweep, respond};
 use crate::domain::follow_up::{FollowUpAction, Month, pick_sample, transition};
 use crate::store::engagement::{self as store, FollowUpRow, TimePosition};
+use crate::store::surveys;
 use crate::{DOMAIN, events};
 
 /// The scope each RPC of EngagementService needs.
@@ -346,7 +347,7 @@ impl EngagementApi {
                 Some(_) => {}
             }
         }
-        let row = store::insert_survey(&mut tx, &new).await?;
+        let row = surveys::insert_survey(&mut tx, &new).await?;
         let survey = survey_to_proto(&row);
         let event = Event::SurveyRecorded(SurveyRecorded {
             survey_id: survey.id.clone(),
@@ -375,7 +376,7 @@ impl EngagementApi {
         let size = page_size(request.page_size)?;
         let query = request.filter.unwrap_or_default().encode_to_vec();
         let after: Option<TimePosition> = self.survey_pages.open(&query, &request.page_token)?;
-        let (rows, next) = store::list_surveys(&self.pool, &filter, after.as_ref(), size).await?;
+        let (rows, next) = surveys::list_surveys(&self.pool, &filter, after.as_ref(), size).await?;
         Ok(ListSurveysResponse {
             surveys: rows.iter().map(survey_to_proto).collect(),
             next_page_token: next
@@ -409,22 +410,22 @@ impl EngagementApi {
         let key = month.to_string();
 
         let mut tx = self.pool.begin().await?;
-        store::lock_sample_month(&mut tx, &key).await?;
-        let mut sampled = store::sampled(&mut tx, &key).await?;
+        surveys::lock_sample_month(&mut tx, &key).await?;
+        let mut sampled = surveys::sampled(&mut tx, &key).await?;
         let mut already: HashMap<String, usize> = HashMap::new();
         for customer in &sampled {
             *already.entry(customer.account_manager.clone()).or_default() += 1;
         }
-        let candidates = store::sample_candidates(&mut tx, &key).await?;
+        let candidates = surveys::sample_candidates(&mut tx, &key).await?;
         let picked = pick_sample(month, candidates, &already, per_manager);
         if !picked.is_empty() {
             for (manager, customers) in &picked {
                 // Orders are dense from 0 per manager, so the next one is the count so far.
                 let first = already.get(manager).copied().unwrap_or(0);
                 let first = i32::try_from(first).map_err(anyhow::Error::from)?;
-                store::add_to_sample(&mut tx, &key, manager, first, customers).await?;
+                surveys::add_to_sample(&mut tx, &key, manager, first, customers).await?;
             }
-            sampled = store::sampled(&mut tx, &key).await?;
+            sampled = surveys::sampled(&mut tx, &key).await?;
         }
         tx.commit().await?;
 

@@ -2,3 +2,4 @@
 
 pub mod customers;
 pub mod engagement;
+pub mod surveys;
