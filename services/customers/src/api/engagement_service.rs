@@ -2,17 +2,15 @@
 //! satisfaction surveys. Decode and validate each request, call the store in one transaction with
 //! its change event, encode the response.
 
-use std::collections::{BTreeMap, HashMap};
-
 use chrono::Utc;
 use logistics_contracts::customers::engagement_service_server::EngagementService;
 use logistics_contracts::customers::{
     self as pb, CancelFollowUpRequest, CompleteFollowUpRequest, FollowUpCancelled,
     FollowUpCompleted, InteractionLogged, ListFollowUpsRequest, ListFollowUpsResponse,
     ListInteractionsRequest, ListInteractionsResponse, ListSurveysRequest, ListSurveysResponse,
-    LogInteractionRequest, ManagerSurveyTargets, RecordSurveyRequest, RunFollowUpSweepRequest,
-    RunFollowUpSweepResponse, SampleSurveyTargetsRequest, SampleSurveyTargetsResponse,
-    ScheduleFollowUpRequest, SurveyRecorded, SurveyTarget, stream_changes_response::Event,
+    LogInteractionRequest, RecordSurveyRequest, RunFollowUpSweepRequest, RunFollowUpSweepResponse,
+    SampleSurveyTargetsRequest, SampleSurveyTargetsResponse, ScheduleFollowUpRequest,
+    SurveyRecorded, stream_changes_response::Event,
 };
 use logistics_platform::auth::{ScopeTable, principal_of};
 use logistics_platform::error::{Violations, parse_uuid};
@@ -31,8 +29,8 @@ use super::engagement_fields::{
     validate_follow_up_filter, validate_interaction, validate_interaction_filter, validate_survey,
     validate_survey_filter,
 };
-use super::{follow_up_sweep, respond};
-use crate::domain::follow_up::{FollowUpAction, Month, pick_sample, transition};
+use super::{follow_up_sweep, respond, survey_sampling};
+use crate::domain::follow_up::{FollowUpAction, transition};
 use crate::store::engagement::{self as store, FollowUpRow, TimePosition};
 use crate::store::surveys;
 use crate::{DOMAIN, events};
@@ -80,11 +78,6 @@ pub const SCOPES: ScopeTable = &[
         "customers:read",
     ),
 ];
-
-/// Customers per account manager in a survey sample when the caller gives none.
-const DEFAULT_PER_MANAGER: i32 = 5;
-/// Most customers per account manager in a survey sample.
-const MAX_PER_MANAGER: i32 = 50;
 
 /// The engagement API over the customers database.
 #[derive(Clone)]
@@ -384,74 +377,6 @@ impl EngagementApi {
                 .unwrap_or_default(),
         })
     }
-
-    async fn sample_survey_targets(
-        &self,
-        request: SampleSurveyTargetsRequest,
-    ) -> Result<SampleSurveyTargetsResponse, ApiError> {
-        let mut violations = Violations::new();
-        let month = Month::parse(&request.month);
-        if month.is_none() {
-            violations.add("month", "must be a month \"YYYY-MM\", e.g. \"2026-11\"");
-        }
-        let per_manager = match request.per_manager {
-            0 => DEFAULT_PER_MANAGER,
-            n if (1..=MAX_PER_MANAGER).contains(&n) => n,
-            _ => {
-                violations.add("per_manager", "must be from 1 to 50 (0 means 5)");
-                DEFAULT_PER_MANAGER
-            }
-        };
-        let Some(month) = month else {
-            return Err(violations.into_error());
-        };
-        violations.finish()?;
-        let per_manager = usize::try_from(per_manager).unwrap_or_default();
-        let key = month.to_string();
-
-        let mut tx = self.pool.begin().await?;
-        surveys::lock_sample_month(&mut tx, &key).await?;
-        let mut sampled = surveys::sampled(&mut tx, &key).await?;
-        let mut already: HashMap<String, usize> = HashMap::new();
-        for customer in &sampled {
-            *already.entry(customer.account_manager.clone()).or_default() += 1;
-        }
-        let candidates = surveys::sample_candidates(&mut tx, &key).await?;
-        let picked = pick_sample(month, candidates, &already, per_manager);
-        if !picked.is_empty() {
-            for (manager, customers) in &picked {
-                // Orders are dense from 0 per manager, so the next one is the count so far.
-                let first = already.get(manager).copied().unwrap_or(0);
-                let first = i32::try_from(first).map_err(anyhow::Error::from)?;
-                surveys::add_to_sample(&mut tx, &key, manager, first, customers).await?;
-            }
-            sampled = surveys::sampled(&mut tx, &key).await?;
-        }
-        tx.commit().await?;
-
-        let mut by_manager: BTreeMap<String, Vec<SurveyTarget>> = BTreeMap::new();
-        for customer in sampled {
-            let targets = by_manager.entry(customer.account_manager).or_default();
-            // A smaller request than an earlier one answers with the first ones picked.
-            if targets.len() < per_manager {
-                targets.push(SurveyTarget {
-                    customer_id: customer.customer_id.to_string(),
-                    customer_code: customer.customer_code,
-                });
-            }
-        }
-        let managers = by_manager
-            .into_iter()
-            .map(|(account_manager, targets)| ManagerSurveyTargets {
-                account_manager,
-                targets,
-            })
-            .collect();
-        Ok(SampleSurveyTargetsResponse {
-            month: key,
-            managers,
-        })
-    }
 }
 
 fn idempotency_key(principal: &str, method: &'static str, request_id: Uuid) -> IdempotencyKey {
@@ -612,6 +537,6 @@ impl EngagementService for EngagementApi {
         &self,
         request: Request<SampleSurveyTargetsRequest>,
     ) -> Result<Response<SampleSurveyTargetsResponse>, Status> {
-        respond(self.sample_survey_targets(request.into_inner()).await)
+        respond(survey_sampling::sample(&self.pool, request.into_inner()).await)
     }
 }

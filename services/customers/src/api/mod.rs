@@ -5,6 +5,7 @@ pub mod customer_service;
 mod engagement_fields;
 pub mod engagement_service;
 pub mod follow_up_sweep;
+mod survey_sampling;
 
 use logistics_platform::ApiError;
 use logistics_platform::auth::ScopeTable;
