@@ -60,12 +60,13 @@ pub async fn sweep(pool: &PgPool) -> Result<SweepOutcome, ApiError> {
 
     let review_month = Month::containing(Utc::now());
     let month = review_month.to_string();
+    let due_time = review_month
+        .review_due_time()
+        .ok_or_else(|| anyhow::anyhow!("month {month} has no review due time"))?;
     let mut reviews_created = 0;
     loop {
         let mut tx = pool.begin().await?;
-        let rows =
-            store::create_monthly_reviews(&mut tx, &month, review_month.review_due_time(), BATCH)
-                .await?;
+        let rows = store::create_monthly_reviews(&mut tx, &month, due_time, BATCH).await?;
         for row in &rows {
             append_scheduled(&mut tx, row).await?;
         }

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -137,13 +137,12 @@ pub struct Month {
     month: u32,
 }
 
-/// The company's time zone, Asia/Shanghai: UTC+8 all year (China has no daylight saving time).
-fn company_offset() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
-}
+/// Hours the company's time zone, Asia/Shanghai, is ahead of UTC: 8 all year (China has no
+/// daylight saving time).
+const COMPANY_UTC_OFFSET_HOURS: i64 = 8;
 
 /// Monthly reviews are due at this hour, company time, on the last day of the month.
-const REVIEW_DUE_HOUR: u32 = 18;
+const REVIEW_DUE_HOUR: i64 = 18;
 
 impl Month {
     /// Reads "YYYY-MM" with a year from 2000 to 2999 and a month from 01 to 12.
@@ -161,31 +160,26 @@ impl Month {
 
     /// The month that `time` falls in, in the company's time zone.
     pub fn containing(time: DateTime<Utc>) -> Self {
-        let local = time.with_timezone(&company_offset());
+        let local = time.naive_utc() + TimeDelta::hours(COMPANY_UTC_OFFSET_HOURS);
         Self {
             year: local.year(),
             month: local.month(),
         }
     }
 
-    /// When this month's periodic review is due: its last day, 18:00 company time.
-    pub fn review_due_time(self) -> DateTime<Utc> {
+    /// When this month's periodic review is due: its last day, 18:00 company time. `None` only
+    /// past chrono's calendar (year 262143), which [`Month::parse`] and [`Month::containing`]
+    /// never produce.
+    pub fn review_due_time(self) -> Option<DateTime<Utc>> {
         let (next_year, next_month) = if self.month == 12 {
             (self.year + 1, 1)
         } else {
             (self.year, self.month + 1)
         };
-        let last_day = NaiveDate::from_ymd_opt(next_year, next_month, 1)
-            .and_then(|first| first.pred_opt())
-            .expect("a month within chrono's range has a last day");
-        let due = last_day
-            .and_hms_opt(REVIEW_DUE_HOUR, 0, 0)
-            .expect("18:00 is a valid time");
-        company_offset()
-            .from_local_datetime(&due)
-            .single()
-            .expect("a fixed offset has no gaps")
-            .with_timezone(&Utc)
+        let next_month_starts =
+            NaiveDate::from_ymd_opt(next_year, next_month, 1)?.and_hms_opt(0, 0, 0)?;
+        let due_local = next_month_starts - TimeDelta::hours(24 - REVIEW_DUE_HOUR);
+        Some((due_local - TimeDelta::hours(COMPANY_UTC_OFFSET_HOURS)).and_utc())
     }
 }
 
@@ -363,7 +357,7 @@ mod tests {
             let due = DateTime::parse_from_rfc3339(due).unwrap().to_utc();
             assert_eq!(
                 Month::parse(month).unwrap().review_due_time(),
-                due,
+                Some(due),
                 "{month}"
             );
         }
