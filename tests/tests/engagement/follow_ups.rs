@@ -319,3 +319,42 @@ async fn running_the_sweep_needs_the_admin_scope() {
     assert_eq!(status.code(), Code::PermissionDenied);
     assert_eq!(metadata(&status, "scope"), "customers:admin");
 }
+
+#[tokio::test]
+async fn follow_up_pages_concatenate_to_the_whole_list_in_due_order() {
+    let mut f = Fixture::start().await;
+    let acme = f.customer(enterprise("Acme")).await;
+    // Several share a due time, so the id must break ties.
+    let base = SystemTime::now() + HOUR;
+    for n in 0..9u32 {
+        let due = Timestamp::from(base + HOUR * (n % 3));
+        f.schedule(thank_you(&acme.id, Some(due))).await;
+    }
+    let whole = f.follow_ups(FollowUpFilter::default()).await;
+    assert_eq!(whole.len(), 9);
+    let due = |follow_up: &FollowUp| follow_up.due_time.map(|t| (t.seconds, t.nanos));
+    assert!(whole.windows(2).all(|pair| due(&pair[0]) <= due(&pair[1])));
+    for page_size in [1, 2, 4] {
+        let mut all = Vec::new();
+        let mut token = String::new();
+        loop {
+            let page = f
+                .engagement
+                .list_follow_ups(ListFollowUpsRequest {
+                    page_size,
+                    page_token: token,
+                    filter: None,
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            assert!(page.follow_ups.len() <= page_size as usize);
+            all.extend(page.follow_ups);
+            if page.next_page_token.is_empty() {
+                break;
+            }
+            token = page.next_page_token;
+        }
+        assert_eq!(all, whole, "pages of {page_size}");
+    }
+}
