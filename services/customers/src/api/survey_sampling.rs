@@ -10,7 +10,7 @@ use logistics_platform::ApiError;
 use logistics_platform::error::Violations;
 use sqlx::PgPool;
 
-use crate::domain::follow_up::{Month, pick_sample};
+use crate::domain::follow_up::{Month, SampleDraw};
 use crate::store::surveys;
 
 /// Customers per account manager in a survey sample when the caller gives none.
@@ -51,8 +51,9 @@ pub(super) async fn sample(
     for customer in &sampled {
         *already.entry(customer.account_manager.clone()).or_default() += 1;
     }
-    let candidates = surveys::sample_candidates(&mut tx, &key).await?;
-    let picked = pick_sample(month, candidates, &already, per_manager);
+    let mut draw = SampleDraw::new(month, already.clone(), per_manager);
+    surveys::offer_sample_candidates(&mut tx, &key, &mut draw).await?;
+    let picked = draw.picks();
     if !picked.is_empty() {
         for (manager, customers) in &picked {
             // Orders are dense from 0 per manager, so the next one is the count so far.

@@ -1,6 +1,6 @@
 //! Follow-ups (return visits), survey scores and the monthly survey sample: the rules, free of I/O.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::fmt;
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
@@ -210,37 +210,61 @@ pub struct SampleCandidate {
     pub account_manager: String,
 }
 
-/// Picks, per account manager, the next customers of the month's draw: up to `per_manager` minus
-/// those `already_picked` for that manager, lowest [`sample_rank`] first. `candidates` must not
-/// contain customers already picked this month. The result is grouped by manager (A to Z), each in
-/// order of picking, whatever order the candidates came in.
-pub fn pick_sample(
+/// A month's survey draw over a stream of candidates: keeps, per account manager, the customers
+/// with the lowest [`sample_rank`], up to `per_manager` minus those already picked for that
+/// manager. Memory stays within managers x `per_manager` however many customers stream past, and
+/// the outcome does not depend on the order they come in. Candidates must not include customers
+/// already picked this month.
+#[derive(Debug)]
+pub struct SampleDraw {
     month: Month,
-    candidates: Vec<SampleCandidate>,
-    already_picked: &HashMap<String, usize>,
     per_manager: usize,
-) -> BTreeMap<String, Vec<Uuid>> {
-    let mut by_manager: BTreeMap<String, Vec<([u8; 32], Uuid)>> = BTreeMap::new();
-    for candidate in candidates {
-        by_manager
-            .entry(candidate.account_manager)
-            .or_default()
-            .push((
-                sample_rank(month, candidate.customer_id),
-                candidate.customer_id,
-            ));
-    }
-    let mut picked = BTreeMap::new();
-    for (manager, mut ranked) in by_manager {
-        let wanted = per_manager.saturating_sub(already_picked.get(&manager).copied().unwrap_or(0));
-        if wanted == 0 {
-            continue;
+    already_picked: HashMap<String, usize>,
+    // A max-heap per manager: the worst of the best so far is the one dropped when it overflows.
+    best: HashMap<String, BinaryHeap<([u8; 32], Uuid)>>,
+}
+
+impl SampleDraw {
+    /// A draw for `month` topping every manager up to `per_manager` customers.
+    pub fn new(month: Month, already_picked: HashMap<String, usize>, per_manager: usize) -> Self {
+        Self {
+            month,
+            per_manager,
+            already_picked,
+            best: HashMap::new(),
         }
-        ranked.sort_unstable();
-        let chosen: Vec<Uuid> = ranked.into_iter().take(wanted).map(|(_, id)| id).collect();
-        picked.insert(manager, chosen);
     }
-    picked
+
+    /// How many a manager's sample still lacks.
+    fn wanted(&self, manager: &str) -> usize {
+        let already = self.already_picked.get(manager).copied().unwrap_or(0);
+        self.per_manager.saturating_sub(already)
+    }
+
+    /// Considers one candidate.
+    pub fn offer(&mut self, candidate: SampleCandidate) {
+        let wanted = self.wanted(&candidate.account_manager);
+        if wanted == 0 {
+            return;
+        }
+        let rank = sample_rank(self.month, candidate.customer_id);
+        let best = self.best.entry(candidate.account_manager).or_default();
+        best.push((rank, candidate.customer_id));
+        if best.len() > wanted {
+            best.pop();
+        }
+    }
+
+    /// The customers to add, per manager (A to Z), each in order of picking.
+    pub fn picks(self) -> BTreeMap<String, Vec<Uuid>> {
+        self.best
+            .into_iter()
+            .map(|(manager, best)| {
+                let ids = best.into_sorted_vec().into_iter().map(|(_, id)| id);
+                (manager, ids.collect())
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -363,6 +387,19 @@ mod tests {
         }
     }
 
+    fn pick_sample(
+        month: Month,
+        candidates: Vec<SampleCandidate>,
+        already_picked: &HashMap<String, usize>,
+        per_manager: usize,
+    ) -> BTreeMap<String, Vec<Uuid>> {
+        let mut draw = SampleDraw::new(month, already_picked.clone(), per_manager);
+        for candidate in candidates {
+            draw.offer(candidate);
+        }
+        draw.picks()
+    }
+
     fn candidates(manager: &str, count: u128) -> Vec<SampleCandidate> {
         (1..=count)
             .map(|n| SampleCandidate {
@@ -428,5 +465,18 @@ mod tests {
         let added = pick_sample(month, rest, &already, 7);
         assert_eq!(added["a"][..], large["a"][3..]);
         assert!(!added.contains_key("b"), "b has nobody left to pick");
+    }
+
+    #[test]
+    fn the_draw_keeps_exactly_the_lowest_ranks_of_everyone_offered() {
+        let month = Month::parse("2026-11").unwrap();
+        let all = candidates("a", 40);
+        let mut ranked: Vec<_> = all
+            .iter()
+            .map(|c| (sample_rank(month, c.customer_id), c.customer_id))
+            .collect();
+        ranked.sort();
+        let lowest: Vec<Uuid> = ranked.into_iter().take(6).map(|(_, id)| id).collect();
+        assert_eq!(pick_sample(month, all, &HashMap::new(), 6)["a"], lowest);
     }
 }

@@ -1,12 +1,13 @@
 //! SQL for satisfaction surveys and the monthly survey samples.
 
 use chrono::{DateTime, Utc};
+use futures::TryStreamExt as _;
 use logistics_platform::ApiError;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::engagement::{TimePosition, into_page};
-use crate::domain::follow_up::SampleCandidate;
+use crate::domain::follow_up::{SampleCandidate, SampleDraw};
 
 const SURVEY_COLUMNS: &str = "id, customer_id, follow_up_id, timeliness, cargo_safety, \
                               staff_attitude, price, information, comment, agent, survey_time, \
@@ -162,28 +163,29 @@ pub async fn sampled(tx: &mut PgConnection, month: &str) -> Result<Vec<SampledCu
     Ok(rows)
 }
 
-/// Customers that may still be picked for `month`: with an account manager, not deleted, not
-/// BLOCKED, and not picked this month yet.
-pub async fn sample_candidates(
+/// Offers `draw` every customer that may still be picked for `month`: with an account manager,
+/// not deleted, not BLOCKED, and not picked this month yet. Rows stream through the draw, so
+/// memory does not grow with the number of customers.
+pub async fn offer_sample_candidates(
     tx: &mut PgConnection,
     month: &str,
-) -> Result<Vec<SampleCandidate>, ApiError> {
-    let rows: Vec<(Uuid, String)> = sqlx::query_as(
+    draw: &mut SampleDraw,
+) -> Result<(), ApiError> {
+    let mut rows = sqlx::query_as::<_, (Uuid, String)>(
         "SELECT id, account_manager FROM customers c
          WHERE account_manager <> '' AND delete_time IS NULL AND status <> 'BLOCKED'
            AND NOT EXISTS (SELECT 1 FROM survey_samples s
                            WHERE s.month = $1 AND s.customer_id = c.id)",
     )
     .bind(month)
-    .fetch_all(tx)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(customer_id, account_manager)| SampleCandidate {
+    .fetch(tx);
+    while let Some((customer_id, account_manager)) = rows.try_next().await? {
+        draw.offer(SampleCandidate {
             customer_id,
             account_manager,
-        })
-        .collect())
+        });
+    }
+    Ok(())
 }
 
 /// Adds customers to a manager's sample for `month`, numbered on from `first_order`.
