@@ -34,7 +34,11 @@ pub async fn migrate(context: &ServiceContext) -> anyhow::Result<()> {
 pub async fn run(context: ServiceContext, listener: TcpListener) -> anyhow::Result<()> {
     let pool = db::connect(&context.database_url, SCHEMA, &context.database).await?;
     idempotency::spawn_purger(pool.clone(), context.shutdown.clone());
-    api::follow_up_sweep::spawn(pool.clone(), context.shutdown.clone());
+    api::follow_up_sweep::spawn(
+        pool.clone(),
+        api::follow_up_sweep::PERIOD,
+        context.shutdown.clone(),
+    );
     let limit = context.server.max_message_bytes;
     let customers = api::customer_service::CustomersApi::new(pool.clone(), &context);
     let engagement = api::engagement_service::EngagementApi::new(pool.clone(), &context);

@@ -358,3 +358,37 @@ async fn follow_up_pages_concatenate_to_the_whole_list_in_due_order() {
         assert_eq!(all, whole, "pages of {page_size}");
     }
 }
+
+#[tokio::test]
+async fn the_background_sweep_marks_overdue_follow_ups_missed_and_stops_on_shutdown() {
+    let mut f = Fixture::start().await;
+    let acme = f.customer(enterprise("Acme")).await;
+    let overdue = f.schedule(thank_you(&acme.id, in_hours(1))).await;
+    f.sql(
+        "UPDATE follow_ups SET due_time = now() - interval '1 hour' WHERE id = $1::uuid",
+        &overdue.id,
+    )
+    .await;
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let sweeper = logistics_customers::api::follow_up_sweep::spawn(
+        f.app.schema_pool("customers").await,
+        Duration::from_millis(50),
+        shutdown.clone(),
+    );
+
+    let missed = FollowUpFilter {
+        status: FollowUpStatus::Missed.into(),
+        ..Default::default()
+    };
+    let mut waited = Duration::ZERO;
+    while f.follow_ups(missed.clone()).await.is_empty() {
+        assert!(waited < Duration::from_secs(10), "swept within 10 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        waited += Duration::from_millis(50);
+    }
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(5), sweeper)
+        .await
+        .expect("the sweeper stops on shutdown")
+        .expect("the sweeper did not panic");
+}

@@ -99,11 +99,16 @@ pub(super) async fn append_scheduled(
     events::append(tx, "follow_up.scheduled", &row.id.to_string(), event).await
 }
 
-/// Sweeps every [`PERIOD`] until `shutdown`. The first run waits a full period, so a service
-/// starting up is not slowed by it; a failed run is logged and retried at the next tick.
-pub fn spawn(pool: PgPool, shutdown: CancellationToken) {
+/// Sweeps every `period` (the service uses [`PERIOD`]) until `shutdown`, then ends the returned
+/// task. The first run waits a full period, so a service starting up is not slowed by it; a failed
+/// run is logged and retried at the next tick.
+pub fn spawn(
+    pool: PgPool,
+    period: Duration,
+    shutdown: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + PERIOD, PERIOD);
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
@@ -120,5 +125,5 @@ pub fn spawn(pool: PgPool, shutdown: CancellationToken) {
                 },
             }
         }
-    });
+    })
 }
