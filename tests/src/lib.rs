@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 
 use logistics_contracts::customers::customer_service_client::CustomerServiceClient;
+use logistics_contracts::customers::engagement_service_client::EngagementServiceClient;
 use logistics_platform::ServiceContext;
 use logistics_platform::auth::{ApiKeys, mint_key};
 use logistics_platform::client::CallCredentials;
@@ -24,6 +25,9 @@ use tonic_types::StatusExt as _;
 
 /// A customers client that sends an API key.
 pub type CustomersClient = CustomerServiceClient<InterceptedService<Channel, CallCredentials>>;
+
+/// An engagement client (interactions, follow-ups, surveys) that sends an API key.
+pub type EngagementClient = EngagementServiceClient<InterceptedService<Channel, CallCredentials>>;
 
 /// The cluster shared by every test of this binary.
 pub fn cluster() -> &'static EmbeddedPostgres {
@@ -161,6 +165,17 @@ impl TestApp {
     pub async fn customers_client_with(&self, api_key: &str) -> CustomersClient {
         let credentials = CallCredentials::bearer(api_key).expect("printable key");
         CustomerServiceClient::with_interceptor(channel(self.customers).await, credentials)
+    }
+
+    /// An engagement client with every scope.
+    pub async fn engagement_client(&self) -> EngagementClient {
+        self.engagement_client_with(&self.keys.admin).await
+    }
+
+    /// An engagement client presenting `api_key`.
+    pub async fn engagement_client_with(&self, api_key: &str) -> EngagementClient {
+        let credentials = CallCredentials::bearer(api_key).expect("printable key");
+        EngagementServiceClient::with_interceptor(channel(self.customers).await, credentials)
     }
 
     /// A customers client with no credentials at all.

@@ -181,11 +181,13 @@ async fn reflection_lists_the_served_services_and_describes_them_and_health() {
             "grpc.reflection.v1.ServerReflection",
             "grpc.reflection.v1alpha.ServerReflection",
             "logistics.customers.v1.CustomerService",
+            "logistics.customers.v1.EngagementService",
         ]
     );
 
     for symbol in [
         "logistics.customers.v1.CustomerService",
+        "logistics.customers.v1.EngagementService",
         "grpc.health.v1.Health",
         "grpc.reflection.v1alpha.ServerReflection",
         "google.rpc.BadRequest",

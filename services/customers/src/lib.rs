@@ -9,6 +9,7 @@ pub mod store;
 use std::time::Duration;
 
 use logistics_contracts::customers::customer_service_server::CustomerServiceServer;
+use logistics_contracts::customers::engagement_service_server::EngagementServiceServer;
 use logistics_platform::server::GrpcServer;
 use logistics_platform::{ServiceContext, db, idempotency};
 use sqlx::migrate::Migrator;
@@ -36,13 +37,23 @@ pub async fn run(context: ServiceContext, listener: TcpListener) -> anyhow::Resu
     let pool = db::connect(&context.database_url, SCHEMA, &context.database).await?;
     idempotency::spawn_purger(pool.clone(), context.shutdown.clone());
     store::grading::ensure_default_policy(&pool).await?;
+    api::follow_up_sweep::spawn(
+        pool.clone(),
+        api::follow_up_sweep::PERIOD,
+        context.shutdown.clone(),
+    );
     let limit = context.server.max_message_bytes;
     let customers = api::customer_service::CustomersApi::new(pool.clone(), &context);
     spawn_lifecycle_sweeper(customers.clone(), pool.clone(), context.shutdown.clone());
+    let engagement = api::engagement_service::EngagementApi::new(pool.clone(), &context);
     GrpcServer::new(NAME, DOMAIN, &context.server, context.keys.clone())
         .add_service(
             CustomerServiceServer::new(customers).max_decoding_message_size(limit),
             api::customer_service::SCOPES,
+        )
+        .add_service(
+            EngagementServiceServer::new(engagement).max_decoding_message_size(limit),
+            api::engagement_service::SCOPES,
         )
         .serve(listener, context.shutdown.clone())
         .await?;

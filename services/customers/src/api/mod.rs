@@ -3,7 +3,11 @@
 mod customer_fields;
 mod customer_lifecycle;
 pub mod customer_service;
+mod engagement_fields;
+pub mod engagement_service;
+pub mod follow_up_sweep;
 mod grading_fields;
+mod survey_sampling;
 
 use logistics_platform::ApiError;
 use logistics_platform::auth::ScopeTable;
@@ -12,7 +16,7 @@ use tonic::{Response, Status};
 use crate::DOMAIN;
 
 /// The scope tables of every service this crate serves: each RPC names the scope it needs.
-pub const SCOPES: &[ScopeTable] = &[customer_service::SCOPES];
+pub const SCOPES: &[ScopeTable] = &[customer_service::SCOPES, engagement_service::SCOPES];
 
 /// Turns a handler's result into the gRPC answer, mapping errors under the service's domain.
 pub(crate) fn respond<T>(result: Result<T, ApiError>) -> Result<Response<T>, Status> {

@@ -25,6 +25,8 @@ macro_rules! named_enum {
 }
 
 pub mod customer;
+pub mod follow_up;
 pub mod grading;
+pub mod interaction;
 pub mod lifecycle;
 pub mod value;

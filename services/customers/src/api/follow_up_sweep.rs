@@ -1,0 +1,129 @@
+//! The follow-up sweep: overdue follow-ups become MISSED, and every KEY customer gets its monthly
+//! PERIODIC_REVIEW. Run by `EngagementService/RunFollowUpSweep` and every 5 minutes in the
+//! background; running it twice, or on two replicas at once, changes nothing more.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use logistics_contracts::customers::{
+    FollowUpMissed, FollowUpScheduled, stream_changes_response::Event,
+};
+use logistics_platform::ApiError;
+use logistics_platform::time::timestamp;
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+use super::engagement_fields::{reason_to_proto, status_to_proto};
+use crate::domain::follow_up::Month;
+use crate::events;
+use crate::store::engagement::{self as store, FollowUpRow};
+
+/// How often the background sweep runs.
+pub const PERIOD: Duration = Duration::from_secs(5 * 60);
+/// Follow-ups changed per transaction, so a large backlog never holds locks for long.
+const BATCH: i64 = 500;
+
+/// What one sweep did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SweepOutcome {
+    /// Follow-ups marked MISSED.
+    pub missed: usize,
+    /// Monthly reviews created.
+    pub reviews_created: usize,
+    /// The month the reviews are for.
+    pub review_month: Month,
+}
+
+/// Runs the sweep once, one batch per transaction, each with its change events.
+pub async fn sweep(pool: &PgPool) -> Result<SweepOutcome, ApiError> {
+    let mut missed = 0;
+    loop {
+        let mut tx = pool.begin().await?;
+        let rows = store::mark_missed(&mut tx, BATCH).await?;
+        for row in &rows {
+            let event = Event::FollowUpMissed(FollowUpMissed {
+                follow_up_id: row.id.to_string(),
+                customer_id: row.customer_id.to_string(),
+                reason: reason_to_proto(row.reason()?).into(),
+                status: status_to_proto(row.status()?).into(),
+                due_time: Some(timestamp(row.due_time)),
+                miss_time: Some(timestamp(row.update_time)),
+            });
+            events::append(&mut tx, "follow_up.missed", &row.id.to_string(), event).await?;
+        }
+        tx.commit().await?;
+        missed += rows.len();
+        if rows.len() < BATCH as usize {
+            break;
+        }
+    }
+
+    let review_month = Month::containing(Utc::now());
+    let month = review_month.to_string();
+    let due_time = review_month
+        .review_due_time()
+        .ok_or_else(|| anyhow::anyhow!("month {month} has no review due time"))?;
+    let mut reviews_created = 0;
+    loop {
+        let mut tx = pool.begin().await?;
+        let rows = store::create_monthly_reviews(&mut tx, &month, due_time, BATCH).await?;
+        for row in &rows {
+            append_scheduled(&mut tx, row).await?;
+        }
+        tx.commit().await?;
+        reviews_created += rows.len();
+        // Fewer than a batch: none left, or a concurrent sweep created the rest.
+        if rows.len() < BATCH as usize {
+            break;
+        }
+    }
+    Ok(SweepOutcome {
+        missed,
+        reviews_created,
+        review_month,
+    })
+}
+
+/// Writes the "follow_up.scheduled" event of a new follow-up.
+pub(super) async fn append_scheduled(
+    tx: &mut sqlx::PgConnection,
+    row: &FollowUpRow,
+) -> Result<(), ApiError> {
+    let event = Event::FollowUpScheduled(FollowUpScheduled {
+        follow_up_id: row.id.to_string(),
+        customer_id: row.customer_id.to_string(),
+        reason: reason_to_proto(row.reason()?).into(),
+        status: status_to_proto(row.status()?).into(),
+        due_time: Some(timestamp(row.due_time)),
+    });
+    events::append(tx, "follow_up.scheduled", &row.id.to_string(), event).await
+}
+
+/// Sweeps every `period` (the service uses [`PERIOD`]) until `shutdown`, then ends the returned
+/// task. The first run waits a full period, so a service starting up is not slowed by it; a failed
+/// run is logged and retried at the next tick.
+pub fn spawn(
+    pool: PgPool,
+    period: Duration,
+    shutdown: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = ticks.tick() => match sweep(&pool).await {
+                    Ok(outcome) if outcome.missed == 0 && outcome.reviews_created == 0 => {}
+                    Ok(outcome) => tracing::info!(
+                        missed = outcome.missed,
+                        reviews_created = outcome.reviews_created,
+                        review_month = %outcome.review_month,
+                        "follow-up sweep"
+                    ),
+                    Err(error) => tracing::warn!(%error, "follow-up sweep failed"),
+                },
+            }
+        }
+    })
+}
