@@ -6,6 +6,7 @@ pub mod domain;
 mod events;
 pub mod store;
 
+use logistics_contracts::customers::contact_service_server::ContactServiceServer;
 use logistics_contracts::customers::customer_service_server::CustomerServiceServer;
 use logistics_platform::server::GrpcServer;
 use logistics_platform::{ServiceContext, db, idempotency};
@@ -35,10 +36,15 @@ pub async fn run(context: ServiceContext, listener: TcpListener) -> anyhow::Resu
     idempotency::spawn_purger(pool.clone(), context.shutdown.clone());
     let limit = context.server.max_message_bytes;
     let customers = api::customer_service::CustomersApi::new(pool.clone(), &context);
+    let contacts = api::contact_service::ContactsApi::new(pool.clone(), &context)?;
     GrpcServer::new(NAME, DOMAIN, &context.server, context.keys.clone())
         .add_service(
             CustomerServiceServer::new(customers).max_decoding_message_size(limit),
             api::customer_service::SCOPES,
+        )
+        .add_service(
+            ContactServiceServer::new(contacts).max_decoding_message_size(limit),
+            api::contact_service::SCOPES,
         )
         .serve(listener, context.shutdown.clone())
         .await?;

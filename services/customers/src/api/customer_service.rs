@@ -238,7 +238,7 @@ async fn lock_for_change(
         .ok_or_else(|| not_found(id))
 }
 
-fn not_found(id: &str) -> ApiError {
+pub(super) fn not_found(id: &str) -> ApiError {
     ApiError::NotFound {
         reason: "CUSTOMER_NOT_FOUND",
         resource: "customer",
@@ -272,7 +272,7 @@ fn ensure_etag(customer: &Customer, etag: &str) -> Result<(), ApiError> {
     }
 }
 
-fn parse_ref(field: &str, text: &str) -> Result<CustomerRef, ApiError> {
+pub(super) fn parse_ref(field: &str, text: &str) -> Result<CustomerRef, ApiError> {
     if text.is_empty() {
         return Err(ApiError::invalid_field(field, "is required"));
     }

@@ -1,7 +1,10 @@
 //! The gRPC services of the customers package, one module each, sharing how they answer.
 
+mod contact_fields;
+pub mod contact_service;
 mod customer_fields;
 pub mod customer_service;
+mod erasure;
 
 use logistics_platform::ApiError;
 use logistics_platform::auth::ScopeTable;
@@ -10,7 +13,7 @@ use tonic::{Response, Status};
 use crate::DOMAIN;
 
 /// The scope tables of every service this crate serves: each RPC names the scope it needs.
-pub const SCOPES: &[ScopeTable] = &[customer_service::SCOPES];
+pub const SCOPES: &[ScopeTable] = &[customer_service::SCOPES, contact_service::SCOPES];
 
 /// Turns a handler's result into the gRPC answer, mapping errors under the service's domain.
 pub(crate) fn respond<T>(result: Result<T, ApiError>) -> Result<Response<T>, Status> {

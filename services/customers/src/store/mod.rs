@@ -1,3 +1,4 @@
 //! SQL on the `customers` schema, one module per area, and nothing else.
 
+pub mod contacts;
 pub mod customers;
