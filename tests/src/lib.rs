@@ -7,6 +7,7 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 
+use logistics_contracts::customers::contact_service_client::ContactServiceClient;
 use logistics_contracts::customers::customer_service_client::CustomerServiceClient;
 use logistics_contracts::customers::engagement_service_client::EngagementServiceClient;
 use logistics_platform::ServiceContext;
@@ -15,6 +16,7 @@ use logistics_platform::client::CallCredentials;
 use logistics_platform::db::DatabaseConfig;
 use logistics_platform::embedded_pg::{EmbeddedPostgres, Persistence};
 use logistics_platform::pagination::TokenKey;
+use logistics_platform::pii::PiiCipher;
 use logistics_platform::server::ServerConfig;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
@@ -28,6 +30,8 @@ pub type CustomersClient = CustomerServiceClient<InterceptedService<Channel, Cal
 
 /// An engagement client (interactions, follow-ups, surveys) that sends an API key.
 pub type EngagementClient = EngagementServiceClient<InterceptedService<Channel, CallCredentials>>;
+/// A contacts client that sends an API key.
+pub type ContactsClient = ContactServiceClient<InterceptedService<Channel, CallCredentials>>;
 
 /// The cluster shared by every test of this binary.
 pub fn cluster() -> &'static EmbeddedPostgres {
@@ -116,6 +120,7 @@ impl TestApp {
             database_url: database_url.clone(),
             keys: Arc::new(ApiKeys::new(stored).expect("test keys")),
             token_key: TokenKey::random(),
+            pii: Some(Arc::new(random_pii_cipher())),
             shutdown: CancellationToken::new(),
         };
 
@@ -176,6 +181,17 @@ impl TestApp {
     pub async fn engagement_client_with(&self, api_key: &str) -> EngagementClient {
         let credentials = CallCredentials::bearer(api_key).expect("printable key");
         EngagementServiceClient::with_interceptor(channel(self.customers).await, credentials)
+    }
+
+    /// A contacts client with every scope.
+    pub async fn contacts_client(&self) -> ContactsClient {
+        self.contacts_client_with(&self.keys.admin).await
+    }
+
+    /// A contacts client presenting `api_key`.
+    pub async fn contacts_client_with(&self, api_key: &str) -> ContactsClient {
+        let credentials = CallCredentials::bearer(api_key).expect("printable key");
+        ContactServiceClient::with_interceptor(channel(self.customers).await, credentials)
     }
 
     /// A customers client with no credentials at all.
@@ -261,6 +277,12 @@ fn test_keys() -> (TestKeys, Vec<logistics_platform::auth::StoredKey>) {
         },
         vec![admin_stored, reader_stored, writer_stored, orders_stored],
     )
+}
+
+/// A personal-data cipher with fresh random keys, so no two apps share keys.
+fn random_pii_cipher() -> PiiCipher {
+    let (keys, lookup) = PiiCipher::generate_config("test");
+    PiiCipher::from_config(&keys, &lookup).expect("generated PII keys")
 }
 
 /// The ErrorInfo reason of a status.

@@ -8,6 +8,7 @@ pub mod store;
 
 use std::time::Duration;
 
+use logistics_contracts::customers::contact_service_server::ContactServiceServer;
 use logistics_contracts::customers::customer_service_server::CustomerServiceServer;
 use logistics_contracts::customers::engagement_service_server::EngagementServiceServer;
 use logistics_platform::server::GrpcServer;
@@ -46,6 +47,7 @@ pub async fn run(context: ServiceContext, listener: TcpListener) -> anyhow::Resu
     let customers = api::customer_service::CustomersApi::new(pool.clone(), &context);
     spawn_lifecycle_sweeper(customers.clone(), pool.clone(), context.shutdown.clone());
     let engagement = api::engagement_service::EngagementApi::new(pool.clone(), &context);
+    let contacts = api::contact_service::ContactsApi::new(pool.clone(), &context)?;
     GrpcServer::new(NAME, DOMAIN, &context.server, context.keys.clone())
         .add_service(
             CustomerServiceServer::new(customers).max_decoding_message_size(limit),
@@ -54,6 +56,10 @@ pub async fn run(context: ServiceContext, listener: TcpListener) -> anyhow::Resu
         .add_service(
             EngagementServiceServer::new(engagement).max_decoding_message_size(limit),
             api::engagement_service::SCOPES,
+        )
+        .add_service(
+            ContactServiceServer::new(contacts).max_decoding_message_size(limit),
+            api::contact_service::SCOPES,
         )
         .serve(listener, context.shutdown.clone())
         .await?;

@@ -83,6 +83,29 @@ pub struct Shared {
     )]
     pub token_secret: Option<String>,
 
+    /// Keys encrypting personal data (customer contacts) at rest: `id:<base64 of 32 bytes>`
+    /// entries separated by commas, the first one sealing new values, the others only opening
+    /// older ones (key rotation). The customers service refuses to start without it; `up` keeps one
+    /// in the data directory when this is not set.
+    #[arg(
+        long,
+        env = "LOGISTICS_PII_KEYS",
+        hide_env_values = true,
+        global = true
+    )]
+    pub pii_keys: Option<String>,
+
+    /// Key of the keyed hashes (HMAC-SHA256) that find customers by exact phone or email: base64
+    /// of 32 bytes, separate from the encryption keys and never rotated without re-hashing. The
+    /// customers service refuses to start without it; `up` keeps one in the data directory.
+    #[arg(
+        long,
+        env = "LOGISTICS_PII_LOOKUP_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub pii_lookup_key: Option<String>,
+
     /// Where `up` keeps its embedded database, development key and secrets.
     #[arg(
         long,

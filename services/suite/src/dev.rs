@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use logistics_platform::auth::{mint_key, write_keys_file};
 use logistics_platform::embedded_pg::{EmbeddedPostgres, Persistence, cluster_root_for};
+use logistics_platform::pii::PiiCipher;
 
 use crate::cli::Shared;
 use crate::services::Service;
@@ -26,6 +27,8 @@ pub struct DevSetup {
     pub dev_key: Option<(String, PathBuf)>,
     /// Secret sealing page tokens and cursors.
     pub token_secret: String,
+    /// Personal-data encryption keys and lookup key, as the settings spell them.
+    pub pii_keys: (String, String),
     /// The embedded server and where its data lives, unless a database URL was given.
     postgres: Option<(EmbeddedPostgres, PathBuf)>,
 }
@@ -67,11 +70,17 @@ pub async fn prepare(shared: &Shared) -> anyhow::Result<DevSetup> {
         None => read_or_create_secret(&data_dir.join("token-secret"))?,
     };
 
+    let pii_keys = match (&shared.pii_keys, &shared.pii_lookup_key) {
+        (Some(keys), Some(lookup)) => (keys.clone(), lookup.clone()),
+        _ => read_or_create_pii_keys(data_dir)?,
+    };
+
     Ok(DevSetup {
         database_url,
         keys_file,
         dev_key,
         token_secret,
+        pii_keys,
         postgres,
     })
 }
@@ -95,6 +104,22 @@ fn read_or_create_secret(path: &Path) -> anyhow::Result<String> {
     let secret = hex::encode(rand::random::<[u8; 32]>());
     write_private(path, &secret)?;
     Ok(secret)
+}
+
+/// The development personal-data keys, created once: losing them makes stored contacts unreadable.
+fn read_or_create_pii_keys(data_dir: &Path) -> anyhow::Result<(String, String)> {
+    let keys_path = data_dir.join("pii-keys");
+    let lookup_path = data_dir.join("pii-lookup-key");
+    if let (Ok(keys), Ok(lookup)) = (
+        fs::read_to_string(&keys_path),
+        fs::read_to_string(&lookup_path),
+    ) {
+        return Ok((keys.trim().to_owned(), lookup.trim().to_owned()));
+    }
+    let (keys, lookup) = PiiCipher::generate_config("dev1");
+    write_private(&keys_path, &keys)?;
+    write_private(&lookup_path, &lookup)?;
+    Ok((keys, lookup))
 }
 
 fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {

@@ -12,6 +12,7 @@ use anyhow::Context as _;
 use clap::Parser as _;
 use logistics_platform::auth::{ApiKeys, mint_key};
 use logistics_platform::pagination::TokenKey;
+use logistics_platform::pii::PiiCipher;
 use logistics_platform::{ServiceContext, telemetry};
 use tokio_util::sync::CancellationToken;
 
@@ -61,6 +62,10 @@ async fn up(shared: cli::Shared) -> anyhow::Result<()> {
         database_url: dev.database_url.clone(),
         keys: Arc::new(ApiKeys::load(&dev.keys_file)?),
         token_key: TokenKey::from_secret(dev.token_secret.as_bytes()),
+        pii: Some(Arc::new(PiiCipher::from_config(
+            &dev.pii_keys.0,
+            &dev.pii_keys.1,
+        )?)),
         shutdown: CancellationToken::new(),
     };
     for service in Service::ALL {
@@ -95,6 +100,11 @@ async fn up(shared: cli::Shared) -> anyhow::Result<()> {
 /// Microservices mode: one service, against the configured database.
 async fn serve(shared: cli::Shared, service: Service) -> anyhow::Result<()> {
     let context = production_context(&shared)?;
+    if service == Service::Customers && context.pii.is_none() {
+        anyhow::bail!(
+            "customers stores personal data: set LOGISTICS_PII_KEYS and LOGISTICS_PII_LOOKUP_KEY"
+        );
+    }
     if shared.migrate_on_start {
         service.migrate(&context).await?;
     }
@@ -144,12 +154,19 @@ fn production_context(shared: &cli::Shared) -> anyhow::Result<ServiceContext> {
             TokenKey::random()
         }
     };
+    let pii = match (&shared.pii_keys, &shared.pii_lookup_key) {
+        (Some(keys), Some(lookup)) => Some(Arc::new(
+            PiiCipher::from_config(keys, lookup).context("LOGISTICS_PII_KEYS")?,
+        )),
+        _ => None,
+    };
     Ok(ServiceContext {
         server: shared.server.clone(),
         database: shared.database.clone(),
         database_url,
         keys: Arc::new(keys),
         token_key,
+        pii,
         shutdown: CancellationToken::new(),
     })
 }

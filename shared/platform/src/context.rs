@@ -7,6 +7,7 @@ use tokio_util::sync::CancellationToken;
 use crate::auth::ApiKeys;
 use crate::db::DatabaseConfig;
 use crate::pagination::TokenKey;
+use crate::pii::PiiCipher;
 use crate::server::ServerConfig;
 
 /// Everything a service is built from: settings, credentials, secrets and the shutdown signal.
@@ -22,6 +23,8 @@ pub struct ServiceContext {
     pub keys: Arc<ApiKeys>,
     /// Seals page tokens and change-feed cursors.
     pub token_key: TokenKey,
+    /// Encrypts personal data at rest; services that store none run without it.
+    pub pii: Option<Arc<PiiCipher>>,
     /// Cancelled when the process shuts down.
     pub shutdown: CancellationToken,
 }

@@ -12,6 +12,7 @@ pub mod embedded_pg;
 pub mod error;
 pub mod idempotency;
 pub mod pagination;
+pub mod pii;
 pub mod server;
 pub mod telemetry;
 pub mod time;

@@ -24,6 +24,7 @@ macro_rules! named_enum {
     };
 }
 
+pub mod contact;
 pub mod customer;
 pub mod follow_up;
 pub mod grading;

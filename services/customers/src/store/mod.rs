@@ -1,5 +1,6 @@
 //! SQL on the `customers` schema, one module per area, and nothing else.
 
+pub mod contacts;
 pub mod customers;
 pub mod engagement;
 pub mod grading;

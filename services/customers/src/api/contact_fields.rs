@@ -1,0 +1,103 @@
+//! Contacts between the wire and the domain: validating request fields (collecting every
+//! violation, never quoting a value: they are personal data) and choosing the fields to change.
+
+use logistics_contracts::customers as pb;
+use logistics_platform::error::Violations;
+
+use crate::domain::contact::{
+    ContactDetails, ContactField, MAX_NAME_CHARS, MAX_ROLE_CHARS, normalize_email, normalize_phone,
+};
+
+/// Validates the `fields` of `input` (under `contact.`); fields not named keep their defaults.
+pub(super) fn validate_details(
+    input: &pb::Contact,
+    fields: &[ContactField],
+    violations: &mut Violations,
+) -> ContactDetails {
+    let mut details = ContactDetails::default();
+    for &field in fields {
+        let path = format!("contact.{}", field.path());
+        match field {
+            ContactField::Name => {
+                violations.require_text(&path, &input.name, MAX_NAME_CHARS);
+                details.name = input.name.trim().to_owned();
+            }
+            ContactField::Phone => {
+                details.phone = normalize_optional(&input.phone, normalize_phone, &path, violations)
+            }
+            ContactField::Email => {
+                details.email = normalize_optional(&input.email, normalize_email, &path, violations)
+            }
+            ContactField::Role => {
+                violations.limit_text(&path, &input.role, MAX_ROLE_CHARS);
+                details.role = input.role.trim().to_owned();
+            }
+            ContactField::Primary => details.primary = input.primary,
+        }
+    }
+    details
+}
+
+fn normalize_optional(
+    raw: &str,
+    normalize: fn(&str) -> Result<String, &'static str>,
+    path: &str,
+    violations: &mut Violations,
+) -> Option<String> {
+    if raw.trim().is_empty() {
+        return None;
+    }
+    match normalize(raw) {
+        Ok(value) => Some(value),
+        Err(problem) => {
+            violations.add(path, problem);
+            None
+        }
+    }
+}
+
+/// Records that a contact has neither phone nor email, on both fields.
+pub(super) fn require_reachable(violations: &mut Violations) {
+    for path in ["contact.phone", "contact.email"] {
+        violations.add(path, "at least one of phone and email is required");
+    }
+}
+
+/// The fields an update mask names; `*` names them all.
+pub(super) fn mask_fields(paths: &[String], violations: &mut Violations) -> Vec<ContactField> {
+    if paths.is_empty() {
+        violations.add(
+            "update_mask",
+            "names no field; list the fields to change or \"*\"",
+        );
+        return Vec::new();
+    }
+    let mut fields = Vec::new();
+    for (at, path) in paths.iter().enumerate() {
+        if path == "*" {
+            return ContactField::ALL.to_vec();
+        }
+        match ContactField::parse(path) {
+            Some(field) => fields.push(field),
+            None => violations.add(
+                format!("update_mask.paths[{at}]"),
+                "cannot be updated; updatable: name, phone, email, role, primary",
+            ),
+        }
+    }
+    fields
+}
+
+/// Without a mask, AIP-134 updates every field the caller set to a non-default value.
+pub(super) fn populated_fields(contact: &pb::Contact) -> Vec<ContactField> {
+    let set = [
+        (ContactField::Name, !contact.name.is_empty()),
+        (ContactField::Phone, !contact.phone.is_empty()),
+        (ContactField::Email, !contact.email.is_empty()),
+        (ContactField::Role, !contact.role.is_empty()),
+        (ContactField::Primary, contact.primary),
+    ];
+    set.into_iter()
+        .filter_map(|(field, present)| present.then_some(field))
+        .collect()
+}

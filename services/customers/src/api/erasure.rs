@@ -1,0 +1,89 @@
+//! EraseCustomerPersonalData: removes a customer's personal data for good, keeping the anonymous
+//! history (ids, codes, kinds, times, loyalty ledger). Besides the live rows, it scrubs the copies
+//! the platform keeps: past change events in the outbox (the change feed replays them) and the
+//! stored responses of CreateCustomer retries.
+
+use logistics_contracts::customers::{
+    self as pb, EraseCustomerPersonalDataResponse, PersonalDataErased, StreamChangesResponse,
+    stream_changes_response::Event,
+};
+use logistics_platform::ApiError;
+use logistics_platform::time::timestamp;
+use prost::Message as _;
+use sqlx::PgConnection;
+
+use super::customer_fields::to_proto;
+use crate::domain::customer::CustomerRef;
+use crate::events;
+use crate::store::contacts::{self as store, CustomerState};
+use crate::store::customers;
+
+/// Erases within `tx`; the caller holds the customer's row lock and commits.
+pub(super) async fn erase(
+    tx: &mut PgConnection,
+    customer: &CustomerState,
+) -> Result<EraseCustomerPersonalDataResponse, ApiError> {
+    let contacts_erased = store::delete_all(tx, customer.id).await?;
+    // An individual's name is personal data; a company's or an institution's is not.
+    let anonymous_name = (customer.kind == "INDIVIDUAL")
+        .then(|| format!("Erased customer {}", customer.customer_code));
+    let erase_time =
+        store::erase_customer_fields(tx, customer.id, anonymous_name.as_deref()).await?;
+    let erased = customers::find(tx, &CustomerRef::Id(customer.id), false)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("customer {} vanished while erasing", customer.id))?;
+    let erased = to_proto(&erased);
+
+    let mut events_scrubbed = 0;
+    for (row_id, payload) in store::outbox_payloads(tx, &erased.id).await? {
+        let mut message = StreamChangesResponse::decode(payload.as_slice())
+            .map_err(|error| anyhow::anyhow!("outbox row {row_id} does not decode: {error}"))?;
+        let scrubbed = match &mut message.event {
+            Some(Event::CustomerCreated(event)) => scrub(event.customer.as_mut(), &erased),
+            Some(Event::CustomerUpdated(event)) => scrub(event.customer.as_mut(), &erased),
+            Some(Event::CustomerDeleted(event)) => scrub(event.customer.as_mut(), &erased),
+            _ => false,
+        };
+        if scrubbed {
+            store::rewrite_outbox_payload(tx, row_id, &message.encode_to_vec()).await?;
+            events_scrubbed += 1;
+        }
+    }
+
+    const CREATE: &str = "CreateCustomer";
+    for (principal, request_id, response) in store::idempotent_responses(tx, CREATE).await? {
+        let Ok(mut stored) = pb::Customer::decode(response.as_slice()) else {
+            continue;
+        };
+        if stored.id == erased.id && scrub(Some(&mut stored), &erased) {
+            let key = (principal.as_str(), CREATE, request_id);
+            store::rewrite_idempotent_response(tx, key, &stored.encode_to_vec()).await?;
+        }
+    }
+
+    let event = Event::PersonalDataErased(PersonalDataErased {
+        customer_id: erased.id.clone(),
+        customer_code: erased.customer_code.clone(),
+        contacts_erased: contacts_erased as i32,
+    });
+    events::append(tx, "customer.personal_data_erased", &erased.id, event).await?;
+    Ok(EraseCustomerPersonalDataResponse {
+        customer: Some(erased),
+        contacts_erased: contacts_erased as i32,
+        events_scrubbed,
+        erase_time: Some(timestamp(erase_time)),
+    })
+}
+
+/// Blanks the personal fields of a past copy of the customer; true when it changed anything.
+fn scrub(copy: Option<&mut pb::Customer>, erased: &pb::Customer) -> bool {
+    let Some(copy) = copy else {
+        return false;
+    };
+    let before = copy.clone();
+    copy.notes.clear();
+    if erased.kind == pb::CustomerKind::Individual as i32 {
+        copy.display_name.clone_from(&erased.display_name);
+    }
+    *copy != before
+}

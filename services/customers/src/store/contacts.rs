@@ -1,0 +1,372 @@
+//! SQL on contacts, and on what erasing a customer's personal data touches. Values arrive here
+//! already sealed; this module never sees personal data in plaintext.
+
+use chrono::{DateTime, Utc};
+use logistics_platform::ApiError;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::domain::customer::CustomerRef;
+
+const COLUMNS: &str = "id, customer_id, name_sealed, phone_sealed, email_sealed, role, is_primary, \
+                       version, create_time, update_time";
+
+/// A contact as stored: personal fields sealed.
+#[derive(Debug, sqlx::FromRow)]
+pub struct ContactRow {
+    /// Contact id (UUIDv7).
+    pub id: Uuid,
+    /// Owning customer.
+    pub customer_id: Uuid,
+    /// Sealed name.
+    pub name_sealed: Vec<u8>,
+    /// Sealed normalized phone.
+    pub phone_sealed: Option<Vec<u8>>,
+    /// Sealed normalized email.
+    pub email_sealed: Option<Vec<u8>>,
+    /// Role at the customer.
+    pub role: String,
+    /// Main contact.
+    pub is_primary: bool,
+    /// Bumped by every change; the etag.
+    pub version: i64,
+    /// When added.
+    pub create_time: DateTime<Utc>,
+    /// When last changed.
+    pub update_time: DateTime<Utc>,
+}
+
+/// A sealed value and its lookup hash.
+#[derive(Debug, Clone)]
+pub struct Searchable {
+    /// The sealed value.
+    pub sealed: Vec<u8>,
+    /// The keyed hash of the normalized value.
+    pub lookup: Vec<u8>,
+}
+
+/// What an insert or update writes.
+#[derive(Debug, Clone)]
+pub struct SealedContact {
+    /// Sealed name.
+    pub name: Vec<u8>,
+    /// Phone, if any.
+    pub phone: Option<Searchable>,
+    /// Email, if any.
+    pub email: Option<Searchable>,
+    /// Role.
+    pub role: String,
+    /// Main contact.
+    pub primary: bool,
+}
+
+/// The facts about a customer that contact changes check, read with the customer's row locked.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CustomerState {
+    /// Its id.
+    pub id: Uuid,
+    /// Its code.
+    pub customer_code: String,
+    /// INDIVIDUAL, ENTERPRISE or GOVERNMENT.
+    pub kind: String,
+    /// Whether it is deleted.
+    pub deleted: bool,
+    /// When its personal data was first erased.
+    pub erase_time: Option<DateTime<Utc>>,
+}
+
+/// Reads a customer's state; `lock` holds its row until the transaction ends, so contact changes
+/// of one customer queue (the contact limit holds under concurrency).
+pub async fn customer_state(
+    conn: &mut PgConnection,
+    customer: &CustomerRef,
+    lock: bool,
+) -> Result<Option<CustomerState>, ApiError> {
+    let sql = match (customer, lock) {
+        (CustomerRef::Id(_), false) => {
+            "SELECT id, customer_code, kind, delete_time IS NOT NULL AS deleted, erase_time FROM customers \
+             WHERE id = $1::uuid"
+        }
+        (CustomerRef::Id(_), true) => {
+            "SELECT id, customer_code, kind, delete_time IS NOT NULL AS deleted, erase_time FROM customers \
+             WHERE id = $1::uuid FOR UPDATE"
+        }
+        (CustomerRef::Code(_), false) => {
+            "SELECT id, customer_code, kind, delete_time IS NOT NULL AS deleted, erase_time FROM customers \
+             WHERE customer_code = $1"
+        }
+        (CustomerRef::Code(_), true) => {
+            "SELECT id, customer_code, kind, delete_time IS NOT NULL AS deleted, erase_time FROM customers \
+             WHERE customer_code = $1 FOR UPDATE"
+        }
+    };
+    let key = match customer {
+        CustomerRef::Id(id) => id.to_string(),
+        CustomerRef::Code(code) => code.to_uppercase(),
+    };
+    Ok(sqlx::query_as(sql).bind(key).fetch_optional(conn).await?)
+}
+
+/// How many contacts a customer has.
+pub async fn count(conn: &mut PgConnection, customer_id: Uuid) -> Result<i64, ApiError> {
+    let (count,): (i64,) = sqlx::query_as("SELECT count(*) FROM contacts WHERE customer_id = $1")
+        .bind(customer_id)
+        .fetch_one(conn)
+        .await?;
+    Ok(count)
+}
+
+/// Clears the main-contact flag of a customer's other contacts, before one becomes main.
+pub async fn clear_primary(
+    tx: &mut PgConnection,
+    customer_id: Uuid,
+    except: Uuid,
+) -> Result<(), ApiError> {
+    sqlx::query(
+        "UPDATE contacts SET is_primary = false, version = version + 1, update_time = now()
+         WHERE customer_id = $1 AND is_primary AND id <> $2",
+    )
+    .bind(customer_id)
+    .bind(except)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Inserts a contact with the id the caller sealed it for.
+pub async fn insert(
+    tx: &mut PgConnection,
+    id: Uuid,
+    customer_id: Uuid,
+    contact: &SealedContact,
+) -> Result<ContactRow, ApiError> {
+    let sql = format!(
+        "INSERT INTO contacts (id, customer_id, name_sealed, phone_sealed, phone_lookup,
+                               email_sealed, email_lookup, role, is_primary)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         RETURNING {COLUMNS}"
+    );
+    let row = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(customer_id)
+        .bind(&contact.name)
+        .bind(contact.phone.as_ref().map(|phone| &phone.sealed))
+        .bind(contact.phone.as_ref().map(|phone| &phone.lookup))
+        .bind(contact.email.as_ref().map(|email| &email.sealed))
+        .bind(contact.email.as_ref().map(|email| &email.lookup))
+        .bind(&contact.role)
+        .bind(contact.primary)
+        .fetch_one(tx)
+        .await?;
+    Ok(row)
+}
+
+/// Reads one contact; `lock` holds its row until the transaction ends.
+pub async fn find(
+    conn: &mut PgConnection,
+    id: Uuid,
+    lock: bool,
+) -> Result<Option<ContactRow>, ApiError> {
+    let lock = if lock { " FOR UPDATE" } else { "" };
+    let sql = format!("SELECT {COLUMNS} FROM contacts WHERE id = $1{lock}");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// Rewrites a contact, bumping its version.
+pub async fn update(
+    tx: &mut PgConnection,
+    id: Uuid,
+    contact: &SealedContact,
+) -> Result<ContactRow, ApiError> {
+    let sql = format!(
+        "UPDATE contacts
+         SET name_sealed = $2, phone_sealed = $3, phone_lookup = $4, email_sealed = $5,
+             email_lookup = $6, role = $7, is_primary = $8, version = version + 1,
+             update_time = now()
+         WHERE id = $1
+         RETURNING {COLUMNS}"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(&contact.name)
+        .bind(contact.phone.as_ref().map(|phone| &phone.sealed))
+        .bind(contact.phone.as_ref().map(|phone| &phone.lookup))
+        .bind(contact.email.as_ref().map(|email| &email.sealed))
+        .bind(contact.email.as_ref().map(|email| &email.lookup))
+        .bind(&contact.role)
+        .bind(contact.primary)
+        .fetch_one(tx)
+        .await?)
+}
+
+/// Deletes a contact for good.
+pub async fn delete(tx: &mut PgConnection, id: Uuid) -> Result<(), ApiError> {
+    sqlx::query("DELETE FROM contacts WHERE id = $1")
+        .bind(id)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// Up to `limit` contacts of a customer after the contact `after`, oldest first.
+pub async fn list(
+    pool: &PgPool,
+    customer_id: Uuid,
+    after: Option<Uuid>,
+    limit: usize,
+) -> Result<Vec<ContactRow>, ApiError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM contacts
+         WHERE customer_id = $1 AND ($2::uuid IS NULL OR id > $2)
+         ORDER BY id LIMIT $3"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(customer_id)
+        .bind(after)
+        .bind(limit as i64)
+        .fetch_all(pool)
+        .await?)
+}
+
+/// Which lookup hash to search.
+#[derive(Debug, Clone, Copy)]
+pub enum LookupColumn {
+    /// By phone.
+    Phone,
+    /// By email.
+    Email,
+}
+
+/// A customer found through one of its contacts.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Match {
+    /// The customer.
+    pub customer_id: Uuid,
+    /// Its code.
+    pub customer_code: String,
+    /// Its display name.
+    pub display_name: String,
+    /// The matching contact.
+    pub contact_id: Uuid,
+}
+
+/// Customers (not deleted) with a contact whose lookup hash is `hash`, at most `limit`.
+pub async fn find_by_lookup(
+    pool: &PgPool,
+    column: LookupColumn,
+    hash: &[u8],
+    limit: usize,
+) -> Result<Vec<Match>, ApiError> {
+    let sql = match column {
+        LookupColumn::Phone => {
+            "SELECT c.id AS customer_id, c.customer_code, c.display_name, k.id AS contact_id
+             FROM contacts k JOIN customers c ON c.id = k.customer_id
+             WHERE k.phone_lookup = $1 AND c.delete_time IS NULL
+             ORDER BY k.id LIMIT $2"
+        }
+        LookupColumn::Email => {
+            "SELECT c.id AS customer_id, c.customer_code, c.display_name, k.id AS contact_id
+             FROM contacts k JOIN customers c ON c.id = k.customer_id
+             WHERE k.email_lookup = $1 AND c.delete_time IS NULL
+             ORDER BY k.id LIMIT $2"
+        }
+    };
+    Ok(sqlx::query_as(sql)
+        .bind(hash)
+        .bind(limit as i64)
+        .fetch_all(pool)
+        .await?)
+}
+
+/// Deletes every contact of a customer; returns how many there were.
+pub async fn delete_all(tx: &mut PgConnection, customer_id: Uuid) -> Result<u64, ApiError> {
+    Ok(sqlx::query("DELETE FROM contacts WHERE customer_id = $1")
+        .bind(customer_id)
+        .execute(tx)
+        .await?
+        .rows_affected())
+}
+
+/// Clears the customer's free-text personal fields and marks it erased (keeping the first erase
+/// time). `display_name` replaces the name when given (individuals: their name is personal data).
+pub async fn erase_customer_fields(
+    tx: &mut PgConnection,
+    customer_id: Uuid,
+    display_name: Option<&str>,
+) -> Result<DateTime<Utc>, ApiError> {
+    let (erase_time,): (DateTime<Utc>,) = sqlx::query_as(
+        "UPDATE customers
+         SET notes = '', addresses = '[]', display_name = coalesce($2, display_name),
+             erase_time = coalesce(erase_time, now()), version = version + 1, update_time = now()
+         WHERE id = $1
+         RETURNING erase_time",
+    )
+    .bind(customer_id)
+    .bind(display_name)
+    .fetch_one(tx)
+    .await?;
+    Ok(erase_time)
+}
+
+/// The outbox rows about `resource_id`, locked: (row id, payload).
+pub async fn outbox_payloads(
+    tx: &mut PgConnection,
+    resource_id: &str,
+) -> Result<Vec<(i64, Vec<u8>)>, ApiError> {
+    Ok(
+        sqlx::query_as("SELECT id, payload FROM outbox WHERE resource_id = $1 FOR UPDATE")
+            .bind(resource_id)
+            .fetch_all(tx)
+            .await?,
+    )
+}
+
+/// Replaces one outbox row's payload.
+pub async fn rewrite_outbox_payload(
+    tx: &mut PgConnection,
+    id: i64,
+    payload: &[u8],
+) -> Result<(), ApiError> {
+    sqlx::query("UPDATE outbox SET payload = $2 WHERE id = $1")
+        .bind(id)
+        .bind(payload)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// Stored responses of idempotent calls of `method`, locked: (principal, request id, response).
+pub async fn idempotent_responses(
+    tx: &mut PgConnection,
+    method: &str,
+) -> Result<Vec<(String, Uuid, Vec<u8>)>, ApiError> {
+    Ok(sqlx::query_as(
+        "SELECT principal, request_id, response FROM idempotency_keys
+         WHERE method = $1 AND response IS NOT NULL FOR UPDATE",
+    )
+    .bind(method)
+    .fetch_all(tx)
+    .await?)
+}
+
+/// Replaces one stored idempotent response.
+pub async fn rewrite_idempotent_response(
+    tx: &mut PgConnection,
+    (principal, method, request_id): (&str, &str, Uuid),
+    response: &[u8],
+) -> Result<(), ApiError> {
+    sqlx::query(
+        "UPDATE idempotency_keys SET response = $4
+         WHERE principal = $1 AND method = $2 AND request_id = $3",
+    )
+    .bind(principal)
+    .bind(method)
+    .bind(request_id)
+    .bind(response)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
