@@ -9,6 +9,7 @@ use std::sync::{Arc, OnceLock};
 
 use logistics_contracts::customers::contact_service_client::ContactServiceClient;
 use logistics_contracts::customers::customer_service_client::CustomerServiceClient;
+use logistics_contracts::customers::loyalty_service_client::LoyaltyServiceClient;
 use logistics_platform::ServiceContext;
 use logistics_platform::auth::{ApiKeys, mint_key};
 use logistics_platform::client::CallCredentials;
@@ -29,6 +30,8 @@ pub type CustomersClient = CustomerServiceClient<InterceptedService<Channel, Cal
 
 /// A contacts client that sends an API key.
 pub type ContactsClient = ContactServiceClient<InterceptedService<Channel, CallCredentials>>;
+/// A loyalty client that sends an API key.
+pub type LoyaltyClient = LoyaltyServiceClient<InterceptedService<Channel, CallCredentials>>;
 
 /// The cluster shared by every test of this binary.
 pub fn cluster() -> &'static EmbeddedPostgres {
@@ -177,6 +180,17 @@ impl TestApp {
     pub async fn contacts_client_with(&self, api_key: &str) -> ContactsClient {
         let credentials = CallCredentials::bearer(api_key).expect("printable key");
         ContactServiceClient::with_interceptor(channel(self.customers).await, credentials)
+    }
+
+    /// A loyalty client with every scope.
+    pub async fn loyalty_client(&self) -> LoyaltyClient {
+        self.loyalty_client_with(&self.keys.admin).await
+    }
+
+    /// A loyalty client presenting `api_key`.
+    pub async fn loyalty_client_with(&self, api_key: &str) -> LoyaltyClient {
+        let credentials = CallCredentials::bearer(api_key).expect("printable key");
+        LoyaltyServiceClient::with_interceptor(channel(self.customers).await, credentials)
     }
 
     /// A customers client with no credentials at all.

@@ -182,6 +182,7 @@ async fn reflection_lists_the_served_services_and_describes_them_and_health() {
             "grpc.reflection.v1alpha.ServerReflection",
             "logistics.customers.v1.ContactService",
             "logistics.customers.v1.CustomerService",
+            "logistics.customers.v1.LoyaltyService",
         ]
     );
 

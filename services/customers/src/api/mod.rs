@@ -5,6 +5,7 @@ pub mod contact_service;
 mod customer_fields;
 pub mod customer_service;
 mod erasure;
+pub mod loyalty_service;
 
 use logistics_platform::ApiError;
 use logistics_platform::auth::ScopeTable;
@@ -13,7 +14,11 @@ use tonic::{Response, Status};
 use crate::DOMAIN;
 
 /// The scope tables of every service this crate serves: each RPC names the scope it needs.
-pub const SCOPES: &[ScopeTable] = &[customer_service::SCOPES, contact_service::SCOPES];
+pub const SCOPES: &[ScopeTable] = &[
+    customer_service::SCOPES,
+    contact_service::SCOPES,
+    loyalty_service::SCOPES,
+];
 
 /// Turns a handler's result into the gRPC answer, mapping errors under the service's domain.
 pub(crate) fn respond<T>(result: Result<T, ApiError>) -> Result<Response<T>, Status> {

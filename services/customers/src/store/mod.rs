@@ -2,3 +2,4 @@
 
 pub mod contacts;
 pub mod customers;
+pub mod loyalty;
