@@ -539,47 +539,31 @@ async fn a_removed_contact_is_gone_for_good() {
 }
 
 #[tokio::test]
-async fn reading_personal_data_needs_the_customers_pii_scope() {
+async fn concurrent_adds_never_take_a_customer_past_twenty_contacts() {
     let app = TestApp::spawn().await;
     let customer = create_customer(&mut app.customers_client().await, enterprise("Acme")).await;
-    let mut writer = app.contacts_client_with(&app.keys.customers_writer).await;
-    add(
-        &mut writer,
-        &customer.id,
-        contact("Zhou Bo", "13800138000", ""),
-    )
-    .await;
+    let client = app.contacts_client().await;
 
-    for key in [&app.keys.customers_reader, &app.keys.customers_writer] {
-        let mut client = app.contacts_client_with(key).await;
-        let status = client
-            .list_contacts(ListContactsRequest {
-                customer_id: customer.id.clone(),
-                ..Default::default()
-            })
-            .await
-            .unwrap_err();
-        assert_eq!(status.code(), Code::PermissionDenied);
-        let status = client
-            .find_customers_by_contact(FindCustomersByContactRequest {
-                phone: "13800138000".to_owned(),
-                ..Default::default()
-            })
-            .await
-            .unwrap_err();
-        assert_eq!(status.code(), Code::PermissionDenied);
-    }
-    let mut reader = app.contacts_client_with(&app.keys.customers_reader).await;
-    let status = reader
-        .add_contact(AddContactRequest::default())
-        .await
-        .unwrap_err();
-    assert_eq!(status.code(), Code::PermissionDenied);
-    let status = writer
-        .erase_customer_personal_data(EraseCustomerPersonalDataRequest {
+    let attempts = (0..24).map(|n| {
+        let mut client = client.clone();
+        let request = AddContactRequest {
             customer_id: customer.id.clone(),
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(status.code(), Code::PermissionDenied);
+            contact: Some(contact(
+                &format!("Person {n}"),
+                &format!("1390013{n:04}"),
+                "",
+            )),
+            request_id: request_id(),
+        };
+        tokio::spawn(async move { client.add_contact(request).await })
+    });
+    let mut added = 0;
+    for outcome in futures::future::join_all(attempts).await {
+        match outcome.unwrap() {
+            Ok(_) => added += 1,
+            Err(status) => assert_eq!(reason(&status), "CONTACT_LIMIT_REACHED"),
+        }
+    }
+    assert_eq!(added, 20);
+    assert_eq!(list(&mut client.clone(), &customer.id).await.len(), 20);
 }

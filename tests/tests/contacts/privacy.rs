@@ -1,6 +1,53 @@
-//! What personal data leaves behind: the raw table, the change events, and erasure.
+//! Who may read personal data, and what it leaves behind: the raw table, the change events, and
+//! erasure.
 
 use super::*;
+
+#[tokio::test]
+async fn reading_personal_data_needs_the_customers_pii_scope() {
+    let app = TestApp::spawn().await;
+    let customer = create_customer(&mut app.customers_client().await, enterprise("Acme")).await;
+    let mut writer = app.contacts_client_with(&app.keys.customers_writer).await;
+    add(
+        &mut writer,
+        &customer.id,
+        contact("Zhou Bo", "13800138000", ""),
+    )
+    .await;
+
+    for key in [&app.keys.customers_reader, &app.keys.customers_writer] {
+        let mut client = app.contacts_client_with(key).await;
+        let status = client
+            .list_contacts(ListContactsRequest {
+                customer_id: customer.id.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), Code::PermissionDenied);
+        let status = client
+            .find_customers_by_contact(FindCustomersByContactRequest {
+                phone: "13800138000".to_owned(),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), Code::PermissionDenied);
+    }
+    let mut reader = app.contacts_client_with(&app.keys.customers_reader).await;
+    let status = reader
+        .add_contact(AddContactRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+    let status = writer
+        .erase_customer_personal_data(EraseCustomerPersonalDataRequest {
+            customer_id: customer.id.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+}
 
 #[tokio::test]
 async fn the_contacts_table_holds_no_plaintext_phone_email_or_name() {
