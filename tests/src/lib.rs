@@ -10,6 +10,7 @@ use std::sync::{Arc, OnceLock};
 use logistics_contracts::customers::contact_service_client::ContactServiceClient;
 use logistics_contracts::customers::customer_service_client::CustomerServiceClient;
 use logistics_contracts::customers::engagement_service_client::EngagementServiceClient;
+use logistics_contracts::customers::loyalty_service_client::LoyaltyServiceClient;
 use logistics_platform::ServiceContext;
 use logistics_platform::auth::{ApiKeys, mint_key};
 use logistics_platform::client::CallCredentials;
@@ -32,6 +33,8 @@ pub type CustomersClient = CustomerServiceClient<InterceptedService<Channel, Cal
 pub type EngagementClient = EngagementServiceClient<InterceptedService<Channel, CallCredentials>>;
 /// A contacts client that sends an API key.
 pub type ContactsClient = ContactServiceClient<InterceptedService<Channel, CallCredentials>>;
+/// A loyalty client that sends an API key.
+pub type LoyaltyClient = LoyaltyServiceClient<InterceptedService<Channel, CallCredentials>>;
 
 /// The cluster shared by every test of this binary.
 pub fn cluster() -> &'static EmbeddedPostgres {
@@ -192,6 +195,17 @@ impl TestApp {
     pub async fn contacts_client_with(&self, api_key: &str) -> ContactsClient {
         let credentials = CallCredentials::bearer(api_key).expect("printable key");
         ContactServiceClient::with_interceptor(channel(self.customers).await, credentials)
+    }
+
+    /// A loyalty client with every scope.
+    pub async fn loyalty_client(&self) -> LoyaltyClient {
+        self.loyalty_client_with(&self.keys.admin).await
+    }
+
+    /// A loyalty client presenting `api_key`.
+    pub async fn loyalty_client_with(&self, api_key: &str) -> LoyaltyClient {
+        let credentials = CallCredentials::bearer(api_key).expect("printable key");
+        LoyaltyServiceClient::with_interceptor(channel(self.customers).await, credentials)
     }
 
     /// A customers client with no credentials at all.

@@ -183,6 +183,7 @@ async fn reflection_lists_the_served_services_and_describes_them_and_health() {
             "logistics.customers.v1.ContactService",
             "logistics.customers.v1.CustomerService",
             "logistics.customers.v1.EngagementService",
+            "logistics.customers.v1.LoyaltyService",
         ]
     );
 

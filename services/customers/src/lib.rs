@@ -11,6 +11,7 @@ use std::time::Duration;
 use logistics_contracts::customers::contact_service_server::ContactServiceServer;
 use logistics_contracts::customers::customer_service_server::CustomerServiceServer;
 use logistics_contracts::customers::engagement_service_server::EngagementServiceServer;
+use logistics_contracts::customers::loyalty_service_server::LoyaltyServiceServer;
 use logistics_platform::server::GrpcServer;
 use logistics_platform::{ServiceContext, db, idempotency};
 use sqlx::migrate::Migrator;
@@ -48,6 +49,8 @@ pub async fn run(context: ServiceContext, listener: TcpListener) -> anyhow::Resu
     spawn_lifecycle_sweeper(customers.clone(), pool.clone(), context.shutdown.clone());
     let engagement = api::engagement_service::EngagementApi::new(pool.clone(), &context);
     let contacts = api::contact_service::ContactsApi::new(pool.clone(), &context)?;
+    let loyalty = api::loyalty_service::LoyaltyApi::new(pool.clone(), &context);
+    loyalty.spawn_expiry(context.shutdown.clone());
     GrpcServer::new(NAME, DOMAIN, &context.server, context.keys.clone())
         .add_service(
             CustomerServiceServer::new(customers).max_decoding_message_size(limit),
@@ -60,6 +63,10 @@ pub async fn run(context: ServiceContext, listener: TcpListener) -> anyhow::Resu
         .add_service(
             ContactServiceServer::new(contacts).max_decoding_message_size(limit),
             api::contact_service::SCOPES,
+        )
+        .add_service(
+            LoyaltyServiceServer::new(loyalty).max_decoding_message_size(limit),
+            api::loyalty_service::SCOPES,
         )
         .serve(listener, context.shutdown.clone())
         .await?;

@@ -10,6 +10,7 @@ pub mod engagement_service;
 mod erasure;
 pub mod follow_up_sweep;
 mod grading_fields;
+pub mod loyalty_service;
 mod survey_sampling;
 
 use logistics_platform::ApiError;
@@ -23,6 +24,7 @@ pub const SCOPES: &[ScopeTable] = &[
     customer_service::SCOPES,
     engagement_service::SCOPES,
     contact_service::SCOPES,
+    loyalty_service::SCOPES,
 ];
 
 /// Turns a handler's result into the gRPC answer, mapping errors under the service's domain.

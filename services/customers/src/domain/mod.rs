@@ -30,4 +30,5 @@ pub mod follow_up;
 pub mod grading;
 pub mod interaction;
 pub mod lifecycle;
+pub mod loyalty;
 pub mod value;

@@ -4,4 +4,5 @@ pub mod contacts;
 pub mod customers;
 pub mod engagement;
 pub mod grading;
+pub mod loyalty;
 pub mod surveys;

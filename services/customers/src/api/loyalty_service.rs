@@ -1,0 +1,536 @@
+//! `logistics.customers.v1.LoyaltyService`: the points ledger. Every movement runs in one
+//! transaction holding the customer's account row, first expiring its lots that are past due, so
+//! balances never go below zero and concurrent redemptions queue instead of both passing.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use logistics_contracts::customers::loyalty_service_server::LoyaltyService;
+use logistics_contracts::customers::{
+    self as pb, AdjustPointsRequest, AwardPointsRequest, GetLoyaltyAccountRequest,
+    ListPointMovementsRequest, ListPointMovementsResponse, LoyaltyAccount, PointMovementKind,
+    PointsMoved, RedeemPointsRequest, RunPointsExpiryRequest, RunPointsExpiryResponse,
+    stream_changes_response,
+};
+use logistics_platform::auth::{ScopeTable, principal_of};
+use logistics_platform::error::{Violations, parse_uuid};
+use logistics_platform::idempotency::{self, Claim, IdempotencyKey};
+use logistics_platform::pagination::{PageTokens, page_size};
+use logistics_platform::time::{optional_timestamp, timestamp};
+use logistics_platform::{ApiError, ServiceContext};
+use prost::Message;
+use sqlx::{PgConnection, PgPool};
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use super::customer_service::{not_found as customer_not_found, parse_ref};
+use super::respond;
+use crate::domain::customer::CustomerRef;
+use crate::domain::loyalty::{
+    self as rules, Insufficient, MAX_AWARD_AMOUNT_MINOR, MAX_POINTS_PER_MOVEMENT,
+};
+use crate::store::contacts::{CustomerState, customer_state};
+use crate::store::loyalty::{self as store, Account, MovementRow, NewMovement};
+use crate::{DOMAIN, events};
+
+/// The scope each RPC of LoyaltyService needs.
+pub const SCOPES: ScopeTable = &[
+    (
+        "/logistics.customers.v1.LoyaltyService/GetLoyaltyAccount",
+        "customers:read",
+    ),
+    (
+        "/logistics.customers.v1.LoyaltyService/AwardPoints",
+        "customers:internal",
+    ),
+    (
+        "/logistics.customers.v1.LoyaltyService/AdjustPoints",
+        "customers:write",
+    ),
+    (
+        "/logistics.customers.v1.LoyaltyService/RedeemPoints",
+        "customers:write",
+    ),
+    (
+        "/logistics.customers.v1.LoyaltyService/ListPointMovements",
+        "customers:read",
+    ),
+    (
+        "/logistics.customers.v1.LoyaltyService/RunPointsExpiry",
+        "customers:admin",
+    ),
+];
+
+const MAX_REASON_CHARS: usize = 200;
+const MAX_REFERENCE_CHARS: usize = 100;
+/// Customers expired per batch of RunPointsExpiry, each in a transaction of its own.
+const EXPIRY_BATCH: usize = 500;
+/// How often the service expires points on its own.
+const EXPIRY_PERIOD: Duration = Duration::from_secs(60 * 60);
+/// How long after start the first periodic expiry runs.
+const EXPIRY_START_DELAY: Duration = Duration::from_secs(60);
+
+/// The loyalty API over its database.
+#[derive(Clone)]
+pub struct LoyaltyApi {
+    pool: PgPool,
+    page_tokens: PageTokens,
+}
+
+/// A movement a caller asked for, validated.
+struct Requested<'a> {
+    kind: &'static str,
+    points: i64,
+    reason: &'a str,
+    reference: &'a str,
+}
+
+impl LoyaltyApi {
+    /// The API over `pool`, with the context's secrets.
+    pub fn new(pool: PgPool, context: &ServiceContext) -> Self {
+        Self {
+            pool,
+            page_tokens: PageTokens::new(context.token_key.clone(), "loyalty.movements"),
+        }
+    }
+
+    /// Expires due points every hour until `shutdown`.
+    pub fn spawn_expiry(&self, shutdown: CancellationToken) {
+        let api = self.clone();
+        tokio::spawn(async move {
+            // Not at once on start: replicas restarting together would all scan at the same time.
+            let first = tokio::time::Instant::now() + EXPIRY_START_DELAY;
+            let mut every_hour = tokio::time::interval_at(first, EXPIRY_PERIOD);
+            loop {
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = every_hour.tick() => match api.run_expiry().await {
+                        Ok(done) if done.lots_expired == 0 => {}
+                        Ok(done) => tracing::info!(
+                            lots = done.lots_expired,
+                            points = done.points_expired,
+                            "expired loyalty points"
+                        ),
+                        Err(error) => tracing::warn!(%error, "expiring loyalty points failed"),
+                    },
+                }
+            }
+        });
+    }
+
+    async fn get(&self, request: GetLoyaltyAccountRequest) -> Result<LoyaltyAccount, ApiError> {
+        let customer_ref = parse_ref("customer_id", &request.customer_id)?;
+        let mut conn = self.pool.acquire().await?;
+        let customer = find_customer(&mut conn, &customer_ref, &request.customer_id).await?;
+        let now = store::now(&mut conn).await?;
+        // Lots past due count for nothing even before the expiry job has written them off.
+        let lots = store::open_lots(&mut conn, customer.id).await?;
+        let account = store::account(&self.pool, customer.id)
+            .await?
+            .unwrap_or_default();
+        let (points_expiring_soon, next_expire_time) = rules::expiring_soon(&lots, now);
+        Ok(LoyaltyAccount {
+            customer_id: customer.id.to_string(),
+            balance: rules::available(&lots, now),
+            lifetime_earned: account.lifetime_earned,
+            points_expiring_soon,
+            next_expire_time: next_expire_time.map(timestamp),
+        })
+    }
+
+    async fn award(&self, request: AwardPointsRequest) -> Result<pb::PointMovement, ApiError> {
+        let mut violations = Violations::new();
+        let customer_ref = ref_or_violation(&mut violations, &request.customer_id);
+        violations.require_text("reference", &request.reference, MAX_REFERENCE_CHARS);
+        match &request.amount {
+            None => violations.add("amount", "is required"),
+            Some(amount) => {
+                if amount.currency_code != "CNY" {
+                    violations.add("amount.currency_code", "must be CNY");
+                }
+                if !(0..=MAX_AWARD_AMOUNT_MINOR).contains(&amount.amount_minor) {
+                    violations.add("amount.amount_minor", "must be 0 to 1,000,000,000,000 fen");
+                }
+            }
+        }
+        let (Some(customer_ref), Some(amount)) = (customer_ref, &request.amount) else {
+            return Err(violations.into_error());
+        };
+        violations.finish()?;
+        let reference = request.reference.trim();
+        let points = rules::points_for_spend(amount.amount_minor);
+
+        let mut tx = self.pool.begin().await?;
+        let customer = find_customer(&mut tx, &customer_ref, &request.customer_id).await?;
+        ensure_not_deleted(&customer)?;
+        let account = store::lock_account(&mut tx, customer.id).await?;
+        if let Some(first) = store::find_award(&mut tx, customer.id, reference).await? {
+            return Ok(to_proto(&first));
+        }
+        if points == 0 {
+            // Nothing to record: answer with what the account would show, and no movement id.
+            return Ok(pb::PointMovement {
+                customer_id: customer.id.to_string(),
+                kind: PointMovementKind::Earn.into(),
+                balance_after: account.balance,
+                reason: "delivered shipment".to_owned(),
+                reference: reference.to_owned(),
+                ..Default::default()
+            });
+        }
+        let requested = Requested {
+            kind: "EARN",
+            points,
+            reason: "delivered shipment",
+            reference,
+        };
+        let movement = move_points(&mut tx, customer.id, account, &requested).await?;
+        tx.commit().await?;
+        Ok(movement)
+    }
+
+    async fn adjust(
+        &self,
+        principal: &str,
+        request: AdjustPointsRequest,
+    ) -> Result<pb::PointMovement, ApiError> {
+        let mut violations = Violations::new();
+        let request_id = parse_uuid(&mut violations, "request_id", &request.request_id);
+        let customer_ref = ref_or_violation(&mut violations, &request.customer_id);
+        if request.points == 0 || request.points.abs() > MAX_POINTS_PER_MOVEMENT {
+            violations.add("points", "must be -1,000,000 to 1,000,000 and not 0");
+        }
+        violations.require_text("reason", &request.reason, MAX_REASON_CHARS);
+        let (Some(request_id), Some(customer_ref)) = (request_id, customer_ref) else {
+            return Err(violations.into_error());
+        };
+        violations.finish()?;
+        let requested = Requested {
+            kind: "ADJUST",
+            points: request.points,
+            reason: request.reason.trim(),
+            reference: "",
+        };
+        let key = IdempotencyKey {
+            principal: principal.to_owned(),
+            method: "AdjustPoints",
+            request_id,
+        };
+        self.idempotent_movement(
+            &key,
+            &request,
+            &customer_ref,
+            &request.customer_id,
+            &requested,
+        )
+        .await
+    }
+
+    async fn redeem(
+        &self,
+        principal: &str,
+        request: RedeemPointsRequest,
+    ) -> Result<pb::PointMovement, ApiError> {
+        let mut violations = Violations::new();
+        let request_id = parse_uuid(&mut violations, "request_id", &request.request_id);
+        let customer_ref = ref_or_violation(&mut violations, &request.customer_id);
+        if !(1..=MAX_POINTS_PER_MOVEMENT).contains(&request.points) {
+            violations.add("points", "must be 1 to 1,000,000");
+        }
+        violations.require_text("reason", &request.reason, MAX_REASON_CHARS);
+        violations.limit_text("reference", &request.reference, MAX_REFERENCE_CHARS);
+        let (Some(request_id), Some(customer_ref)) = (request_id, customer_ref) else {
+            return Err(violations.into_error());
+        };
+        violations.finish()?;
+        let requested = Requested {
+            kind: "REDEEM",
+            points: -request.points,
+            reason: request.reason.trim(),
+            reference: request.reference.trim(),
+        };
+        let key = IdempotencyKey {
+            principal: principal.to_owned(),
+            method: "RedeemPoints",
+            request_id,
+        };
+        self.idempotent_movement(
+            &key,
+            &request,
+            &customer_ref,
+            &request.customer_id,
+            &requested,
+        )
+        .await
+    }
+
+    async fn idempotent_movement<R: Message>(
+        &self,
+        key: &IdempotencyKey,
+        request: &R,
+        customer_ref: &CustomerRef,
+        customer_text: &str,
+        requested: &Requested<'_>,
+    ) -> Result<pb::PointMovement, ApiError> {
+        let mut tx = self.pool.begin().await?;
+        if let Claim::Replay(first) = idempotency::claim(&mut tx, key, request).await? {
+            return Ok(first);
+        }
+        let customer = find_customer(&mut tx, customer_ref, customer_text).await?;
+        ensure_not_deleted(&customer)?;
+        let account = store::lock_account(&mut tx, customer.id).await?;
+        let movement = move_points(&mut tx, customer.id, account, requested).await?;
+        idempotency::record(&mut tx, key, &movement).await?;
+        tx.commit().await?;
+        Ok(movement)
+    }
+
+    async fn list(
+        &self,
+        request: ListPointMovementsRequest,
+    ) -> Result<ListPointMovementsResponse, ApiError> {
+        let customer_ref = parse_ref("customer_id", &request.customer_id)?;
+        let size = page_size(request.page_size)?;
+        let mut conn = self.pool.acquire().await?;
+        let customer = find_customer(&mut conn, &customer_ref, &request.customer_id).await?;
+        drop(conn);
+        let query = customer.id.as_bytes().to_vec();
+        let before: Option<i64> = self.page_tokens.open(&query, &request.page_token)?;
+        let mut rows = store::list_movements(&self.pool, customer.id, before, size + 1).await?;
+        let more = rows.len() > size;
+        rows.truncate(size);
+        let next_page_token = match (more, rows.last()) {
+            (true, Some(last)) => self.page_tokens.issue(&query, &last.id),
+            _ => String::new(),
+        };
+        Ok(ListPointMovementsResponse {
+            movements: rows.iter().map(to_proto).collect(),
+            next_page_token,
+        })
+    }
+
+    async fn run_expiry(&self) -> Result<RunPointsExpiryResponse, ApiError> {
+        let mut done = RunPointsExpiryResponse::default();
+        loop {
+            let due = store::customers_with_due_lots(&self.pool, EXPIRY_BATCH).await?;
+            if due.is_empty() {
+                return Ok(done);
+            }
+            for customer_id in due {
+                let mut tx = self.pool.begin().await?;
+                let mut account = store::lock_account(&mut tx, customer_id).await?;
+                let now = store::now(&mut tx).await?;
+                let before = account.balance;
+                let lots = expire_due(&mut tx, customer_id, &mut account, now).await?;
+                store::save_account(&mut tx, customer_id, account).await?;
+                tx.commit().await?;
+                done.lots_expired += lots;
+                done.points_expired += before - account.balance;
+            }
+        }
+    }
+}
+
+/// Writes one movement within `tx`, which holds the account's lock: expires due lots first, then
+/// adds a lot for added points or takes spent points from the oldest lots.
+async fn move_points(
+    tx: &mut PgConnection,
+    customer_id: Uuid,
+    mut account: Account,
+    requested: &Requested<'_>,
+) -> Result<pb::PointMovement, ApiError> {
+    let now = store::now(tx).await?;
+    expire_due(tx, customer_id, &mut account, now).await?;
+    let expire_time = (requested.points > 0).then(|| rules::expire_time_of(now));
+    if requested.points < 0 {
+        let lots = store::open_lots(tx, customer_id).await?;
+        let takes = rules::consume_fifo(&lots, -requested.points, now).map_err(insufficient)?;
+        for (lot_id, take) in takes {
+            store::take_from_lot(tx, lot_id, take).await?;
+        }
+    }
+    account.balance += requested.points;
+    if requested.kind == "EARN" {
+        account.lifetime_earned += requested.points;
+    }
+    let movement = NewMovement {
+        kind: requested.kind,
+        points: requested.points,
+        balance_after: account.balance,
+        reason: requested.reason,
+        reference: requested.reference,
+        expire_time,
+    };
+    let row = store::insert_movement(tx, customer_id, &movement, now).await?;
+    if requested.points > 0 {
+        store::insert_lot(tx, &row).await?;
+    }
+    store::save_account(tx, customer_id, account).await?;
+    let movement = to_proto(&row);
+    emit(tx, &movement).await?;
+    Ok(movement)
+}
+
+/// Writes off every lot of the customer past its expiry at `now`, one EXPIRE movement each;
+/// returns how many lots expired. The caller holds the account's lock and saves it.
+async fn expire_due(
+    tx: &mut PgConnection,
+    customer_id: Uuid,
+    account: &mut Account,
+    now: DateTime<Utc>,
+) -> Result<i32, ApiError> {
+    let mut expired = 0;
+    for lot in store::open_lots(tx, customer_id).await? {
+        if !rules::is_expired(lot.expire_time, now) {
+            continue;
+        }
+        store::take_from_lot(tx, lot.id, lot.remaining).await?;
+        account.balance -= lot.remaining;
+        let reference = format!("lot {}", lot.id);
+        let movement = NewMovement {
+            kind: "EXPIRE",
+            points: -lot.remaining,
+            balance_after: account.balance,
+            reason: "points expired 365 days after they were earned",
+            reference: &reference,
+            expire_time: None,
+        };
+        let row = store::insert_movement(tx, customer_id, &movement, now).await?;
+        emit(tx, &to_proto(&row)).await?;
+        expired += 1;
+    }
+    Ok(expired)
+}
+
+async fn emit(tx: &mut PgConnection, movement: &pb::PointMovement) -> Result<(), ApiError> {
+    let event = stream_changes_response::Event::PointsMoved(PointsMoved {
+        movement: Some(movement.clone()),
+    });
+    events::append(tx, "customer.points_moved", &movement.customer_id, event).await
+}
+
+fn insufficient(refused: Insufficient) -> ApiError {
+    ApiError::FailedPrecondition {
+        reason: "INSUFFICIENT_POINTS",
+        message: format!(
+            "the balance is {} points; {} requested",
+            refused.balance, refused.requested
+        ),
+        metadata: vec![
+            ("balance", refused.balance.to_string()),
+            ("requested", refused.requested.to_string()),
+        ],
+    }
+}
+
+fn to_proto(row: &MovementRow) -> pb::PointMovement {
+    let kind = match row.kind.as_str() {
+        "EARN" => PointMovementKind::Earn,
+        "REDEEM" => PointMovementKind::Redeem,
+        "ADJUST" => PointMovementKind::Adjust,
+        "EXPIRE" => PointMovementKind::Expire,
+        _ => PointMovementKind::Unspecified,
+    };
+    pb::PointMovement {
+        id: row.id.to_string(),
+        customer_id: row.customer_id.to_string(),
+        kind: kind.into(),
+        points: row.points,
+        balance_after: row.balance_after,
+        reason: row.reason.clone(),
+        reference: row.reference.clone(),
+        create_time: Some(timestamp(row.create_time)),
+        expire_time: optional_timestamp(row.expire_time),
+    }
+}
+
+fn ref_or_violation(violations: &mut Violations, text: &str) -> Option<CustomerRef> {
+    match parse_ref("customer_id", text) {
+        Ok(customer_ref) => Some(customer_ref),
+        Err(ApiError::InvalidArgument {
+            violations: found, ..
+        }) => {
+            for violation in found {
+                violations.add(violation.field, violation.description);
+            }
+            None
+        }
+        Err(_) => None,
+    }
+}
+
+async fn find_customer(
+    conn: &mut PgConnection,
+    customer_ref: &CustomerRef,
+    text: &str,
+) -> Result<CustomerState, ApiError> {
+    customer_state(conn, customer_ref, false)
+        .await?
+        .ok_or_else(|| customer_not_found(text))
+}
+
+fn ensure_not_deleted(customer: &CustomerState) -> Result<(), ApiError> {
+    if customer.deleted {
+        Err(ApiError::FailedPrecondition {
+            reason: "CUSTOMER_DELETED",
+            message: format!("customer {} is deleted", customer.customer_code),
+            metadata: vec![("customer_code", customer.customer_code.clone())],
+        })
+    } else {
+        Ok(())
+    }
+}
+
+#[tonic::async_trait]
+impl LoyaltyService for LoyaltyApi {
+    async fn get_loyalty_account(
+        &self,
+        request: Request<GetLoyaltyAccountRequest>,
+    ) -> Result<Response<LoyaltyAccount>, Status> {
+        respond(self.get(request.into_inner()).await)
+    }
+
+    async fn award_points(
+        &self,
+        request: Request<AwardPointsRequest>,
+    ) -> Result<Response<pb::PointMovement>, Status> {
+        respond(self.award(request.into_inner()).await)
+    }
+
+    async fn adjust_points(
+        &self,
+        request: Request<AdjustPointsRequest>,
+    ) -> Result<Response<pb::PointMovement>, Status> {
+        let principal = principal_of(&request)
+            .map_err(|error| error.into_status(DOMAIN))?
+            .name
+            .clone();
+        respond(self.adjust(&principal, request.into_inner()).await)
+    }
+
+    async fn redeem_points(
+        &self,
+        request: Request<RedeemPointsRequest>,
+    ) -> Result<Response<pb::PointMovement>, Status> {
+        let principal = principal_of(&request)
+            .map_err(|error| error.into_status(DOMAIN))?
+            .name
+            .clone();
+        respond(self.redeem(&principal, request.into_inner()).await)
+    }
+
+    async fn list_point_movements(
+        &self,
+        request: Request<ListPointMovementsRequest>,
+    ) -> Result<Response<ListPointMovementsResponse>, Status> {
+        respond(self.list(request.into_inner()).await)
+    }
+
+    async fn run_points_expiry(
+        &self,
+        _request: Request<RunPointsExpiryRequest>,
+    ) -> Result<Response<RunPointsExpiryResponse>, Status> {
+        respond(self.run_expiry().await)
+    }
+}
