@@ -17,6 +17,7 @@ use logistics_tests::{
 use prost_types::FieldMask;
 use tonic::Code;
 
+mod erasure_reach;
 mod privacy;
 
 fn contact(name: &str, phone: &str, email: &str) -> Contact {

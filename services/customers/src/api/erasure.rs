@@ -1,7 +1,8 @@
 //! EraseCustomerPersonalData: removes a customer's personal data for good, keeping the anonymous
-//! history (ids, codes, kinds, times, loyalty ledger). Besides the live rows, it scrubs the copies
-//! the platform keeps: past change events in the outbox (the change feed replays them) and the
-//! stored responses of CreateCustomer retries.
+//! history (ids, codes, kinds, times, loyalty ledger, interaction channels, survey scores). Besides
+//! the live rows (contacts, the customer's notes and addresses, the free text of interactions,
+//! follow-ups and surveys), it scrubs the copies the platform keeps: past change events in the
+//! outbox (the change feed replays them) and the stored responses of retried creates.
 
 use logistics_contracts::customers::{
     self as pb, EraseCustomerPersonalDataResponse, PersonalDataErased, StreamChangesResponse,
@@ -17,6 +18,7 @@ use crate::domain::customer::CustomerRef;
 use crate::events;
 use crate::store::contacts::{self as store, CustomerState};
 use crate::store::customers;
+use crate::store::engagement::{self, ERASED_TEXT};
 
 /// Erases within `tx`; the caller holds the customer's row lock and commits.
 pub(super) async fn erase(
@@ -24,6 +26,7 @@ pub(super) async fn erase(
     customer: &CustomerState,
 ) -> Result<EraseCustomerPersonalDataResponse, ApiError> {
     let contacts_erased = store::delete_all(tx, customer.id).await?;
+    engagement::erase_free_text(tx, customer.id).await?;
     // An individual's name is personal data; a company's or an institution's is not.
     let anonymous_name = (customer.kind == "INDIVIDUAL")
         .then(|| format!("Erased customer {}", customer.customer_code));
@@ -61,6 +64,26 @@ pub(super) async fn erase(
         }
     }
 
+    let customer_id = erased.id.as_str();
+    scrub_responses(tx, "LogInteraction", |copy: &mut pb::Interaction| {
+        (copy.customer_id == customer_id).then(|| {
+            copy.subject = ERASED_TEXT.to_owned();
+            copy.summary.clear();
+        })
+    })
+    .await?;
+    scrub_responses(tx, "ScheduleFollowUp", |copy: &mut pb::FollowUp| {
+        (copy.customer_id == customer_id).then(|| {
+            copy.notes.clear();
+            copy.outcome_notes.clear();
+        })
+    })
+    .await?;
+    scrub_responses(tx, "RecordSurvey", |copy: &mut pb::Survey| {
+        (copy.customer_id == customer_id).then(|| copy.comment.clear())
+    })
+    .await?;
+
     let event = Event::PersonalDataErased(PersonalDataErased {
         customer_id: erased.id.clone(),
         customer_code: erased.customer_code.clone(),
@@ -73,6 +96,25 @@ pub(super) async fn erase(
         events_scrubbed,
         erase_time: Some(timestamp(erase_time)),
     })
+}
+
+/// Rewrites the stored retry responses of `method` that `blank` recognises as the customer's
+/// (it blanks them and answers `Some`), so a retry cannot bring erased text back.
+async fn scrub_responses<M: prost::Message + Default>(
+    tx: &mut PgConnection,
+    method: &'static str,
+    blank: impl Fn(&mut M) -> Option<()>,
+) -> Result<(), ApiError> {
+    for (principal, request_id, response) in store::idempotent_responses(tx, method).await? {
+        let Ok(mut stored) = M::decode(response.as_slice()) else {
+            continue;
+        };
+        if blank(&mut stored).is_some() {
+            let key = (principal.as_str(), method, request_id);
+            store::rewrite_idempotent_response(tx, key, &stored.encode_to_vec()).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Blanks the personal fields of a past copy of the customer; true when it changed anything.

@@ -519,3 +519,36 @@ pub async fn create_monthly_reviews(
         .await?;
     Ok(rows)
 }
+
+/// What erasure leaves in a required free-text field.
+pub const ERASED_TEXT: &str = "(erased)";
+
+/// Blanks the free text kept about a customer's interactions, follow-ups and surveys (it may name
+/// people or hold their details), keeping the records themselves: channels, times, statuses and
+/// scores stay for the reports. Returns how many records were touched.
+pub async fn erase_free_text(tx: &mut PgConnection, customer_id: Uuid) -> Result<u64, ApiError> {
+    let interactions =
+        sqlx::query("UPDATE interactions SET subject = $2, summary = '' WHERE customer_id = $1")
+            .bind(customer_id)
+            .bind(ERASED_TEXT)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    let follow_ups = sqlx::query(
+        "UPDATE follow_ups
+         SET notes = '', outcome_notes = '',
+             outcome = CASE WHEN outcome = '' THEN '' ELSE $2 END
+         WHERE customer_id = $1",
+    )
+    .bind(customer_id)
+    .bind(ERASED_TEXT)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    let surveys = sqlx::query("UPDATE surveys SET comment = '' WHERE customer_id = $1")
+        .bind(customer_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    Ok(interactions + follow_ups + surveys)
+}
