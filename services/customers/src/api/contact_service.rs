@@ -11,7 +11,7 @@ use logistics_contracts::customers::{
     FindCustomersByContactRequest, FindCustomersByContactResponse, ListContactsRequest,
     ListContactsResponse, RemoveContactRequest, UpdateContactRequest, stream_changes_response,
 };
-use logistics_platform::auth::{ScopeTable, principal_of};
+use logistics_platform::auth::ScopeTable;
 use logistics_platform::error::{Violations, parse_uuid};
 use logistics_platform::idempotency::{self, Claim, IdempotencyKey};
 use logistics_platform::pagination::{PageTokens, page_size};
@@ -24,13 +24,13 @@ use uuid::Uuid;
 
 use super::contact_fields::{mask_fields, populated_fields, require_reachable, validate_details};
 use super::customer_service::{not_found as customer_not_found, parse_ref};
-use super::{erasure, respond};
+use super::{customer_ref_field, erasure, principal_name, respond};
 use crate::domain::contact::{ContactDetails, ContactField, MAX_CONTACTS_PER_CUSTOMER};
 use crate::domain::customer::{CustomerRef, etag_of};
+use crate::events;
 use crate::store::contacts::{
     self as store, ContactRow, CustomerState, LookupColumn, SealedContact, Searchable,
 };
-use crate::{DOMAIN, events};
 
 /// The scope each RPC of ContactService needs: reading personal data has a scope of its own.
 pub const SCOPES: ScopeTable = &[
@@ -96,7 +96,7 @@ impl ContactsApi {
     ) -> Result<pb::Contact, ApiError> {
         let mut violations = Violations::new();
         let request_id = parse_uuid(&mut violations, "request_id", &request.request_id);
-        let customer_ref = ref_or_violation(&mut violations, "customer_id", &request.customer_id);
+        let customer_ref = customer_ref_field(&mut violations, "customer_id", &request.customer_id);
         let details = match &request.contact {
             Some(contact) => {
                 let details = validate_details(contact, ContactField::ALL, &mut violations);
@@ -405,21 +405,6 @@ fn to_proto(row: &ContactRow, details: ContactDetails) -> pb::Contact {
     }
 }
 
-fn ref_or_violation(violations: &mut Violations, field: &str, text: &str) -> Option<CustomerRef> {
-    match parse_ref(field, text) {
-        Ok(customer_ref) => Some(customer_ref),
-        Err(ApiError::InvalidArgument {
-            violations: found, ..
-        }) => {
-            for violation in found {
-                violations.add(violation.field, violation.description);
-            }
-            None
-        }
-        Err(_) => None,
-    }
-}
-
 async fn lock_customer(
     tx: &mut PgConnection,
     customer_ref: &CustomerRef,
@@ -491,10 +476,7 @@ impl ContactService for ContactsApi {
         &self,
         request: Request<AddContactRequest>,
     ) -> Result<Response<pb::Contact>, Status> {
-        let principal = principal_of(&request)
-            .map_err(|error| error.into_status(DOMAIN))?
-            .name
-            .clone();
+        let principal = principal_name(&request)?;
         respond(self.add(&principal, request.into_inner()).await)
     }
 

@@ -16,7 +16,7 @@ use logistics_contracts::customers::{
     SetGovernmentLevelRequest, StreamChangesRequest, StreamChangesResponse, UnblockCustomerRequest,
     UpdateCustomerRequest, UpdateGradingPolicyRequest, stream_changes_response,
 };
-use logistics_platform::auth::{ScopeTable, principal_of};
+use logistics_platform::auth::ScopeTable;
 use logistics_platform::changefeed::{ChangeFeed, Start};
 use logistics_platform::error::{Violations, parse_uuid};
 use logistics_platform::idempotency::{self, Claim, IdempotencyKey};
@@ -27,7 +27,7 @@ use sqlx::PgPool;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
-use super::respond;
+use super::{principal_name, respond};
 
 use crate::domain::customer::{Customer, CustomerRef};
 use crate::domain::grading::{Activity, grade};
@@ -302,15 +302,10 @@ pub(super) fn ensure_etag(customer: &Customer, etag: &str) -> Result<(), ApiErro
 }
 
 pub(super) fn parse_ref(field: &str, text: &str) -> Result<CustomerRef, ApiError> {
-    if text.is_empty() {
-        return Err(ApiError::invalid_field(field, "is required"));
-    }
-    CustomerRef::parse(text).ok_or_else(|| {
-        ApiError::invalid_field(
-            field,
-            "must be a customer id (UUID) or a customer code (e.g. C000042)",
-        )
-    })
+    let mut violations = Violations::new();
+    let parsed = super::customer_ref_field(&mut violations, field, text);
+    violations.finish()?;
+    parsed.ok_or_else(|| ApiError::invalid_field(field, super::CUSTOMER_REF_FORMAT))
 }
 
 #[tonic::async_trait]
@@ -449,11 +444,4 @@ impl CustomerService for CustomersApi {
     ) -> Result<Response<Self::StreamChangesStream>, Status> {
         respond(self.stream_changes(request.into_inner()).await)
     }
-}
-
-/// The authenticated caller's name, for idempotency keys and histories.
-fn principal_name<T>(request: &Request<T>) -> Result<String, Status> {
-    principal_of(request)
-        .map(|principal| principal.name.to_string())
-        .map_err(|error| error.into_status(DOMAIN))
 }

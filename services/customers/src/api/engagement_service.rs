@@ -12,7 +12,7 @@ use logistics_contracts::customers::{
     SampleSurveyTargetsRequest, SampleSurveyTargetsResponse, ScheduleFollowUpRequest,
     SurveyRecorded, stream_changes_response::Event,
 };
-use logistics_platform::auth::{ScopeTable, principal_of};
+use logistics_platform::auth::ScopeTable;
 use logistics_platform::error::{Violations, parse_uuid};
 use logistics_platform::idempotency::{self, Claim, IdempotencyKey};
 use logistics_platform::pagination::{PageTokens, page_size};
@@ -29,11 +29,11 @@ use super::engagement_fields::{
     validate_follow_up_filter, validate_interaction, validate_interaction_filter, validate_survey,
     validate_survey_filter,
 };
-use super::{follow_up_sweep, respond, survey_sampling};
+use super::{follow_up_sweep, principal_name, respond, survey_sampling};
 use crate::domain::follow_up::{FollowUpAction, transition};
+use crate::events;
 use crate::store::engagement::{self as store, FollowUpRow, TimePosition};
 use crate::store::surveys;
-use crate::{DOMAIN, events};
 
 /// The scope each RPC of EngagementService needs.
 pub const SCOPES: ScopeTable = &[
@@ -454,12 +454,6 @@ fn ensure_etag(follow_up: &FollowUpRow, etag: &str) -> Result<(), ApiError> {
             ),
         })
     }
-}
-
-fn principal_name<T>(request: &Request<T>) -> Result<String, Status> {
-    principal_of(request)
-        .map(|principal| principal.name.to_string())
-        .map_err(|error| error.into_status(DOMAIN))
 }
 
 #[tonic::async_trait]

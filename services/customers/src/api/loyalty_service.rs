@@ -12,7 +12,7 @@ use logistics_contracts::customers::{
     PointsMoved, RedeemPointsRequest, RunPointsExpiryRequest, RunPointsExpiryResponse,
     stream_changes_response,
 };
-use logistics_platform::auth::{ScopeTable, principal_of};
+use logistics_platform::auth::ScopeTable;
 use logistics_platform::error::{Violations, parse_uuid};
 use logistics_platform::idempotency::{self, Claim, IdempotencyKey};
 use logistics_platform::pagination::{PageTokens, page_size};
@@ -25,14 +25,14 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use super::customer_service::{not_found as customer_not_found, parse_ref};
-use super::respond;
+use super::{customer_ref_field, principal_name, respond};
 use crate::domain::customer::CustomerRef;
 use crate::domain::loyalty::{
     self as rules, Insufficient, MAX_AWARD_AMOUNT_MINOR, MAX_POINTS_PER_MOVEMENT,
 };
+use crate::events;
 use crate::store::contacts::{CustomerState, customer_state};
 use crate::store::loyalty::{self as store, Account, MovementRow, NewMovement};
-use crate::{DOMAIN, events};
 
 /// The scope each RPC of LoyaltyService needs.
 pub const SCOPES: ScopeTable = &[
@@ -141,7 +141,7 @@ impl LoyaltyApi {
 
     async fn award(&self, request: AwardPointsRequest) -> Result<pb::PointMovement, ApiError> {
         let mut violations = Violations::new();
-        let customer_ref = ref_or_violation(&mut violations, &request.customer_id);
+        let customer_ref = customer_ref_field(&mut violations, "customer_id", &request.customer_id);
         violations.require_text("reference", &request.reference, MAX_REFERENCE_CHARS);
         match &request.amount {
             None => violations.add("amount", "is required"),
@@ -197,7 +197,7 @@ impl LoyaltyApi {
     ) -> Result<pb::PointMovement, ApiError> {
         let mut violations = Violations::new();
         let request_id = parse_uuid(&mut violations, "request_id", &request.request_id);
-        let customer_ref = ref_or_violation(&mut violations, &request.customer_id);
+        let customer_ref = customer_ref_field(&mut violations, "customer_id", &request.customer_id);
         if request.points == 0 || request.points.abs() > MAX_POINTS_PER_MOVEMENT {
             violations.add("points", "must be -1,000,000 to 1,000,000 and not 0");
         }
@@ -234,7 +234,7 @@ impl LoyaltyApi {
     ) -> Result<pb::PointMovement, ApiError> {
         let mut violations = Violations::new();
         let request_id = parse_uuid(&mut violations, "request_id", &request.request_id);
-        let customer_ref = ref_or_violation(&mut violations, &request.customer_id);
+        let customer_ref = customer_ref_field(&mut violations, "customer_id", &request.customer_id);
         if !(1..=MAX_POINTS_PER_MOVEMENT).contains(&request.points) {
             violations.add("points", "must be 1 to 1,000,000");
         }
@@ -445,21 +445,6 @@ fn to_proto(row: &MovementRow) -> pb::PointMovement {
     }
 }
 
-fn ref_or_violation(violations: &mut Violations, text: &str) -> Option<CustomerRef> {
-    match parse_ref("customer_id", text) {
-        Ok(customer_ref) => Some(customer_ref),
-        Err(ApiError::InvalidArgument {
-            violations: found, ..
-        }) => {
-            for violation in found {
-                violations.add(violation.field, violation.description);
-            }
-            None
-        }
-        Err(_) => None,
-    }
-}
-
 async fn find_customer(
     conn: &mut PgConnection,
     customer_ref: &CustomerRef,
@@ -502,10 +487,7 @@ impl LoyaltyService for LoyaltyApi {
         &self,
         request: Request<AdjustPointsRequest>,
     ) -> Result<Response<pb::PointMovement>, Status> {
-        let principal = principal_of(&request)
-            .map_err(|error| error.into_status(DOMAIN))?
-            .name
-            .clone();
+        let principal = principal_name(&request)?;
         respond(self.adjust(&principal, request.into_inner()).await)
     }
 
@@ -513,10 +495,7 @@ impl LoyaltyService for LoyaltyApi {
         &self,
         request: Request<RedeemPointsRequest>,
     ) -> Result<Response<pb::PointMovement>, Status> {
-        let principal = principal_of(&request)
-            .map_err(|error| error.into_status(DOMAIN))?
-            .name
-            .clone();
+        let principal = principal_name(&request)?;
         respond(self.redeem(&principal, request.into_inner()).await)
     }
 

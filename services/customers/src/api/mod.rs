@@ -14,10 +14,12 @@ pub mod loyalty_service;
 mod survey_sampling;
 
 use logistics_platform::ApiError;
-use logistics_platform::auth::ScopeTable;
-use tonic::{Response, Status};
+use logistics_platform::auth::{ScopeTable, principal_of};
+use logistics_platform::error::Violations;
+use tonic::{Request, Response, Status};
 
 use crate::DOMAIN;
+use crate::domain::customer::CustomerRef;
 
 /// The scope tables of every service this crate serves: each RPC names the scope it needs.
 pub const SCOPES: &[ScopeTable] = &[
@@ -33,3 +35,32 @@ pub(crate) fn respond<T>(result: Result<T, ApiError>) -> Result<Response<T>, Sta
         .map(Response::new)
         .map_err(|error| error.into_status(DOMAIN))
 }
+
+/// The authenticated caller's name, for idempotency keys and histories.
+pub(crate) fn principal_name<T>(request: &Request<T>) -> Result<String, Status> {
+    principal_of(request)
+        .map(|principal| principal.name.to_string())
+        .map_err(|error| error.into_status(DOMAIN))
+}
+
+/// Reads a customer's id or code from `field`, recording a violation (reported with the
+/// request's other bad fields) when it is missing or malformed.
+pub(crate) fn customer_ref_field(
+    violations: &mut Violations,
+    field: &str,
+    text: &str,
+) -> Option<CustomerRef> {
+    if text.is_empty() {
+        violations.add(field, "is required");
+        return None;
+    }
+    let parsed = CustomerRef::parse(text);
+    if parsed.is_none() {
+        violations.add(field, CUSTOMER_REF_FORMAT);
+    }
+    parsed
+}
+
+/// What a customer reference must look like.
+pub(crate) const CUSTOMER_REF_FORMAT: &str =
+    "must be a customer id (UUID) or a customer code (e.g. C000042)";
