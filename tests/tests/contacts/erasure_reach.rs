@@ -1,9 +1,11 @@
-//! Erasure reaches the free text the engagement records keep about the customer: interaction
-//! subjects and summaries, follow-up notes, survey comments, and their stored retry answers.
+//! Erasure reaches the free text kept about the customer elsewhere: interaction subjects and
+//! summaries, follow-up notes, survey comments, their stored retry answers, and the reasons staff
+//! wrote for status changes (in the history and in the change feed).
 
 use logistics_contracts::customers::{
-    FollowUp, FollowUpReason, Interaction, InteractionChannel, InteractionDirection,
-    LogInteractionRequest, RecordSurveyRequest, ScheduleFollowUpRequest, Survey,
+    BlockCustomerRequest, FollowUp, FollowUpReason, Interaction, InteractionChannel,
+    InteractionDirection, LogInteractionRequest, RecordSurveyRequest, ScheduleFollowUpRequest,
+    Survey,
 };
 
 use super::*;
@@ -70,6 +72,16 @@ async fn erasure_blanks_the_free_text_of_interactions_follow_ups_and_surveys() {
         .await
         .unwrap();
 
+    let mut customers = app.customers_client().await;
+    customers
+        .block_customer(BlockCustomerRequest {
+            id: customer.id.clone(),
+            reason: format!("{CANARY} phoned in a threat"),
+            etag: String::new(),
+        })
+        .await
+        .unwrap();
+
     app.contacts_client()
         .await
         .erase_customer_personal_data(EraseCustomerPersonalDataRequest {
@@ -84,6 +96,9 @@ async fn erasure_blanks_the_free_text_of_interactions_follow_ups_and_surveys() {
                  WHERE position($1 in subject) > 0 OR position($1 in summary) > 0)
               + (SELECT count(*) FROM follow_ups WHERE position($1 in notes) > 0)
               + (SELECT count(*) FROM surveys WHERE position($1 in comment) > 0)
+              + (SELECT count(*) FROM status_history WHERE position($1 in reason) > 0)
+              + (SELECT count(*) FROM outbox
+                 WHERE position(convert_to($1, 'UTF8') in payload) > 0)
               + (SELECT count(*) FROM idempotency_keys
                  WHERE position(convert_to($1, 'UTF8') in response) > 0)",
     )

@@ -37,6 +37,10 @@ use crate::store::customers as customer_store;
 use crate::store::grading::{self as store, StoredPolicy};
 
 const MAX_REASON: usize = 500;
+/// Who made a status change the customer's shipments caused.
+pub(crate) const BY_ACTIVITY: &str = "activity";
+/// Who made a status change the lifecycle sweep caused.
+pub(crate) const BY_SWEEP: &str = "lifecycle-sweep";
 const MAX_ACTIVITY_ID: usize = 100;
 /// How far in the future an activity may be dated (clock skew between services).
 const FUTURE_TOLERANCE: chrono::Duration = chrono::Duration::minutes(5);
@@ -111,7 +115,7 @@ impl CustomersApi {
         let mut customer = reread(&mut tx, &customer_ref).await?;
         if let Some(to) = status_after_shipment(customer.status) {
             let reason = format!("shipped (activity {})", request.activity_id);
-            customer = change_status(&mut tx, &customer, to, &reason, "activity").await?;
+            customer = change_status(&mut tx, &customer, to, &reason, BY_ACTIVITY).await?;
         }
         let policy = store::current_policy(&mut tx).await?;
         let customer = regrade(&mut tx, customer, &policy, now).await?;
@@ -478,8 +482,7 @@ impl CustomersApi {
                         .last_shipment_time
                         .map_or(0, |last| (now - last).num_days());
                     let reason = format!("no shipment for {days} days");
-                    customer =
-                        change_status(&mut tx, &customer, to, &reason, "lifecycle-sweep").await?;
+                    customer = change_status(&mut tx, &customer, to, &reason, BY_SWEEP).await?;
                     match to {
                         Status::Dormant => outcome.became_dormant += 1,
                         _ => outcome.became_churned += 1,

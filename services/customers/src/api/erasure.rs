@@ -14,11 +14,16 @@ use prost::Message as _;
 use sqlx::PgConnection;
 
 use super::customer_fields::to_proto;
+use super::customer_lifecycle::{BY_ACTIVITY, BY_SWEEP};
 use crate::domain::customer::CustomerRef;
 use crate::events;
 use crate::store::contacts::{self as store, CustomerState};
 use crate::store::customers;
 use crate::store::engagement::{self, ERASED_TEXT};
+use crate::store::grading;
+
+/// Authors of status changes whose reasons the system wrote, so they hold nothing personal.
+const SYSTEM_AUTHORS: &[&str] = &[BY_ACTIVITY, BY_SWEEP];
 
 /// Erases within `tx`; the caller holds the customer's row lock and commits.
 pub(super) async fn erase(
@@ -27,6 +32,7 @@ pub(super) async fn erase(
 ) -> Result<EraseCustomerPersonalDataResponse, ApiError> {
     let contacts_erased = store::delete_all(tx, customer.id).await?;
     engagement::erase_free_text(tx, customer.id).await?;
+    grading::erase_status_reasons(tx, customer.id, SYSTEM_AUTHORS, ERASED_TEXT).await?;
     // An individual's name is personal data; a company's or an institution's is not.
     let anonymous_name = (customer.kind == "INDIVIDUAL")
         .then(|| format!("Erased customer {}", customer.customer_code));
@@ -45,6 +51,13 @@ pub(super) async fn erase(
             Some(Event::CustomerCreated(event)) => scrub(event.customer.as_mut(), &erased),
             Some(Event::CustomerUpdated(event)) => scrub(event.customer.as_mut(), &erased),
             Some(Event::CustomerDeleted(event)) => scrub(event.customer.as_mut(), &erased),
+            Some(Event::CustomerStatusChanged(change))
+                if !SYSTEM_AUTHORS.contains(&change.changed_by.as_str())
+                    && change.reason != ERASED_TEXT =>
+            {
+                change.reason = ERASED_TEXT.to_owned();
+                true
+            }
             _ => false,
         };
         if scrubbed {

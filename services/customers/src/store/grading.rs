@@ -311,6 +311,26 @@ pub async fn set_government_level(
     row.try_into()
 }
 
+/// Blanks the reasons people wrote for a customer's status changes (they may name people); the
+/// reasons the system wrote (`system_authors`) say nothing personal and stay.
+pub async fn erase_status_reasons(
+    tx: &mut PgConnection,
+    customer_id: Uuid,
+    system_authors: &[&str],
+    erased: &str,
+) -> Result<u64, ApiError> {
+    Ok(sqlx::query(
+        "UPDATE status_history SET reason = $3
+         WHERE customer_id = $1 AND changed_by <> ALL($2)",
+    )
+    .bind(customer_id)
+    .bind(system_authors)
+    .bind(erased)
+    .execute(tx)
+    .await?
+    .rows_affected())
+}
+
 /// A customer's status changes, newest first, older than `before` (an id) when given.
 pub async fn status_history(
     pool: &PgPool,
