@@ -10,6 +10,7 @@ pub mod context;
 pub mod db;
 pub mod embedded_pg;
 pub mod error;
+pub mod field_mask;
 pub mod idempotency;
 pub mod pagination;
 pub mod pii;

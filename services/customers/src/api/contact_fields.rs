@@ -3,6 +3,7 @@
 
 use logistics_contracts::customers as pb;
 use logistics_platform::error::Violations;
+use logistics_platform::field_mask::resolve_update_mask;
 
 use crate::domain::contact::{
     ContactDetails, ContactField, MAX_NAME_CHARS, MAX_ROLE_CHARS, normalize_email, normalize_phone,
@@ -65,27 +66,13 @@ pub(super) fn require_reachable(violations: &mut Violations) {
 
 /// The fields an update mask names; `*` names them all.
 pub(super) fn mask_fields(paths: &[String], violations: &mut Violations) -> Vec<ContactField> {
-    if paths.is_empty() {
-        violations.add(
-            "update_mask",
-            "names no field; list the fields to change or \"*\"",
-        );
-        return Vec::new();
-    }
-    let mut fields = Vec::new();
-    for (at, path) in paths.iter().enumerate() {
-        if path == "*" {
-            return ContactField::ALL.to_vec();
-        }
-        match ContactField::parse(path) {
-            Some(field) => fields.push(field),
-            None => violations.add(
-                format!("update_mask.paths[{at}]"),
-                "cannot be updated; updatable: name, phone, email, role, primary",
-            ),
-        }
-    }
-    fields
+    resolve_update_mask(
+        paths,
+        ContactField::ALL,
+        ContactField::parse,
+        "name, phone, email, role, primary",
+        violations,
+    )
 }
 
 /// Without a mask, AIP-134 updates every field the caller set to a non-default value.

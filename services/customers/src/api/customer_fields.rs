@@ -4,6 +4,7 @@
 use logistics_contracts::common::{self as common_pb, TransportMode};
 use logistics_contracts::customers as pb;
 use logistics_platform::error::Violations;
+use logistics_platform::field_mask::resolve_update_mask;
 use logistics_platform::time::{optional_timestamp, timestamp};
 
 use crate::domain::customer::{
@@ -288,32 +289,19 @@ pub(super) fn status_to_proto(status: CustomerStatus) -> pb::CustomerStatus {
     }
 }
 
+/// The paths UpdateCustomer may name.
+const UPDATABLE: &str = "role, display_name, industry, region_code, account_manager, notes, \
+                         addresses, transport_needs";
+
 /// The editable fields an update mask names; `*` names them all.
 pub(super) fn mask_fields(paths: &[String], violations: &mut Violations) -> Vec<ProfileField> {
-    if paths.is_empty() {
-        violations.add(
-            "update_mask",
-            "names no field; list the fields to change or \"*\"",
-        );
-        return Vec::new();
-    }
-    let mut fields = Vec::new();
-    for (at, path) in paths.iter().enumerate() {
-        if path == "*" {
-            return ProfileField::ALL.to_vec();
-        }
-        match ProfileField::from_path(path) {
-            Some(field) => fields.push(field),
-            None => violations.add(
-                format!("update_mask.paths[{at}]"),
-                format!(
-                    "{path:?} cannot be updated; updatable: role, display_name, industry, \
-                     region_code, account_manager, notes, addresses, transport_needs"
-                ),
-            ),
-        }
-    }
-    fields
+    resolve_update_mask(
+        paths,
+        ProfileField::ALL,
+        ProfileField::from_path,
+        UPDATABLE,
+        violations,
+    )
 }
 
 /// Without a mask, AIP-134 updates every field the caller set to a non-default value.
