@@ -1,11 +1,12 @@
-//! The orders and tracking service.
-//!
-//! Its API lands with its own issue; until then the service runs with gRPC health and reflection
-//! only, so deployments, probes and the suite's wiring can be exercised end to end, and it owns
-//! (creates) its PostgreSQL schema.
+//! The orders and tracking service: shipments from quote to proof of delivery, served as the gRPC
+//! services of `logistics.orders.v1`.
+
+pub mod api;
+pub mod domain;
 
 use logistics_platform::server::GrpcServer;
-use logistics_platform::{ServiceContext, db};
+use logistics_platform::{ServiceContext, db, idempotency};
+use sqlx::migrate::Migrator;
 use tokio::net::TcpListener;
 
 /// The service's name: in health checks, logs and the `logistics serve` command.
@@ -15,16 +16,23 @@ pub const DOMAIN: &str = "logistics.orders";
 /// The PostgreSQL schema it owns.
 pub const SCHEMA: &str = "orders";
 
-/// Creates the service's schema; its tables come with its API.
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// Brings the service's schema up to date.
 pub async fn migrate(context: &ServiceContext) -> anyhow::Result<()> {
     let pool = db::connect(&context.database_url, SCHEMA, &context.database).await?;
+    db::migrate(&pool, &MIGRATOR).await?;
     pool.close().await;
     Ok(())
 }
 
-/// Serves health and reflection on `listener` until the context's shutdown signal.
+/// Serves the service's gRPC APIs on `listener` until the context's shutdown signal.
 pub async fn run(context: ServiceContext, listener: TcpListener) -> anyhow::Result<()> {
+    let pool = db::connect(&context.database_url, SCHEMA, &context.database).await?;
+    idempotency::spawn_purger(pool.clone(), context.shutdown.clone());
     GrpcServer::new(NAME, DOMAIN, &context.server, context.keys.clone())
         .serve(listener, context.shutdown.clone())
-        .await
+        .await?;
+    pool.close().await;
+    Ok(())
 }

@@ -20,10 +20,19 @@ pub mod logistics {
             tonic::include_proto!("logistics.customers.v1");
         }
     }
+
+    /// The orders and tracking service.
+    pub mod orders {
+        /// `logistics.orders.v1`.
+        pub mod v1 {
+            tonic::include_proto!("logistics.orders.v1");
+        }
+    }
 }
 
 pub use logistics::common::v1 as common;
 pub use logistics::customers::v1 as customers;
+pub use logistics::orders::v1 as orders;
 
 /// Encoded `FileDescriptorSet` of every contract, with source comments, for gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] =

@@ -15,3 +15,9 @@ pub fn timestamp(time: DateTime<Utc>) -> Timestamp {
 pub fn optional_timestamp(time: Option<DateTime<Utc>>) -> Option<Timestamp> {
     time.map(timestamp)
 }
+
+/// The company's time zone, Asia/Shanghai: UTC+8 all year, as China has no daylight saving time.
+/// Calendar days and months (same-day cut-offs, monthly reviews) are taken in it.
+pub fn company_time_zone() -> chrono::FixedOffset {
+    chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
+}

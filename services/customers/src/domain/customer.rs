@@ -1,5 +1,7 @@
 //! Customer records: kinds, roles, lifecycle statuses, the editable profile and its rules.
 
+use logistics_platform::named_enum;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;

@@ -1,5 +1,7 @@
 //! Follow-ups (return visits), survey scores and the monthly survey sample: the rules, free of I/O.
 
+use logistics_platform::named_enum;
+
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::fmt;
 

@@ -4,6 +4,8 @@
 //! customers by the level staff set. The value class the other services act on follows from the
 //! tier; every prospect is POTENTIAL whatever its tier. All thresholds live in a versioned policy.
 
+use logistics_platform::named_enum;
+
 use serde::{Deserialize, Serialize};
 
 use super::customer::{Kind, Status};

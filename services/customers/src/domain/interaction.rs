@@ -1,5 +1,7 @@
 //! The interaction log's vocabulary: how a contact took place and who started it.
 
+use logistics_platform::named_enum;
+
 named_enum! {
     /// How a contact with a customer took place.
     Channel {

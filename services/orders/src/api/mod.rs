@@ -1,0 +1,21 @@
+//! The gRPC services of the orders package, one module each, sharing how they answer.
+
+use logistics_platform::ApiError;
+use logistics_platform::auth::principal_of;
+use tonic::{Request, Response, Status};
+
+use crate::DOMAIN;
+
+/// Turns a handler's result into the gRPC answer, mapping errors under the service's domain.
+pub(crate) fn respond<T>(result: Result<T, ApiError>) -> Result<Response<T>, Status> {
+    result
+        .map(Response::new)
+        .map_err(|error| error.into_status(DOMAIN))
+}
+
+/// The authenticated caller's name, for idempotency keys and audit fields.
+pub(crate) fn principal_name<T>(request: &Request<T>) -> Result<String, Status> {
+    principal_of(request)
+        .map(|principal| principal.name.to_string())
+        .map_err(|error| error.into_status(DOMAIN))
+}

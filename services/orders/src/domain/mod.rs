@@ -1,0 +1,4 @@
+//! The orders service's rules, free of I/O: plain Rust with table-driven tests.
+
+pub mod numbers;
+pub mod status;
