@@ -13,7 +13,7 @@ use logistics_contracts::customers::engagement_service_client::EngagementService
 use logistics_contracts::customers::loyalty_service_client::LoyaltyServiceClient;
 use logistics_platform::ServiceContext;
 use logistics_platform::auth::{ApiKeys, mint_key};
-use logistics_platform::client::CallCredentials;
+use logistics_platform::client::{CallCredentials, PeersConfig};
 use logistics_platform::db::DatabaseConfig;
 use logistics_platform::embedded_pg::{EmbeddedPostgres, Persistence};
 use logistics_platform::pagination::TokenKey;
@@ -63,6 +63,10 @@ pub struct TestKeys {
     pub customers_writer: String,
     /// `orders:*` only: nothing on customers.
     pub orders_only: String,
+    /// The orders service's own key for its calls (`customers:read`).
+    pub orders_service: String,
+    /// The customers service's own key for its calls (`orders:read`).
+    pub customers_service: String,
 }
 
 /// The four services running against a fresh database.
@@ -124,6 +128,7 @@ impl TestApp {
             keys: Arc::new(ApiKeys::new(stored).expect("test keys")),
             token_key: TokenKey::random(),
             pii: Some(Arc::new(random_pii_cipher())),
+            peers: PeersConfig::default(),
             shutdown: CancellationToken::new(),
         };
 
@@ -147,8 +152,26 @@ impl TestApp {
         let reporting = bind().await;
         let addresses = [&customers, &orders, &complaints, &reporting]
             .map(|listener| listener.local_addr().expect("bound address"));
-        services.spawn(logistics_customers::run(context.clone(), customers));
-        services.spawn(logistics_orders::run(context.clone(), orders));
+        let peers = PeersConfig {
+            customers_url: Some(format!("http://{}", addresses[0])),
+            orders_url: Some(format!("http://{}", addresses[1])),
+            ..PeersConfig::default()
+        };
+        let calling_as = |key: &str| ServiceContext {
+            peers: PeersConfig {
+                service_api_key: Some(key.to_owned()),
+                ..peers.clone()
+            },
+            ..context.clone()
+        };
+        services.spawn(logistics_customers::run(
+            calling_as(&keys.customers_service),
+            customers,
+        ));
+        services.spawn(logistics_orders::run(
+            calling_as(&keys.orders_service),
+            orders,
+        ));
         services.spawn(logistics_complaints::run(context.clone(), complaints));
         services.spawn(logistics_reporting::run(context.clone(), reporting));
 
@@ -282,14 +305,27 @@ fn test_keys() -> (TestKeys, Vec<logistics_platform::auth::StoredKey>) {
     let (reader, reader_stored) = mint_key("reader", scopes(&["customers:read"]));
     let (writer, writer_stored) = mint_key("writer", scopes(&["customers:write"]));
     let (orders, orders_stored) = mint_key("orders-team", scopes(&["orders:*"]));
+    let (orders_service, orders_service_stored) =
+        mint_key("orders-service", scopes(&["customers:read"]));
+    let (customers_service, customers_service_stored) =
+        mint_key("customers-service", scopes(&["orders:read"]));
     (
         TestKeys {
             admin,
             customers_reader: reader,
             customers_writer: writer,
             orders_only: orders,
+            orders_service,
+            customers_service,
         },
-        vec![admin_stored, reader_stored, writer_stored, orders_stored],
+        vec![
+            admin_stored,
+            reader_stored,
+            writer_stored,
+            orders_stored,
+            orders_service_stored,
+            customers_service_stored,
+        ],
     )
 }
 
