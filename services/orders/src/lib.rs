@@ -2,7 +2,10 @@
 //! services of `logistics.orders.v1`.
 
 pub mod api;
+pub mod clients;
 pub mod domain;
+mod events;
+pub mod store;
 
 use logistics_platform::server::GrpcServer;
 use logistics_platform::{ServiceContext, db, idempotency};
