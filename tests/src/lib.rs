@@ -63,6 +63,8 @@ pub struct TestKeys {
     pub customers_writer: String,
     /// `orders:*` only: nothing on customers.
     pub orders_only: String,
+    /// `orders:read` only.
+    pub orders_reader: String,
 }
 
 /// The four services running against a fresh database.
@@ -282,14 +284,22 @@ fn test_keys() -> (TestKeys, Vec<logistics_platform::auth::StoredKey>) {
     let (reader, reader_stored) = mint_key("reader", scopes(&["customers:read"]));
     let (writer, writer_stored) = mint_key("writer", scopes(&["customers:write"]));
     let (orders, orders_stored) = mint_key("orders-team", scopes(&["orders:*"]));
+    let (orders_reader, orders_reader_stored) = mint_key("orders-reader", scopes(&["orders:read"]));
     (
         TestKeys {
             admin,
             customers_reader: reader,
             customers_writer: writer,
             orders_only: orders,
+            orders_reader,
         },
-        vec![admin_stored, reader_stored, writer_stored, orders_stored],
+        vec![
+            admin_stored,
+            reader_stored,
+            writer_stored,
+            orders_stored,
+            orders_reader_stored,
+        ],
     )
 }
 
@@ -384,4 +394,25 @@ pub async fn lock_customer_row(
         .await
         .expect("locking the customer's row");
     holder
+}
+
+/// A quotes client (`logistics.orders.v1.QuoteService`) that sends an API key.
+pub type QuotesClient = logistics_contracts::orders::quote_service_client::QuoteServiceClient<
+    InterceptedService<Channel, CallCredentials>,
+>;
+
+impl TestApp {
+    /// A quotes client with every scope.
+    pub async fn orders_quotes_client(&self) -> QuotesClient {
+        self.orders_quotes_client_with(&self.keys.admin).await
+    }
+
+    /// A quotes client presenting `api_key`.
+    pub async fn orders_quotes_client_with(&self, api_key: &str) -> QuotesClient {
+        let credentials = CallCredentials::bearer(api_key).expect("printable key");
+        logistics_contracts::orders::quote_service_client::QuoteServiceClient::with_interceptor(
+            channel(self.orders).await,
+            credentials,
+        )
+    }
 }

@@ -1,0 +1,3 @@
+//! SQL on the `orders` schema, one module per area, and nothing else.
+
+pub mod rate_cards;
