@@ -7,6 +7,7 @@ pub mod domain;
 mod events;
 pub mod store;
 
+use logistics_contracts::orders::order_service_server::OrderServiceServer;
 use logistics_contracts::orders::quote_service_server::QuoteServiceServer;
 use logistics_platform::server::GrpcServer;
 use logistics_platform::{ServiceContext, db, idempotency};
@@ -38,7 +39,13 @@ pub async fn run(context: ServiceContext, listener: TcpListener) -> anyhow::Resu
     let limit = context.server.max_message_bytes;
     let quoter = store::rate_cards::Quoter::new(pool.clone());
     let quotes = api::quote_service::QuotesApi::new(pool.clone(), quoter.clone());
+    let customers = clients::CustomersDirectory::connect(&context.peers)?;
+    let orders = api::order_service::OrdersApi::new(pool.clone(), customers, quoter, &context);
     GrpcServer::new(NAME, DOMAIN, &context.server, context.keys.clone())
+        .add_service(
+            OrderServiceServer::new(orders).max_decoding_message_size(limit),
+            api::order_service::SCOPES,
+        )
         .add_service(
             QuoteServiceServer::new(quotes).max_decoding_message_size(limit),
             api::quote_service::SCOPES,
