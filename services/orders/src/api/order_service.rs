@@ -60,6 +60,8 @@ pub struct OrdersApi {
     page_tokens: PageTokens,
     pub(super) label_tokens: PageTokens,
     feed: ChangeFeed,
+    /// A pickup for today must be booked before this time of day, company time.
+    pub(super) same_day_cutoff: chrono::NaiveTime,
 }
 
 impl OrdersApi {
@@ -68,9 +70,11 @@ impl OrdersApi {
         pool: PgPool,
         customers: CustomersDirectory,
         quoter: Quoter,
+        settings: &crate::OrdersSettings,
         context: &ServiceContext,
     ) -> Self {
         Self {
+            same_day_cutoff: settings.same_day_pickup_cutoff,
             customers,
             quoter,
             page_tokens: PageTokens::new(context.token_key.clone(), "orders.list"),

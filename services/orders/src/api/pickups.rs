@@ -15,7 +15,7 @@ use super::order_fields::{
 };
 use super::order_service::{OrdersApi, append_status_changed, lock_for_change};
 use crate::domain::order::{Dispatch, PickupPlan};
-use crate::domain::pickup::{DEFAULT_SAME_DAY_CUTOFF, check_window};
+use crate::domain::pickup::check_window;
 use crate::domain::status::OrderStatus;
 use crate::events;
 use crate::store::orders as store;
@@ -34,7 +34,7 @@ impl OrdersApi {
         let order_ref = parse_order_ref("id", &request.id);
         let window = read_window(&mut violations, "window", request.window.as_ref());
         let same_day = window.and_then(|window| {
-            check_window(window, now, DEFAULT_SAME_DAY_CUTOFF)
+            check_window(window, now, self.same_day_cutoff)
                 .map_err(|problem| {
                     violations.add(format!("window.{}", problem.field()), problem.to_string())
                 })
