@@ -1,6 +1,7 @@
 //! The gRPC services of the orders package, one module each, sharing how they answer.
 
 pub(crate) mod fields;
+pub mod labels;
 pub mod quote_service;
 pub(crate) mod rate_card_fields;
 
