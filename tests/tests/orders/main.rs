@@ -2,6 +2,7 @@
 //! their statuses, listed, and heard of on the change feed.
 
 mod create;
+mod labels;
 mod list;
 mod pickups;
 mod statuses;

@@ -1,6 +1,7 @@
 //! The gRPC services of the orders package, one module each, sharing how they answer.
 
 pub(crate) mod fields;
+pub mod labels;
 mod order_fields;
 mod order_input;
 pub mod order_service;

@@ -20,19 +20,36 @@ const ORDER_REF_FORMAT: &str = "must be an order id (UUID), an order number (e.g
 
 /// Reads an order's id, order number or tracking number from `field`.
 pub(crate) fn parse_order_ref(field: &str, text: &str) -> Result<OrderRef, ApiError> {
+    let mut violations = Violations::new();
+    let parsed = order_ref_field(&mut violations, field, text);
+    violations.finish()?;
+    parsed.ok_or_else(|| ApiError::invalid_field(field, ORDER_REF_FORMAT))
+}
+
+/// Reads an order's id, order number or tracking number from `field`, recording a violation
+/// (reported with the request's other bad fields) when it is none of them.
+pub(crate) fn order_ref_field(
+    violations: &mut Violations,
+    field: &str,
+    text: &str,
+) -> Option<OrderRef> {
     if text.is_empty() {
-        return Err(ApiError::invalid_field(field, "is required"));
+        violations.add(field, "is required");
+        return None;
     }
-    if let Ok(id) = uuid::Uuid::parse_str(text) {
-        return Ok(OrderRef::Id(id));
+    let parsed = if let Ok(id) = uuid::Uuid::try_parse(text) {
+        Some(OrderRef::Id(id))
+    } else if is_order_number(text) {
+        Some(OrderRef::Number(text.to_owned()))
+    } else if is_tracking_number(text) {
+        Some(OrderRef::Tracking(text.to_owned()))
+    } else {
+        None
+    };
+    if parsed.is_none() {
+        violations.add(field, ORDER_REF_FORMAT);
     }
-    if is_order_number(text) {
-        return Ok(OrderRef::Number(text.to_owned()));
-    }
-    if is_tracking_number(text) {
-        return Ok(OrderRef::Tracking(text.to_owned()));
-    }
-    Err(ApiError::invalid_field(field, ORDER_REF_FORMAT))
+    parsed
 }
 
 /// The NOT_FOUND of an order the caller named.
@@ -305,5 +322,35 @@ pub(crate) fn to_proto(order: &Order) -> pb::Order {
         cancel_reason: order.cancel_reason.clone().unwrap_or_default(),
         etag: order.etag(),
         created_by: order.created_by.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orders_are_named_by_id_order_number_or_tracking_number() {
+        let id = uuid::Uuid::now_v7();
+        let tracking = crate::domain::numbers::tracking_number(42);
+        let last = tracking.as_bytes()[11] - b'0';
+        let miskeyed = format!("{}{}", &tracking[..11], (last + 1) % 10);
+        let cases = [
+            (id.to_string(), Some(OrderRef::Id(id))),
+            (
+                "O2026112300000042".to_owned(),
+                Some(OrderRef::Number("O2026112300000042".to_owned())),
+            ),
+            (tracking.clone(), Some(OrderRef::Tracking(tracking))),
+            (miskeyed, None),
+            ("x".repeat(65), None),
+            (String::new(), None),
+        ];
+        for (text, expected) in cases {
+            let mut violations = Violations::new();
+            let parsed = order_ref_field(&mut violations, "id", &text);
+            assert_eq!(parsed, expected, "{text}");
+            assert_eq!(violations.is_empty(), expected.is_some(), "{text}");
+        }
     }
 }

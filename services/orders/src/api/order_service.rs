@@ -345,8 +345,9 @@ impl OrderService for OrdersApi {
         &self,
         request: Request<GetLabelRequest>,
     ) -> Result<Response<GetLabelResponse>, Status> {
-        let _ = (request, &self.label_tokens);
-        Err(Status::unimplemented("labels land with the label renderer"))
+        respond(
+            super::labels::get_label(&self.pool, &self.label_tokens, request.into_inner()).await,
+        )
     }
 
     type StreamChangesStream = ReceiverStream<Result<StreamChangesResponse, Status>>;
