@@ -6,3 +6,4 @@ pub mod engagement;
 pub mod grading;
 pub mod loyalty;
 pub mod surveys;
+pub mod feeds;
