@@ -529,7 +529,10 @@ pub(crate) async fn record_shipment(
 }
 
 /// Reads a customer again inside the transaction, after a write changed it.
-pub(crate) async fn reread(tx: &mut PgConnection, customer_ref: &CustomerRef) -> Result<Customer, ApiError> {
+pub(crate) async fn reread(
+    tx: &mut PgConnection,
+    customer_ref: &CustomerRef,
+) -> Result<Customer, ApiError> {
     customer_store::find(tx, customer_ref, false)
         .await?
         .ok_or_else(|| {

@@ -6,6 +6,6 @@ pub mod follow_up;
 pub mod grading;
 pub mod interaction;
 pub mod lifecycle;
-pub mod order_feed;
 pub mod loyalty;
+pub mod order_feed;
 pub mod value;

@@ -17,7 +17,9 @@ use logistics_platform::ApiError;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::api::customer_lifecycle::{BY_ACTIVITY, Shipment, change_status, record_shipment, regrade};
+use crate::api::customer_lifecycle::{
+    BY_ACTIVITY, Shipment, change_status, record_shipment, regrade,
+};
 use crate::api::follow_up_sweep::append_scheduled;
 use crate::api::loyalty_service::award_in;
 use crate::domain::customer::{Customer, CustomerRef};
@@ -88,9 +90,7 @@ pub async fn apply(
     let now = Utc::now();
     let outcome = match &event.event {
         Some(Event::OrderCreated(created)) => on_created(&mut tx, created, written, now).await?,
-        Some(Event::Delivered(delivered)) => {
-            on_delivered(&mut tx, delivered, written, now).await?
-        }
+        Some(Event::Delivered(delivered)) => on_delivered(&mut tx, delivered, written, now).await?,
         // Nothing else concerns customers (see domain::order_feed), nor does an event type newer
         // than this build's contracts (decoded as no event).
         _ => Outcome::Done,
@@ -128,7 +128,11 @@ async fn on_created(
     let Some(customer) = live_customer(tx, &order.customer_id).await? else {
         return Ok(Outcome::UnknownCustomer);
     };
-    let order_time = effective_time(order.create_time.as_ref().and_then(to_datetime), written, now);
+    let order_time = effective_time(
+        order.create_time.as_ref().and_then(to_datetime),
+        written,
+        now,
+    );
     grading::record_order(tx, customer.id, order_time).await?;
     if let Some(to) = status_after_shipment(customer.status) {
         let number = name_of(&order.order_number, &order.id);
