@@ -22,6 +22,7 @@ use logistics_platform::time::timestamp;
 use logistics_tests::TestApp;
 
 mod apply;
+mod end_to_end;
 
 /// Prices in fen: 123,456.78 CNY (MEDIUM spend for an enterprise, 12,345 points).
 const PRICE_FEN: i64 = 12_345_678;
