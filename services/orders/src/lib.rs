@@ -2,8 +2,12 @@
 //! services of `logistics.orders.v1`.
 
 pub mod api;
+pub mod clients;
 pub mod domain;
+mod events;
+pub mod store;
 
+use logistics_contracts::orders::quote_service_server::QuoteServiceServer;
 use logistics_platform::server::GrpcServer;
 use logistics_platform::{ServiceContext, db, idempotency};
 use sqlx::migrate::Migrator;
@@ -30,7 +34,15 @@ pub async fn migrate(context: &ServiceContext) -> anyhow::Result<()> {
 pub async fn run(context: ServiceContext, listener: TcpListener) -> anyhow::Result<()> {
     let pool = db::connect(&context.database_url, SCHEMA, &context.database).await?;
     idempotency::spawn_purger(pool.clone(), context.shutdown.clone());
+    store::rate_cards::ensure_default_card(&pool).await?;
+    let limit = context.server.max_message_bytes;
+    let quoter = store::rate_cards::Quoter::new(pool.clone());
+    let quotes = api::quote_service::QuotesApi::new(pool.clone(), quoter.clone());
     GrpcServer::new(NAME, DOMAIN, &context.server, context.keys.clone())
+        .add_service(
+            QuoteServiceServer::new(quotes).max_decoding_message_size(limit),
+            api::quote_service::SCOPES,
+        )
         .serve(listener, context.shutdown.clone())
         .await?;
     pool.close().await;

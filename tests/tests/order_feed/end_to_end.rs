@@ -14,7 +14,9 @@ use logistics_platform::changefeed;
 use logistics_tests::{TestApp, create_customer, enterprise};
 use prost::Message as _;
 
-use super::{PRICE_FEN, cursor_row, delivered, event_type, eventually, points, shipments, thank_yous};
+use super::{
+    PRICE_FEN, cursor_row, delivered, event_type, eventually, points, shipments, thank_yous,
+};
 
 /// Long enough for the follower to reconnect after its longest backoff and catch up.
 const CATCH_UP: Duration = Duration::from_secs(60);
@@ -117,7 +119,10 @@ async fn deliveries_on_the_orders_feed_reach_their_customers_once() {
 
     wait_for_applied(&app, 6).await;
     assert_exactly(&app, &ids, 3).await;
-    assert_eq!(cursor_row(&app).await.map(|(_, _, skipped)| skipped), Some(0));
+    assert_eq!(
+        cursor_row(&app).await.map(|(_, _, skipped)| skipped),
+        Some(0)
+    );
 }
 
 #[tokio::test]
@@ -194,7 +199,10 @@ async fn one_replica_follows_and_a_standby_takes_over_when_it_stops() {
     .await
     .expect("reading the locks");
     pool.close().await;
-    assert_eq!(held, 1, "one follower holds the feed lock, the other stands by");
+    assert_eq!(
+        held, 1,
+        "one follower holds the feed lock, the other stands by"
+    );
 
     // Whichever of the two follows, stopping the first instance leaves one that must follow.
     app.stop_customers().await;

@@ -1,4 +1,9 @@
 //! The orders service's rules, free of I/O: plain Rust with table-driven tests.
 
+pub mod mode;
 pub mod numbers;
+pub mod order;
+pub mod pickup;
+pub mod quote;
+pub mod rate_card;
 pub mod status;
