@@ -234,3 +234,37 @@ async fn list_all(app: &TestApp) -> Vec<Order> {
 async fn assert_no_orders(app: &TestApp) {
     assert!(list_all(app).await.is_empty(), "nothing was written");
 }
+
+#[tokio::test]
+async fn while_customers_is_down_orders_are_refused_as_unavailable_and_nothing_is_written() {
+    let mut app = TestApp::spawn().await;
+    let customer = create_customer(&mut app.customers_client().await, enterprise("Acme")).await;
+    app.stop_customers().await;
+
+    let request = CreateOrderRequest {
+        order: Some(road_order(&customer.id)),
+        request_id: request_id(),
+    };
+    let refused = app
+        .orders_client()
+        .await
+        .create_order(request.clone())
+        .await
+        .expect_err("customers cannot vouch for the customer");
+    assert_eq!(refused.code(), Code::Unavailable);
+    assert_eq!(reason(&refused), "CUSTOMERS_UNAVAILABLE");
+    assert_no_orders(&app).await;
+
+    // The same request, retried once customers is back, goes through: the refused attempt left
+    // nothing behind, not even its idempotency key.
+    app.start_customers().await;
+    let placed = app
+        .orders_client()
+        .await
+        .create_order(request)
+        .await
+        .expect("placed once customers is back")
+        .into_inner();
+    assert_eq!(placed.status(), OrderStatus::Created);
+    assert_eq!(list_all(&app).await.len(), 1);
+}
