@@ -5,6 +5,7 @@ pub mod api;
 pub mod domain;
 pub mod store;
 
+use logistics_contracts::orders::address_book_service_server::AddressBookServiceServer;
 use logistics_contracts::orders::quote_service_server::QuoteServiceServer;
 use logistics_platform::server::GrpcServer;
 use logistics_platform::{ServiceContext, db, idempotency};
@@ -36,10 +37,16 @@ pub async fn run(context: ServiceContext, listener: TcpListener) -> anyhow::Resu
     let limit = context.server.max_message_bytes;
     let quoter = store::rate_cards::Quoter::new(pool.clone());
     let quotes = api::quote_service::QuotesApi::new(pool.clone(), quoter.clone());
+    let address_book =
+        api::address_book_service::AddressBookApi::new(pool.clone(), context.token_key.clone());
     GrpcServer::new(NAME, DOMAIN, &context.server, context.keys.clone())
         .add_service(
             QuoteServiceServer::new(quotes).max_decoding_message_size(limit),
             api::quote_service::SCOPES,
+        )
+        .add_service(
+            AddressBookServiceServer::new(address_book).max_decoding_message_size(limit),
+            api::address_book_service::SCOPES,
         )
         .serve(listener, context.shutdown.clone())
         .await?;

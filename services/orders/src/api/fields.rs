@@ -3,11 +3,13 @@
 //! every bad field at once.
 
 use chrono::{DateTime, Utc};
-use logistics_contracts::common::{Money, TransportMode as ProtoMode};
+use logistics_contracts::common::{Address, Money, TransportMode as ProtoMode};
 use logistics_contracts::orders::CargoLine;
+use logistics_platform::ApiError;
 use logistics_platform::error::Violations;
 use prost_types::Timestamp;
 
+use crate::domain::address::PostalAddress;
 use crate::domain::mode::TransportMode;
 use crate::domain::quote::CargoMeasure;
 
@@ -90,6 +92,91 @@ pub(crate) fn region_code_field(violations: &mut Violations, field: &str, code: 
         );
     }
     code.to_owned()
+}
+
+/// Validates a full postal address at `field` (e.g. `order.origin`, so violations read
+/// `order.origin.city`): recipient, one to three street lines, city, postal code (six digits in
+/// China), region code and country code. Returns it trimmed when it was valid.
+pub(crate) fn validate_address(
+    violations: &mut Violations,
+    field: &str,
+    address: Option<&Address>,
+) -> Option<PostalAddress> {
+    let Some(address) = address else {
+        violations.add(field, "is required");
+        return None;
+    };
+    // Checked on its own first, so the address is returned only when it is valid.
+    let mut found = Violations::new();
+    let violations_of_caller = violations;
+    let violations = &mut found;
+    let path = |name: &str| format!("{field}.{name}");
+    violations.require_text(&path("recipient"), &address.recipient, 200);
+    if address.lines.is_empty() || address.lines.len() > 3 {
+        violations.add(path("lines"), "must have one to three street lines");
+    } else {
+        for (at, line) in address.lines.iter().enumerate() {
+            violations.require_text(&format!("{}[{at}]", path("lines")), line, 200);
+        }
+    }
+    violations.require_text(&path("city"), &address.city, 100);
+    region_code_field(violations, &path("region_code"), &address.region_code);
+    let country = address.country_code.as_str();
+    let country_ok = country.len() == 2 && country.bytes().all(|b| b.is_ascii_uppercase());
+    if !country_ok {
+        violations.add(
+            path("country_code"),
+            "must be two upper-case letters (ISO 3166-1 alpha-2), e.g. \"CN\"",
+        );
+    }
+    let postal = address.postal_code.trim();
+    if country == "CN" && !(postal.len() == 6 && postal.bytes().all(|b| b.is_ascii_digit())) {
+        violations.add(
+            path("postal_code"),
+            "must be six digits in China, e.g. \"200120\"",
+        );
+    } else if postal.chars().count() > 20
+        || !postal
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
+    {
+        violations.add(
+            path("postal_code"),
+            "must be at most 20 letters, digits, spaces or '-'",
+        );
+    }
+    if found.is_empty() {
+        return Some(PostalAddress {
+            recipient: address.recipient.trim().to_owned(),
+            lines: address
+                .lines
+                .iter()
+                .map(|line| line.trim().to_owned())
+                .collect(),
+            city: address.city.trim().to_owned(),
+            postal_code: postal.to_owned(),
+            region_code: address.region_code.clone(),
+            country_code: address.country_code.clone(),
+        });
+    }
+    if let ApiError::InvalidArgument { violations, .. } = found.into_error() {
+        for violation in violations {
+            violations_of_caller.add(violation.field, violation.description);
+        }
+    }
+    None
+}
+
+/// The proto message of a stored address.
+pub(crate) fn address_to_proto(address: &PostalAddress) -> Address {
+    Address {
+        recipient: address.recipient.clone(),
+        lines: address.lines.clone(),
+        city: address.city.clone(),
+        postal_code: address.postal_code.clone(),
+        region_code: address.region_code.clone(),
+        country_code: address.country_code.clone(),
+    }
 }
 
 /// A required CNY amount at `field`; its range is the caller's to check.
@@ -343,5 +430,67 @@ mod tests {
         ] {
             assert_eq!(is_region_code(code), ok, "{code:?}");
         }
+    }
+
+    fn pudong() -> Address {
+        Address {
+            recipient: " Pudong Warehouse 2 ".into(),
+            lines: vec!["88 Century Avenue".into()],
+            city: "Shanghai".into(),
+            postal_code: "200120".into(),
+            region_code: "310115".into(),
+            country_code: "CN".into(),
+        }
+    }
+
+    #[test]
+    fn a_full_address_is_returned_trimmed() {
+        let mut violations = Violations::new();
+        let address = validate_address(&mut violations, "order.origin", Some(&pudong())).unwrap();
+        assert!(violations.is_empty());
+        assert_eq!(address.recipient, "Pudong Warehouse 2");
+    }
+
+    #[test]
+    fn every_bad_part_of_an_address_is_named() {
+        type Case = (fn(&mut Address), &'static [&'static str]);
+        let cases: [Case; 9] = [
+            (|a| a.recipient.clear(), &["recipient"]),
+            (|a| a.lines.clear(), &["lines"]),
+            (|a| a.lines = vec!["a".into(); 4], &["lines"]),
+            (|a| a.lines = vec!["a".into(), " ".into()], &["lines[1]"]),
+            (|a| a.city = "x".repeat(101), &["city"]),
+            (|a| a.postal_code = "20012".into(), &["postal_code"]),
+            (
+                |a| {
+                    a.country_code = "HK".into();
+                    a.postal_code = String::new();
+                    a.region_code = "CN-HK".into();
+                },
+                &[],
+            ),
+            (|a| a.region_code = "sh".into(), &["region_code"]),
+            (
+                |a| {
+                    a.country_code = "cn".into();
+                    a.postal_code = "x_y".into();
+                },
+                &["country_code", "postal_code"],
+            ),
+        ];
+        for (at, (change, bad)) in cases.into_iter().enumerate() {
+            let mut address = pudong();
+            change(&mut address);
+            let mut violations = Violations::new();
+            violations.add("before", "an earlier field");
+            let valid = validate_address(&mut violations, "a", Some(&address)).is_some();
+            assert_eq!(valid, bad.is_empty(), "case {at}");
+            let mut expected = vec!["before".to_owned()];
+            expected.extend(bad.iter().map(|name| format!("a.{name}")));
+            assert_eq!(fields_of(violations), expected, "case {at}");
+        }
+        let mut violations = Violations::new();
+        assert_eq!(validate_address(&mut violations, "a", None), None);
+        assert_eq!(fields_of(violations), ["a"]);
     }
 }
