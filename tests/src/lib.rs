@@ -4,6 +4,8 @@
 //! process exits) and each [`TestApp`] gets a fresh database in it, so tests never see each
 //! other's data. Services listen on port 0 and are called through the generated clients.
 
+pub mod orders;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 
@@ -13,7 +15,7 @@ use logistics_contracts::customers::engagement_service_client::EngagementService
 use logistics_contracts::customers::loyalty_service_client::LoyaltyServiceClient;
 use logistics_platform::ServiceContext;
 use logistics_platform::auth::{ApiKeys, mint_key};
-use logistics_platform::client::CallCredentials;
+use logistics_platform::client::{CallCredentials, PeersConfig};
 use logistics_platform::db::DatabaseConfig;
 use logistics_platform::embedded_pg::{EmbeddedPostgres, Persistence};
 use logistics_platform::pagination::TokenKey;
@@ -63,6 +65,10 @@ pub struct TestKeys {
     pub customers_writer: String,
     /// `orders:*` only: nothing on customers.
     pub orders_only: String,
+    /// The orders service's own key for its calls (`customers:read`).
+    pub orders_service: String,
+    /// The customers service's own key for its calls (`orders:read`).
+    pub customers_service: String,
     /// `orders:read` only.
     pub orders_reader: String,
 }
@@ -83,6 +89,8 @@ pub struct TestApp {
     pub keys: TestKeys,
     shutdown: CancellationToken,
     services: JoinSet<anyhow::Result<()>>,
+    /// Customers and orders, which a test may stop and start again on their own.
+    restartable: Restartable,
 }
 
 impl TestApp {
@@ -126,6 +134,7 @@ impl TestApp {
             keys: Arc::new(ApiKeys::new(stored).expect("test keys")),
             token_key: TokenKey::random(),
             pii: Some(Arc::new(random_pii_cipher())),
+            peers: PeersConfig::default(),
             shutdown: CancellationToken::new(),
         };
 
@@ -149,8 +158,30 @@ impl TestApp {
         let reporting = bind().await;
         let addresses = [&customers, &orders, &complaints, &reporting]
             .map(|listener| listener.local_addr().expect("bound address"));
-        services.spawn(logistics_customers::run(context.clone(), customers));
-        services.spawn(logistics_orders::run(context.clone(), orders));
+        let peers = PeersConfig {
+            customers_url: Some(format!("http://{}", addresses[0])),
+            orders_url: Some(format!("http://{}", addresses[1])),
+            ..PeersConfig::default()
+        };
+        let calling_as = |key: &str| ServiceContext {
+            peers: PeersConfig {
+                service_api_key: Some(key.to_owned()),
+                ..peers.clone()
+            },
+            ..context.clone()
+        };
+        let restartable = Restartable {
+            customers: RestartableService::start(
+                calling_as(&keys.customers_service),
+                customers,
+                |context, listener| Box::pin(logistics_customers::run(context, listener)),
+            ),
+            orders: RestartableService::start(
+                calling_as(&keys.orders_service),
+                orders,
+                |context, listener| Box::pin(logistics_orders::run(context, listener)),
+            ),
+        };
         services.spawn(logistics_complaints::run(context.clone(), complaints));
         services.spawn(logistics_reporting::run(context.clone(), reporting));
 
@@ -163,6 +194,7 @@ impl TestApp {
             keys,
             shutdown: context.shutdown,
             services,
+            restartable,
         }
     }
 
@@ -238,6 +270,8 @@ impl TestApp {
     /// Shuts down and waits until every service has stopped; fails if one failed.
     pub async fn stop(mut self) {
         self.shutdown.cancel();
+        self.restartable.customers.stop().await;
+        self.restartable.orders.stop().await;
         while let Some(stopped) = self.services.join_next().await {
             stopped
                 .expect("service task panicked")
@@ -284,6 +318,10 @@ fn test_keys() -> (TestKeys, Vec<logistics_platform::auth::StoredKey>) {
     let (reader, reader_stored) = mint_key("reader", scopes(&["customers:read"]));
     let (writer, writer_stored) = mint_key("writer", scopes(&["customers:write"]));
     let (orders, orders_stored) = mint_key("orders-team", scopes(&["orders:*"]));
+    let (orders_service, orders_service_stored) =
+        mint_key("orders-service", scopes(&["customers:read"]));
+    let (customers_service, customers_service_stored) =
+        mint_key("customers-service", scopes(&["orders:read"]));
     let (orders_reader, orders_reader_stored) = mint_key("orders-reader", scopes(&["orders:read"]));
     (
         TestKeys {
@@ -291,6 +329,8 @@ fn test_keys() -> (TestKeys, Vec<logistics_platform::auth::StoredKey>) {
             customers_reader: reader,
             customers_writer: writer,
             orders_only: orders,
+            orders_service,
+            customers_service,
             orders_reader,
         },
         vec![
@@ -298,6 +338,8 @@ fn test_keys() -> (TestKeys, Vec<logistics_platform::auth::StoredKey>) {
             reader_stored,
             writer_stored,
             orders_stored,
+            orders_service_stored,
+            customers_service_stored,
             orders_reader_stored,
         ],
     )
@@ -414,6 +456,138 @@ impl TestApp {
             channel(self.orders).await,
             credentials,
         )
+    }
+}
+
+// ---- Stopping and starting one service inside an app ----
+
+/// How a restartable service is started: its crate's `run`.
+type RunService =
+    fn(
+        ServiceContext,
+        TcpListener,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send>>;
+
+/// The services a test may stop and start again while the others keep running.
+struct Restartable {
+    customers: RestartableService,
+    orders: RestartableService,
+}
+
+/// One service that can be stopped and started again on the same address and database.
+struct RestartableService {
+    /// Its context; each start runs it under a child of this shutdown token.
+    context: ServiceContext,
+    address: SocketAddr,
+    run: RunService,
+    /// The running instance's own shutdown token and task; `None` while stopped.
+    running: Option<(
+        CancellationToken,
+        tokio::task::JoinHandle<anyhow::Result<()>>,
+    )>,
+}
+
+/// How long a stopped service may take to let go of its port.
+const STOP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl RestartableService {
+    fn start(context: ServiceContext, listener: TcpListener, run: RunService) -> Self {
+        let address = listener.local_addr().expect("bound address");
+        let mut service = Self {
+            context,
+            address,
+            run,
+            running: None,
+        };
+        service.run_on(listener);
+        service
+    }
+
+    fn run_on(&mut self, listener: TcpListener) {
+        let token = self.context.shutdown.child_token();
+        let context = ServiceContext {
+            shutdown: token.clone(),
+            ..self.context.clone()
+        };
+        let task = tokio::spawn((self.run)(context, listener));
+        self.running = Some((token, task));
+    }
+
+    /// Cancels the instance, as SIGTERM would: its background work (the feed follower among it)
+    /// drops whatever it was doing, uncommitted transactions included, and the server drains.
+    /// Waits until it has stopped; fails if it failed.
+    async fn stop(&mut self) {
+        let Some((token, task)) = self.running.take() else {
+            return;
+        };
+        token.cancel();
+        let abort = task.abort_handle();
+        match tokio::time::timeout(STOP_TIMEOUT, task).await {
+            Ok(stopped) => stopped
+                .expect("service task panicked")
+                .expect("service failed"),
+            Err(_) => {
+                abort.abort();
+                panic!("{} did not stop within {STOP_TIMEOUT:?}", self.address);
+            }
+        }
+    }
+
+    /// Starts a new instance on the same address (so peers configured with it find it again).
+    async fn restart(&mut self) {
+        assert!(self.running.is_none(), "stop the service first");
+        let deadline = tokio::time::Instant::now() + STOP_TIMEOUT;
+        let listener = loop {
+            match TcpListener::bind(self.address).await {
+                Ok(listener) => break listener,
+                // The old instance's socket may linger a moment after it stopped.
+                Err(_) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                Err(error) => panic!("rebinding {}: {error}", self.address),
+            }
+        };
+        self.run_on(listener);
+    }
+}
+
+impl TestApp {
+    /// Stops the customers service alone (see [`TestApp::start_customers`]); the others keep
+    /// running. Clients made before keep their address and reconnect once it is back.
+    pub async fn stop_customers(&mut self) {
+        self.restartable.customers.stop().await;
+    }
+
+    /// Starts the customers service again, on the same address and database.
+    pub async fn start_customers(&mut self) {
+        self.restartable.customers.restart().await;
+    }
+
+    /// Stops the customers service and starts a new instance: a process restart.
+    pub async fn restart_customers(&mut self) {
+        self.stop_customers().await;
+        self.start_customers().await;
+    }
+
+    /// Stops the orders service alone; the others keep running (and find it down).
+    pub async fn stop_orders(&mut self) {
+        self.restartable.orders.stop().await;
+    }
+
+    /// Starts the orders service again, on the same address and database.
+    pub async fn start_orders(&mut self) {
+        self.restartable.orders.restart().await;
+    }
+
+    /// Starts one more customers instance on the same database, on a port of its own, as a second
+    /// replica of a Deployment would run; it stops with the app. Returns its address.
+    pub async fn spawn_customers_replica(&mut self) -> SocketAddr {
+        let listener = bind().await;
+        let address = listener.local_addr().expect("bound address");
+        let context = self.restartable.customers.context.clone();
+        self.services
+            .spawn(logistics_customers::run(context, listener));
+        address
     }
 }
 

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use logistics_platform::client::PeersConfig;
 use logistics_platform::db::DatabaseConfig;
 use logistics_platform::server::ServerConfig;
 use logistics_platform::telemetry::TelemetryConfig;
@@ -67,6 +68,14 @@ pub struct Shared {
     /// gRPC servers.
     #[command(flatten)]
     pub server: ServerConfig,
+
+    /// The other services, and this one's key for calling them.
+    #[command(flatten)]
+    pub peers: PeersConfig,
+
+    /// The orders service.
+    #[command(flatten)]
+    pub orders: logistics_orders::OrdersSettings,
 
     /// TOML file of API keys (`[[keys]]` with principal, sha256, scopes). `up` creates one with a
     /// development key in the data directory when this is not set.

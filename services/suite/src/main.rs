@@ -56,27 +56,63 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 /// Monolithic mode: embedded PostgreSQL unless a URL is given, all four services in one process.
 async fn up(shared: cli::Shared) -> anyhow::Result<()> {
     let dev = dev::prepare(&shared).await?;
+    let mut keys = ApiKeys::load(&dev.keys_file)?;
+    let mut service_keys = Vec::new();
+    for service in Service::ALL {
+        let scopes = service
+            .caller_scopes()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let (key, stored) = mint_key(&format!("{}-service", service.name()), scopes);
+        keys.insert(stored)?;
+        service_keys.push(key);
+    }
     let context = ServiceContext {
         server: shared.server.clone(),
         database: shared.database.clone(),
         database_url: dev.database_url.clone(),
-        keys: Arc::new(ApiKeys::load(&dev.keys_file)?),
+        keys: Arc::new(keys),
         token_key: TokenKey::from_secret(dev.token_secret.as_bytes()),
         pii: Some(Arc::new(PiiCipher::from_config(
             &dev.pii_keys.0,
             &dev.pii_keys.1,
         )?)),
+        peers: shared.peers.clone(),
         shutdown: CancellationToken::new(),
     };
     for service in Service::ALL {
         service.migrate(&context).await?;
     }
-    let mut running = tokio::task::JoinSet::new();
-    let mut endpoints = Vec::new();
+    let mut listeners = Vec::new();
     for service in Service::ALL {
-        let listener = service.bind(&shared).await?;
-        endpoints.push((service, listener.local_addr()?));
-        running.spawn(service.run(context.clone(), listener));
+        listeners.push((service, service.bind(&shared).await?));
+    }
+    let endpoints = listeners
+        .iter()
+        .map(|(service, listener)| Ok((*service, listener.local_addr()?)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut peers = shared.peers.clone();
+    let local_url = |address: std::net::SocketAddr| {
+        // Calls stay on loopback even when the servers listen on every interface.
+        format!("http://127.0.0.1:{}", address.port())
+    };
+    peers
+        .customers_url
+        .get_or_insert_with(|| local_url(endpoints[0].1));
+    peers
+        .orders_url
+        .get_or_insert_with(|| local_url(endpoints[1].1));
+    let mut running = tokio::task::JoinSet::new();
+    for ((service, listener), key) in listeners.into_iter().zip(service_keys) {
+        let context = ServiceContext {
+            peers: logistics_platform::client::PeersConfig {
+                service_api_key: Some(key),
+                ..peers.clone()
+            },
+            ..context.clone()
+        };
+        running.spawn(service.run(context, shared.clone(), listener));
     }
     dev::print_banner(&dev, &endpoints);
 
@@ -110,7 +146,7 @@ async fn serve(shared: cli::Shared, service: Service) -> anyhow::Result<()> {
     }
     let listener = service.bind(&shared).await?;
     let shutdown = context.shutdown.clone();
-    let mut server = tokio::spawn(service.run(context, listener));
+    let mut server = tokio::spawn(service.run(context, shared.clone(), listener));
     tokio::select! {
         () = shutdown_signal() => {
             shutdown.cancel();
@@ -167,6 +203,7 @@ fn production_context(shared: &cli::Shared) -> anyhow::Result<ServiceContext> {
         keys: Arc::new(keys),
         token_key,
         pii,
+        peers: shared.peers.clone(),
         shutdown: CancellationToken::new(),
     })
 }

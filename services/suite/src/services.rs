@@ -40,6 +40,18 @@ impl Service {
         }
     }
 
+    /// Scopes the service needs on the others, for the key `up` mints for its calls.
+    pub fn caller_scopes(self) -> &'static [&'static str] {
+        match self {
+            // Follows the orders feed (activity, points, thank-you follow-ups).
+            Service::Customers => &["orders:read"],
+            // Checks customers and reads their service level.
+            Service::Orders => &["customers:read"],
+            Service::Complaints => &["customers:read", "orders:read"],
+            Service::Reporting => &["customers:read", "orders:read", "complaints:read"],
+        }
+    }
+
     fn port(self, shared: &Shared) -> u16 {
         match self {
             Service::Customers => shared.customers_port,
@@ -81,10 +93,15 @@ impl Service {
     }
 
     /// Serves the service until the context's shutdown.
-    pub async fn run(self, context: ServiceContext, listener: TcpListener) -> anyhow::Result<()> {
+    pub async fn run(
+        self,
+        context: ServiceContext,
+        shared: Shared,
+        listener: TcpListener,
+    ) -> anyhow::Result<()> {
         match self {
             Service::Customers => logistics_customers::run(context, listener).await,
-            Service::Orders => logistics_orders::run(context, listener).await,
+            Service::Orders => logistics_orders::run_with(context, shared.orders, listener).await,
             Service::Complaints => logistics_complaints::run(context, listener).await,
             Service::Reporting => logistics_reporting::run(context, listener).await,
         }

@@ -78,20 +78,27 @@ pub struct ApiKeys {
 impl ApiKeys {
     /// Keys from stored entries.
     pub fn new(entries: impl IntoIterator<Item = StoredKey>) -> anyhow::Result<Self> {
-        let mut by_hash = HashMap::new();
+        let mut keys = Self::default();
         for entry in entries {
-            let hash: [u8; 32] = hex::decode(&entry.sha256)
-                .ok()
-                .and_then(|bytes| bytes.try_into().ok())
-                .ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "key of principal {:?}: sha256 must be 64 hex digits",
-                        entry.principal
-                    )
-                })?;
-            by_hash.insert(hash, Principal::new(&entry.principal, entry.scopes));
+            keys.insert(entry)?;
         }
-        Ok(Self { by_hash })
+        Ok(keys)
+    }
+
+    /// Adds a key, e.g. one minted at startup for a service's calls to the others.
+    pub fn insert(&mut self, entry: StoredKey) -> anyhow::Result<()> {
+        let hash: [u8; 32] = hex::decode(&entry.sha256)
+            .ok()
+            .and_then(|bytes| bytes.try_into().ok())
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "key of principal {:?}: sha256 must be 64 hex digits",
+                    entry.principal
+                )
+            })?;
+        self.by_hash
+            .insert(hash, Principal::new(&entry.principal, entry.scopes));
+        Ok(())
     }
 
     /// Keys from a TOML file of `[[keys]]` tables with `principal`, `sha256` and `scopes`.

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::ApiKeys;
+use crate::client::PeersConfig;
 use crate::db::DatabaseConfig;
 use crate::pagination::TokenKey;
 use crate::pii::PiiCipher;
@@ -25,6 +26,8 @@ pub struct ServiceContext {
     pub token_key: TokenKey,
     /// Encrypts personal data at rest; services that store none run without it.
     pub pii: Option<Arc<PiiCipher>>,
+    /// The other services this one calls, and its own key for calling them.
+    pub peers: PeersConfig,
     /// Cancelled when the process shuts down.
     pub shutdown: CancellationToken,
 }

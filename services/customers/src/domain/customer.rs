@@ -210,6 +210,8 @@ pub struct Customer {
     pub government_level: Option<GovernmentLevel>,
     /// When it last shipped.
     pub last_shipment_time: Option<DateTime<Utc>>,
+    /// When it last placed an order (learnt from the orders feed).
+    pub last_order_time: Option<DateTime<Utc>>,
     /// Bumped on every change; the etag is derived from it.
     pub version: i64,
     /// When created.
@@ -224,6 +226,12 @@ impl Customer {
     /// The etag callers send back to update only what they read.
     pub fn etag(&self) -> String {
         etag_of(self.version)
+    }
+
+    /// When the customer last shipped or ordered, whichever is later: the inactivity clock
+    /// (DORMANT, CHURNED) runs from it.
+    pub fn last_activity_time(&self) -> Option<DateTime<Utc>> {
+        self.last_shipment_time.max(self.last_order_time)
     }
 }
 
@@ -252,17 +260,6 @@ impl CustomerRef {
             (6..=18).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
         is_code.then(|| Self::Code(format!("C{digits}")))
     }
-}
-
-/// Whether `code` is a region code we accept: a GB/T 2260 code ("310115") or an ISO 3166-2 code
-/// ("CN-SH"): 1 to 16 upper-case ASCII letters, digits and inner hyphens.
-pub fn is_valid_region_code(code: &str) -> bool {
-    (1..=16).contains(&code.len())
-        && code
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
-        && !code.starts_with('-')
-        && !code.ends_with('-')
 }
 
 #[cfg(test)]
@@ -326,7 +323,11 @@ mod tests {
             ("CN SH", false),
         ];
         for (code, valid) in cases {
-            assert_eq!(is_valid_region_code(code), valid, "{code:?}");
+            assert_eq!(
+                logistics_platform::address::is_region_code(code),
+                valid,
+                "{code:?}"
+            );
         }
     }
 

@@ -17,12 +17,13 @@ use sqlx::{PgConnection, PgPool};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use super::fields::{address_to_proto, validate_address};
+use super::fields::validate_address;
+use super::order_fields::address_to_proto;
 use super::{principal_name, respond};
 use crate::domain::address::{
-    AddressUsage, MAX_SAVED_ADDRESSES_PER_CUSTOMER, PostalAddress, SavedAddressDetails,
-    SavedAddressField,
+    AddressUsage, MAX_SAVED_ADDRESSES_PER_CUSTOMER, SavedAddressDetails, SavedAddressField,
 };
+use crate::domain::order::PostalAddress;
 use crate::store::address_book::{self as store, SavedAddressRow};
 
 /// The scope each RPC of AddressBookService needs.

@@ -5,12 +5,12 @@
 use chrono::{DateTime, Utc};
 use logistics_contracts::common::{Address, Money, TransportMode as ProtoMode};
 use logistics_contracts::orders::CargoLine;
-use logistics_platform::ApiError;
+use logistics_platform::address::{Region, check_address, is_region_code, trimmed};
 use logistics_platform::error::Violations;
 use prost_types::Timestamp;
 
-use crate::domain::address::PostalAddress;
 use crate::domain::mode::TransportMode;
+use crate::domain::order::PostalAddress;
 use crate::domain::quote::CargoMeasure;
 
 /// The only currency the orders service takes.
@@ -70,17 +70,6 @@ pub(crate) fn mode_field(
     mode
 }
 
-/// Whether `code` looks like a region code: a GB/T 2260 code ("310115") or an ISO 3166-2 code
-/// ("CN-SH"), upper case, at most 16 characters.
-pub(crate) fn is_region_code(code: &str) -> bool {
-    (1..=16).contains(&code.len())
-        && code
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
-        && !code.starts_with('-')
-        && !code.ends_with('-')
-}
-
 /// A required region code at `field`.
 pub(crate) fn region_code_field(violations: &mut Violations, field: &str, code: &str) -> String {
     if code.is_empty() {
@@ -95,8 +84,8 @@ pub(crate) fn region_code_field(violations: &mut Violations, field: &str, code: 
 }
 
 /// Validates a full postal address at `field` (e.g. `order.origin`, so violations read
-/// `order.origin.city`): recipient, one to three street lines, city, postal code (six digits in
-/// China), region code and country code. Returns it trimmed when it was valid.
+/// `order.origin.city`) by the suite's one address check, with the region code required and a
+/// recipient too (a saved address must say who is there). Returns it trimmed when it was valid.
 pub(crate) fn validate_address(
     violations: &mut Violations,
     field: &str,
@@ -106,77 +95,23 @@ pub(crate) fn validate_address(
         violations.add(field, "is required");
         return None;
     };
-    // Checked on its own first, so the address is returned only when it is valid.
-    let mut found = Violations::new();
-    let violations_of_caller = violations;
-    let violations = &mut found;
-    let path = |name: &str| format!("{field}.{name}");
-    violations.require_text(&path("recipient"), &address.recipient, 200);
-    if address.lines.is_empty() || address.lines.len() > 3 {
-        violations.add(path("lines"), "must have one to three street lines");
-    } else {
-        for (at, line) in address.lines.iter().enumerate() {
-            violations.require_text(&format!("{}[{at}]", path("lines")), line, 200);
-        }
+    let before = violations.len();
+    if address.recipient.trim().is_empty() {
+        violations.add(format!("{field}.recipient"), "is required");
     }
-    violations.require_text(&path("city"), &address.city, 100);
-    region_code_field(violations, &path("region_code"), &address.region_code);
-    let country = address.country_code.as_str();
-    let country_ok = country.len() == 2 && country.bytes().all(|b| b.is_ascii_uppercase());
-    if !country_ok {
-        violations.add(
-            path("country_code"),
-            "must be two upper-case letters (ISO 3166-1 alpha-2), e.g. \"CN\"",
-        );
+    check_address(violations, field, address, Region::Required);
+    if violations.len() > before {
+        return None;
     }
-    let postal = address.postal_code.trim();
-    if country == "CN" && !(postal.len() == 6 && postal.bytes().all(|b| b.is_ascii_digit())) {
-        violations.add(
-            path("postal_code"),
-            "must be six digits in China, e.g. \"200120\"",
-        );
-    } else if postal.chars().count() > 20
-        || !postal
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
-    {
-        violations.add(
-            path("postal_code"),
-            "must be at most 20 letters, digits, spaces or '-'",
-        );
-    }
-    if found.is_empty() {
-        return Some(PostalAddress {
-            recipient: address.recipient.trim().to_owned(),
-            lines: address
-                .lines
-                .iter()
-                .map(|line| line.trim().to_owned())
-                .collect(),
-            city: address.city.trim().to_owned(),
-            postal_code: postal.to_owned(),
-            region_code: address.region_code.clone(),
-            country_code: address.country_code.clone(),
-        });
-    }
-    if let ApiError::InvalidArgument { violations, .. } = found.into_error() {
-        for violation in violations {
-            violations_of_caller.add(violation.field, violation.description);
-        }
-    }
-    None
-}
-
-/// The proto message of a stored address.
-pub(crate) fn address_to_proto(address: &PostalAddress) -> Address {
-    Address {
-        recipient: address.recipient.clone(),
-        lines: address.lines.clone(),
-        city: address.city.clone(),
-        postal_code: address.postal_code.clone(),
-        region_code: address.region_code.clone(),
-        country_code: address.country_code.clone(),
-    }
+    let address = trimmed(address);
+    Some(PostalAddress {
+        recipient: address.recipient,
+        lines: address.lines,
+        city: address.city,
+        postal_code: address.postal_code,
+        region_code: address.region_code,
+        country_code: address.country_code,
+    })
 }
 
 /// A required CNY amount at `field`; its range is the caller's to check.
@@ -416,22 +351,6 @@ mod tests {
         }
     }
 
-    #[test]
-    fn region_codes_are_gb_or_iso_codes() {
-        for (code, ok) in [
-            ("310115", true),
-            ("CN-SH", true),
-            ("cn-sh", false),
-            ("-31", false),
-            ("31-", false),
-            ("", false),
-            ("12345678901234567", false),
-            ("31 01", false),
-        ] {
-            assert_eq!(is_region_code(code), ok, "{code:?}");
-        }
-    }
-
     fn pudong() -> Address {
         Address {
             recipient: " Pudong Warehouse 2 ".into(),
@@ -454,28 +373,20 @@ mod tests {
     #[test]
     fn every_bad_part_of_an_address_is_named() {
         type Case = (fn(&mut Address), &'static [&'static str]);
-        let cases: [Case; 9] = [
-            (|a| a.recipient.clear(), &["recipient"]),
+        let cases: [Case; 8] = [
+            (|a| a.recipient = " ".into(), &["recipient"]),
             (|a| a.lines.clear(), &["lines"]),
             (|a| a.lines = vec!["a".into(); 4], &["lines"]),
             (|a| a.lines = vec!["a".into(), " ".into()], &["lines[1]"]),
             (|a| a.city = "x".repeat(101), &["city"]),
-            (|a| a.postal_code = "20012".into(), &["postal_code"]),
-            (
-                |a| {
-                    a.country_code = "HK".into();
-                    a.postal_code = String::new();
-                    a.region_code = "CN-HK".into();
-                },
-                &[],
-            ),
-            (|a| a.region_code = "sh".into(), &["region_code"]),
+            (|a| a.postal_code = "1".repeat(21), &["postal_code"]),
+            (|a| a.region_code.clear(), &["region_code"]),
             (
                 |a| {
                     a.country_code = "cn".into();
-                    a.postal_code = "x_y".into();
+                    a.region_code = "sh".into();
                 },
-                &["country_code", "postal_code"],
+                &["region_code", "country_code"],
             ),
         ];
         for (at, (change, bad)) in cases.into_iter().enumerate() {

@@ -6,53 +6,18 @@
 use logistics_contracts::orders::{GetLabelRequest, GetLabelResponse, LabelFormat, PieceLabel};
 use logistics_platform::ApiError;
 use logistics_platform::error::Violations;
-use logistics_platform::pagination::{PageTokens, TokenKey};
-use serde_json::Value;
+use logistics_platform::pagination::PageTokens;
 use sqlx::PgPool;
-use uuid::Uuid;
 
+use super::order_fields::{order_not_found, order_ref_field};
 use crate::domain::label::{LabelOrder, LabelParty, render_pdf, render_svg};
-use crate::domain::mode::TransportMode;
-use crate::domain::numbers::{is_order_number, is_tracking_number};
-use crate::store::labels::{self as store, LabelRow, OrderKey};
+use crate::domain::order::{Order, PostalAddress};
+use crate::store::orders;
 
 /// Labels per page when the caller asks for none.
 pub const DEFAULT_LABEL_PAGE: usize = 20;
 /// Most labels per page; larger requests are capped.
 pub const MAX_LABEL_PAGE: usize = 100;
-/// Longest order reference accepted (a UUID is 36 characters).
-const MAX_ORDER_REF_CHARS: usize = 64;
-
-/// The page tokens of GetLabel, sealed with the service's token key.
-pub fn label_page_tokens(key: TokenKey) -> PageTokens {
-    PageTokens::new(key, "orders.labels")
-}
-
-/// Reads how a caller names an order: its id (UUID), order number or tracking number.
-pub fn order_key(violations: &mut Violations, field: &str, text: &str) -> Option<OrderKey> {
-    if text.is_empty() {
-        violations.add(field, "is required");
-        return None;
-    }
-    let key = if text.len() > MAX_ORDER_REF_CHARS {
-        None
-    } else if let Ok(id) = Uuid::try_parse(text) {
-        Some(OrderKey::Id(id))
-    } else if is_order_number(text) {
-        Some(OrderKey::OrderNumber(text.to_owned()))
-    } else if is_tracking_number(text) {
-        Some(OrderKey::TrackingNumber(text.to_owned()))
-    } else {
-        None
-    };
-    if key.is_none() {
-        violations.add(
-            field,
-            "must be an order id (UUID), an order number (e.g. O2026112300000042) or a tracking number (12 digits)",
-        );
-    }
-    key
-}
 
 /// The labels of one page of an order's pieces.
 pub async fn get_label(
@@ -61,7 +26,7 @@ pub async fn get_label(
     request: GetLabelRequest,
 ) -> Result<GetLabelResponse, ApiError> {
     let mut violations = Violations::new();
-    let key = order_key(&mut violations, "id", &request.id);
+    let order_ref = order_ref_field(&mut violations, "id", &request.id);
     let format = match LabelFormat::try_from(request.format) {
         Ok(LabelFormat::Svg) => Some(LabelFormat::Svg),
         Ok(LabelFormat::Pdf) => Some(LabelFormat::Pdf),
@@ -85,19 +50,15 @@ pub async fn get_label(
         0 => DEFAULT_LABEL_PAGE,
         size => (size as usize).min(MAX_LABEL_PAGE),
     };
-    let (Some(key), Some(format)) = (key, format) else {
+    let (Some(order_ref), Some(format)) = (order_ref, format) else {
         return Err(violations.into_error());
     };
     violations.finish()?;
 
     let mut conn = pool.acquire().await?;
-    let row = store::find(&mut conn, &key)
+    let row = orders::find(&mut conn, &order_ref, false)
         .await?
-        .ok_or_else(|| ApiError::NotFound {
-            reason: "ORDER_NOT_FOUND",
-            resource: "order",
-            id: request.id.clone(),
-        })?;
+        .ok_or_else(|| order_not_found(&request.id))?;
     drop(conn);
 
     let query = format!("{}/{}", row.id, format.as_str_name());
@@ -143,85 +104,23 @@ pub async fn get_label(
     })
 }
 
-fn label_order(row: &LabelRow) -> Result<LabelOrder, ApiError> {
-    let mode = TransportMode::parse(&row.mode)
-        .ok_or_else(|| anyhow::anyhow!("order {} has mode {:?}", row.id, row.mode))?;
+fn label_order(order: &Order) -> Result<LabelOrder, ApiError> {
     Ok(LabelOrder {
-        tracking_number: row.tracking_number.clone(),
-        order_number: row.order_number.clone(),
-        total_pieces: row.total_pieces,
-        origin: party(&row.origin),
-        destination: party(&row.destination),
-        mode,
-        dangerous_goods: row.dangerous_goods,
+        tracking_number: order.tracking_number.clone(),
+        order_number: order.order_number.clone(),
+        total_pieces: order.total_pieces,
+        origin: party(&order.origin),
+        destination: party(&order.destination),
+        mode: order.mode,
+        dangerous_goods: order.cargo.iter().any(|line| line.dangerous_goods),
     })
 }
 
-/// The label's view of a stored address; a missing field prints as nothing.
-fn party(address: &Value) -> LabelParty {
-    let text = |name: &str| {
-        address
-            .get(name)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
+/// The label's view of an address.
+fn party(address: &PostalAddress) -> LabelParty {
     LabelParty {
-        recipient: text("recipient"),
-        city: text("city"),
-        region_code: text("region_code"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn orders_are_named_by_id_order_number_or_tracking_number() {
-        let id = Uuid::now_v7();
-        let tracking = crate::domain::numbers::tracking_number(42);
-        let last = tracking.as_bytes()[11] - b'0';
-        let miskeyed = format!("{}{}", &tracking[..11], (last + 1) % 10);
-        let cases = [
-            (id.to_string(), Some(OrderKey::Id(id))),
-            (
-                "O2026112300000042".to_owned(),
-                Some(OrderKey::OrderNumber("O2026112300000042".to_owned())),
-            ),
-            (tracking.clone(), Some(OrderKey::TrackingNumber(tracking))),
-            (miskeyed, None), // wrong check digit
-            ("x".repeat(65), None),
-            (String::new(), None),
-        ];
-        for (text, expected) in cases {
-            let mut violations = Violations::new();
-            let key = order_key(&mut violations, "id", &text);
-            assert_eq!(key, expected, "{text}");
-            assert_eq!(violations.is_empty(), expected.is_some(), "{text}");
-        }
-    }
-
-    #[test]
-    fn stored_addresses_print_what_they_have() {
-        let address = serde_json::json!({
-            "recipient": "Pudong Warehouse 2",
-            "lines": ["88 Century Avenue"],
-            "city": "Shanghai",
-            "region_code": "310115",
-            "country_code": "CN"
-        });
-        assert_eq!(
-            party(&address),
-            LabelParty {
-                recipient: "Pudong Warehouse 2".into(),
-                city: "Shanghai".into(),
-                region_code: "310115".into(),
-            }
-        );
-        assert_eq!(
-            party(&serde_json::json!({"city": 5})),
-            LabelParty::default()
-        );
+        recipient: address.recipient.clone(),
+        city: address.city.clone(),
+        region_code: address.region_code.clone(),
     }
 }

@@ -1,28 +1,11 @@
 //! Postal addresses and the address book's rules.
 
 use logistics_platform::named_enum;
-use serde::{Deserialize, Serialize};
+
+use super::order::PostalAddress;
 
 /// Most saved addresses one customer may have.
 pub const MAX_SAVED_ADDRESSES_PER_CUSTOMER: i64 = 200;
-
-/// A postal address as stored (JSON with the field names of `logistics.common.v1.Address`),
-/// validated and trimmed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PostalAddress {
-    /// Who or what is there, as printed on a label.
-    pub recipient: String,
-    /// One to three street lines, most specific first.
-    pub lines: Vec<String>,
-    /// City.
-    pub city: String,
-    /// Postal code; may be empty outside China.
-    pub postal_code: String,
-    /// GB/T 2260 or ISO 3166-2 region code.
-    pub region_code: String,
-    /// ISO 3166-1 alpha-2 country code.
-    pub country_code: String,
-}
 
 named_enum! {
     /// What a saved address is used for.
@@ -188,24 +171,5 @@ mod tests {
         assert_eq!(changed, [SavedAddressField::Usage]);
         assert_eq!(current.usage, AddressUsage::Both);
         assert!(!current.default_sender);
-    }
-
-    #[test]
-    fn addresses_are_stored_with_the_proto_field_names() {
-        let json = serde_json::to_value(PostalAddress {
-            region_code: "310115".into(),
-            ..Default::default()
-        })
-        .unwrap();
-        for name in [
-            "recipient",
-            "lines",
-            "city",
-            "postal_code",
-            "region_code",
-            "country_code",
-        ] {
-            assert!(json.get(name).is_some(), "{name}");
-        }
     }
 }

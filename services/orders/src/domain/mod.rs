@@ -4,6 +4,8 @@ pub mod address;
 pub mod label;
 pub mod mode;
 pub mod numbers;
+pub mod order;
+pub mod pickup;
 pub mod quote;
 pub mod rate_card;
 pub mod status;

@@ -6,7 +6,8 @@ use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::domain::address::{AddressUsage, PostalAddress, SavedAddressDetails};
+use crate::domain::address::{AddressUsage, SavedAddressDetails};
+use crate::domain::order::PostalAddress;
 
 const COLUMNS: &str = "id, customer_id, label, address, usage, default_sender, default_recipient, \
                        version, create_time, update_time";
