@@ -590,3 +590,25 @@ impl TestApp {
         address
     }
 }
+
+/// An address-book client (`logistics.orders.v1.AddressBookService`) that sends an API key.
+pub type AddressBookClient =
+    logistics_contracts::orders::address_book_service_client::AddressBookServiceClient<
+        InterceptedService<Channel, CallCredentials>,
+    >;
+
+impl TestApp {
+    /// An address-book client with every scope.
+    pub async fn orders_address_book_client(&self) -> AddressBookClient {
+        self.orders_address_book_client_with(&self.keys.admin).await
+    }
+
+    /// An address-book client presenting `api_key`.
+    pub async fn orders_address_book_client_with(&self, api_key: &str) -> AddressBookClient {
+        let credentials = CallCredentials::bearer(api_key).expect("printable key");
+        logistics_contracts::orders::address_book_service_client::AddressBookServiceClient::with_interceptor(
+            channel(self.orders).await,
+            credentials,
+        )
+    }
+}

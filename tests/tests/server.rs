@@ -139,9 +139,12 @@ async fn every_rpc_of_each_orders_service_served_names_the_scope_it_needs() {
             }
         }
     }
-    assert!(
-        served_methods.contains(&"/logistics.orders.v1.QuoteService/UpdateRateCard".to_owned())
-    );
+    for method in [
+        "/logistics.orders.v1.QuoteService/UpdateRateCard",
+        "/logistics.orders.v1.AddressBookService/UpdateSavedAddress",
+    ] {
+        assert!(served_methods.contains(&method.to_owned()), "{method}");
+    }
     served_methods.sort();
     let mut sorted = scoped.clone();
     sorted.sort();
@@ -248,7 +251,11 @@ async fn reflection_lists_the_served_services_and_describes_them_and_health() {
         panic!("expected a service list");
     };
     let names: Vec<_> = list.service.into_iter().map(|s| s.name).collect();
-    for served in ["grpc.health.v1.Health", "logistics.orders.v1.QuoteService"] {
+    for served in [
+        "grpc.health.v1.Health",
+        "logistics.orders.v1.AddressBookService",
+        "logistics.orders.v1.QuoteService",
+    ] {
         assert!(
             names.iter().any(|name| name == served),
             "{served} in {names:?}"

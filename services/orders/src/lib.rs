@@ -8,6 +8,7 @@ mod events;
 pub mod store;
 
 use chrono::NaiveTime;
+use logistics_contracts::orders::address_book_service_server::AddressBookServiceServer;
 use logistics_contracts::orders::order_service_server::OrderServiceServer;
 use logistics_contracts::orders::quote_service_server::QuoteServiceServer;
 use logistics_platform::server::GrpcServer;
@@ -80,6 +81,8 @@ pub async fn run_with(
     let customers = clients::CustomersDirectory::connect(&context.peers)?;
     let orders =
         api::order_service::OrdersApi::new(pool.clone(), customers, quoter, &settings, &context);
+    let address_book =
+        api::address_book_service::AddressBookApi::new(pool.clone(), context.token_key.clone());
     GrpcServer::new(NAME, DOMAIN, &context.server, context.keys.clone())
         .add_service(
             OrderServiceServer::new(orders).max_decoding_message_size(limit),
@@ -88,6 +91,10 @@ pub async fn run_with(
         .add_service(
             QuoteServiceServer::new(quotes).max_decoding_message_size(limit),
             api::quote_service::SCOPES,
+        )
+        .add_service(
+            AddressBookServiceServer::new(address_book).max_decoding_message_size(limit),
+            api::address_book_service::SCOPES,
         )
         .serve(listener, context.shutdown.clone())
         .await?;

@@ -3,12 +3,14 @@
 //! every bad field at once.
 
 use chrono::{DateTime, Utc};
-use logistics_contracts::common::{Money, TransportMode as ProtoMode};
+use logistics_contracts::common::{Address, Money, TransportMode as ProtoMode};
 use logistics_contracts::orders::CargoLine;
+use logistics_platform::address::{Region, check_address, is_region_code, trimmed};
 use logistics_platform::error::Violations;
 use prost_types::Timestamp;
 
 use crate::domain::mode::TransportMode;
+use crate::domain::order::PostalAddress;
 use crate::domain::quote::CargoMeasure;
 
 /// The only currency the orders service takes.
@@ -68,17 +70,6 @@ pub(crate) fn mode_field(
     mode
 }
 
-/// Whether `code` looks like a region code: a GB/T 2260 code ("310115") or an ISO 3166-2 code
-/// ("CN-SH"), upper case, at most 16 characters.
-pub(crate) fn is_region_code(code: &str) -> bool {
-    (1..=16).contains(&code.len())
-        && code
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
-        && !code.starts_with('-')
-        && !code.ends_with('-')
-}
-
 /// A required region code at `field`.
 pub(crate) fn region_code_field(violations: &mut Violations, field: &str, code: &str) -> String {
     if code.is_empty() {
@@ -90,6 +81,37 @@ pub(crate) fn region_code_field(violations: &mut Violations, field: &str, code: 
         );
     }
     code.to_owned()
+}
+
+/// Validates a full postal address at `field` (e.g. `order.origin`, so violations read
+/// `order.origin.city`) by the suite's one address check, with the region code required and a
+/// recipient too (a saved address must say who is there). Returns it trimmed when it was valid.
+pub(crate) fn validate_address(
+    violations: &mut Violations,
+    field: &str,
+    address: Option<&Address>,
+) -> Option<PostalAddress> {
+    let Some(address) = address else {
+        violations.add(field, "is required");
+        return None;
+    };
+    let before = violations.len();
+    if address.recipient.trim().is_empty() {
+        violations.add(format!("{field}.recipient"), "is required");
+    }
+    check_address(violations, field, address, Region::Required);
+    if violations.len() > before {
+        return None;
+    }
+    let address = trimmed(address);
+    Some(PostalAddress {
+        recipient: address.recipient,
+        lines: address.lines,
+        city: address.city,
+        postal_code: address.postal_code,
+        region_code: address.region_code,
+        country_code: address.country_code,
+    })
 }
 
 /// A required CNY amount at `field`; its range is the caller's to check.
@@ -329,19 +351,57 @@ mod tests {
         }
     }
 
-    #[test]
-    fn region_codes_are_gb_or_iso_codes() {
-        for (code, ok) in [
-            ("310115", true),
-            ("CN-SH", true),
-            ("cn-sh", false),
-            ("-31", false),
-            ("31-", false),
-            ("", false),
-            ("12345678901234567", false),
-            ("31 01", false),
-        ] {
-            assert_eq!(is_region_code(code), ok, "{code:?}");
+    fn pudong() -> Address {
+        Address {
+            recipient: " Pudong Warehouse 2 ".into(),
+            lines: vec!["88 Century Avenue".into()],
+            city: "Shanghai".into(),
+            postal_code: "200120".into(),
+            region_code: "310115".into(),
+            country_code: "CN".into(),
         }
+    }
+
+    #[test]
+    fn a_full_address_is_returned_trimmed() {
+        let mut violations = Violations::new();
+        let address = validate_address(&mut violations, "order.origin", Some(&pudong())).unwrap();
+        assert!(violations.is_empty());
+        assert_eq!(address.recipient, "Pudong Warehouse 2");
+    }
+
+    #[test]
+    fn every_bad_part_of_an_address_is_named() {
+        type Case = (fn(&mut Address), &'static [&'static str]);
+        let cases: [Case; 8] = [
+            (|a| a.recipient = " ".into(), &["recipient"]),
+            (|a| a.lines.clear(), &["lines"]),
+            (|a| a.lines = vec!["a".into(); 4], &["lines"]),
+            (|a| a.lines = vec!["a".into(), " ".into()], &["lines[1]"]),
+            (|a| a.city = "x".repeat(101), &["city"]),
+            (|a| a.postal_code = "1".repeat(21), &["postal_code"]),
+            (|a| a.region_code.clear(), &["region_code"]),
+            (
+                |a| {
+                    a.country_code = "cn".into();
+                    a.region_code = "sh".into();
+                },
+                &["region_code", "country_code"],
+            ),
+        ];
+        for (at, (change, bad)) in cases.into_iter().enumerate() {
+            let mut address = pudong();
+            change(&mut address);
+            let mut violations = Violations::new();
+            violations.add("before", "an earlier field");
+            let valid = validate_address(&mut violations, "a", Some(&address)).is_some();
+            assert_eq!(valid, bad.is_empty(), "case {at}");
+            let mut expected = vec!["before".to_owned()];
+            expected.extend(bad.iter().map(|name| format!("a.{name}")));
+            assert_eq!(fields_of(violations), expected, "case {at}");
+        }
+        let mut violations = Violations::new();
+        assert_eq!(validate_address(&mut violations, "a", None), None);
+        assert_eq!(fields_of(violations), ["a"]);
     }
 }

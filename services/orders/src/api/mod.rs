@@ -1,5 +1,6 @@
 //! The gRPC services of the orders package, one module each, sharing how they answer.
 
+pub mod address_book_service;
 pub(crate) mod fields;
 pub mod labels;
 mod order_fields;
@@ -16,7 +17,11 @@ use tonic::{Request, Response, Status};
 use crate::DOMAIN;
 
 /// The scope tables of every service this crate serves: each RPC names the scope it needs.
-pub const SCOPES: &[ScopeTable] = &[order_service::SCOPES, quote_service::SCOPES];
+pub const SCOPES: &[ScopeTable] = &[
+    order_service::SCOPES,
+    quote_service::SCOPES,
+    address_book_service::SCOPES,
+];
 
 /// Turns a handler's result into the gRPC answer, mapping errors under the service's domain.
 pub(crate) fn respond<T>(result: Result<T, ApiError>) -> Result<Response<T>, Status> {

@@ -1,5 +1,6 @@
 //! The orders service's rules, free of I/O: plain Rust with table-driven tests.
 
+pub mod address;
 pub mod label;
 pub mod mode;
 pub mod numbers;

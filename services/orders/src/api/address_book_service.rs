@@ -1,0 +1,433 @@
+//! `logistics.orders.v1.AddressBookService`: saved addresses per customer (寄送清单).
+
+use logistics_contracts::orders::address_book_service_server::AddressBookService;
+use logistics_contracts::orders::{
+    self as pb, AddressUsage as ProtoUsage, CreateSavedAddressRequest, DeleteSavedAddressRequest,
+    GetSavedAddressRequest, ListSavedAddressesRequest, ListSavedAddressesResponse,
+    UpdateSavedAddressRequest,
+};
+use logistics_platform::auth::ScopeTable;
+use logistics_platform::error::{Violations, parse_uuid};
+use logistics_platform::field_mask::resolve_update_mask;
+use logistics_platform::idempotency::{self, Claim, IdempotencyKey};
+use logistics_platform::pagination::{PageTokens, TokenKey};
+use logistics_platform::time::timestamp;
+use logistics_platform::{ApiError, scope_table};
+use sqlx::{PgConnection, PgPool};
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use super::fields::validate_address;
+use super::order_fields::address_to_proto;
+use super::{principal_name, respond};
+use crate::domain::address::{
+    AddressUsage, MAX_SAVED_ADDRESSES_PER_CUSTOMER, SavedAddressDetails, SavedAddressField,
+};
+use crate::domain::order::PostalAddress;
+use crate::store::address_book::{self as store, SavedAddressRow};
+
+/// The scope each RPC of AddressBookService needs.
+pub const SCOPES: ScopeTable = scope_table!("logistics.orders.v1.AddressBookService" {
+    CreateSavedAddress => "orders:write",
+    GetSavedAddress => "orders:read",
+    ListSavedAddresses => "orders:read",
+    UpdateSavedAddress => "orders:write",
+    DeleteSavedAddress => "orders:write",
+});
+
+/// Longest label, in characters.
+const MAX_LABEL_CHARS: usize = 100;
+/// Page size of ListSavedAddresses when none is asked for.
+const DEFAULT_PAGE: usize = 50;
+/// Largest page: a whole address book.
+const MAX_PAGE: usize = MAX_SAVED_ADDRESSES_PER_CUSTOMER as usize;
+
+/// The address book API over its database.
+#[derive(Clone)]
+pub struct AddressBookApi {
+    pool: PgPool,
+    page_tokens: PageTokens,
+}
+
+impl AddressBookApi {
+    /// The API over `pool`, sealing page tokens with `token_key`.
+    pub fn new(pool: PgPool, token_key: TokenKey) -> Self {
+        Self {
+            pool,
+            page_tokens: PageTokens::new(token_key, "orders.saved_addresses.list"),
+        }
+    }
+
+    async fn create(
+        &self,
+        principal: &str,
+        request: CreateSavedAddressRequest,
+    ) -> Result<pb::SavedAddress, ApiError> {
+        let mut violations = Violations::new();
+        let request_id = (!request.request_id.is_empty())
+            .then(|| parse_uuid(&mut violations, "request_id", &request.request_id));
+        let Some(input) = &request.saved_address else {
+            violations.add("saved_address", "is required");
+            return Err(violations.into_error());
+        };
+        let customer_id = parse_uuid(
+            &mut violations,
+            "saved_address.customer_id",
+            &input.customer_id,
+        );
+        let details = validate_details(input, SavedAddressField::ALL, &mut violations);
+        let (Some(customer_id), Some(details)) = (customer_id, details) else {
+            return Err(violations.into_error());
+        };
+        report_problems(&details, &mut violations);
+        violations.finish()?;
+
+        let mut tx = self.pool.begin().await?;
+        let key = request_id.flatten().map(|request_id| IdempotencyKey {
+            principal: principal.to_owned(),
+            method: "CreateSavedAddress",
+            request_id,
+        });
+        if let Some(key) = &key
+            && let Claim::Replay(first) = idempotency::claim(&mut tx, key, &request).await?
+        {
+            return Ok(first);
+        }
+        let count = store::lock_book(&mut tx, customer_id).await?;
+        if count >= MAX_SAVED_ADDRESSES_PER_CUSTOMER {
+            return Err(ApiError::FailedPrecondition {
+                reason: "ADDRESS_BOOK_FULL",
+                message: format!(
+                    "customer {customer_id} has {MAX_SAVED_ADDRESSES_PER_CUSTOMER} saved addresses already; delete one first"
+                ),
+                metadata: vec![("limit", MAX_SAVED_ADDRESSES_PER_CUSTOMER.to_string())],
+            });
+        }
+        ensure_label_free(&mut tx, customer_id, &details.label, None).await?;
+        let id = Uuid::now_v7();
+        store::clear_defaults(&mut tx, customer_id, id, &details).await?;
+        let row = store::insert(&mut tx, id, customer_id, &details).await?;
+        let saved = to_proto(&row)?;
+        if let Some(key) = &key {
+            idempotency::record(&mut tx, key, &saved).await?;
+        }
+        tx.commit().await?;
+        Ok(saved)
+    }
+
+    async fn get(&self, request: GetSavedAddressRequest) -> Result<pb::SavedAddress, ApiError> {
+        let id = parse_id("id", &request.id)?;
+        let mut conn = self.pool.acquire().await?;
+        let row = store::find(&mut conn, id, false)
+            .await?
+            .ok_or_else(|| not_found(&request.id))?;
+        to_proto(&row)
+    }
+
+    async fn list(
+        &self,
+        request: ListSavedAddressesRequest,
+    ) -> Result<ListSavedAddressesResponse, ApiError> {
+        let mut violations = Violations::new();
+        let customer_id = parse_uuid(&mut violations, "customer_id", &request.customer_id);
+        let usages: &[AddressUsage] = match ProtoUsage::try_from(request.usage) {
+            Ok(ProtoUsage::Unspecified) => AddressUsage::ALL,
+            Ok(ProtoUsage::Sender) => &[AddressUsage::Sender, AddressUsage::Both],
+            Ok(ProtoUsage::Recipient) => &[AddressUsage::Recipient, AddressUsage::Both],
+            Ok(ProtoUsage::Both) => &[AddressUsage::Both],
+            Err(_) => {
+                violations.add("usage", "is not a known usage");
+                &[]
+            }
+        };
+        let size = match request.page_size {
+            size if size < 0 => {
+                violations.add("page_size", "must not be negative");
+                0
+            }
+            0 => DEFAULT_PAGE,
+            size => (size as usize).min(MAX_PAGE),
+        };
+        let Some(customer_id) = customer_id else {
+            return Err(violations.into_error());
+        };
+        violations.finish()?;
+        let query = format!("{customer_id}/{}", request.usage);
+        let after: Option<Uuid> = self
+            .page_tokens
+            .open(query.as_bytes(), &request.page_token)?;
+        let mut rows = store::list(&self.pool, customer_id, usages, after, size + 1).await?;
+        let more = rows.len() > size;
+        rows.truncate(size);
+        let next_page_token = match (more, rows.last()) {
+            (true, Some(last)) => self.page_tokens.issue(query.as_bytes(), &last.id),
+            _ => String::new(),
+        };
+        Ok(ListSavedAddressesResponse {
+            saved_addresses: rows.iter().map(to_proto).collect::<Result<_, _>>()?,
+            next_page_token,
+        })
+    }
+
+    async fn update(
+        &self,
+        request: UpdateSavedAddressRequest,
+    ) -> Result<pb::SavedAddress, ApiError> {
+        let Some(input) = request.saved_address else {
+            return Err(ApiError::invalid_field("saved_address", "is required"));
+        };
+        let mut violations = Violations::new();
+        let id = parse_uuid(&mut violations, "saved_address.id", &input.id);
+        let fields = match &request.update_mask {
+            Some(mask) => resolve_update_mask(
+                &mask.paths,
+                SavedAddressField::ALL,
+                SavedAddressField::parse,
+                "label, address, usage, default_sender, default_recipient",
+                &mut violations,
+            ),
+            None => populated_fields(&input),
+        };
+        let patch = validate_details(&input, &fields, &mut violations);
+        let (Some(id), Some(patch)) = (id, patch) else {
+            return Err(violations.into_error());
+        };
+        violations.finish()?;
+
+        let mut tx = self.pool.begin().await?;
+        let row = lock_address(&mut tx, id, &input.id).await?;
+        if !input.customer_id.is_empty() && input.customer_id != row.customer_id.to_string() {
+            return Err(ApiError::invalid_field(
+                "saved_address.customer_id",
+                "cannot change: a saved address stays with its customer",
+            ));
+        }
+        ensure_etag(&row, &input.etag)?;
+        let mut details = row.details()?;
+        let changed = details.apply(&patch, &fields);
+        let mut violations = Violations::new();
+        report_problems(&details, &mut violations);
+        violations.finish()?;
+        if changed.is_empty() {
+            return to_proto(&row);
+        }
+        if changed.contains(&SavedAddressField::Label) {
+            ensure_label_free(&mut tx, row.customer_id, &details.label, Some(id)).await?;
+        }
+        store::clear_defaults(&mut tx, row.customer_id, id, &details).await?;
+        let row = store::update(&mut tx, id, &details).await?;
+        tx.commit().await?;
+        to_proto(&row)
+    }
+
+    async fn delete(&self, request: DeleteSavedAddressRequest) -> Result<(), ApiError> {
+        let id = parse_id("id", &request.id)?;
+        let mut tx = self.pool.begin().await?;
+        let row = lock_address(&mut tx, id, &request.id).await?;
+        ensure_etag(&row, &request.etag)?;
+        store::delete(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Validates the `fields` of `input` (under `saved_address.`); fields not named keep
+/// placeholder values. `None` when a named field is unusable.
+fn validate_details(
+    input: &pb::SavedAddress,
+    fields: &[SavedAddressField],
+    violations: &mut Violations,
+) -> Option<SavedAddressDetails> {
+    let mut details = SavedAddressDetails {
+        label: String::new(),
+        address: PostalAddress::default(),
+        usage: AddressUsage::Both,
+        default_sender: input.default_sender,
+        default_recipient: input.default_recipient,
+    };
+    let mut usable = true;
+    for &field in fields {
+        let path = format!("saved_address.{}", field.as_str());
+        match field {
+            SavedAddressField::Label => {
+                violations.require_text(&path, &input.label, MAX_LABEL_CHARS);
+                details.label = input.label.trim().to_owned();
+            }
+            SavedAddressField::Address => {
+                match validate_address(violations, &path, input.address.as_ref()) {
+                    Some(address) => details.address = address,
+                    None => usable = false,
+                }
+            }
+            SavedAddressField::Usage => match usage_from_proto(input.usage) {
+                Some(usage) => details.usage = usage,
+                None => {
+                    let why = if input.usage == 0 {
+                        "is required: SENDER, RECIPIENT or BOTH"
+                    } else {
+                        "is not a known usage"
+                    };
+                    violations.add(path, why);
+                    usable = false;
+                }
+            },
+            SavedAddressField::DefaultSender | SavedAddressField::DefaultRecipient => {}
+        }
+    }
+    usable.then_some(details)
+}
+
+fn report_problems(details: &SavedAddressDetails, violations: &mut Violations) {
+    for (field, problem) in details.problems() {
+        violations.add(format!("saved_address.{field}"), problem);
+    }
+}
+
+/// Without a mask, AIP-134 updates every field the caller set to a non-default value.
+fn populated_fields(input: &pb::SavedAddress) -> Vec<SavedAddressField> {
+    [
+        (SavedAddressField::Label, !input.label.is_empty()),
+        (SavedAddressField::Address, input.address.is_some()),
+        (SavedAddressField::Usage, input.usage != 0),
+        (SavedAddressField::DefaultSender, input.default_sender),
+        (SavedAddressField::DefaultRecipient, input.default_recipient),
+    ]
+    .into_iter()
+    .filter_map(|(field, set)| set.then_some(field))
+    .collect()
+}
+
+fn usage_from_proto(value: i32) -> Option<AddressUsage> {
+    match ProtoUsage::try_from(value).ok()? {
+        ProtoUsage::Unspecified => None,
+        ProtoUsage::Sender => Some(AddressUsage::Sender),
+        ProtoUsage::Recipient => Some(AddressUsage::Recipient),
+        ProtoUsage::Both => Some(AddressUsage::Both),
+    }
+}
+
+fn usage_to_proto(usage: AddressUsage) -> ProtoUsage {
+    match usage {
+        AddressUsage::Sender => ProtoUsage::Sender,
+        AddressUsage::Recipient => ProtoUsage::Recipient,
+        AddressUsage::Both => ProtoUsage::Both,
+    }
+}
+
+fn to_proto(row: &SavedAddressRow) -> Result<pb::SavedAddress, ApiError> {
+    let details = row.details()?;
+    Ok(pb::SavedAddress {
+        id: row.id.to_string(),
+        customer_id: row.customer_id.to_string(),
+        label: details.label,
+        address: Some(address_to_proto(&details.address)),
+        usage: usage_to_proto(details.usage).into(),
+        default_sender: details.default_sender,
+        default_recipient: details.default_recipient,
+        create_time: Some(timestamp(row.create_time)),
+        update_time: Some(timestamp(row.update_time)),
+        etag: etag_of(row.version),
+    })
+}
+
+fn etag_of(version: i64) -> String {
+    format!("v{version}")
+}
+
+fn parse_id(field: &str, text: &str) -> Result<Uuid, ApiError> {
+    let mut violations = Violations::new();
+    parse_uuid(&mut violations, field, text).ok_or_else(|| violations.into_error())
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::NotFound {
+        reason: "SAVED_ADDRESS_NOT_FOUND",
+        resource: "saved address",
+        id: id.to_owned(),
+    }
+}
+
+/// Locks the address's book, then the address: the order CreateSavedAddress takes them in, so
+/// concurrent changes of one book queue instead of deadlocking.
+async fn lock_address(
+    tx: &mut PgConnection,
+    id: Uuid,
+    text: &str,
+) -> Result<SavedAddressRow, ApiError> {
+    let unlocked = store::find(tx, id, false)
+        .await?
+        .ok_or_else(|| not_found(text))?;
+    store::lock_book(tx, unlocked.customer_id).await?;
+    store::find(tx, id, true)
+        .await?
+        .ok_or_else(|| not_found(text))
+}
+
+async fn ensure_label_free(
+    tx: &mut PgConnection,
+    customer_id: Uuid,
+    label: &str,
+    except: Option<Uuid>,
+) -> Result<(), ApiError> {
+    if store::label_taken(tx, customer_id, label, except).await? {
+        return Err(ApiError::AlreadyExists {
+            reason: "SAVED_ADDRESS_LABEL_TAKEN",
+            message: format!("the customer has a saved address labelled {label:?} already"),
+        });
+    }
+    Ok(())
+}
+
+fn ensure_etag(row: &SavedAddressRow, etag: &str) -> Result<(), ApiError> {
+    let current = etag_of(row.version);
+    if etag.is_empty() || etag == current {
+        Ok(())
+    } else {
+        Err(ApiError::Aborted {
+            reason: "ETAG_MISMATCH",
+            message: format!(
+                "saved address {} changed since it was read (etag {etag:?}, now {current:?}); read it again",
+                row.id
+            ),
+        })
+    }
+}
+
+#[tonic::async_trait]
+impl AddressBookService for AddressBookApi {
+    async fn create_saved_address(
+        &self,
+        request: Request<CreateSavedAddressRequest>,
+    ) -> Result<Response<pb::SavedAddress>, Status> {
+        let principal = principal_name(&request)?;
+        respond(self.create(&principal, request.into_inner()).await)
+    }
+
+    async fn get_saved_address(
+        &self,
+        request: Request<GetSavedAddressRequest>,
+    ) -> Result<Response<pb::SavedAddress>, Status> {
+        respond(self.get(request.into_inner()).await)
+    }
+
+    async fn list_saved_addresses(
+        &self,
+        request: Request<ListSavedAddressesRequest>,
+    ) -> Result<Response<ListSavedAddressesResponse>, Status> {
+        respond(self.list(request.into_inner()).await)
+    }
+
+    async fn update_saved_address(
+        &self,
+        request: Request<UpdateSavedAddressRequest>,
+    ) -> Result<Response<pb::SavedAddress>, Status> {
+        respond(self.update(request.into_inner()).await)
+    }
+
+    async fn delete_saved_address(
+        &self,
+        request: Request<DeleteSavedAddressRequest>,
+    ) -> Result<Response<()>, Status> {
+        respond(self.delete(request.into_inner()).await)
+    }
+}
