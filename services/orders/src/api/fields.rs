@@ -145,10 +145,7 @@ pub(crate) fn time_field(
     let Some(time) = time else {
         return default;
     };
-    let parsed = u32::try_from(time.nanos)
-        .ok()
-        .and_then(|nanos| DateTime::from_timestamp(time.seconds, nanos));
-    match parsed {
+    match logistics_platform::time::from_timestamp(time) {
         None => violations.add(field, "is not a valid time"),
         Some(at) if at < earliest || at > latest => violations.add(
             field,

@@ -5,11 +5,10 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, SubsecRound as _, TimeDelta, Utc};
 use logistics_contracts::orders::{self as pb, DocumentKind};
-use logistics_platform::address::{Region, check_address, trimmed};
 use logistics_platform::error::{Violations, parse_uuid};
 use uuid::Uuid;
 
-use super::fields::{mode_field, validate_cargo};
+use super::fields::{mode_field, validate_address, validate_cargo};
 use super::order_fields::read_window;
 use crate::domain::mode::TransportMode;
 use crate::domain::order::{AcceptedQuote, CargoLine, Document, NewOrder, PostalAddress, Window};
@@ -110,8 +109,8 @@ pub(crate) fn validate_new_order(
         parse_uuid(violations, "order.customer_id", &order.customer_id)
     };
     let mode = mode_field(violations, "order.mode", order.mode);
-    let origin = address(violations, "order.origin", order.origin.as_ref());
-    let destination = address(violations, "order.destination", order.destination.as_ref());
+    let origin = validate_address(violations, "order.origin", order.origin.as_ref());
+    let destination = validate_address(violations, "order.destination", order.destination.as_ref());
     let measures = validate_cargo(violations, "order.cargo", &order.cargo);
     let total_pieces: i64 = order.cargo.iter().map(|line| i64::from(line.pieces)).sum();
     if total_pieces > MAX_TOTAL_PIECES {
@@ -155,27 +154,6 @@ pub(crate) fn validate_new_order(
         requested_pickup,
         customer_references,
         documents,
-    })
-}
-
-fn address(
-    violations: &mut Violations,
-    field: &str,
-    address: Option<&logistics_contracts::common::Address>,
-) -> Option<PostalAddress> {
-    let Some(address) = address else {
-        violations.add(field, "is required");
-        return None;
-    };
-    check_address(violations, field, address, Region::Required);
-    let address = trimmed(address);
-    Some(PostalAddress {
-        recipient: address.recipient,
-        lines: address.lines,
-        city: address.city,
-        postal_code: address.postal_code,
-        region_code: address.region_code,
-        country_code: address.country_code,
     })
 }
 
