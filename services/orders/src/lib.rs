@@ -3,7 +3,9 @@
 
 pub mod api;
 pub mod domain;
+pub mod store;
 
+use logistics_contracts::orders::tracking_service_server::TrackingServiceServer;
 use logistics_platform::server::GrpcServer;
 use logistics_platform::{ServiceContext, db, idempotency};
 use sqlx::migrate::Migrator;
@@ -30,7 +32,14 @@ pub async fn migrate(context: &ServiceContext) -> anyhow::Result<()> {
 pub async fn run(context: ServiceContext, listener: TcpListener) -> anyhow::Result<()> {
     let pool = db::connect(&context.database_url, SCHEMA, &context.database).await?;
     idempotency::spawn_purger(pool.clone(), context.shutdown.clone());
+    let limit = context.server.max_message_bytes;
+    let tracking = api::tracking_service::TrackingApi::new(pool.clone(), &context);
+    tracking.spawn_partition_upkeep(context.shutdown.clone());
     GrpcServer::new(NAME, DOMAIN, &context.server, context.keys.clone())
+        .add_service(
+            TrackingServiceServer::new(tracking).max_decoding_message_size(limit),
+            api::tracking_service::SCOPES,
+        )
         .serve(listener, context.shutdown.clone())
         .await?;
     pool.close().await;

@@ -1,5 +1,14 @@
 //! The gRPC services of the orders package, one module each, sharing how they answer.
 
+mod delivery;
+mod problems;
+mod tracking_changes;
+mod tracking_fields;
+mod tracking_record;
+pub mod tracking_service;
+mod tracking_stream;
+pub mod watch;
+
 use logistics_platform::ApiError;
 use logistics_platform::auth::principal_of;
 use tonic::{Request, Response, Status};

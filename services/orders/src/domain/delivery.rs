@@ -15,24 +15,25 @@ pub const IMAGE_TYPES: &[(&str, &[u8])] = &[
     ("image/jpeg", b"\xff\xd8\xff"),
 ];
 
-/// What is wrong with an image, if anything.
-pub fn image_problem(content_type: &str, content: &[u8]) -> Option<String> {
+/// What is wrong with an image, if anything: the part at fault (`content_type` or `content`)
+/// and why.
+pub fn image_problem(content_type: &str, content: &[u8]) -> Option<(&'static str, String)> {
     let Some((_, magic)) = IMAGE_TYPES.iter().find(|(name, _)| *name == content_type) else {
-        return Some("must be image/png or image/jpeg".to_owned());
+        return Some(("content_type", "must be image/png or image/jpeg".to_owned()));
     };
-    if content.is_empty() {
-        return Some("is required".to_owned());
-    }
-    if content.len() > MAX_IMAGE_BYTES {
-        return Some(format!(
+    let problem = if content.is_empty() {
+        "is required".to_owned()
+    } else if content.len() > MAX_IMAGE_BYTES {
+        format!(
             "must be at most {MAX_IMAGE_BYTES} bytes (got {})",
             content.len()
-        ));
-    }
-    if !content.starts_with(magic) {
-        return Some(format!("is not an {content_type} image"));
-    }
-    None
+        )
+    } else if !content.starts_with(magic) {
+        format!("is not an {content_type} image")
+    } else {
+        return None;
+    };
+    Some(("content", problem))
 }
 
 /// What is wrong with the counts of damaged and missing pieces of an order of `total` pieces.

@@ -91,14 +91,21 @@ mod tests {
         use OrderStatus as S;
         use Problem::*;
         // (status, promised, last movement, pickup, expected)
-        let cases: &[(S, i64, Option<i64>, Option<i64>, &[Problem])] = &[
+        type Case = (S, i64, Option<i64>, Option<i64>, &'static [Problem]);
+        let cases: &[Case] = &[
             (S::InTransit, 10, Some(-1), Some(-5), &[]),
             (S::Exception, 10, Some(-1), Some(-5), &[Exception]),
             (S::InTransit, -1, Some(-1), Some(-5), &[Late]),
             (S::InTransit, 10, Some(-25), Some(-30), &[NoMovement]),
             (S::PickedUp, 10, None, Some(-25), &[NoMovement]),
             (S::PickedUp, 10, None, Some(-23), &[]),
-            (S::Exception, -1, Some(-30), Some(-40), &[Exception, Late, NoMovement]),
+            (
+                S::Exception,
+                -1,
+                Some(-30),
+                Some(-40),
+                &[Exception, Late, NoMovement],
+            ),
             // Before the pickup only lateness counts.
             (S::Confirmed, 10, None, None, &[]),
             (S::PickupScheduled, -1, None, None, &[Late]),

@@ -69,9 +69,10 @@ impl EventCode {
             Self::Exception => Some(OrderStatus::Exception),
             Self::ReturnedToSender => Some(OrderStatus::ReturnedToSender),
             Self::Delivered => Some(OrderStatus::Delivered),
-            Self::DeliveryAttempted | Self::Delayed | Self::ExceptionCleared | Self::RouteChanged => {
-                None
-            }
+            Self::DeliveryAttempted
+            | Self::Delayed
+            | Self::ExceptionCleared
+            | Self::RouteChanged => None,
         }
     }
 }
@@ -173,7 +174,11 @@ pub fn apply(
     let late = state
         .last_movement_time
         .is_some_and(|newest| event.occur_time < newest);
-    let moved = if late { None } else { forward_move(state, event)? };
+    let moved = if late {
+        None
+    } else {
+        forward_move(state, event)?
+    };
 
     // Past this point the event is accepted.
     let mut applied = Applied {
@@ -233,7 +238,10 @@ fn forward_move(
         // Nothing newer than a delivery or a return can happen, not even "the same again".
         Some(to) if from.is_final() => Err(IllegalTransition { from, to }.into()),
         Some(to) if to == from => Ok(None),
-        Some(to) => from.transition(to).map(|to| Some((from, to))).map_err(Into::into),
+        Some(to) => from
+            .transition(to)
+            .map(|to| Some((from, to)))
+            .map_err(Into::into),
         None if is_on_the_way(from) => Ok(None),
         None => Err(Rejection::NotOnTheWay {
             code: event.code,
@@ -242,20 +250,20 @@ fn forward_move(
     }
 }
 
-/// Applies events in the order they occurred (ties in the order given), returning each one's
-/// outcome at its original position.
+/// Applies events in the order they occurred (ties in the order given). Returns each event's
+/// position in `events` with its outcome, in the order they were applied: the order in which
+/// they are recorded.
 pub fn apply_in_time_order(
     state: &mut TrackingState,
     events: &[IncomingEvent],
     now: DateTime<Utc>,
-) -> Vec<Result<Applied, Rejection>> {
+) -> Vec<(usize, Result<Applied, Rejection>)> {
     let mut order: Vec<usize> = (0..events.len()).collect();
     order.sort_by_key(|&index| (events[index].occur_time, index));
-    let mut outcomes = vec![Err(Rejection::FutureTime); events.len()];
-    for index in order {
-        outcomes[index] = apply(state, &events[index], now);
-    }
-    outcomes
+    order
+        .into_iter()
+        .map(|index| (index, apply(state, &events[index], now)))
+        .collect()
 }
 
 #[cfg(test)]
@@ -293,30 +301,84 @@ mod tests {
     /// (status, newest event at, event, occurs at, expected status after, expected late / refusal)
     #[test]
     fn events_move_forward_keep_or_are_refused() {
-        type Case = (OrderStatus, Option<i64>, EventCode, i64, Result<OrderStatus, &'static str>);
+        type Case = (
+            OrderStatus,
+            Option<i64>,
+            EventCode,
+            i64,
+            Result<OrderStatus, &'static str>,
+        );
         let cases: &[Case] = &[
             // Forward along the main line.
             (S::Confirmed, None, PickedUp, 10, Ok(S::PickedUp)),
             (S::PickupScheduled, None, PickedUp, 10, Ok(S::PickedUp)),
             (S::PickedUp, Some(10), ArrivedAtHub, 20, Ok(S::InTransit)),
             (S::InTransit, Some(20), DepartedHub, 30, Ok(S::InTransit)),
-            (S::InTransit, Some(30), OutForDelivery, 40, Ok(S::OutForDelivery)),
+            (
+                S::InTransit,
+                Some(30),
+                OutForDelivery,
+                40,
+                Ok(S::OutForDelivery),
+            ),
             (S::OutForDelivery, Some(40), InTransit, 50, Ok(S::InTransit)),
-            (S::OutForDelivery, Some(40), DeliveryAttempted, 50, Ok(S::OutForDelivery)),
+            (
+                S::OutForDelivery,
+                Some(40),
+                DeliveryAttempted,
+                50,
+                Ok(S::OutForDelivery),
+            ),
             (S::InTransit, Some(30), Exception, 40, Ok(S::Exception)),
             (S::Exception, Some(40), Exception, 50, Ok(S::Exception)),
-            (S::Exception, Some(40), ExceptionCleared, 50, Ok(S::InTransit)),
-            (S::InTransit, Some(40), ExceptionCleared, 50, Ok(S::InTransit)),
-            (S::Exception, Some(40), OutForDelivery, 50, Ok(S::OutForDelivery)),
-            (S::InTransit, Some(30), ReturnedToSender, 40, Ok(S::ReturnedToSender)),
+            (
+                S::Exception,
+                Some(40),
+                ExceptionCleared,
+                50,
+                Ok(S::InTransit),
+            ),
+            (
+                S::InTransit,
+                Some(40),
+                ExceptionCleared,
+                50,
+                Ok(S::InTransit),
+            ),
+            (
+                S::Exception,
+                Some(40),
+                OutForDelivery,
+                50,
+                Ok(S::OutForDelivery),
+            ),
+            (
+                S::InTransit,
+                Some(30),
+                ReturnedToSender,
+                40,
+                Ok(S::ReturnedToSender),
+            ),
             (S::InTransit, Some(30), Delayed, 40, Ok(S::InTransit)),
             (S::PickedUp, Some(30), RouteChanged, 40, Ok(S::PickedUp)),
             // An event at the same instant as the newest one is not late.
             (S::PickedUp, Some(30), InTransit, 30, Ok(S::InTransit)),
             // Late: stored, the status stays.
-            (S::OutForDelivery, Some(40), ArrivedAtHub, 20, Ok(S::OutForDelivery)),
+            (
+                S::OutForDelivery,
+                Some(40),
+                ArrivedAtHub,
+                20,
+                Ok(S::OutForDelivery),
+            ),
             (S::Delivered, Some(40), OutForDelivery, 30, Ok(S::Delivered)),
-            (S::ReturnedToSender, Some(40), Exception, 30, Ok(S::ReturnedToSender)),
+            (
+                S::ReturnedToSender,
+                Some(40),
+                Exception,
+                30,
+                Ok(S::ReturnedToSender),
+            ),
             // Illegal moves.
             (S::Created, None, PickedUp, 10, Err("illegal")),
             (S::Confirmed, None, ArrivedAtHub, 10, Err("illegal")),
@@ -326,16 +388,40 @@ mod tests {
             (S::InTransit, Some(20), PickedUp, 30, Err("illegal")),
             (S::Delivered, Some(40), InTransit, 50, Err("illegal")),
             (S::Delivered, Some(40), ReturnedToSender, 50, Err("illegal")),
-            (S::ReturnedToSender, Some(40), ReturnedToSender, 50, Err("illegal")),
+            (
+                S::ReturnedToSender,
+                Some(40),
+                ReturnedToSender,
+                50,
+                Err("illegal"),
+            ),
             (S::Confirmed, None, Delayed, 10, Err("not on the way")),
             (S::Created, None, RouteChanged, 10, Err("not on the way")),
-            (S::Confirmed, None, ExceptionCleared, 10, Err("not on the way")),
-            (S::Delivered, Some(40), DeliveryAttempted, 50, Err("not on the way")),
+            (
+                S::Confirmed,
+                None,
+                ExceptionCleared,
+                10,
+                Err("not on the way"),
+            ),
+            (
+                S::Delivered,
+                Some(40),
+                DeliveryAttempted,
+                50,
+                Err("not on the way"),
+            ),
             // Refused whatever the status.
             (S::Cancelled, None, PickedUp, 10, Err("cancelled")),
             (S::OutForDelivery, Some(40), Delivered, 50, Err("proof")),
             (S::InTransit, Some(20), InTransit, NOW + 6, Err("future")),
-            (S::Confirmed, None, PickedUp, -24 * 60 - 1, Err("before order")),
+            (
+                S::Confirmed,
+                None,
+                PickedUp,
+                -24 * 60 - 1,
+                Err("before order"),
+            ),
         ];
         for &(status, newest, code, minutes, expected) in cases {
             let mut order = state(status, newest);
@@ -351,7 +437,10 @@ mod tests {
                     if !late {
                         assert_eq!(order.last_movement_time, Some(at(minutes)), "{label}");
                     } else {
-                        assert_eq!(order.last_movement_time, before.last_movement_time, "{label}");
+                        assert_eq!(
+                            order.last_movement_time, before.last_movement_time,
+                            "{label}"
+                        );
                     }
                 }
                 (Err(refused), Err(kind)) => {
@@ -420,7 +509,13 @@ mod tests {
             event(PickedUp, 10),
         ];
         let outcomes = apply_in_time_order(&mut order, &events, at(NOW));
-        assert!(outcomes.iter().all(|outcome| matches!(outcome, Ok(a) if !a.late)));
+        let applied_order: Vec<usize> = outcomes.iter().map(|(index, _)| *index).collect();
+        assert_eq!(applied_order, [2, 1, 0]);
+        assert!(
+            outcomes
+                .iter()
+                .all(|(_, outcome)| matches!(outcome, Ok(a) if !a.late))
+        );
         assert_eq!(order.status, S::OutForDelivery);
         assert_eq!(order.last_movement_time, Some(at(30)));
         assert_eq!(order.pickup_time, Some(at(10)));
@@ -431,8 +526,8 @@ mod tests {
         let mut order = state(S::Confirmed, None);
         let events = [event(ArrivedAtHub, 5), event(PickedUp, 10)];
         let outcomes = apply_in_time_order(&mut order, &events, at(NOW));
-        assert!(matches!(outcomes[0], Err(Rejection::Illegal(_))));
-        assert!(outcomes[1].is_ok());
+        assert!(matches!(outcomes[0], (0, Err(Rejection::Illegal(_)))));
+        assert!(matches!(outcomes[1], (1, Ok(_))));
         assert_eq!(order.status, S::PickedUp);
     }
 
