@@ -67,6 +67,8 @@ pub struct TestKeys {
     pub orders_service: String,
     /// The customers service's own key for its calls (`orders:read`).
     pub customers_service: String,
+    /// `orders:read` only.
+    pub orders_reader: String,
 }
 
 /// The four services running against a fresh database.
@@ -309,6 +311,7 @@ fn test_keys() -> (TestKeys, Vec<logistics_platform::auth::StoredKey>) {
         mint_key("orders-service", scopes(&["customers:read"]));
     let (customers_service, customers_service_stored) =
         mint_key("customers-service", scopes(&["orders:read"]));
+    let (orders_reader, orders_reader_stored) = mint_key("orders-reader", scopes(&["orders:read"]));
     (
         TestKeys {
             admin,
@@ -317,6 +320,7 @@ fn test_keys() -> (TestKeys, Vec<logistics_platform::auth::StoredKey>) {
             orders_only: orders,
             orders_service,
             customers_service,
+            orders_reader,
         },
         vec![
             admin_stored,
@@ -325,6 +329,7 @@ fn test_keys() -> (TestKeys, Vec<logistics_platform::auth::StoredKey>) {
             orders_stored,
             orders_service_stored,
             customers_service_stored,
+            orders_reader_stored,
         ],
     )
 }
@@ -420,4 +425,25 @@ pub async fn lock_customer_row(
         .await
         .expect("locking the customer's row");
     holder
+}
+
+/// A quotes client (`logistics.orders.v1.QuoteService`) that sends an API key.
+pub type QuotesClient = logistics_contracts::orders::quote_service_client::QuoteServiceClient<
+    InterceptedService<Channel, CallCredentials>,
+>;
+
+impl TestApp {
+    /// A quotes client with every scope.
+    pub async fn orders_quotes_client(&self) -> QuotesClient {
+        self.orders_quotes_client_with(&self.keys.admin).await
+    }
+
+    /// A quotes client presenting `api_key`.
+    pub async fn orders_quotes_client_with(&self, api_key: &str) -> QuotesClient {
+        let credentials = CallCredentials::bearer(api_key).expect("printable key");
+        logistics_contracts::orders::quote_service_client::QuoteServiceClient::with_interceptor(
+            channel(self.orders).await,
+            credentials,
+        )
+    }
 }

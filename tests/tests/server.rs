@@ -112,6 +112,43 @@ async fn every_rpc_of_the_customers_package_names_the_scope_it_needs() {
 }
 
 #[tokio::test]
+async fn every_rpc_of_each_orders_service_served_names_the_scope_it_needs() {
+    let descriptors =
+        prost_types::FileDescriptorSet::decode(logistics_contracts::FILE_DESCRIPTOR_SET).unwrap();
+    let scoped: Vec<String> = logistics_orders::api::SCOPES
+        .iter()
+        .flat_map(|table| table.iter())
+        .map(|(path, _)| (*path).to_owned())
+        .collect();
+    // The services with a scope table are those served; each of their RPCs must be in it, and
+    // the tables must name no RPC that does not exist.
+    let mut served_methods = Vec::new();
+    for file in descriptors.file {
+        if file.package() != "logistics.orders.v1" {
+            continue;
+        }
+        for service in &file.service {
+            let prefix = format!("/{}.{}/", file.package(), service.name());
+            if scoped.iter().any(|path| path.starts_with(&prefix)) {
+                served_methods.extend(
+                    service
+                        .method
+                        .iter()
+                        .map(|method| format!("{prefix}{}", method.name())),
+                );
+            }
+        }
+    }
+    assert!(
+        served_methods.contains(&"/logistics.orders.v1.QuoteService/UpdateRateCard".to_owned())
+    );
+    served_methods.sort();
+    let mut sorted = scoped.clone();
+    sorted.sort();
+    assert_eq!(served_methods, sorted);
+}
+
+#[tokio::test]
 async fn health_answers_serving_for_the_server_and_each_service_without_credentials() {
     let app = TestApp::spawn().await;
     let ports = [
@@ -210,11 +247,18 @@ async fn reflection_lists_the_served_services_and_describes_them_and_health() {
     else {
         panic!("expected a service list");
     };
+    let names: Vec<_> = list.service.into_iter().map(|s| s.name).collect();
+    for served in ["grpc.health.v1.Health", "logistics.orders.v1.QuoteService"] {
+        assert!(
+            names.iter().any(|name| name == served),
+            "{served} in {names:?}"
+        );
+    }
     assert!(
-        list.service
+        names
             .iter()
-            .all(|s| !s.name.starts_with("logistics.")),
-        "orders serves no API yet, so it advertises none"
+            .all(|name| !name.starts_with("logistics.") || name.starts_with("logistics.orders.")),
+        "orders advertises only its own package: {names:?}"
     );
 }
 

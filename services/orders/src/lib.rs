@@ -2,9 +2,12 @@
 //! services of `logistics.orders.v1`.
 
 pub mod api;
+pub mod clients;
 pub mod domain;
+mod events;
 pub mod store;
 
+use logistics_contracts::orders::quote_service_server::QuoteServiceServer;
 use logistics_contracts::orders::tracking_service_server::TrackingServiceServer;
 use logistics_platform::server::GrpcServer;
 use logistics_platform::{ServiceContext, db, idempotency};
@@ -32,10 +35,17 @@ pub async fn migrate(context: &ServiceContext) -> anyhow::Result<()> {
 pub async fn run(context: ServiceContext, listener: TcpListener) -> anyhow::Result<()> {
     let pool = db::connect(&context.database_url, SCHEMA, &context.database).await?;
     idempotency::spawn_purger(pool.clone(), context.shutdown.clone());
+    store::rate_cards::ensure_default_card(&pool).await?;
     let limit = context.server.max_message_bytes;
+    let quoter = store::rate_cards::Quoter::new(pool.clone());
+    let quotes = api::quote_service::QuotesApi::new(pool.clone(), quoter.clone());
     let tracking = api::tracking_service::TrackingApi::new(pool.clone(), &context);
     tracking.spawn_partition_upkeep(context.shutdown.clone());
     GrpcServer::new(NAME, DOMAIN, &context.server, context.keys.clone())
+        .add_service(
+            QuoteServiceServer::new(quotes).max_decoding_message_size(limit),
+            api::quote_service::SCOPES,
+        )
         .add_service(
             TrackingServiceServer::new(tracking).max_decoding_message_size(limit),
             api::tracking_service::SCOPES,

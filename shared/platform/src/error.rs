@@ -212,6 +212,11 @@ impl Violations {
         });
     }
 
+    /// How many violations are recorded: a check can tell whether it added any.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
     /// True when nothing was wrong.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

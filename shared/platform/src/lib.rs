@@ -3,6 +3,7 @@
 //! and migrations, pagination, idempotency, change feeds, authentication, and an embedded
 //! PostgreSQL for development and tests.
 
+pub mod address;
 pub mod auth;
 pub mod changefeed;
 pub mod client;

@@ -3,13 +3,14 @@
 
 use logistics_contracts::common::{self as common_pb, TransportMode};
 use logistics_contracts::customers as pb;
+use logistics_platform::address::{Region, check_address, is_region_code, trimmed};
 use logistics_platform::error::Violations;
 use logistics_platform::field_mask::resolve_update_mask;
 use logistics_platform::time::{optional_timestamp, timestamp};
 
 use crate::domain::customer::{
     Customer, Kind, PostalAddress, Profile, ProfileField, Role, Status as CustomerStatus,
-    TransportNeeds, is_valid_region_code,
+    TransportNeeds,
 };
 use crate::domain::grading::{GovernmentLevel, Tier, ValueClass};
 use crate::store::customers::{ListFilter, NewCustomer};
@@ -95,8 +96,7 @@ pub(super) fn validate_profile(
                 validate_transport_needs(customer.transport_needs.as_ref(), violations)
             }
             ProfileField::RegionCode => {
-                if !customer.region_code.is_empty() && !is_valid_region_code(&customer.region_code)
-                {
+                if !customer.region_code.is_empty() && !is_region_code(&customer.region_code) {
                     violations.add(
                         name,
                         "must be a region code such as \"310115\" or \"CN-SH\" (upper case, at most 16)",
@@ -130,29 +130,12 @@ fn validate_addresses(addresses: &[common_pb::Address], violations: &mut Violati
         return;
     }
     for (at, address) in addresses.iter().enumerate() {
-        let field = |name: &str| format!("customer.addresses[{at}].{name}");
-        violations.limit_text(&field("recipient"), &address.recipient, 200);
-        if address.lines.is_empty() || address.lines.len() > 3 {
-            violations.add(field("lines"), "one to three street lines");
-        }
-        for (line_at, line) in address.lines.iter().enumerate() {
-            violations.require_text(&format!("{}[{line_at}]", field("lines")), line, 200);
-        }
-        violations.require_text(&field("city"), &address.city, 100);
-        violations.limit_text(&field("postal_code"), &address.postal_code, 20);
-        if !address.region_code.is_empty() && !is_valid_region_code(&address.region_code) {
-            violations.add(
-                field("region_code"),
-                "must be a region code such as \"310115\"",
-            );
-        }
-        let country = &address.country_code;
-        if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
-            violations.add(
-                field("country_code"),
-                "must be two upper-case letters, e.g. \"CN\"",
-            );
-        }
+        check_address(
+            violations,
+            &format!("customer.addresses[{at}]"),
+            address,
+            Region::Optional,
+        );
     }
 }
 
@@ -193,17 +176,14 @@ fn validate_transport_needs(needs: Option<&pb::TransportNeeds>, violations: &mut
 }
 
 fn address_from_proto(address: &common_pb::Address) -> PostalAddress {
+    let address = trimmed(address);
     PostalAddress {
-        recipient: address.recipient.trim().to_owned(),
-        lines: address
-            .lines
-            .iter()
-            .map(|line| line.trim().to_owned())
-            .collect(),
-        city: address.city.trim().to_owned(),
-        postal_code: address.postal_code.trim().to_owned(),
-        region_code: address.region_code.clone(),
-        country_code: address.country_code.clone(),
+        recipient: address.recipient,
+        lines: address.lines,
+        city: address.city,
+        postal_code: address.postal_code,
+        region_code: address.region_code,
+        country_code: address.country_code,
     }
 }
 
@@ -343,7 +323,7 @@ pub(super) fn validate_filter(
         violations.add("filter.status", "is not a known status");
         None
     });
-    if !filter.region_code.is_empty() && !is_valid_region_code(&filter.region_code) {
+    if !filter.region_code.is_empty() && !is_region_code(&filter.region_code) {
         violations.add(
             "filter.region_code",
             "must be a region code such as \"310115\" or \"CN-SH\"",

@@ -60,7 +60,11 @@ impl CustomersApi {
         let mut violations = Violations::new();
         let customer_id = parse_uuid(&mut violations, "customer_id", &request.customer_id);
         violations.require_text("activity_id", &request.activity_id, MAX_ACTIVITY_ID);
-        let occur_time = match request.occur_time.as_ref().map(to_datetime) {
+        let occur_time = match request
+            .occur_time
+            .as_ref()
+            .map(logistics_platform::time::from_timestamp)
+        {
             None => {
                 violations.add("occur_time", "is required");
                 None
@@ -589,8 +593,4 @@ fn next_token<T>(
     rows.last()
         .map(|row| issue(position(row)))
         .unwrap_or_default()
-}
-
-fn to_datetime(time: &prost_types::Timestamp) -> Option<DateTime<Utc>> {
-    DateTime::from_timestamp(time.seconds, u32::try_from(time.nanos).ok()?)
 }

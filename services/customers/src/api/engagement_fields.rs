@@ -30,16 +30,7 @@ const FUTURE_TOLERANCE: TimeDelta = TimeDelta::minutes(5);
 
 /// A protobuf timestamp as a time, recording a violation when it is out of range.
 fn to_time(violations: &mut Violations, field: &str, value: &Timestamp) -> Option<DateTime<Utc>> {
-    let nanos = u32::try_from(value.nanos)
-        .ok()
-        .filter(|n| *n < 1_000_000_000);
-    // Years 1 to 9999, as the protobuf Timestamp documents.
-    let in_range = (-62_135_596_800..=253_402_300_799).contains(&value.seconds);
-    match nanos.filter(|_| in_range) {
-        Some(nanos) => DateTime::from_timestamp(value.seconds, nanos),
-        None => None,
-    }
-    .or_else(|| {
+    logistics_platform::time::from_timestamp(value).or_else(|| {
         violations.add(field, "is not a valid timestamp");
         None
     })

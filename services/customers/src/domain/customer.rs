@@ -254,17 +254,6 @@ impl CustomerRef {
     }
 }
 
-/// Whether `code` is a region code we accept: a GB/T 2260 code ("310115") or an ISO 3166-2 code
-/// ("CN-SH"): 1 to 16 upper-case ASCII letters, digits and inner hyphens.
-pub fn is_valid_region_code(code: &str) -> bool {
-    (1..=16).contains(&code.len())
-        && code
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
-        && !code.starts_with('-')
-        && !code.ends_with('-')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,7 +315,11 @@ mod tests {
             ("CN SH", false),
         ];
         for (code, valid) in cases {
-            assert_eq!(is_valid_region_code(code), valid, "{code:?}");
+            assert_eq!(
+                logistics_platform::address::is_region_code(code),
+                valid,
+                "{code:?}"
+            );
         }
     }
 

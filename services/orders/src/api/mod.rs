@@ -1,7 +1,10 @@
 //! The gRPC services of the orders package, one module each, sharing how they answer.
 
 mod delivery;
+pub(crate) mod fields;
 mod problems;
+pub mod quote_service;
+pub(crate) mod rate_card_fields;
 mod tracking_changes;
 mod tracking_fields;
 mod tracking_record;
@@ -10,10 +13,13 @@ mod tracking_stream;
 pub mod watch;
 
 use logistics_platform::ApiError;
-use logistics_platform::auth::principal_of;
+use logistics_platform::auth::{ScopeTable, principal_of};
 use tonic::{Request, Response, Status};
 
 use crate::DOMAIN;
+
+/// The scope tables of every service this crate serves: each RPC names the scope it needs.
+pub const SCOPES: &[ScopeTable] = &[quote_service::SCOPES, tracking_service::SCOPES];
 
 /// Turns a handler's result into the gRPC answer, mapping errors under the service's domain.
 pub(crate) fn respond<T>(result: Result<T, ApiError>) -> Result<Response<T>, Status> {

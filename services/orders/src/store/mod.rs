@@ -1,5 +1,7 @@
-//! SQL on the orders schema, one module per concern.
+//! SQL on the `orders` schema, one module per area, and nothing else.
 
 pub mod delivery;
+pub mod orders;
 pub mod problems;
+pub mod rate_cards;
 pub mod tracking;

@@ -1,0 +1,347 @@
+//! Request fields every orders RPC validates the same way: transport modes, region codes, money,
+//! times and cargo lines. Each check records its violations and carries on, so a caller learns
+//! every bad field at once.
+
+use chrono::{DateTime, Utc};
+use logistics_contracts::common::{Money, TransportMode as ProtoMode};
+use logistics_contracts::orders::CargoLine;
+use logistics_platform::error::Violations;
+use prost_types::Timestamp;
+
+use crate::domain::mode::TransportMode;
+use crate::domain::quote::CargoMeasure;
+
+/// The only currency the orders service takes.
+pub(crate) const CNY: &str = "CNY";
+/// Most cargo lines of a shipment.
+pub(crate) const MAX_CARGO_LINES: usize = 100;
+/// Longest cargo description, in characters.
+pub(crate) const MAX_DESCRIPTION_CHARS: usize = 200;
+/// Pieces of one cargo line.
+pub(crate) const PIECES_RANGE: std::ops::RangeInclusive<i32> = 1..=10_000;
+/// Weight of one cargo line, in grams: up to 100 t.
+pub(crate) const WEIGHT_RANGE_GRAMS: std::ops::RangeInclusive<i64> = 1..=100_000_000;
+/// Volume of one cargo line, in cm3: up to 1,000 m3.
+pub(crate) const VOLUME_RANGE_CM3: std::ops::RangeInclusive<i64> = 0..=1_000_000_000;
+/// Largest declared value of one cargo line, in fen (100,000,000 CNY).
+pub(crate) const MAX_DECLARED_VALUE_FEN: i64 = 10_000_000_000;
+
+/// The domain mode of a proto `logistics.common.v1.TransportMode`; `None` for UNSPECIFIED and
+/// values this build does not know.
+pub(crate) fn mode_from_proto(value: i32) -> Option<TransportMode> {
+    match ProtoMode::try_from(value).ok()? {
+        ProtoMode::Unspecified => None,
+        ProtoMode::Road => Some(TransportMode::Road),
+        ProtoMode::Rail => Some(TransportMode::Rail),
+        ProtoMode::Sea => Some(TransportMode::Sea),
+        ProtoMode::Air => Some(TransportMode::Air),
+        ProtoMode::Multimodal => Some(TransportMode::Multimodal),
+    }
+}
+
+/// The proto value of a domain mode.
+pub(crate) fn mode_to_proto(mode: TransportMode) -> ProtoMode {
+    match mode {
+        TransportMode::Road => ProtoMode::Road,
+        TransportMode::Rail => ProtoMode::Rail,
+        TransportMode::Sea => ProtoMode::Sea,
+        TransportMode::Air => ProtoMode::Air,
+        TransportMode::Multimodal => ProtoMode::Multimodal,
+    }
+}
+
+/// A required transport mode at `field`.
+pub(crate) fn mode_field(
+    violations: &mut Violations,
+    field: &str,
+    value: i32,
+) -> Option<TransportMode> {
+    let mode = mode_from_proto(value);
+    if mode.is_none() {
+        let why = if value == 0 {
+            "is required: ROAD, RAIL, SEA, AIR or MULTIMODAL"
+        } else {
+            "is not a known transport mode"
+        };
+        violations.add(field, why);
+    }
+    mode
+}
+
+/// Whether `code` looks like a region code: a GB/T 2260 code ("310115") or an ISO 3166-2 code
+/// ("CN-SH"), upper case, at most 16 characters.
+pub(crate) fn is_region_code(code: &str) -> bool {
+    (1..=16).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
+        && !code.starts_with('-')
+        && !code.ends_with('-')
+}
+
+/// A required region code at `field`.
+pub(crate) fn region_code_field(violations: &mut Violations, field: &str, code: &str) -> String {
+    if code.is_empty() {
+        violations.add(field, "is required");
+    } else if !is_region_code(code) {
+        violations.add(
+            field,
+            "must be a region code such as \"310115\" or \"CN-SH\" (upper case, at most 16 characters)",
+        );
+    }
+    code.to_owned()
+}
+
+/// A required CNY amount at `field`; its range is the caller's to check.
+pub(crate) fn required_fen(violations: &mut Violations, field: &str, money: Option<&Money>) -> i64 {
+    let Some(money) = money else {
+        violations.add(field, "is required");
+        return 0;
+    };
+    if money.currency_code != CNY {
+        violations.add(format!("{field}.currency_code"), "must be CNY");
+    }
+    money.amount_minor
+}
+
+/// `fen` as Money in CNY.
+pub(crate) fn cny(fen: i64) -> Money {
+    Money {
+        currency_code: CNY.to_owned(),
+        amount_minor: fen,
+    }
+}
+
+/// An optional time at `field` between `earliest` and `latest`; unset gives `default`.
+pub(crate) fn time_field(
+    violations: &mut Violations,
+    field: &str,
+    time: Option<&Timestamp>,
+    default: DateTime<Utc>,
+    (earliest, latest): (DateTime<Utc>, DateTime<Utc>),
+) -> DateTime<Utc> {
+    let Some(time) = time else {
+        return default;
+    };
+    let parsed = u32::try_from(time.nanos)
+        .ok()
+        .and_then(|nanos| DateTime::from_timestamp(time.seconds, nanos));
+    match parsed {
+        None => violations.add(field, "is not a valid time"),
+        Some(at) if at < earliest || at > latest => violations.add(
+            field,
+            format!(
+                "must be between {} and {}",
+                earliest.to_rfc3339(),
+                latest.to_rfc3339()
+            ),
+        ),
+        Some(at) => return at,
+    }
+    default
+}
+
+/// Validates cargo lines at `field` (e.g. `order.cargo`, so violations read
+/// `order.cargo[2].weight_grams`) and returns what pricing needs of each line. The measures are
+/// meaningful only when no violation was recorded.
+pub(crate) fn validate_cargo(
+    violations: &mut Violations,
+    field: &str,
+    lines: &[CargoLine],
+) -> Vec<CargoMeasure> {
+    if lines.is_empty() {
+        violations.add(field, format!("is required: 1 to {MAX_CARGO_LINES} lines"));
+        return Vec::new();
+    }
+    if lines.len() > MAX_CARGO_LINES {
+        violations.add(
+            field,
+            format!(
+                "must have at most {MAX_CARGO_LINES} lines (got {})",
+                lines.len()
+            ),
+        );
+        return Vec::new();
+    }
+    let mut measures = Vec::with_capacity(lines.len());
+    for (at, line) in lines.iter().enumerate() {
+        let path = |name: &str| format!("{field}[{at}].{name}");
+        violations.require_text(
+            &path("description"),
+            &line.description,
+            MAX_DESCRIPTION_CHARS,
+        );
+        if !PIECES_RANGE.contains(&line.pieces) {
+            violations.add(
+                path("pieces"),
+                format!("must be {} to {}", PIECES_RANGE.start(), PIECES_RANGE.end()),
+            );
+        }
+        if !WEIGHT_RANGE_GRAMS.contains(&line.weight_grams) {
+            violations.add(
+                path("weight_grams"),
+                format!(
+                    "must be {} to {} grams (100 t)",
+                    WEIGHT_RANGE_GRAMS.start(),
+                    WEIGHT_RANGE_GRAMS.end()
+                ),
+            );
+        }
+        if !VOLUME_RANGE_CM3.contains(&line.volume_cm3) {
+            violations.add(
+                path("volume_cm3"),
+                format!(
+                    "must be {} to {} cm3 (1,000 m3)",
+                    VOLUME_RANGE_CM3.start(),
+                    VOLUME_RANGE_CM3.end()
+                ),
+            );
+        }
+        if let Some(value) = &line.declared_value {
+            if value.currency_code != CNY {
+                violations.add(path("declared_value.currency_code"), "must be CNY");
+            }
+            if !(0..=MAX_DECLARED_VALUE_FEN).contains(&value.amount_minor) {
+                violations.add(
+                    path("declared_value.amount_minor"),
+                    format!("must be 0 to {MAX_DECLARED_VALUE_FEN} fen"),
+                );
+            }
+        }
+        match (line.dangerous_goods, line.un_number.as_str()) {
+            (true, "") => violations.add(
+                path("un_number"),
+                "is required for dangerous goods, e.g. \"UN1263\"",
+            ),
+            (true, number) if !is_un_number(number) => violations.add(
+                path("un_number"),
+                "must be \"UN\" and four digits, e.g. \"UN1263\"",
+            ),
+            (false, number) if !number.is_empty() => violations.add(
+                path("un_number"),
+                "must be empty unless dangerous_goods is set",
+            ),
+            _ => {}
+        }
+        measures.push(CargoMeasure {
+            pieces: line.pieces,
+            weight_grams: line.weight_grams,
+            volume_cm3: line.volume_cm3,
+            dangerous_goods: line.dangerous_goods,
+        });
+    }
+    measures
+}
+
+/// "UN" and four digits: a UN number of the dangerous goods list.
+fn is_un_number(text: &str) -> bool {
+    text.len() == 6 && text.starts_with("UN") && text[2..].bytes().all(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn good_line() -> CargoLine {
+        CargoLine {
+            description: "Ceramic tiles on pallets".into(),
+            pieces: 4,
+            weight_grams: 800_000,
+            volume_cm3: 2_000_000,
+            declared_value: Some(cny(1_200_000)),
+            dangerous_goods: false,
+            un_number: String::new(),
+        }
+    }
+
+    fn fields_of(violations: Violations) -> Vec<String> {
+        match violations.finish() {
+            Ok(()) => Vec::new(),
+            Err(logistics_platform::ApiError::InvalidArgument { violations, .. }) => {
+                violations.into_iter().map(|v| v.field).collect()
+            }
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn modes_convert_both_ways_and_unspecified_is_none() {
+        for mode in TransportMode::ALL {
+            assert_eq!(mode_from_proto(mode_to_proto(*mode) as i32), Some(*mode));
+        }
+        assert_eq!(mode_from_proto(0), None);
+        assert_eq!(mode_from_proto(99), None);
+    }
+
+    #[test]
+    fn cargo_bounds_are_checked_at_their_edges() {
+        type Case = (fn(&mut CargoLine), Option<&'static str>);
+        let cases: [Case; 14] = [
+            (|_| {}, None),
+            (|l| l.pieces = 10_000, None),
+            (|l| l.pieces = 10_001, Some("pieces")),
+            (|l| l.pieces = 0, Some("pieces")),
+            (|l| l.weight_grams = 100_000_000, None),
+            (|l| l.weight_grams = 100_000_001, Some("weight_grams")),
+            (|l| l.weight_grams = 0, Some("weight_grams")),
+            (|l| l.volume_cm3 = 0, None),
+            (|l| l.volume_cm3 = 1_000_000_001, Some("volume_cm3")),
+            (|l| l.description = "x".repeat(201), Some("description")),
+            (|l| l.dangerous_goods = true, Some("un_number")),
+            (|l| l.un_number = "UN1263".into(), Some("un_number")),
+            (
+                |l| {
+                    l.dangerous_goods = true;
+                    l.un_number = "UN126".into();
+                },
+                Some("un_number"),
+            ),
+            (
+                |l| {
+                    l.declared_value = Some(Money {
+                        currency_code: "USD".into(),
+                        amount_minor: 1,
+                    })
+                },
+                Some("declared_value.currency_code"),
+            ),
+        ];
+        for (at, (change, bad)) in cases.into_iter().enumerate() {
+            let mut line = good_line();
+            change(&mut line);
+            let mut violations = Violations::new();
+            let measures = validate_cargo(&mut violations, "order.cargo", &[good_line(), line]);
+            assert_eq!(measures.len(), 2);
+            let expected: Vec<String> = bad
+                .map(|name| format!("order.cargo[1].{name}"))
+                .into_iter()
+                .collect();
+            assert_eq!(fields_of(violations), expected, "case {at}");
+        }
+    }
+
+    #[test]
+    fn cargo_needs_one_to_a_hundred_lines() {
+        for (count, ok) in [(0, false), (1, true), (100, true), (101, false)] {
+            let mut violations = Violations::new();
+            validate_cargo(&mut violations, "cargo", &vec![good_line(); count]);
+            assert_eq!(violations.is_empty(), ok, "{count} lines");
+        }
+    }
+
+    #[test]
+    fn region_codes_are_gb_or_iso_codes() {
+        for (code, ok) in [
+            ("310115", true),
+            ("CN-SH", true),
+            ("cn-sh", false),
+            ("-31", false),
+            ("31-", false),
+            ("", false),
+            ("12345678901234567", false),
+            ("31 01", false),
+        ] {
+            assert_eq!(is_region_code(code), ok, "{code:?}");
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! `logistics.orders.v1.QuoteService`: prices and promises from the rate card, and the card's
+//! versions.
+
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use logistics_contracts::orders::quote_service_server::QuoteService;
+use logistics_contracts::orders::{
+    self as pb, GetRateCardRequest, QuoteShipmentRequest, UpdateRateCardRequest,
+};
+use logistics_platform::auth::ScopeTable;
+use logistics_platform::error::Violations;
+use logistics_platform::{ApiError, scope_table};
+use sqlx::PgPool;
+use tonic::{Request, Response, Status};
+
+use super::fields::{mode_field, region_code_field, time_field, validate_cargo};
+use super::rate_card_fields::{card_etag, card_from_proto, card_to_proto, quote_to_proto};
+use super::{principal_name, respond};
+use crate::domain::quote::ShipmentSpec;
+use crate::store::rate_cards::{self as store, Quoter};
+
+/// The scope each RPC of QuoteService needs: changing prices is an administrator's job.
+pub const SCOPES: ScopeTable = scope_table!("logistics.orders.v1.QuoteService" {
+    QuoteShipment => "orders:read",
+    GetRateCard => "orders:read",
+    UpdateRateCard => "orders:admin",
+});
+
+/// Longest reason of a card change, in characters.
+const MAX_REASON_CHARS: usize = 500;
+/// How far back a quote's pickup time may lie: a little, for callers' clock skew and slow forms.
+const PICKUP_PAST_TOLERANCE: Duration = Duration::hours(1);
+/// How far ahead a quote's pickup time may lie.
+const PICKUP_HORIZON: Duration = Duration::days(90);
+
+/// The quotes API over its database and the shared [`Quoter`].
+#[derive(Clone)]
+pub struct QuotesApi {
+    pool: PgPool,
+    quoter: Quoter,
+}
+
+impl QuotesApi {
+    /// The API over `pool`, pricing with `quoter` (share it with OrderService, so an update here
+    /// shows there at once).
+    pub fn new(pool: PgPool, quoter: Quoter) -> Self {
+        Self { pool, quoter }
+    }
+
+    async fn quote_shipment(&self, request: QuoteShipmentRequest) -> Result<pb::Quote, ApiError> {
+        let now = Utc::now();
+        let mut violations = Violations::new();
+        let mode = mode_field(&mut violations, "mode", request.mode);
+        let mut region =
+            |field: &str, address: Option<&logistics_contracts::common::Address>| match address {
+                Some(address) => region_code_field(
+                    &mut violations,
+                    &format!("{field}.region_code"),
+                    &address.region_code,
+                ),
+                None => {
+                    violations.add(field, "is required");
+                    String::new()
+                }
+            };
+        let origin_region = region("origin", request.origin.as_ref());
+        let destination_region = region("destination", request.destination.as_ref());
+        let lines = validate_cargo(&mut violations, "cargo", &request.cargo);
+        let pickup_at = time_field(
+            &mut violations,
+            "pickup_time",
+            request.pickup_time.as_ref(),
+            now,
+            (now - PICKUP_PAST_TOLERANCE, now + PICKUP_HORIZON),
+        );
+        let Some(mode) = mode else {
+            return Err(violations.into_error());
+        };
+        violations.finish()?;
+        let spec = ShipmentSpec {
+            mode,
+            origin_region,
+            destination_region,
+            lines,
+            priority_transport: request.priority_transport,
+        };
+        let outcome = self.quoter.quote(&spec, pickup_at).await?;
+        Ok(quote_to_proto(&outcome))
+    }
+
+    async fn get_rate_card(&self, request: GetRateCardRequest) -> Result<pb::RateCard, ApiError> {
+        let mut conn = self.pool.acquire().await?;
+        let stored = match request.version {
+            0 => store::current(&mut conn).await?,
+            version if version < 0 => {
+                return Err(ApiError::invalid_field(
+                    "version",
+                    "must be a version (from 1), or 0 for the one in force",
+                ));
+            }
+            version => store::version(&mut conn, version)
+                .await?
+                .ok_or(ApiError::NotFound {
+                    reason: "RATE_CARD_VERSION_NOT_FOUND",
+                    resource: "rate card version",
+                    id: version.to_string(),
+                })?,
+        };
+        Ok(card_to_proto(&stored))
+    }
+
+    async fn update_rate_card(
+        &self,
+        principal: &str,
+        request: UpdateRateCardRequest,
+    ) -> Result<pb::RateCard, ApiError> {
+        let mut violations = Violations::new();
+        violations.require_text("reason", &request.reason, MAX_REASON_CHARS);
+        let Some(input) = request.rate_card else {
+            violations.add("rate_card", "is required");
+            return Err(violations.into_error());
+        };
+        let mut card = card_from_proto(&input, &mut violations);
+        violations.finish()?;
+
+        let mut tx = self.pool.begin().await?;
+        let current = store::current(&mut tx).await?;
+        let current_etag = card_etag(current.card.version);
+        if !input.etag.is_empty() && input.etag != current_etag {
+            return Err(ApiError::Aborted {
+                reason: "ETAG_MISMATCH",
+                message: format!(
+                    "the rate card is at version {} now (etag {current_etag:?}, given {:?}); read it again",
+                    current.card.version, input.etag
+                ),
+            });
+        }
+        card.version = current.card.version + 1;
+        let stored = store::insert(&mut tx, &card, principal, request.reason.trim()).await?;
+        tx.commit().await?;
+        self.quoter.remember(Arc::new(stored.card.clone()));
+        Ok(card_to_proto(&stored))
+    }
+}
+
+#[tonic::async_trait]
+impl QuoteService for QuotesApi {
+    async fn quote_shipment(
+        &self,
+        request: Request<QuoteShipmentRequest>,
+    ) -> Result<Response<pb::Quote>, Status> {
+        respond(self.quote_shipment(request.into_inner()).await)
+    }
+
+    async fn get_rate_card(
+        &self,
+        request: Request<GetRateCardRequest>,
+    ) -> Result<Response<pb::RateCard>, Status> {
+        respond(self.get_rate_card(request.into_inner()).await)
+    }
+
+    async fn update_rate_card(
+        &self,
+        request: Request<UpdateRateCardRequest>,
+    ) -> Result<Response<pb::RateCard>, Status> {
+        let principal = principal_name(&request)?;
+        respond(
+            self.update_rate_card(&principal, request.into_inner())
+                .await,
+        )
+    }
+}

@@ -1,0 +1,198 @@
+//! SQL on rate cards, and [`Quoter`]: the card in force, cached, and quoting by it.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use logistics_platform::ApiError;
+use sqlx::types::Json;
+use sqlx::{PgConnection, PgPool};
+
+use crate::domain::quote::{QuoteError, QuoteOutcome, ShipmentSpec, quote};
+use crate::domain::rate_card::RateCard;
+
+/// How long a replica prices with a card it read: another replica's update shows within it.
+pub const CARD_CACHE_TTL: Duration = Duration::from_secs(5);
+
+/// A version of the rate card as stored.
+#[derive(Debug, Clone)]
+pub struct StoredRateCard {
+    /// The card, its `version` set.
+    pub card: RateCard,
+    /// Who made it.
+    pub created_by: String,
+    /// Why.
+    pub change_reason: String,
+    /// When.
+    pub create_time: DateTime<Utc>,
+}
+
+type CardRow = (i32, Json<RateCard>, String, String, DateTime<Utc>);
+
+fn stored((version, card, created_by, change_reason, create_time): CardRow) -> StoredRateCard {
+    let mut card = card.0;
+    card.version = version;
+    StoredRateCard {
+        card,
+        created_by,
+        change_reason,
+        create_time,
+    }
+}
+
+/// Writes version 1, the defaults, unless a card exists.
+pub async fn ensure_default_card(pool: &PgPool) -> Result<(), ApiError> {
+    sqlx::query(
+        "INSERT INTO rate_cards (version, card, created_by, change_reason)
+         VALUES (1, $1, 'defaults', 'the company''s default rate card')
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(Json(RateCard::default()))
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// The card in force: the highest version.
+pub async fn current(conn: &mut PgConnection) -> Result<StoredRateCard, ApiError> {
+    let row: Option<CardRow> = sqlx::query_as(
+        "SELECT version, card, created_by, change_reason, create_time FROM rate_cards
+         ORDER BY version DESC LIMIT 1",
+    )
+    .fetch_optional(conn)
+    .await?;
+    row.map(stored)
+        .ok_or_else(|| anyhow::anyhow!("no rate card: the default card was not written").into())
+}
+
+/// One version of the card.
+pub async fn version(
+    conn: &mut PgConnection,
+    version: i32,
+) -> Result<Option<StoredRateCard>, ApiError> {
+    let row: Option<CardRow> = sqlx::query_as(
+        "SELECT version, card, created_by, change_reason, create_time FROM rate_cards
+         WHERE version = $1",
+    )
+    .bind(version)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(stored))
+}
+
+/// Stores `card` as version `card.version`; when a concurrent update took that version first,
+/// the update is ABORTED.
+pub async fn insert(
+    conn: &mut PgConnection,
+    card: &RateCard,
+    created_by: &str,
+    change_reason: &str,
+) -> Result<StoredRateCard, ApiError> {
+    let row: Option<CardRow> = sqlx::query_as(
+        "INSERT INTO rate_cards (version, card, created_by, change_reason) VALUES ($1, $2, $3, $4)
+         ON CONFLICT DO NOTHING
+         RETURNING version, card, created_by, change_reason, create_time",
+    )
+    .bind(card.version)
+    .bind(Json(card))
+    .bind(created_by)
+    .bind(change_reason)
+    .fetch_optional(conn)
+    .await?;
+    row.map(stored).ok_or(ApiError::Aborted {
+        reason: "CONCURRENT_MODIFICATION",
+        message: format!(
+            "rate card version {} was made meanwhile; read the card again",
+            card.version
+        ),
+    })
+}
+
+/// The card last read, and when.
+type CachedCard = Arc<Mutex<Option<(Instant, Arc<RateCard>)>>>;
+
+/// Quotes by the rate card in force, which it caches for [`CARD_CACHE_TTL`]. Cheap to clone:
+/// clones share the cache.
+#[derive(Clone)]
+pub struct Quoter {
+    pool: PgPool,
+    cache: CachedCard,
+}
+
+impl std::fmt::Debug for Quoter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Quoter").finish_non_exhaustive()
+    }
+}
+
+impl Quoter {
+    /// A quoter reading cards from `pool` (the orders schema).
+    pub fn new(pool: PgPool) -> Self {
+        Self {
+            pool,
+            cache: Arc::default(),
+        }
+    }
+
+    /// The card in force, at most [`CARD_CACHE_TTL`] old.
+    pub async fn current_card(&self) -> Result<Arc<RateCard>, ApiError> {
+        if let Some((read, card)) = &*self.cache.lock().expect("rate card cache lock")
+            && read.elapsed() < CARD_CACHE_TTL
+        {
+            return Ok(card.clone());
+        }
+        let mut conn = self.pool.acquire().await?;
+        let card = Arc::new(current(&mut conn).await?.card);
+        self.remember(card.clone());
+        Ok(card)
+    }
+
+    /// Makes `card` the cached one, e.g. right after this replica stored it.
+    pub fn remember(&self, card: Arc<RateCard>) {
+        *self.cache.lock().expect("rate card cache lock") = Some((Instant::now(), card));
+    }
+
+    /// Prices `spec` by the card in force for a pickup at `pickup_at`. Cargo and region codes must
+    /// have been validated; a shipment the card has no lane or mode for is FAILED_PRECONDITION.
+    pub async fn quote(
+        &self,
+        spec: &ShipmentSpec,
+        pickup_at: DateTime<Utc>,
+    ) -> Result<QuoteOutcome, ApiError> {
+        let card = self.current_card().await?;
+        quote(&card, spec, pickup_at).map_err(quote_error)
+    }
+}
+
+/// The API error of a refused quote. Cargo problems name the request's `cargo` field: callers
+/// validate cargo first, so they are reached only by a caller that did not.
+pub fn quote_error(error: QuoteError) -> ApiError {
+    let message = error.to_string();
+    match error {
+        QuoteError::NoCargo | QuoteError::TooLarge => ApiError::invalid_field("cargo", message),
+        QuoteError::BadCargoLine { line } => {
+            ApiError::invalid_field(format!("cargo[{line}]"), message)
+        }
+        QuoteError::ModeNotOffered { mode, version } => ApiError::FailedPrecondition {
+            reason: "MODE_NOT_OFFERED",
+            message,
+            metadata: vec![
+                ("mode", mode.as_str().to_owned()),
+                ("rate_card_version", version.to_string()),
+            ],
+        },
+        QuoteError::NoLane {
+            mode,
+            origin_zone,
+            destination_zone,
+        } => ApiError::FailedPrecondition {
+            reason: "NO_LANE",
+            message,
+            metadata: vec![
+                ("mode", mode.as_str().to_owned()),
+                ("origin_zone", origin_zone),
+                ("destination_zone", destination_zone),
+            ],
+        },
+    }
+}
