@@ -69,6 +69,8 @@ pub struct TestKeys {
     pub customers_service: String,
     /// `orders:read` only.
     pub orders_reader: String,
+    /// `orders:track` only: what scanners and partners get.
+    pub orders_tracker: String,
 }
 
 /// The four services running against a fresh database.
@@ -312,6 +314,8 @@ fn test_keys() -> (TestKeys, Vec<logistics_platform::auth::StoredKey>) {
     let (customers_service, customers_service_stored) =
         mint_key("customers-service", scopes(&["orders:read"]));
     let (orders_reader, orders_reader_stored) = mint_key("orders-reader", scopes(&["orders:read"]));
+    let (orders_tracker, orders_tracker_stored) =
+        mint_key("orders-tracker", scopes(&["orders:track"]));
     (
         TestKeys {
             admin,
@@ -321,6 +325,7 @@ fn test_keys() -> (TestKeys, Vec<logistics_platform::auth::StoredKey>) {
             orders_service,
             customers_service,
             orders_reader,
+            orders_tracker,
         },
         vec![
             admin_stored,
@@ -330,6 +335,7 @@ fn test_keys() -> (TestKeys, Vec<logistics_platform::auth::StoredKey>) {
             orders_service_stored,
             customers_service_stored,
             orders_reader_stored,
+            orders_tracker_stored,
         ],
     )
 }
@@ -446,4 +452,76 @@ impl TestApp {
             credentials,
         )
     }
+}
+
+/// A tracking client that sends an API key.
+pub type TrackingClient =
+    logistics_contracts::orders::tracking_service_client::TrackingServiceClient<
+        InterceptedService<Channel, CallCredentials>,
+    >;
+
+impl TestApp {
+    /// A tracking client with every scope.
+    pub async fn tracking_client(&self) -> TrackingClient {
+        self.tracking_client_with(&self.keys.admin).await
+    }
+
+    /// A tracking client presenting `api_key`.
+    pub async fn tracking_client_with(&self, api_key: &str) -> TrackingClient {
+        let credentials = CallCredentials::bearer(api_key).expect("printable key");
+        logistics_contracts::orders::tracking_service_client::TrackingServiceClient::with_interceptor(
+            channel(self.orders).await,
+            credentials,
+        )
+    }
+}
+
+/// An order written straight into the orders schema in `status`, promised for
+/// `promised_delivery_time`, carrying `customer_references`: for tracking tests that need an order
+/// in a given state (a final one included) without walking it there. Returns its id and tracking
+/// number.
+pub async fn insert_order_in_status(
+    app: &TestApp,
+    status: &str,
+    promised_delivery_time: chrono::DateTime<chrono::Utc>,
+    customer_references: &[&str],
+) -> (String, String) {
+    let pool = app.schema_pool("orders").await;
+    let (serial,): (i64,) = sqlx::query_as("SELECT nextval('tracking_serial_seq')")
+        .fetch_one(&pool)
+        .await
+        .expect("a tracking serial");
+    let tracking_number = logistics_orders::domain::numbers::tracking_number(serial);
+    let id = uuid::Uuid::new_v4();
+    let picked_up = matches!(
+        status,
+        "PICKED_UP" | "IN_TRANSIT" | "OUT_FOR_DELIVERY" | "EXCEPTION"
+    );
+    sqlx::query(
+        "INSERT INTO orders (id, order_number, tracking_number, customer_id, mode, status, origin,
+             destination, origin_region, destination_region, cargo, total_pieces,
+             total_weight_grams, total_volume_cm3, customer_references, quote, price_fen,
+             promised_delivery_time, estimated_delivery_time, pickup_time, created_by,
+             create_time, update_time, status_time)
+         VALUES ($1, 'O' || $2, $2, $3, 'ROAD', $4, '{}', '{}', '310000', '110000', '[]', 3, 1500,
+                 0, $5, '{}', 12000, $6, $6, CASE WHEN $7 THEN now() - interval '3 hours' END,
+                 'test-kit', now() - interval '4 hours', now(), now() - interval '4 hours')",
+    )
+    .bind(id)
+    .bind(&tracking_number)
+    .bind(uuid::Uuid::new_v4())
+    .bind(status)
+    .bind(
+        customer_references
+            .iter()
+            .map(|reference| (*reference).to_owned())
+            .collect::<Vec<_>>(),
+    )
+    .bind(promised_delivery_time)
+    .bind(picked_up)
+    .execute(&pool)
+    .await
+    .expect("inserting an order");
+    pool.close().await;
+    (id.to_string(), tracking_number)
 }

@@ -1,7 +1,7 @@
 //! RecordDelivery and GetProofOfDelivery: the delivery with its proof, the DELIVERED event, and
 //! the change events that carry the delivery's facts.
 
-use chrono::Utc;
+use chrono::{SubsecRound as _, Utc};
 use logistics_contracts::orders::{
     DeliveryImage, GetProofOfDeliveryRequest, ProofOfDelivery, RecordDeliveryRequest,
 };
@@ -64,8 +64,9 @@ impl TrackingApi {
         }
         violations.finish()?;
         let request_sha256 = Sha256::digest(request.encode_to_vec()).to_vec();
-        let now = Utc::now();
-        let delivery_time = delivery_time.unwrap_or(now);
+        // PostgreSQL keeps microseconds: the proof answered now must equal the one read later.
+        let now = Utc::now().trunc_subsecs(6);
+        let delivery_time = delivery_time.map_or(now, |time| time.trunc_subsecs(6));
 
         let mut tx = self.pool.begin().await?;
         let order = tracking_store::lock_by_tracking_numbers(

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound as _, Utc};
 use logistics_contracts::orders::{
     self as pb, EventFieldViolation, RejectionReason, TrackingEventOutcome, TrackingEventResult,
 };
@@ -32,7 +32,8 @@ pub(crate) async fn record_batch(
     events: &[pb::TrackingEvent],
     first_index: usize,
 ) -> Result<Vec<TrackingEventResult>, ApiError> {
-    let now = Utc::now();
+    // PostgreSQL keeps microseconds: answer with the times as they will be read back.
+    let now = Utc::now().trunc_subsecs(6);
     let mut results: Vec<Option<TrackingEventResult>> = vec![None; events.len()];
     let mut parsed = Vec::with_capacity(events.len());
     for (position, event) in events.iter().enumerate() {
