@@ -4,6 +4,8 @@
 //! process exits) and each [`TestApp`] gets a fresh database in it, so tests never see each
 //! other's data. Services listen on port 0 and are called through the generated clients.
 
+pub mod orders;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 

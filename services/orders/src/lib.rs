@@ -7,6 +7,8 @@ pub mod domain;
 mod events;
 pub mod store;
 
+use chrono::NaiveTime;
+use logistics_contracts::orders::order_service_server::OrderServiceServer;
 use logistics_contracts::orders::quote_service_server::QuoteServiceServer;
 use logistics_contracts::orders::tracking_service_server::TrackingServiceServer;
 use logistics_platform::server::GrpcServer;
@@ -31,17 +33,61 @@ pub async fn migrate(context: &ServiceContext) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Serves the service's gRPC APIs on `listener` until the context's shutdown signal.
+/// Settings of the orders service alone.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OrdersSettings {
+    /// Same-day pickup cut-off, company time (Asia/Shanghai), as HH:MM: a pickup for today must be
+    /// booked before it.
+    #[arg(
+        long,
+        env = "LOGISTICS_SAME_DAY_PICKUP_CUTOFF",
+        default_value = "15:00",
+        value_parser = parse_time_of_day,
+        global = true
+    )]
+    pub same_day_pickup_cutoff: NaiveTime,
+}
+
+impl Default for OrdersSettings {
+    fn default() -> Self {
+        Self {
+            same_day_pickup_cutoff: domain::pickup::DEFAULT_SAME_DAY_CUTOFF,
+        }
+    }
+}
+
+fn parse_time_of_day(text: &str) -> Result<NaiveTime, String> {
+    NaiveTime::parse_from_str(text, "%H:%M").map_err(|_| format!("{text:?} is not a time HH:MM"))
+}
+
+/// Serves the service's gRPC APIs on `listener` with default settings until the context's
+/// shutdown signal.
 pub async fn run(context: ServiceContext, listener: TcpListener) -> anyhow::Result<()> {
+    run_with(context, OrdersSettings::default(), listener).await
+}
+
+/// Serves the service's gRPC APIs on `listener` until the context's shutdown signal.
+pub async fn run_with(
+    context: ServiceContext,
+    settings: OrdersSettings,
+    listener: TcpListener,
+) -> anyhow::Result<()> {
     let pool = db::connect(&context.database_url, SCHEMA, &context.database).await?;
     idempotency::spawn_purger(pool.clone(), context.shutdown.clone());
     store::rate_cards::ensure_default_card(&pool).await?;
     let limit = context.server.max_message_bytes;
     let quoter = store::rate_cards::Quoter::new(pool.clone());
     let quotes = api::quote_service::QuotesApi::new(pool.clone(), quoter.clone());
+    let customers = clients::CustomersDirectory::connect(&context.peers)?;
+    let orders =
+        api::order_service::OrdersApi::new(pool.clone(), customers, quoter, &settings, &context);
     let tracking = api::tracking_service::TrackingApi::new(pool.clone(), &context);
     tracking.spawn_partition_upkeep(context.shutdown.clone());
     GrpcServer::new(NAME, DOMAIN, &context.server, context.keys.clone())
+        .add_service(
+            OrderServiceServer::new(orders).max_decoding_message_size(limit),
+            api::order_service::SCOPES,
+        )
         .add_service(
             QuoteServiceServer::new(quotes).max_decoding_message_size(limit),
             api::quote_service::SCOPES,

@@ -73,6 +73,10 @@ pub struct Shared {
     #[command(flatten)]
     pub peers: PeersConfig,
 
+    /// The orders service.
+    #[command(flatten)]
+    pub orders: logistics_orders::OrdersSettings,
+
     /// TOML file of API keys (`[[keys]]` with principal, sha256, scopes). `up` creates one with a
     /// development key in the data directory when this is not set.
     #[arg(long, env = "LOGISTICS_API_KEYS_FILE", global = true)]

@@ -112,7 +112,7 @@ async fn up(shared: cli::Shared) -> anyhow::Result<()> {
             },
             ..context.clone()
         };
-        running.spawn(service.run(context, listener));
+        running.spawn(service.run(context, shared.clone(), listener));
     }
     dev::print_banner(&dev, &endpoints);
 
@@ -146,7 +146,7 @@ async fn serve(shared: cli::Shared, service: Service) -> anyhow::Result<()> {
     }
     let listener = service.bind(&shared).await?;
     let shutdown = context.shutdown.clone();
-    let mut server = tokio::spawn(service.run(context, listener));
+    let mut server = tokio::spawn(service.run(context, shared.clone(), listener));
     tokio::select! {
         () = shutdown_signal() => {
             shutdown.cancel();

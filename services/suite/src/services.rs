@@ -93,10 +93,15 @@ impl Service {
     }
 
     /// Serves the service until the context's shutdown.
-    pub async fn run(self, context: ServiceContext, listener: TcpListener) -> anyhow::Result<()> {
+    pub async fn run(
+        self,
+        context: ServiceContext,
+        shared: Shared,
+        listener: TcpListener,
+    ) -> anyhow::Result<()> {
         match self {
             Service::Customers => logistics_customers::run(context, listener).await,
-            Service::Orders => logistics_orders::run(context, listener).await,
+            Service::Orders => logistics_orders::run_with(context, shared.orders, listener).await,
             Service::Complaints => logistics_complaints::run(context, listener).await,
             Service::Reporting => logistics_reporting::run(context, listener).await,
         }

@@ -8,7 +8,7 @@ use tonic::transport::{Channel, Endpoint};
 use crate::telemetry::inject_trace_context;
 
 /// Where a service finds the others it calls, and the key it calls them with.
-#[derive(Debug, Clone, Default, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct PeersConfig {
     /// URL of the customers service, for the services that call it (e.g. `http://customers:50051`).
     /// `up` points it at its own customers service.
@@ -38,6 +38,18 @@ pub struct PeersConfig {
         global = true
     )]
     pub peer_timeout_ms: u64,
+}
+
+impl Default for PeersConfig {
+    /// No peers, and the same deadline as the command line's default.
+    fn default() -> Self {
+        Self {
+            customers_url: None,
+            orders_url: None,
+            service_api_key: None,
+            peer_timeout_ms: 2000,
+        }
+    }
 }
 
 impl PeersConfig {

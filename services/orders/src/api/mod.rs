@@ -2,6 +2,11 @@
 
 mod delivery;
 pub(crate) mod fields;
+pub mod labels;
+mod order_fields;
+mod order_input;
+pub mod order_service;
+mod pickups;
 mod problems;
 pub mod quote_service;
 pub(crate) mod rate_card_fields;
@@ -19,7 +24,11 @@ use tonic::{Request, Response, Status};
 use crate::DOMAIN;
 
 /// The scope tables of every service this crate serves: each RPC names the scope it needs.
-pub const SCOPES: &[ScopeTable] = &[quote_service::SCOPES, tracking_service::SCOPES];
+pub const SCOPES: &[ScopeTable] = &[
+    order_service::SCOPES,
+    quote_service::SCOPES,
+    tracking_service::SCOPES,
+];
 
 /// Turns a handler's result into the gRPC answer, mapping errors under the service's domain.
 pub(crate) fn respond<T>(result: Result<T, ApiError>) -> Result<Response<T>, Status> {

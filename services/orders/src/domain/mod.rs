@@ -1,6 +1,7 @@
 //! The orders service's rules, free of I/O: plain Rust with table-driven tests.
 
 pub mod delivery;
+pub mod label;
 pub mod mode;
 pub mod numbers;
 pub mod order;

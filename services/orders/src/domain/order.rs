@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::mode::TransportMode;
 use super::status::OrderStatus;
 
 /// A postal address, stored with the order as JSON. Fields added later default when older rows
@@ -128,8 +129,8 @@ impl PickupPlan {
 pub struct NewOrder {
     /// The ordering customer.
     pub customer_id: Uuid,
-    /// Transport mode, by its stored name.
-    pub mode: &'static str,
+    /// How the goods travel.
+    pub mode: TransportMode,
     /// Where the goods are collected.
     pub origin: PostalAddress,
     /// Where they go.
@@ -178,8 +179,8 @@ pub struct Order {
     pub tracking_number: String,
     /// The ordering customer.
     pub customer_id: Uuid,
-    /// Transport mode, by its stored name.
-    pub mode: String,
+    /// How the goods travel.
+    pub mode: TransportMode,
     /// Where it stands.
     pub status: OrderStatus,
     /// Origin.

@@ -7,6 +7,7 @@ use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
+use crate::domain::mode::TransportMode;
 use crate::domain::order::{
     AcceptedQuote, CargoLine, Dispatch, Document, NewOrder, Order, PickupPlan, PostalAddress,
     Window,
@@ -65,13 +66,15 @@ impl TryFrom<OrderRow> for Order {
     type Error = ApiError;
 
     fn try_from(row: OrderRow) -> Result<Self, ApiError> {
-        let status = OrderStatus::parse(&row.status).ok_or_else(|| {
+        let corrupt = |column: &str, value: &str| {
             ApiError::Internal(anyhow::anyhow!(
-                "order {}: unknown status {:?} in the database",
-                row.id,
-                row.status
+                "order {}: unknown {column} {value:?} in the database",
+                row.id
             ))
-        })?;
+        };
+        let status =
+            OrderStatus::parse(&row.status).ok_or_else(|| corrupt("status", &row.status))?;
+        let mode = TransportMode::parse(&row.mode).ok_or_else(|| corrupt("mode", &row.mode))?;
         let window = |start: Option<DateTime<Utc>>, end: Option<DateTime<Utc>>| {
             start.zip(end).map(|(start, end)| Window { start, end })
         };
@@ -91,7 +94,7 @@ impl TryFrom<OrderRow> for Order {
             order_number: row.order_number,
             tracking_number: row.tracking_number,
             customer_id: row.customer_id,
-            mode: row.mode,
+            mode,
             status,
             origin: row.origin.0,
             destination: row.destination.0,
@@ -162,7 +165,7 @@ pub async fn insert(
     .bind(&order_number)
     .bind(&tracking_number)
     .bind(order.customer_id)
-    .bind(order.mode)
+    .bind(order.mode.as_str())
     .bind(Json(&order.origin))
     .bind(Json(&order.destination))
     .bind(&order.origin.region_code)
@@ -288,8 +291,8 @@ pub struct ListFilter {
     pub customer_id: Option<Uuid>,
     /// Only these statuses (any when empty).
     pub statuses: Vec<OrderStatus>,
-    /// Only this mode, by stored name.
-    pub mode: Option<&'static str>,
+    /// Only this mode.
+    pub mode: Option<TransportMode>,
     /// Origin or destination region starting with this.
     pub region_code_prefix: Option<String>,
     /// Created at or after.
@@ -358,7 +361,7 @@ pub async fn list(
             .push(")");
     }
     if let Some(mode) = filter.mode {
-        query.push(" AND mode = ").push_bind(mode);
+        query.push(" AND mode = ").push_bind(mode.as_str());
     }
     if let Some(prefix) = &filter.region_code_prefix {
         // Region codes are validated to letters, digits and dashes: no LIKE wildcard gets in.

@@ -1,0 +1,356 @@
+//! How OrderService reads and writes its messages: order references, filters, and the proto form
+//! of a stored order.
+
+use chrono::{DateTime, Utc};
+use logistics_contracts::common::Address;
+use logistics_contracts::orders::{self as pb, OrderDocument};
+use logistics_platform::ApiError;
+use logistics_platform::error::{Violations, parse_uuid};
+use logistics_platform::time::{optional_timestamp, timestamp};
+
+use super::fields::{cny, mode_from_proto, mode_to_proto};
+use crate::domain::numbers::{is_order_number, is_tracking_number};
+use crate::domain::order::{Document, Order, PostalAddress, Window};
+use crate::domain::status::OrderStatus;
+use crate::store::orders::{ListFilter, OrderRef};
+
+/// What an order reference must look like.
+const ORDER_REF_FORMAT: &str = "must be an order id (UUID), an order number (e.g. O2026112300000042) or a tracking number \
+     (12 digits)";
+
+/// Reads an order's id, order number or tracking number from `field`.
+pub(crate) fn parse_order_ref(field: &str, text: &str) -> Result<OrderRef, ApiError> {
+    let mut violations = Violations::new();
+    let parsed = order_ref_field(&mut violations, field, text);
+    violations.finish()?;
+    parsed.ok_or_else(|| ApiError::invalid_field(field, ORDER_REF_FORMAT))
+}
+
+/// Reads an order's id, order number or tracking number from `field`, recording a violation
+/// (reported with the request's other bad fields) when it is none of them.
+pub(crate) fn order_ref_field(
+    violations: &mut Violations,
+    field: &str,
+    text: &str,
+) -> Option<OrderRef> {
+    if text.is_empty() {
+        violations.add(field, "is required");
+        return None;
+    }
+    let parsed = if let Ok(id) = uuid::Uuid::try_parse(text) {
+        Some(OrderRef::Id(id))
+    } else if is_order_number(text) {
+        Some(OrderRef::Number(text.to_owned()))
+    } else if is_tracking_number(text) {
+        Some(OrderRef::Tracking(text.to_owned()))
+    } else {
+        None
+    };
+    if parsed.is_none() {
+        violations.add(field, ORDER_REF_FORMAT);
+    }
+    parsed
+}
+
+/// The NOT_FOUND of an order the caller named.
+pub(crate) fn order_not_found(id: &str) -> ApiError {
+    ApiError::NotFound {
+        reason: "ORDER_NOT_FOUND",
+        resource: "order",
+        id: id.to_owned(),
+    }
+}
+
+/// Refuses a write over a newer state than the caller read.
+pub(crate) fn ensure_etag(order: &Order, etag: &str) -> Result<(), ApiError> {
+    if etag.is_empty() || etag == order.etag() {
+        Ok(())
+    } else {
+        Err(ApiError::Aborted {
+            reason: "ETAG_MISMATCH",
+            message: format!(
+                "order {} changed since it was read (etag {etag:?}, now {:?}); read it again",
+                order.order_number,
+                order.etag()
+            ),
+        })
+    }
+}
+
+/// The FAILED_PRECONDITION of a move the status machine refuses, naming both statuses.
+pub(crate) fn illegal_transition(order: &Order, to: OrderStatus) -> ApiError {
+    ApiError::FailedPrecondition {
+        reason: "ILLEGAL_TRANSITION",
+        message: format!(
+            "order {} is {} and cannot become {}",
+            order.order_number,
+            order.status.as_str(),
+            to.as_str()
+        ),
+        metadata: vec![
+            ("current_status", status_name(order.status)),
+            ("requested_status", status_name(to)),
+        ],
+    }
+}
+
+/// The proto name of a status, e.g. `ORDER_STATUS_PICKED_UP`.
+pub(crate) fn status_name(status: OrderStatus) -> String {
+    format!("ORDER_STATUS_{}", status.as_str())
+}
+
+/// A status in its proto form.
+pub(crate) fn status_to_proto(status: OrderStatus) -> pb::OrderStatus {
+    pb::OrderStatus::from_str_name(&status_name(status)).unwrap_or(pb::OrderStatus::Unspecified)
+}
+
+/// A proto status as the service's, if it is one.
+pub(crate) fn status_from_proto(value: i32) -> Option<OrderStatus> {
+    let name = pb::OrderStatus::try_from(value).ok()?.as_str_name();
+    OrderStatus::parse(name.strip_prefix("ORDER_STATUS_")?)
+}
+
+/// A window in its proto form.
+pub(crate) fn window_to_proto(window: Window) -> pb::TimeWindow {
+    pb::TimeWindow {
+        start_time: Some(timestamp(window.start)),
+        end_time: Some(timestamp(window.end)),
+    }
+}
+
+/// Reads a window from `field`, recording what is wrong with it.
+pub(crate) fn read_window(
+    violations: &mut Violations,
+    field: &str,
+    window: Option<&pb::TimeWindow>,
+) -> Option<Window> {
+    let Some(window) = window else {
+        violations.add(field, "is required");
+        return None;
+    };
+    let start = read_time(
+        violations,
+        &format!("{field}.start_time"),
+        window.start_time.as_ref(),
+    );
+    let end = read_time(
+        violations,
+        &format!("{field}.end_time"),
+        window.end_time.as_ref(),
+    );
+    Some(Window {
+        start: start?,
+        end: end?,
+    })
+}
+
+/// Reads a required timestamp from `field`.
+pub(crate) fn read_time(
+    violations: &mut Violations,
+    field: &str,
+    time: Option<&prost_types::Timestamp>,
+) -> Option<DateTime<Utc>> {
+    match time {
+        None => {
+            violations.add(field, "is required");
+            None
+        }
+        Some(time) => {
+            let read = logistics_platform::time::from_timestamp(time);
+            if read.is_none() {
+                violations.add(field, "is not a valid time");
+            }
+            read
+        }
+    }
+}
+
+/// Reads ListOrders' filter, recording every bad field.
+pub(crate) fn read_filter(
+    violations: &mut Violations,
+    filter: Option<&pb::OrderFilter>,
+) -> ListFilter {
+    let Some(filter) = filter else {
+        return ListFilter::default();
+    };
+    let mut read = ListFilter::default();
+    if !filter.customer_id.is_empty() {
+        read.customer_id = parse_uuid(violations, "filter.customer_id", &filter.customer_id);
+    }
+    if filter.statuses.len() > 10 {
+        violations.add("filter.statuses", "at most 10 statuses");
+    }
+    for (index, &status) in filter.statuses.iter().enumerate() {
+        match status_from_proto(status) {
+            Some(status) => read.statuses.push(status),
+            None => violations.add(format!("filter.statuses[{index}]"), "is not a known status"),
+        }
+    }
+    if filter.mode != 0 {
+        read.mode = mode_from_proto(filter.mode);
+        if read.mode.is_none() {
+            violations.add("filter.mode", "is not a known transport mode");
+        }
+    }
+    if !filter.region_code_prefix.is_empty() {
+        let prefix = &filter.region_code_prefix;
+        if prefix.len() > 12
+            || !prefix
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            violations.add(
+                "filter.region_code_prefix",
+                "at most 12 letters, digits or dashes",
+            );
+        } else {
+            read.region_code_prefix = Some(prefix.to_uppercase());
+        }
+    }
+    let mut time = |field: &str, value: Option<&prost_types::Timestamp>| {
+        value.and_then(|value| read_time(violations, field, Some(value)))
+    };
+    read.created_after = time(
+        "filter.create_time_after",
+        filter.create_time_after.as_ref(),
+    );
+    read.created_before = time(
+        "filter.create_time_before",
+        filter.create_time_before.as_ref(),
+    );
+    if !filter.customer_reference.is_empty() {
+        if filter.customer_reference.chars().count() > 64 {
+            violations.add("filter.customer_reference", "at most 64 characters");
+        } else {
+            read.customer_reference = Some(filter.customer_reference.clone());
+        }
+    }
+    read
+}
+
+/// An address in its proto form.
+pub(crate) fn address_to_proto(address: &PostalAddress) -> Address {
+    Address {
+        recipient: address.recipient.clone(),
+        lines: address.lines.clone(),
+        city: address.city.clone(),
+        postal_code: address.postal_code.clone(),
+        region_code: address.region_code.clone(),
+        country_code: address.country_code.clone(),
+    }
+}
+
+fn document_to_proto(document: &Document) -> OrderDocument {
+    OrderDocument {
+        kind: pb::DocumentKind::from_str_name(&format!("DOCUMENT_KIND_{}", document.kind))
+            .unwrap_or(pb::DocumentKind::Unspecified)
+            .into(),
+        number: document.number.clone(),
+        description: document.description.clone(),
+    }
+}
+
+/// A stored order in its proto form.
+pub(crate) fn to_proto(order: &Order) -> pb::Order {
+    let quote = &order.quote;
+    pb::Order {
+        id: order.id.to_string(),
+        order_number: order.order_number.clone(),
+        tracking_number: order.tracking_number.clone(),
+        customer_id: order.customer_id.to_string(),
+        mode: mode_to_proto(order.mode).into(),
+        status: status_to_proto(order.status).into(),
+        origin: Some(address_to_proto(&order.origin)),
+        destination: Some(address_to_proto(&order.destination)),
+        cargo: order
+            .cargo
+            .iter()
+            .map(|line| pb::CargoLine {
+                description: line.description.clone(),
+                pieces: line.pieces,
+                weight_grams: line.weight_grams,
+                volume_cm3: line.volume_cm3,
+                declared_value: line.declared_value_fen.map(cny),
+                dangerous_goods: line.dangerous_goods,
+                un_number: line.un_number.clone(),
+            })
+            .collect(),
+        requested_pickup_window: order.requested_pickup.map(window_to_proto),
+        customer_references: order.customer_references.clone(),
+        documents: order.documents.iter().map(document_to_proto).collect(),
+        quote: Some(pb::Quote {
+            price: Some(cny(quote.price_fen)),
+            chargeable_weight_grams: quote.chargeable_weight_grams,
+            actual_weight_grams: quote.actual_weight_grams,
+            volumetric_weight_grams: quote.volumetric_weight_grams,
+            origin_zone: quote.origin_zone.clone(),
+            destination_zone: quote.destination_zone.clone(),
+            rate_card_version: quote.rate_card_version,
+            transit_hours: quote.transit_hours,
+            promised_delivery_time: optional_timestamp(quote.promised_delivery_time),
+        }),
+        pickup: order.pickup.as_ref().map(|plan| pb::Pickup {
+            window: Some(window_to_proto(plan.window)),
+            same_day: plan.same_day,
+            schedule_time: Some(timestamp(plan.schedule_time)),
+            dispatch_time: plan
+                .dispatch
+                .as_ref()
+                .map(|dispatch| timestamp(dispatch.time)),
+            vehicle_id: plan
+                .dispatch
+                .as_ref()
+                .map(|dispatch| dispatch.vehicle_id.clone())
+                .unwrap_or_default(),
+            driver_name: plan
+                .dispatch
+                .as_ref()
+                .map(|dispatch| dispatch.driver_name.clone())
+                .unwrap_or_default(),
+            dispatched_on_time: plan.dispatched_on_time(),
+        }),
+        priority_transport: order.priority_transport,
+        total_pieces: order.total_pieces,
+        total_weight_grams: order.total_weight_grams,
+        promised_delivery_time: Some(timestamp(order.promised_delivery_time)),
+        estimated_delivery_time: Some(timestamp(order.estimated_delivery_time)),
+        create_time: Some(timestamp(order.create_time)),
+        update_time: Some(timestamp(order.update_time)),
+        status_time: Some(timestamp(order.status_time)),
+        pickup_time: optional_timestamp(order.pickup_time),
+        delivery_time: optional_timestamp(order.delivery_time),
+        cancel_reason: order.cancel_reason.clone().unwrap_or_default(),
+        etag: order.etag(),
+        created_by: order.created_by.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orders_are_named_by_id_order_number_or_tracking_number() {
+        let id = uuid::Uuid::now_v7();
+        let tracking = crate::domain::numbers::tracking_number(42);
+        let last = tracking.as_bytes()[11] - b'0';
+        let miskeyed = format!("{}{}", &tracking[..11], (last + 1) % 10);
+        let cases = [
+            (id.to_string(), Some(OrderRef::Id(id))),
+            (
+                "O2026112300000042".to_owned(),
+                Some(OrderRef::Number("O2026112300000042".to_owned())),
+            ),
+            (tracking.clone(), Some(OrderRef::Tracking(tracking))),
+            (miskeyed, None),
+            ("x".repeat(65), None),
+            (String::new(), None),
+        ];
+        for (text, expected) in cases {
+            let mut violations = Violations::new();
+            let parsed = order_ref_field(&mut violations, "id", &text);
+            assert_eq!(parsed, expected, "{text}");
+            assert_eq!(violations.is_empty(), expected.is_some(), "{text}");
+        }
+    }
+}

@@ -1,0 +1,247 @@
+//! CreateOrder's input: every field checked (all violations reported at once), then turned into
+//! what pricing and the store need.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, SubsecRound as _, TimeDelta, Utc};
+use logistics_contracts::orders::{self as pb, DocumentKind};
+use logistics_platform::address::{Region, check_address, trimmed};
+use logistics_platform::error::{Violations, parse_uuid};
+use uuid::Uuid;
+
+use super::fields::{mode_field, validate_cargo};
+use super::order_fields::read_window;
+use crate::domain::mode::TransportMode;
+use crate::domain::order::{AcceptedQuote, CargoLine, Document, NewOrder, PostalAddress, Window};
+use crate::domain::quote::{CargoMeasure, QuoteOutcome, ShipmentSpec};
+
+/// Most customer references on one order.
+const MAX_REFERENCES: usize = 10;
+/// Longest customer reference, in characters.
+const MAX_REFERENCE_CHARS: usize = 64;
+/// Most documents on one order.
+const MAX_DOCUMENTS: usize = 20;
+/// Pieces over all lines: each gets a label, so the total is bounded too.
+const MAX_TOTAL_PIECES: i64 = 10_000;
+/// Longest requested pickup window.
+const MAX_REQUESTED_WINDOW: TimeDelta = TimeDelta::days(7);
+
+/// A new order whose every field is valid, before it is priced.
+#[derive(Debug, Clone)]
+pub(crate) struct OrderDraft {
+    /// The ordering customer.
+    pub customer_id: Uuid,
+    mode: TransportMode,
+    origin: PostalAddress,
+    destination: PostalAddress,
+    cargo: Vec<CargoLine>,
+    measures: Vec<CargoMeasure>,
+    requested_pickup: Option<Window>,
+    customer_references: Vec<String>,
+    documents: Vec<Document>,
+}
+
+impl OrderDraft {
+    /// When the goods are expected to be collected, for the promise: the requested window's start,
+    /// or now when none was requested or it has begun. Whole seconds: a promise is no finer, and
+    /// the stored promise and the stored quote then agree to the digit.
+    pub fn pickup_at(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        self.requested_pickup
+            .map(|window| window.start.max(now))
+            .unwrap_or(now)
+            .trunc_subsecs(0)
+    }
+
+    /// What the rate card prices.
+    pub fn shipment(&self, priority_transport: bool) -> ShipmentSpec {
+        ShipmentSpec {
+            mode: self.mode,
+            origin_region: self.origin.region_code.clone(),
+            destination_region: self.destination.region_code.clone(),
+            lines: self.measures.clone(),
+            priority_transport,
+        }
+    }
+
+    /// The order to store, accepted at `quote`.
+    pub fn into_new_order(
+        self,
+        created_by: &str,
+        priority_transport: bool,
+        quote: &QuoteOutcome,
+    ) -> NewOrder {
+        NewOrder {
+            customer_id: self.customer_id,
+            mode: self.mode,
+            origin: self.origin,
+            destination: self.destination,
+            cargo: self.cargo,
+            requested_pickup: self.requested_pickup,
+            customer_references: self.customer_references,
+            documents: self.documents,
+            priority_transport,
+            quote: AcceptedQuote {
+                price_fen: quote.price_fen,
+                chargeable_weight_grams: quote.chargeable_weight_grams,
+                actual_weight_grams: quote.actual_weight_grams,
+                volumetric_weight_grams: quote.volumetric_weight_grams,
+                origin_zone: quote.origin_zone.clone(),
+                destination_zone: quote.destination_zone.clone(),
+                rate_card_version: quote.rate_card_version,
+                transit_hours: quote.transit_hours,
+                promised_delivery_time: Some(quote.promised_delivery_time),
+            },
+            created_by: created_by.to_owned(),
+        }
+    }
+}
+
+/// Checks every field of a new order, recording each violation under `order.`; the draft when
+/// nothing is wrong.
+pub(crate) fn validate_new_order(
+    violations: &mut Violations,
+    order: &pb::Order,
+) -> Option<OrderDraft> {
+    let before = violations.len();
+    let customer_id = if order.customer_id.is_empty() {
+        violations.add("order.customer_id", "is required");
+        None
+    } else {
+        parse_uuid(violations, "order.customer_id", &order.customer_id)
+    };
+    let mode = mode_field(violations, "order.mode", order.mode);
+    let origin = address(violations, "order.origin", order.origin.as_ref());
+    let destination = address(violations, "order.destination", order.destination.as_ref());
+    let measures = validate_cargo(violations, "order.cargo", &order.cargo);
+    let total_pieces: i64 = order.cargo.iter().map(|line| i64::from(line.pieces)).sum();
+    if total_pieces > MAX_TOTAL_PIECES {
+        violations.add(
+            "order.cargo",
+            format!("at most {MAX_TOTAL_PIECES} pieces over all lines (got {total_pieces})"),
+        );
+    }
+    let requested_pickup = order.requested_pickup_window.as_ref().and_then(|window| {
+        let read = read_window(violations, "order.requested_pickup_window", Some(window))?;
+        if read.end <= read.start {
+            violations.add(
+                "order.requested_pickup_window.end_time",
+                "must be after start_time",
+            );
+        } else if read.end - read.start > MAX_REQUESTED_WINDOW {
+            violations.add(
+                "order.requested_pickup_window.end_time",
+                "at most 7 days after start_time",
+            );
+        } else if read.end <= Utc::now() {
+            violations.add(
+                "order.requested_pickup_window.end_time",
+                "must be in the future",
+            );
+        }
+        Some(read)
+    });
+    let customer_references = references(violations, &order.customer_references);
+    let documents = documents(violations, &order.documents);
+    if violations.len() > before {
+        return None;
+    }
+    Some(OrderDraft {
+        customer_id: customer_id?,
+        mode: mode?,
+        origin: origin?,
+        destination: destination?,
+        cargo: order.cargo.iter().map(cargo_line).collect(),
+        measures,
+        requested_pickup,
+        customer_references,
+        documents,
+    })
+}
+
+fn address(
+    violations: &mut Violations,
+    field: &str,
+    address: Option<&logistics_contracts::common::Address>,
+) -> Option<PostalAddress> {
+    let Some(address) = address else {
+        violations.add(field, "is required");
+        return None;
+    };
+    check_address(violations, field, address, Region::Required);
+    let address = trimmed(address);
+    Some(PostalAddress {
+        recipient: address.recipient,
+        lines: address.lines,
+        city: address.city,
+        postal_code: address.postal_code,
+        region_code: address.region_code,
+        country_code: address.country_code,
+    })
+}
+
+fn cargo_line(line: &pb::CargoLine) -> CargoLine {
+    CargoLine {
+        description: line.description.trim().to_owned(),
+        pieces: line.pieces,
+        weight_grams: line.weight_grams,
+        volume_cm3: line.volume_cm3,
+        declared_value_fen: line.declared_value.as_ref().map(|value| value.amount_minor),
+        dangerous_goods: line.dangerous_goods,
+        un_number: line.un_number.trim().to_owned(),
+    }
+}
+
+fn references(violations: &mut Violations, references: &[String]) -> Vec<String> {
+    if references.len() > MAX_REFERENCES {
+        violations.add(
+            "order.customer_references",
+            format!("at most {MAX_REFERENCES} references"),
+        );
+        return Vec::new();
+    }
+    let mut seen = HashSet::new();
+    for (at, reference) in references.iter().enumerate() {
+        let field = format!("order.customer_references[{at}]");
+        violations.require_text(&field, reference, MAX_REFERENCE_CHARS);
+        if !seen.insert(reference.trim()) {
+            violations.add(field, "is repeated");
+        }
+    }
+    references
+        .iter()
+        .map(|reference| reference.trim().to_owned())
+        .collect()
+}
+
+fn documents(violations: &mut Violations, documents: &[pb::OrderDocument]) -> Vec<Document> {
+    if documents.len() > MAX_DOCUMENTS {
+        violations.add(
+            "order.documents",
+            format!("at most {MAX_DOCUMENTS} documents"),
+        );
+        return Vec::new();
+    }
+    let mut read = Vec::with_capacity(documents.len());
+    for (at, document) in documents.iter().enumerate() {
+        let field = |name: &str| format!("order.documents[{at}].{name}");
+        let kind = match DocumentKind::try_from(document.kind) {
+            Ok(DocumentKind::Unspecified) => {
+                violations.add(field("kind"), "is required");
+                None
+            }
+            Ok(kind) => kind.as_str_name().strip_prefix("DOCUMENT_KIND_"),
+            Err(_) => {
+                violations.add(field("kind"), "is not a known document kind");
+                None
+            }
+        };
+        violations.require_text(&field("number"), &document.number, 64);
+        violations.limit_text(&field("description"), &document.description, 200);
+        read.push(Document {
+            kind: kind.unwrap_or_default().to_owned(),
+            number: document.number.trim().to_owned(),
+            description: document.description.trim().to_owned(),
+        });
+    }
+    read
+}

@@ -1,0 +1,236 @@
+//! CreateOrder: validation, the customers check, pricing, numbers and idempotency.
+
+use logistics_contracts::customers::{BlockCustomerRequest, DeleteCustomerRequest};
+use logistics_contracts::orders::{
+    CargoLine, CreateOrderRequest, GetOrderRequest, ListOrdersRequest, Order, OrderStatus,
+};
+use logistics_tests::orders::{place_order, road_order};
+use logistics_tests::{TestApp, create_customer, enterprise, reason, request_id, violated_fields};
+use tonic::Code;
+
+#[tokio::test]
+async fn an_order_is_priced_numbered_and_stored_as_created() {
+    let app = TestApp::spawn().await;
+    let customer = create_customer(&mut app.customers_client().await, enterprise("Acme")).await;
+    let mut orders = app.orders_client().await;
+
+    let order = place_order(&mut orders, road_order(&customer.id)).await;
+
+    assert_eq!(order.status(), OrderStatus::Created);
+    assert!(
+        order.order_number.starts_with('O'),
+        "{}",
+        order.order_number
+    );
+    assert_eq!(order.tracking_number.len(), 12, "{}", order.tracking_number);
+    assert_eq!(order.total_pieces, 5);
+    assert_eq!(order.total_weight_grams, 490_000);
+    let quote = order.quote.clone().expect("the accepted quote");
+    assert!(quote.price.expect("a price").amount_minor > 0);
+    assert!(quote.chargeable_weight_grams >= order.total_weight_grams);
+    assert_eq!(order.promised_delivery_time, quote.promised_delivery_time);
+    assert_eq!(order.created_by, "admin");
+
+    for id in [&order.id, &order.order_number, &order.tracking_number] {
+        let found = orders
+            .get_order(GetOrderRequest { id: id.clone() })
+            .await
+            .expect("getting the order")
+            .into_inner();
+        assert_eq!(found, order, "by {id}");
+    }
+}
+
+#[tokio::test]
+async fn every_bad_field_of_an_order_is_reported_at_once() {
+    let app = TestApp::spawn().await;
+    let mut orders = app.orders_client().await;
+    let mut order = road_order("not-a-uuid");
+    order.mode = 0;
+    order.origin.as_mut().unwrap().region_code = String::new();
+    order.destination.as_mut().unwrap().city = String::new();
+    order.cargo.push(CargoLine {
+        description: String::new(),
+        pieces: 0,
+        weight_grams: -1,
+        ..CargoLine::default()
+    });
+    order.customer_references = vec!["PO-1".to_owned(), "PO-1".to_owned()];
+
+    let refused = orders
+        .create_order(CreateOrderRequest {
+            order: Some(order),
+            request_id: "also-not-a-uuid".to_owned(),
+        })
+        .await
+        .expect_err("a bad order is refused");
+
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    let fields = violated_fields(&refused);
+    for expected in [
+        "request_id",
+        "order.customer_id",
+        "order.mode",
+        "order.origin.region_code",
+        "order.destination.city",
+        "order.cargo[2].description",
+        "order.cargo[2].pieces",
+        "order.cargo[2].weight_grams",
+        "order.customer_references[1]",
+    ] {
+        assert!(
+            fields.iter().any(|field| field == expected),
+            "{expected} missing from {fields:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_order_for_an_unknown_customer_is_refused() {
+    let app = TestApp::spawn().await;
+    let mut orders = app.orders_client().await;
+    let refused = orders
+        .create_order(CreateOrderRequest {
+            order: Some(road_order(&uuid::Uuid::new_v4().to_string())),
+            request_id: String::new(),
+        })
+        .await
+        .expect_err("an unknown customer may not order");
+    assert_eq!(refused.code(), Code::NotFound);
+    assert_eq!(reason(&refused), "CUSTOMER_NOT_FOUND");
+    assert_no_orders(&app).await;
+}
+
+#[tokio::test]
+async fn a_deleted_customer_may_not_order() {
+    let app = TestApp::spawn().await;
+    let mut customers = app.customers_client().await;
+    let customer = create_customer(&mut customers, enterprise("Gone Ltd")).await;
+    customers
+        .delete_customer(DeleteCustomerRequest {
+            id: customer.id.clone(),
+            etag: String::new(),
+        })
+        .await
+        .expect("deleting the customer");
+
+    let refused = app
+        .orders_client()
+        .await
+        .create_order(CreateOrderRequest {
+            order: Some(road_order(&customer.id)),
+            request_id: String::new(),
+        })
+        .await
+        .expect_err("a deleted customer may not order");
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert_eq!(reason(&refused), "CUSTOMER_DELETED");
+    assert_no_orders(&app).await;
+}
+
+#[tokio::test]
+async fn a_blocked_customer_may_not_order() {
+    let app = TestApp::spawn().await;
+    let mut customers = app.customers_client().await;
+    let customer = create_customer(&mut customers, enterprise("Owes Money Ltd")).await;
+    customers
+        .block_customer(BlockCustomerRequest {
+            id: customer.id.clone(),
+            reason: "unpaid invoices".to_owned(),
+            etag: String::new(),
+        })
+        .await
+        .expect("blocking the customer");
+
+    let refused = app
+        .orders_client()
+        .await
+        .create_order(CreateOrderRequest {
+            order: Some(road_order(&customer.id)),
+            request_id: String::new(),
+        })
+        .await
+        .expect_err("a blocked customer may not order");
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert_eq!(reason(&refused), "CUSTOMER_BLOCKED");
+    assert_no_orders(&app).await;
+}
+
+#[tokio::test]
+async fn retrying_a_create_with_its_request_id_returns_the_first_order() {
+    let app = TestApp::spawn().await;
+    let customer = create_customer(&mut app.customers_client().await, enterprise("Acme")).await;
+    let mut orders = app.orders_client().await;
+    let request = CreateOrderRequest {
+        order: Some(road_order(&customer.id)),
+        request_id: request_id(),
+    };
+
+    let first = orders
+        .create_order(request.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    let again = orders
+        .create_order(request.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(again, first);
+
+    let mut different = request;
+    different.order.as_mut().unwrap().customer_references = vec!["PO-OTHER".to_owned()];
+    let refused = orders
+        .create_order(different)
+        .await
+        .expect_err("key reused");
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert_eq!(reason(&refused), "IDEMPOTENCY_KEY_REUSED");
+
+    let listed = list_all(&app).await;
+    assert_eq!(listed.len(), 1, "one order for one request id");
+}
+
+#[tokio::test]
+async fn concurrent_retries_of_one_create_make_one_order() {
+    let app = TestApp::spawn().await;
+    let customer = create_customer(&mut app.customers_client().await, enterprise("Acme")).await;
+    let request = CreateOrderRequest {
+        order: Some(road_order(&customer.id)),
+        request_id: request_id(),
+    };
+    let mut attempts = Vec::new();
+    for _ in 0..6 {
+        let mut orders = app.orders_client().await;
+        let request = request.clone();
+        attempts.push(tokio::spawn(async move {
+            orders
+                .create_order(request)
+                .await
+                .map(|answer| answer.into_inner())
+        }));
+    }
+    let mut answers = Vec::new();
+    for attempt in attempts {
+        answers.push(attempt.await.unwrap().expect("every attempt answers"));
+    }
+    assert!(answers.windows(2).all(|pair| pair[0] == pair[1]));
+    assert_eq!(list_all(&app).await.len(), 1);
+}
+
+async fn list_all(app: &TestApp) -> Vec<Order> {
+    app.orders_client()
+        .await
+        .list_orders(ListOrdersRequest {
+            page_size: 1000,
+            ..ListOrdersRequest::default()
+        })
+        .await
+        .expect("listing orders")
+        .into_inner()
+        .orders
+}
+
+async fn assert_no_orders(app: &TestApp) {
+    assert!(list_all(app).await.is_empty(), "nothing was written");
+}
