@@ -91,6 +91,8 @@ pub struct TestApp {
     pub keys: TestKeys,
     shutdown: CancellationToken,
     services: JoinSet<anyhow::Result<()>>,
+    /// Customers and orders, which a test may stop and start again on their own.
+    restartable: Restartable,
 }
 
 impl TestApp {
@@ -170,14 +172,18 @@ impl TestApp {
             },
             ..context.clone()
         };
-        services.spawn(logistics_customers::run(
-            calling_as(&keys.customers_service),
-            customers,
-        ));
-        services.spawn(logistics_orders::run(
-            calling_as(&keys.orders_service),
-            orders,
-        ));
+        let restartable = Restartable {
+            customers: RestartableService::start(
+                calling_as(&keys.customers_service),
+                customers,
+                |context, listener| Box::pin(logistics_customers::run(context, listener)),
+            ),
+            orders: RestartableService::start(
+                calling_as(&keys.orders_service),
+                orders,
+                |context, listener| Box::pin(logistics_orders::run(context, listener)),
+            ),
+        };
         services.spawn(logistics_complaints::run(context.clone(), complaints));
         services.spawn(logistics_reporting::run(context.clone(), reporting));
 
@@ -190,6 +196,7 @@ impl TestApp {
             keys,
             shutdown: context.shutdown,
             services,
+            restartable,
         }
     }
 
@@ -265,6 +272,8 @@ impl TestApp {
     /// Shuts down and waits until every service has stopped; fails if one failed.
     pub async fn stop(mut self) {
         self.shutdown.cancel();
+        self.restartable.customers.stop().await;
+        self.restartable.orders.stop().await;
         while let Some(stopped) = self.services.join_next().await {
             stopped
                 .expect("service task panicked")
@@ -478,52 +487,276 @@ impl TestApp {
     }
 }
 
-/// An order written straight into the orders schema in `status`, promised for
-/// `promised_delivery_time`, carrying `customer_references`: for tracking tests that need an order
-/// in a given state (a final one included) without walking it there. Returns its id and tracking
-/// number.
-pub async fn insert_order_in_status(
+/// An order of `customer_id` (carrying `customer_references` when some are given) brought to
+/// `status` through the public RPCs: created, confirmed, its pickup scheduled, then moved by
+/// tracking events that occurred 200 to 100 minutes ago (a delivery or return 100 minutes ago), so
+/// a test's own events "now" are newer. Returns its id and tracking number.
+pub async fn order_in_status(
     app: &TestApp,
+    customer_id: &str,
     status: &str,
-    promised_delivery_time: chrono::DateTime<chrono::Utc>,
     customer_references: &[&str],
 ) -> (String, String) {
-    let pool = app.schema_pool("orders").await;
-    let (serial,): (i64,) = sqlx::query_as("SELECT nextval('tracking_serial_seq')")
-        .fetch_one(&pool)
-        .await
-        .expect("a tracking serial");
-    let tracking_number = logistics_orders::domain::numbers::tracking_number(serial);
-    let id = uuid::Uuid::new_v4();
-    let picked_up = matches!(
-        status,
-        "PICKED_UP" | "IN_TRANSIT" | "OUT_FOR_DELIVERY" | "EXCEPTION"
-    );
-    sqlx::query(
-        "INSERT INTO orders (id, order_number, tracking_number, customer_id, mode, status, origin,
-             destination, origin_region, destination_region, cargo, total_pieces,
-             total_weight_grams, total_volume_cm3, customer_references, quote, price_fen,
-             promised_delivery_time, estimated_delivery_time, pickup_time, created_by,
-             create_time, update_time, status_time)
-         VALUES ($1, 'O' || $2, $2, $3, 'ROAD', $4, '{}', '{}', '310000', '110000', '[]', 3, 1500,
-                 0, $5, '{}', 12000, $6, $6, CASE WHEN $7 THEN now() - interval '3 hours' END,
-                 'test-kit', now() - interval '4 hours', now(), now() - interval '4 hours')",
-    )
-    .bind(id)
-    .bind(&tracking_number)
-    .bind(uuid::Uuid::new_v4())
-    .bind(status)
-    .bind(
-        customer_references
+    use logistics_contracts::orders::{
+        CancelOrderRequest, ConfirmOrderRequest, RecordDeliveryRequest,
+        RecordTrackingEventsRequest, SchedulePickupRequest, TrackingEvent, TrackingEventCode,
+        TrackingEventSource,
+    };
+    let mut orders = app.orders_client().await;
+    let mut order = orders::road_order(customer_id);
+    if !customer_references.is_empty() {
+        order.customer_references = customer_references
             .iter()
             .map(|reference| (*reference).to_owned())
-            .collect::<Vec<_>>(),
+            .collect();
+    }
+    let order = orders::place_order(&mut orders, order).await;
+    let (id, number) = (order.id, order.tracking_number);
+    if status == "CANCELLED" {
+        orders
+            .cancel_order(CancelOrderRequest {
+                id: id.clone(),
+                reason: "customer changed their mind".to_owned(),
+                etag: String::new(),
+            })
+            .await
+            .expect("cancelling an order");
+    }
+    if matches!(status, "CREATED" | "CANCELLED") {
+        return (id, number);
+    }
+    orders
+        .confirm_order(ConfirmOrderRequest {
+            id: id.clone(),
+            etag: String::new(),
+        })
+        .await
+        .expect("confirming an order");
+    if status == "CONFIRMED" {
+        return (id, number);
+    }
+    orders
+        .schedule_pickup(SchedulePickupRequest {
+            id: id.clone(),
+            window: Some(orders::window_in(24)),
+            etag: String::new(),
+        })
+        .await
+        .expect("scheduling a pickup");
+    use TrackingEventCode as Code;
+    let codes: &[(Code, i64)] = match status {
+        "PICKUP_SCHEDULED" => &[],
+        "PICKED_UP" => &[(Code::PickedUp, 200)],
+        "IN_TRANSIT" => &[(Code::PickedUp, 200), (Code::ArrivedAtHub, 190)],
+        "OUT_FOR_DELIVERY" | "DELIVERED" => &[
+            (Code::PickedUp, 200),
+            (Code::ArrivedAtHub, 190),
+            (Code::OutForDelivery, 180),
+        ],
+        "EXCEPTION" => &[
+            (Code::PickedUp, 200),
+            (Code::ArrivedAtHub, 190),
+            (Code::Exception, 180),
+        ],
+        "RETURNED_TO_SENDER" => &[
+            (Code::PickedUp, 200),
+            (Code::ArrivedAtHub, 190),
+            (Code::ReturnedToSender, 100),
+        ],
+        other => panic!("no way to {other} in the kit"),
+    };
+    let ago = |minutes: i64| {
+        Some(logistics_platform::time::timestamp(
+            chrono::Utc::now() - chrono::Duration::minutes(minutes),
+        ))
+    };
+    let mut tracking = app.tracking_client().await;
+    if !codes.is_empty() {
+        let events = codes
+            .iter()
+            .map(|(code, minutes)| TrackingEvent {
+                client_event_id: format!("kit-{}", code.as_str_name()),
+                tracking_number: number.clone(),
+                code: (*code).into(),
+                occur_time: ago(*minutes),
+                source: TrackingEventSource::Scanner.into(),
+                source_name: "kit".to_owned(),
+                ..Default::default()
+            })
+            .collect();
+        let recorded = tracking
+            .record_tracking_events(RecordTrackingEventsRequest { events })
+            .await
+            .expect("recording the kit's events")
+            .into_inner();
+        assert_eq!(
+            recorded.accepted_count as usize,
+            codes.len(),
+            "{recorded:?}"
+        );
+    }
+    if status == "DELIVERED" {
+        tracking
+            .record_delivery(RecordDeliveryRequest {
+                tracking_number: number.clone(),
+                signed_by: "Kit Recipient".to_owned(),
+                delivery_time: ago(100),
+                ..Default::default()
+            })
+            .await
+            .expect("recording a delivery");
+    }
+    (id, number)
+}
+
+/// Moves an order's promised delivery time to `promised`: no RPC can make a promise fall due, so
+/// late-shipment tests travel in time this way.
+pub async fn set_promised_delivery_time(
+    app: &TestApp,
+    order_id: &str,
+    promised: chrono::DateTime<chrono::Utc>,
+) {
+    let pool = app.schema_pool("orders").await;
+    sqlx::query(
+        "UPDATE orders SET promised_delivery_time = $2, estimated_delivery_time = $2
+         WHERE id = $1::uuid",
     )
-    .bind(promised_delivery_time)
-    .bind(picked_up)
+    .bind(order_id)
+    .bind(promised)
     .execute(&pool)
     .await
-    .expect("inserting an order");
+    .expect("moving a promise");
     pool.close().await;
-    (id.to_string(), tracking_number)
+}
+
+// ---- Stopping and starting one service inside an app ----
+
+/// How a restartable service is started: its crate's `run`.
+type RunService =
+    fn(
+        ServiceContext,
+        TcpListener,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send>>;
+
+/// The services a test may stop and start again while the others keep running.
+struct Restartable {
+    customers: RestartableService,
+    orders: RestartableService,
+}
+
+/// One service that can be stopped and started again on the same address and database.
+struct RestartableService {
+    /// Its context; each start runs it under a child of this shutdown token.
+    context: ServiceContext,
+    address: SocketAddr,
+    run: RunService,
+    /// The running instance's own shutdown token and task; `None` while stopped.
+    running: Option<(
+        CancellationToken,
+        tokio::task::JoinHandle<anyhow::Result<()>>,
+    )>,
+}
+
+/// How long a stopped service may take to let go of its port.
+const STOP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl RestartableService {
+    fn start(context: ServiceContext, listener: TcpListener, run: RunService) -> Self {
+        let address = listener.local_addr().expect("bound address");
+        let mut service = Self {
+            context,
+            address,
+            run,
+            running: None,
+        };
+        service.run_on(listener);
+        service
+    }
+
+    fn run_on(&mut self, listener: TcpListener) {
+        let token = self.context.shutdown.child_token();
+        let context = ServiceContext {
+            shutdown: token.clone(),
+            ..self.context.clone()
+        };
+        let task = tokio::spawn((self.run)(context, listener));
+        self.running = Some((token, task));
+    }
+
+    /// Cancels the instance, as SIGTERM would: its background work (the feed follower among it)
+    /// drops whatever it was doing, uncommitted transactions included, and the server drains.
+    /// Waits until it has stopped; fails if it failed.
+    async fn stop(&mut self) {
+        let Some((token, task)) = self.running.take() else {
+            return;
+        };
+        token.cancel();
+        let abort = task.abort_handle();
+        match tokio::time::timeout(STOP_TIMEOUT, task).await {
+            Ok(stopped) => stopped
+                .expect("service task panicked")
+                .expect("service failed"),
+            Err(_) => {
+                abort.abort();
+                panic!("{} did not stop within {STOP_TIMEOUT:?}", self.address);
+            }
+        }
+    }
+
+    /// Starts a new instance on the same address (so peers configured with it find it again).
+    async fn restart(&mut self) {
+        assert!(self.running.is_none(), "stop the service first");
+        let deadline = tokio::time::Instant::now() + STOP_TIMEOUT;
+        let listener = loop {
+            match TcpListener::bind(self.address).await {
+                Ok(listener) => break listener,
+                // The old instance's socket may linger a moment after it stopped.
+                Err(_) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                Err(error) => panic!("rebinding {}: {error}", self.address),
+            }
+        };
+        self.run_on(listener);
+    }
+}
+
+impl TestApp {
+    /// Stops the customers service alone (see [`TestApp::start_customers`]); the others keep
+    /// running. Clients made before keep their address and reconnect once it is back.
+    pub async fn stop_customers(&mut self) {
+        self.restartable.customers.stop().await;
+    }
+
+    /// Starts the customers service again, on the same address and database.
+    pub async fn start_customers(&mut self) {
+        self.restartable.customers.restart().await;
+    }
+
+    /// Stops the customers service and starts a new instance: a process restart.
+    pub async fn restart_customers(&mut self) {
+        self.stop_customers().await;
+        self.start_customers().await;
+    }
+
+    /// Stops the orders service alone; the others keep running (and find it down).
+    pub async fn stop_orders(&mut self) {
+        self.restartable.orders.stop().await;
+    }
+
+    /// Starts the orders service again, on the same address and database.
+    pub async fn start_orders(&mut self) {
+        self.restartable.orders.restart().await;
+    }
+
+    /// Starts one more customers instance on the same database, on a port of its own, as a second
+    /// replica of a Deployment would run; it stops with the app. Returns its address.
+    pub async fn spawn_customers_replica(&mut self) -> SocketAddr {
+        let listener = bind().await;
+        let address = listener.local_addr().expect("bound address");
+        let context = self.restartable.customers.context.clone();
+        self.services
+            .spawn(logistics_customers::run(context, listener));
+        address
+    }
 }

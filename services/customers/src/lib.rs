@@ -4,6 +4,7 @@
 pub mod api;
 pub mod domain;
 mod events;
+pub mod feeds;
 pub mod store;
 
 use std::time::Duration;
@@ -51,6 +52,7 @@ pub async fn run(context: ServiceContext, listener: TcpListener) -> anyhow::Resu
     let contacts = api::contact_service::ContactsApi::new(pool.clone(), &context)?;
     let loyalty = api::loyalty_service::LoyaltyApi::new(pool.clone(), &context);
     loyalty.spawn_expiry(context.shutdown.clone());
+    feeds::follower::spawn(pool.clone(), &context)?;
     GrpcServer::new(NAME, DOMAIN, &context.server, context.keys.clone())
         .add_service(
             CustomerServiceServer::new(customers).max_decoding_message_size(limit),

@@ -6,11 +6,13 @@ use logistics_contracts::orders::{
     RecordDeliveryRequest, StreamChangesResponse, stream_changes_response::Event,
 };
 use logistics_platform::time::timestamp;
-use logistics_tests::{TestApp, insert_order_in_status, reason, violated_fields};
+use logistics_tests::{
+    TestApp, order_in_status, reason, set_promised_delivery_time, violated_fields,
+};
 use prost::Message as _;
 use tonic::Code;
 
-use super::in_two_days;
+use super::customer_of;
 
 fn png(size: usize) -> Vec<u8> {
     let mut image = b"\x89PNG\r\n\x1a\n".to_vec();
@@ -37,8 +39,10 @@ fn delivery(number: &str, photo: Vec<u8>) -> RecordDeliveryRequest {
 #[tokio::test]
 async fn a_delivery_stores_its_proof_once_and_reports_its_facts() {
     let app = TestApp::spawn().await;
+    let customer = customer_of(&app).await;
     let promised = Utc::now() - Duration::hours(1);
-    let (_, number) = insert_order_in_status(&app, "OUT_FOR_DELIVERY", promised, &[]).await;
+    let (id, number) = order_in_status(&app, &customer, "OUT_FOR_DELIVERY", &[]).await;
+    set_promised_delivery_time(&app, &id, promised).await;
     let mut client = app.tracking_client_with(&app.keys.orders_tracker).await;
     let request = delivery(&number, png(1024 * 1024));
 
@@ -117,7 +121,7 @@ async fn a_delivery_stores_its_proof_once_and_reports_its_facts() {
             facts.missing_pieces,
             facts.total_pieces
         ),
-        (1, 1, 3)
+        (1, 1, 5)
     );
     assert!(facts.document_errors);
 }
@@ -125,8 +129,9 @@ async fn a_delivery_stores_its_proof_once_and_reports_its_facts() {
 #[tokio::test]
 async fn a_delivery_refuses_a_large_photo_bad_counts_and_an_undelivered_state() {
     let app = TestApp::spawn().await;
+    let customer = customer_of(&app).await;
     let mut client = app.tracking_client().await;
-    let (_, number) = insert_order_in_status(&app, "IN_TRANSIT", in_two_days(), &[]).await;
+    let (_, number) = order_in_status(&app, &customer, "IN_TRANSIT", &[]).await;
 
     let mut too_big = delivery(&number, png(1024 * 1024 + 1));
     too_big.signed_by = String::new();
@@ -142,12 +147,12 @@ async fn a_delivery_refuses_a_large_photo_bad_counts_and_an_undelivered_state() 
     );
 
     let mut too_many = delivery(&number, png(100));
-    too_many.damaged_pieces = 2;
-    too_many.missing_pieces = 2;
+    too_many.damaged_pieces = 3;
+    too_many.missing_pieces = 3;
     let refused = client.record_delivery(too_many).await.unwrap_err();
     assert_eq!(violated_fields(&refused), ["missing_pieces"]);
 
-    let (_, waiting) = insert_order_in_status(&app, "CONFIRMED", in_two_days(), &[]).await;
+    let (_, waiting) = order_in_status(&app, &customer, "CONFIRMED", &[]).await;
     let refused = client
         .record_delivery(delivery(&waiting, png(100)))
         .await

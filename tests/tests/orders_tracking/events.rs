@@ -1,18 +1,23 @@
 //! Recording events: duplicates, late events, illegal moves, batch limits and the stream.
 
+use logistics_contracts::common::{ChangeFeedStart, change_feed_start};
+use logistics_contracts::orders::stream_changes_response::Event;
 use logistics_contracts::orders::{
     GetTrackingRequest, OrderStatus, RecordTrackingEventsRequest, RejectionReason,
-    StreamTrackingEventsRequest, TrackingEventCode as Code, TrackingEventOutcome as Outcome,
+    StreamChangesRequest, StreamTrackingEventsRequest, TrackingEventCode as Code,
+    TrackingEventOutcome as Outcome,
 };
-use logistics_tests::{TestApp, insert_order_in_status, violated_fields};
+use logistics_tests::{TestApp, order_in_status, violated_fields};
+use tokio_stream::StreamExt as _;
 use tonic::Code as GrpcCode;
 
-use super::{in_two_days, record, scan};
+use super::{customer_of, record, scan};
 
 #[tokio::test]
 async fn duplicate_events_are_ignored_with_a_per_event_duplicate() {
     let app = TestApp::spawn().await;
-    let (_, number) = insert_order_in_status(&app, "PICKUP_SCHEDULED", in_two_days(), &[]).await;
+    let customer = customer_of(&app).await;
+    let (_, number) = order_in_status(&app, &customer, "PICKUP_SCHEDULED", &[]).await;
     let mut client = app.tracking_client().await;
     let batch = vec![
         scan(&number, "e-1", Code::PickedUp, 30),
@@ -54,7 +59,8 @@ async fn duplicate_events_are_ignored_with_a_per_event_duplicate() {
 #[tokio::test]
 async fn a_late_event_is_stored_in_time_order_without_moving_the_status_back() {
     let app = TestApp::spawn().await;
-    let (_, number) = insert_order_in_status(&app, "PICKUP_SCHEDULED", in_two_days(), &[]).await;
+    let customer = customer_of(&app).await;
+    let (_, number) = order_in_status(&app, &customer, "PICKUP_SCHEDULED", &[]).await;
     let mut client = app.tracking_client().await;
     record(
         &mut client,
@@ -100,6 +106,7 @@ async fn a_late_event_is_stored_in_time_order_without_moving_the_status_back() {
 #[tokio::test]
 async fn each_illegal_transition_is_refused_and_the_rest_of_the_batch_is_recorded() {
     let app = TestApp::spawn().await;
+    let customer = customer_of(&app).await;
     let mut client = app.tracking_client().await;
     // (status of the order, event, expected reason)
     let cases = [
@@ -158,12 +165,12 @@ async fn each_illegal_transition_is_refused_and_the_rest_of_the_batch_is_recorde
     let mut batch = Vec::new();
     let mut numbers = Vec::new();
     for (at, (status, code, _)) in cases.iter().enumerate() {
-        let (_, number) = insert_order_in_status(&app, status, in_two_days(), &[]).await;
+        let (_, number) = order_in_status(&app, &customer, status, &[]).await;
         batch.push(scan(&number, &format!("bad-{at}"), *code, 5));
         numbers.push(number);
     }
     // A good event in the same batch, an unknown number, a future time and a malformed event.
-    let (_, good) = insert_order_in_status(&app, "CONFIRMED", in_two_days(), &[]).await;
+    let (_, good) = order_in_status(&app, &customer, "CONFIRMED", &[]).await;
     batch.push(scan(&good, "good", Code::PickedUp, 5));
     let unknown = logistics_orders::domain::numbers::tracking_number(89_999_999_999);
     batch.push(scan(&unknown, "unknown", Code::InTransit, 5));
@@ -222,8 +229,9 @@ async fn each_illegal_transition_is_refused_and_the_rest_of_the_batch_is_recorde
 #[tokio::test]
 async fn an_empty_batch_and_one_over_a_thousand_are_invalid_arguments() {
     let app = TestApp::spawn().await;
+    let customer = customer_of(&app).await;
     let mut client = app.tracking_client().await;
-    let (_, number) = insert_order_in_status(&app, "IN_TRANSIT", in_two_days(), &[]).await;
+    let (_, number) = order_in_status(&app, &customer, "IN_TRANSIT", &[]).await;
     for count in [0, 1001] {
         let events = (0..count)
             .map(|at| scan(&number, &format!("e-{at}"), Code::InTransit, 5))
@@ -245,7 +253,8 @@ async fn an_empty_batch_and_one_over_a_thousand_are_invalid_arguments() {
 #[tokio::test]
 async fn a_stream_of_events_is_recorded_in_batches_and_summed_up() {
     let app = TestApp::spawn().await;
-    let (_, number) = insert_order_in_status(&app, "PICKUP_SCHEDULED", in_two_days(), &[]).await;
+    let customer = customer_of(&app).await;
+    let (_, number) = order_in_status(&app, &customer, "PICKUP_SCHEDULED", &[]).await;
     let mut client = app.tracking_client_with(&app.keys.orders_tracker).await;
     let messages = vec![
         StreamTrackingEventsRequest {
@@ -291,9 +300,21 @@ async fn a_stream_of_events_is_recorded_in_batches_and_summed_up() {
 }
 
 #[tokio::test]
-async fn tracking_writes_its_change_events_to_the_outbox() {
+async fn tracking_changes_appear_in_the_orders_change_feed() {
     let app = TestApp::spawn().await;
-    let (_, number) = insert_order_in_status(&app, "PICKUP_SCHEDULED", in_two_days(), &[]).await;
+    let customer = customer_of(&app).await;
+    let (id, number) = order_in_status(&app, &customer, "PICKUP_SCHEDULED", &[]).await;
+    let mut feed = app
+        .orders_client()
+        .await
+        .stream_changes(StreamChangesRequest {
+            start: Some(ChangeFeedStart {
+                position: Some(change_feed_start::Position::FromNow(true)),
+            }),
+        })
+        .await
+        .expect("following the change feed")
+        .into_inner();
     let mut client = app.tracking_client().await;
     record(
         &mut client,
@@ -304,12 +325,22 @@ async fn tracking_writes_its_change_events_to_the_outbox() {
         ],
     )
     .await;
-    let pool = app.schema_pool("orders").await;
-    let types: Vec<(String,)> = sqlx::query_as("SELECT event_type FROM outbox ORDER BY id")
-        .fetch_all(&pool)
-        .await
-        .unwrap();
-    let types: Vec<&str> = types.iter().map(|(t,)| t.as_str()).collect();
+
+    let mut types = Vec::new();
+    while types.len() < 5 {
+        let change = tokio::time::timeout(std::time::Duration::from_secs(10), feed.next())
+            .await
+            .expect("a change within 10 s")
+            .expect("the feed goes on")
+            .expect("a change");
+        let envelope = change.envelope.unwrap();
+        assert_eq!(envelope.resource_id, id);
+        types.push(envelope.event_type);
+        if let Some(Event::StatusChanged(changed)) = change.event {
+            assert!(changed.change_time.is_some());
+            assert!(!changed.cause.is_empty());
+        }
+    }
     assert_eq!(
         types,
         [

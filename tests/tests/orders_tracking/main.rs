@@ -12,7 +12,7 @@ use logistics_contracts::orders::{
     TrackingEventSource,
 };
 use logistics_platform::time::timestamp;
-use logistics_tests::TrackingClient;
+use logistics_tests::{TestApp, TrackingClient, create_customer, enterprise};
 
 /// A scanner event of `code` on `tracking_number`, `minutes_ago` minutes ago.
 pub fn scan(
@@ -46,7 +46,9 @@ pub async fn record(
         .into_inner()
 }
 
-/// Two days from now: a promise not yet due.
-pub fn in_two_days() -> chrono::DateTime<Utc> {
-    Utc::now() + Duration::days(2)
+/// A customer to place orders for; returns its id.
+pub async fn customer_of(app: &TestApp) -> String {
+    create_customer(&mut app.customers_client().await, enterprise("Acme Tiles"))
+        .await
+        .id
 }

@@ -4,21 +4,22 @@ use chrono::{Duration, Utc};
 use logistics_contracts::orders::{
     ListProblemShipmentsRequest, ProblemReason, TrackingEventCode as Code,
 };
-use logistics_tests::{TestApp, insert_order_in_status, violated_fields};
+use logistics_tests::{TestApp, order_in_status, set_promised_delivery_time, violated_fields};
 
-use super::{in_two_days, record, scan};
+use super::{customer_of, record, scan};
 
 #[tokio::test]
 async fn problem_shipments_are_exceptions_late_ones_and_those_that_stopped_moving() {
     let app = TestApp::spawn().await;
+    let customer = customer_of(&app).await;
     let mut client = app.tracking_client().await;
-    let (_, exception) = insert_order_in_status(&app, "IN_TRANSIT", in_two_days(), &[]).await;
-    let (_, late) =
-        insert_order_in_status(&app, "IN_TRANSIT", Utc::now() - Duration::hours(1), &[]).await;
-    let (_, still) = insert_order_in_status(&app, "IN_TRANSIT", in_two_days(), &[]).await;
-    let (_, healthy) = insert_order_in_status(&app, "IN_TRANSIT", in_two_days(), &[]).await;
-    let (_, delivered) =
-        insert_order_in_status(&app, "DELIVERED", Utc::now() - Duration::hours(1), &[]).await;
+    let (_, exception) = order_in_status(&app, &customer, "IN_TRANSIT", &[]).await;
+    let (late_id, late) = order_in_status(&app, &customer, "IN_TRANSIT", &[]).await;
+    set_promised_delivery_time(&app, &late_id, Utc::now() - Duration::hours(1)).await;
+    let (_, still) = order_in_status(&app, &customer, "IN_TRANSIT", &[]).await;
+    let (_, healthy) = order_in_status(&app, &customer, "IN_TRANSIT", &[]).await;
+    let (delivered_id, delivered) = order_in_status(&app, &customer, "DELIVERED", &[]).await;
+    set_promised_delivery_time(&app, &delivered_id, Utc::now() - Duration::hours(1)).await;
     record(
         &mut client,
         vec![

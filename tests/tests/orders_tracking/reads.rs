@@ -4,16 +4,17 @@ use logistics_contracts::orders::{
     BatchGetTrackingRequest, GetTrackingRequest, SearchTrackingByReferenceRequest,
     TrackingEventCode as Code,
 };
-use logistics_tests::{TestApp, insert_order_in_status, reason, violated_fields};
+use logistics_tests::{TestApp, order_in_status, reason, violated_fields};
 use tonic::Code as GrpcCode;
 
-use super::{in_two_days, record, scan};
+use super::{customer_of, record, scan};
 
 #[tokio::test]
 async fn batch_get_tracking_answers_thirty_numbers_and_refuses_thirty_one() {
     let app = TestApp::spawn().await;
+    let customer = customer_of(&app).await;
     let mut client = app.tracking_client().await;
-    let (_, known) = insert_order_in_status(&app, "PICKUP_SCHEDULED", in_two_days(), &[]).await;
+    let (_, known) = order_in_status(&app, &customer, "PICKUP_SCHEDULED", &[]).await;
     record(&mut client, vec![scan(&known, "p", Code::PickedUp, 5)]).await;
     let mut numbers: Vec<String> = (0..29)
         .map(|at| logistics_orders::domain::numbers::tracking_number(80_000_000_000 + at))
@@ -79,8 +80,9 @@ async fn get_tracking_refuses_a_malformed_number_and_reports_an_unknown_one() {
 #[tokio::test]
 async fn get_tracking_bounds_the_events_and_says_older_ones_exist() {
     let app = TestApp::spawn().await;
+    let customer = customer_of(&app).await;
     let mut client = app.tracking_client().await;
-    let (_, number) = insert_order_in_status(&app, "IN_TRANSIT", in_two_days(), &[]).await;
+    let (_, number) = order_in_status(&app, &customer, "IN_TRANSIT", &[]).await;
     let events = (0..5)
         .map(|at| scan(&number, &format!("h-{at}"), Code::ArrivedAtHub, 50 - at))
         .collect();
@@ -105,14 +107,14 @@ async fn get_tracking_bounds_the_events_and_says_older_ones_exist() {
 #[tokio::test]
 async fn tracking_is_found_by_customer_reference_page_by_page() {
     let app = TestApp::spawn().await;
+    let customer = customer_of(&app).await;
     let mut client = app.tracking_client().await;
     let mut numbers = Vec::new();
     for _ in 0..3 {
-        let (_, number) =
-            insert_order_in_status(&app, "IN_TRANSIT", in_two_days(), &["PO-7731", "X"]).await;
+        let (_, number) = order_in_status(&app, &customer, "IN_TRANSIT", &["PO-7731", "X"]).await;
         numbers.push(number);
     }
-    insert_order_in_status(&app, "IN_TRANSIT", in_two_days(), &["PO-7732"]).await;
+    order_in_status(&app, &customer, "IN_TRANSIT", &["PO-7732"]).await;
 
     let mut seen = Vec::new();
     let mut page_token = String::new();

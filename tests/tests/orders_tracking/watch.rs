@@ -6,10 +6,10 @@ use logistics_contracts::orders::{
     DeliveryImage, OrderStatus, RecordDeliveryRequest, TrackingEventCode as Code,
     WatchTrackingRequest, WatchTrackingResponse, watch_tracking_response::Update,
 };
-use logistics_tests::{TestApp, insert_order_in_status};
+use logistics_tests::{TestApp, order_in_status};
 use tokio_stream::StreamExt as _;
 
-use super::{in_two_days, record, scan};
+use super::{customer_of, record, scan};
 
 /// The next message of a watch, waiting at most 10 seconds.
 async fn next(
@@ -23,7 +23,8 @@ async fn next(
 #[tokio::test]
 async fn watch_tracking_receives_live_events_and_ends_at_a_final_status() {
     let app = TestApp::spawn().await;
-    let (_, number) = insert_order_in_status(&app, "PICKUP_SCHEDULED", in_two_days(), &[]).await;
+    let customer = customer_of(&app).await;
+    let (_, number) = order_in_status(&app, &customer, "PICKUP_SCHEDULED", &[]).await;
     let mut client = app.tracking_client().await;
     let mut watcher = app.tracking_client().await;
     let mut stream = watcher
@@ -72,7 +73,8 @@ async fn watch_tracking_receives_live_events_and_ends_at_a_final_status() {
 #[tokio::test]
 async fn watching_a_finished_shipment_sends_its_state_and_ends() {
     let app = TestApp::spawn().await;
-    let (_, number) = insert_order_in_status(&app, "CANCELLED", in_two_days(), &[]).await;
+    let customer = customer_of(&app).await;
+    let (_, number) = order_in_status(&app, &customer, "CANCELLED", &[]).await;
     let mut watcher = app.tracking_client().await;
     let mut stream = watcher
         .watch_tracking(WatchTrackingRequest {
@@ -89,7 +91,8 @@ async fn watching_a_finished_shipment_sends_its_state_and_ends() {
 #[tokio::test]
 async fn a_watch_ends_with_unavailable_when_the_server_shuts_down() {
     let app = TestApp::spawn().await;
-    let (_, number) = insert_order_in_status(&app, "IN_TRANSIT", in_two_days(), &[]).await;
+    let customer = customer_of(&app).await;
+    let (_, number) = order_in_status(&app, &customer, "IN_TRANSIT", &[]).await;
     let mut watcher = app.tracking_client().await;
     let mut stream = watcher
         .watch_tracking(WatchTrackingRequest {

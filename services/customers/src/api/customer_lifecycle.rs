@@ -89,40 +89,18 @@ impl CustomersApi {
         let customer_ref = CustomerRef::Id(customer_id);
         let current = lock_for_change(&mut tx, &customer_ref, &request.customer_id).await?;
         ensure_not_deleted(&current)?;
-        let recorded = store::record_activity(
-            &mut tx,
-            customer_id,
-            &request.activity_id,
+        let shipment = Shipment {
+            activity_id: &request.activity_id,
             occur_time,
             spend_fen,
-        )
-        .await?;
-        if !recorded {
+            status_reason: &format!("shipped (activity {})", request.activity_id),
+        };
+        let Some(customer) = record_shipment(&mut tx, &current, &shipment, now).await? else {
             return Ok(RecordActivityResponse {
                 customer: Some(to_proto(&current)),
                 duplicate: true,
             });
-        }
-        let event = Event::CustomerActivityRecorded(ActivityRecorded {
-            customer_id: customer_id.to_string(),
-            activity_id: request.activity_id.clone(),
-            occur_time: Some(timestamp(occur_time)),
-            spend: Some(cny(spend_fen)),
-        });
-        events::append(
-            &mut tx,
-            "customer.activity_recorded",
-            &request.customer_id,
-            event,
-        )
-        .await?;
-        let mut customer = reread(&mut tx, &customer_ref).await?;
-        if let Some(to) = status_after_shipment(customer.status) {
-            let reason = format!("shipped (activity {})", request.activity_id);
-            customer = change_status(&mut tx, &customer, to, &reason, BY_ACTIVITY).await?;
-        }
-        let policy = store::current_policy(&mut tx).await?;
-        let customer = regrade(&mut tx, customer, &policy, now).await?;
+        };
         tx.commit().await?;
         Ok(RecordActivityResponse {
             customer: Some(to_proto(&customer)),
@@ -173,7 +151,7 @@ impl CustomersApi {
         ensure_not_deleted(&current)?;
         ensure_etag(&current, &request.etag)?;
         let policy = store::current_policy(&mut tx).await?;
-        let to = status_after_unblock(current.last_shipment_time, now, &policy.policy);
+        let to = status_after_unblock(current.last_activity_time(), now, &policy.policy);
         if current.status != Status::Blocked {
             return Err(illegal_transition(&current, to, "NOT_BLOCKED"));
         }
@@ -477,15 +455,18 @@ impl CustomersApi {
                 }
                 let idle = status_after_inactivity(
                     customer.status,
-                    customer.last_shipment_time,
+                    customer.last_activity_time(),
                     now,
                     &policy.policy,
                 );
                 if let Some(to) = idle {
                     let days = customer
-                        .last_shipment_time
+                        .last_activity_time()
                         .map_or(0, |last| (now - last).num_days());
-                    let reason = format!("no shipment for {days} days");
+                    let reason = match customer.last_order_time {
+                        None => format!("no shipment for {days} days"),
+                        Some(_) => format!("no shipment or order for {days} days"),
+                    };
                     customer = change_status(&mut tx, &customer, to, &reason, BY_SWEEP).await?;
                     match to {
                         Status::Dormant => outcome.became_dormant += 1,
@@ -503,8 +484,59 @@ impl CustomersApi {
     }
 }
 
+/// A shipment to record, from RecordActivity or from a delivery the orders feed reported.
+pub(crate) struct Shipment<'a> {
+    /// Makes recording idempotent per customer: the caller's activity id, or the order number.
+    pub activity_id: &'a str,
+    /// When it shipped.
+    pub occur_time: DateTime<Utc>,
+    /// What it cost the customer, in fen.
+    pub spend_fen: i64,
+    /// The status-history reason when the shipment makes the customer ACTIVE again.
+    pub status_reason: &'a str,
+}
+
+/// Records a shipment of `customer` (locked by `tx`, not deleted): its activity row and last
+/// shipment time, ACTIVE again when it was PROSPECT, DORMANT or CHURNED, and its grade, each with
+/// its change event. `None` when this activity id was recorded before: nothing changes then.
+pub(crate) async fn record_shipment(
+    tx: &mut PgConnection,
+    customer: &Customer,
+    shipment: &Shipment<'_>,
+    now: DateTime<Utc>,
+) -> Result<Option<Customer>, ApiError> {
+    let recorded = store::record_activity(
+        tx,
+        customer.id,
+        shipment.activity_id,
+        shipment.occur_time,
+        shipment.spend_fen,
+    )
+    .await?;
+    if !recorded {
+        return Ok(None);
+    }
+    let event = Event::CustomerActivityRecorded(ActivityRecorded {
+        customer_id: customer.id.to_string(),
+        activity_id: shipment.activity_id.to_owned(),
+        occur_time: Some(timestamp(shipment.occur_time)),
+        spend: Some(cny(shipment.spend_fen)),
+    });
+    let customer_id = customer.id.to_string();
+    events::append(tx, "customer.activity_recorded", &customer_id, event).await?;
+    let mut customer = reread(tx, &CustomerRef::Id(customer.id)).await?;
+    if let Some(to) = status_after_shipment(customer.status) {
+        customer = change_status(tx, &customer, to, shipment.status_reason, BY_ACTIVITY).await?;
+    }
+    let policy = store::current_policy(tx).await?;
+    regrade(tx, customer, &policy, now).await.map(Some)
+}
+
 /// Reads a customer again inside the transaction, after a write changed it.
-async fn reread(tx: &mut PgConnection, customer_ref: &CustomerRef) -> Result<Customer, ApiError> {
+pub(crate) async fn reread(
+    tx: &mut PgConnection,
+    customer_ref: &CustomerRef,
+) -> Result<Customer, ApiError> {
     customer_store::find(tx, customer_ref, false)
         .await?
         .ok_or_else(|| {
@@ -513,7 +545,7 @@ async fn reread(tx: &mut PgConnection, customer_ref: &CustomerRef) -> Result<Cus
 }
 
 /// Changes the status with its history and event.
-async fn change_status(
+pub(crate) async fn change_status(
     tx: &mut PgConnection,
     customer: &Customer,
     to: Status,
@@ -533,7 +565,7 @@ async fn change_status(
 }
 
 /// Grades the customer under `policy`; stores, records and announces the grade if it changed.
-async fn regrade(
+pub(crate) async fn regrade(
     tx: &mut PgConnection,
     customer: Customer,
     policy: &StoredPolicy,

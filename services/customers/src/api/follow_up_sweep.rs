@@ -85,7 +85,7 @@ pub async fn sweep(pool: &PgPool) -> Result<SweepOutcome, ApiError> {
 }
 
 /// Writes the "follow_up.scheduled" event of a new follow-up.
-pub(super) async fn append_scheduled(
+pub(crate) async fn append_scheduled(
     tx: &mut sqlx::PgConnection,
     row: &FollowUpRow,
 ) -> Result<(), ApiError> {

@@ -164,28 +164,7 @@ impl LoyaltyApi {
         let mut tx = self.pool.begin().await?;
         let customer = find_customer(&mut tx, &customer_ref, &request.customer_id).await?;
         ensure_not_deleted(&customer)?;
-        let account = store::lock_account(&mut tx, customer.id).await?;
-        if let Some(first) = store::find_award(&mut tx, customer.id, reference).await? {
-            return Ok(to_proto(&first));
-        }
-        if points == 0 {
-            // Nothing to record: answer with what the account would show, and no movement id.
-            return Ok(pb::PointMovement {
-                customer_id: customer.id.to_string(),
-                kind: PointMovementKind::Earn.into(),
-                balance_after: account.balance,
-                reason: "delivered shipment".to_owned(),
-                reference: reference.to_owned(),
-                ..Default::default()
-            });
-        }
-        let requested = Requested {
-            kind: "EARN",
-            points,
-            reason: "delivered shipment",
-            reference,
-        };
-        let movement = move_points(&mut tx, customer.id, account, &requested).await?;
+        let movement = award_in(&mut tx, customer.id, reference, points).await?;
         tx.commit().await?;
         Ok(movement)
     }
@@ -331,6 +310,42 @@ impl LoyaltyApi {
         }
     }
 }
+
+/// Awards `points` for the delivered shipment `reference` within `tx`, once per customer and
+/// reference: a second award answers with the first movement. Zero points record nothing, and the
+/// answer has no movement id. The customer must exist and not be deleted.
+pub(crate) async fn award_in(
+    tx: &mut PgConnection,
+    customer_id: Uuid,
+    reference: &str,
+    points: i64,
+) -> Result<pb::PointMovement, ApiError> {
+    let account = store::lock_account(tx, customer_id).await?;
+    if let Some(first) = store::find_award(tx, customer_id, reference).await? {
+        return Ok(to_proto(&first));
+    }
+    if points == 0 {
+        // Nothing to record: answer with what the account would show, and no movement id.
+        return Ok(pb::PointMovement {
+            customer_id: customer_id.to_string(),
+            kind: PointMovementKind::Earn.into(),
+            balance_after: account.balance,
+            reason: AWARD_REASON.to_owned(),
+            reference: reference.to_owned(),
+            ..Default::default()
+        });
+    }
+    let requested = Requested {
+        kind: "EARN",
+        points,
+        reason: AWARD_REASON,
+        reference,
+    };
+    move_points(tx, customer_id, account, &requested).await
+}
+
+/// The reason of every EARN movement.
+const AWARD_REASON: &str = "delivered shipment";
 
 /// Writes one movement within `tx`, which holds the account's lock: expires due lots first, then
 /// adds a lot for added points or takes spent points from the oldest lots.

@@ -3,7 +3,7 @@
 mod contact_fields;
 pub mod contact_service;
 mod customer_fields;
-mod customer_lifecycle;
+pub(crate) mod customer_lifecycle;
 pub mod customer_service;
 mod engagement_fields;
 pub mod engagement_service;

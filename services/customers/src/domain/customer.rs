@@ -210,6 +210,8 @@ pub struct Customer {
     pub government_level: Option<GovernmentLevel>,
     /// When it last shipped.
     pub last_shipment_time: Option<DateTime<Utc>>,
+    /// When it last placed an order (learnt from the orders feed).
+    pub last_order_time: Option<DateTime<Utc>>,
     /// Bumped on every change; the etag is derived from it.
     pub version: i64,
     /// When created.
@@ -224,6 +226,12 @@ impl Customer {
     /// The etag callers send back to update only what they read.
     pub fn etag(&self) -> String {
         etag_of(self.version)
+    }
+
+    /// When the customer last shipped or ordered, whichever is later: the inactivity clock
+    /// (DORMANT, CHURNED) runs from it.
+    pub fn last_activity_time(&self) -> Option<DateTime<Utc>> {
+        self.last_shipment_time.max(self.last_order_time)
     }
 }
 

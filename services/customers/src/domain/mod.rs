@@ -7,4 +7,5 @@ pub mod grading;
 pub mod interaction;
 pub mod lifecycle;
 pub mod loyalty;
+pub mod order_feed;
 pub mod value;

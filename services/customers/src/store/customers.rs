@@ -16,7 +16,8 @@ use crate::domain::grading::{GovernmentLevel, Grade, Tier, ValueClass};
 /// Every column a [`Customer`] is read from.
 pub(crate) const COLUMNS: &str = "id, customer_code, kind, role, display_name, industry, region_code, \
      status, account_manager, notes, version, create_time, update_time, delete_time, tier, \
-     value_class, government_level, last_shipment_time, addresses, transport_needs";
+     value_class, government_level, last_shipment_time, last_order_time, addresses, \
+     transport_needs";
 
 /// A `customers` row as read with [`COLUMNS`].
 #[derive(sqlx::FromRow)]
@@ -39,6 +40,7 @@ pub(crate) struct CustomerRow {
     value_class: String,
     government_level: Option<String>,
     last_shipment_time: Option<DateTime<Utc>>,
+    last_order_time: Option<DateTime<Utc>>,
     addresses: Json<Vec<PostalAddress>>,
     transport_needs: Json<TransportNeeds>,
 }
@@ -73,6 +75,7 @@ impl TryFrom<CustomerRow> for Customer {
                 .ok_or_else(|| corrupt("value class", &row.value_class))?,
             government_level,
             last_shipment_time: row.last_shipment_time,
+            last_order_time: row.last_order_time,
             profile: Profile {
                 role: Role::parse(&row.role).ok_or_else(|| corrupt("role", &row.role))?,
                 display_name: row.display_name,

@@ -239,7 +239,7 @@ pub async fn list_interactions(
 
 // ---- Follow-ups ----
 
-const FOLLOW_UP_COLUMNS: &str = "id, customer_id, reason, status, due_time, agent, notes, \
+pub(super) const FOLLOW_UP_COLUMNS: &str = "id, customer_id, reason, status, due_time, agent, notes, \
                                  reference, outcome, outcome_notes, complete_time, cancel_time, \
                                  version, create_time, update_time";
 

@@ -129,6 +129,26 @@ pub async fn record_activity(
     Ok(inserted == 1)
 }
 
+/// Notes that the customer placed an order at `order_time` (the inactivity clock restarts from
+/// its latest order as from its latest shipment). The field is internal, not part of the resource,
+/// so the version (etag) stays: staff editing the customer meanwhile must not be refused for it.
+pub async fn record_order(
+    tx: &mut PgConnection,
+    customer_id: Uuid,
+    order_time: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    sqlx::query(
+        "UPDATE customers
+         SET last_order_time = GREATEST(last_order_time, $2)
+         WHERE id = $1",
+    )
+    .bind(customer_id)
+    .bind(order_time)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
 /// The customer's activity within the policy's windows, as of `now`.
 pub async fn activity(
     conn: &mut PgConnection,

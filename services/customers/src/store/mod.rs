@@ -3,6 +3,7 @@
 pub mod contacts;
 pub mod customers;
 pub mod engagement;
+pub mod feeds;
 pub mod grading;
 pub mod loyalty;
 pub mod surveys;

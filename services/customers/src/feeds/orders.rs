@@ -1,0 +1,222 @@
+//! Applying the orders service's change events to the customers they are about.
+//!
+//! Each event is applied in one transaction of the customers schema that also moves the feed's
+//! cursor past it, after checking that the cursor still stands where the follower read it: the
+//! event's effects and "done" commit together or not at all, and a second follower of the same feed
+//! (a standby that took over too early) finds the cursor moved and writes nothing. Each effect is
+//! also idempotent by its own key (activity by order number, points by customer and order number,
+//! the thank-you follow-up by customer, reason and order number), so even an event applied without
+//! its cursor (a cursor reset by hand) changes nothing twice. What each event means is in
+//! [`crate::domain::order_feed`].
+
+use chrono::{DateTime, Utc};
+use logistics_contracts::orders::{
+    OrderCreated, OrderDelivered, StreamChangesResponse, stream_changes_response::Event,
+};
+use logistics_platform::ApiError;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::api::customer_lifecycle::{
+    BY_ACTIVITY, Shipment, change_status, record_shipment, regrade,
+};
+use crate::api::follow_up_sweep::append_scheduled;
+use crate::api::loyalty_service::award_in;
+use crate::domain::customer::{Customer, CustomerRef};
+use crate::domain::follow_up::FollowUpReason;
+use crate::domain::lifecycle::status_after_shipment;
+use crate::domain::loyalty::points_for_spend;
+use crate::domain::order_feed::{
+    delivered_reason, effective_time, ordered_reason, spend_of, thank_you_due,
+};
+use crate::store::engagement::NewFollowUp;
+use crate::store::{customers as customer_store, feeds, grading};
+
+/// The name of the orders feed's cursor row.
+pub const FEED: &str = "orders";
+
+/// What applying one event came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    /// Its effects, if its type has any for customers, are stored and the cursor moved past it.
+    Applied,
+    /// It names a customer this service does not know, or has deleted: logged, counted in
+    /// `feed_cursors.skipped_events`, and the cursor moved past it, so it never holds up the feed.
+    Skipped,
+    /// The cursor no longer stands where the follower read it: another follower got here first.
+    /// Nothing was written; the follower resumes from `stored`.
+    Superseded {
+        /// The cursor as stored now.
+        stored: String,
+    },
+}
+
+/// Whether an event found its customer.
+enum Outcome {
+    Done,
+    UnknownCustomer,
+}
+
+/// Applies `event`, which the follower read after the cursor `after` ('' for the beginning), and
+/// moves the cursor past it, in one transaction.
+pub async fn apply(
+    pool: &PgPool,
+    after: &str,
+    event: &StreamChangesResponse,
+) -> Result<Applied, ApiError> {
+    let envelope = event
+        .envelope
+        .as_ref()
+        .filter(|envelope| !envelope.cursor.is_empty())
+        .ok_or_else(|| anyhow::anyhow!("an orders event came without its cursor"))?;
+    let written = envelope
+        .occur_time
+        .as_ref()
+        .and_then(to_datetime)
+        .unwrap_or_else(Utc::now);
+    let mut tx = pool.begin().await?;
+    let stored = match feeds::lock_cursor(&mut tx, FEED).await? {
+        Some(stored) => stored,
+        None => {
+            feeds::ensure_cursor(pool, FEED).await?;
+            feeds::lock_cursor(&mut tx, FEED)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("the {FEED} feed cursor vanished"))?
+        }
+    };
+    if stored != after {
+        return Ok(Applied::Superseded { stored });
+    }
+    let now = Utc::now();
+    let outcome = match &event.event {
+        Some(Event::OrderCreated(created)) => on_created(&mut tx, created, written, now).await?,
+        Some(Event::Delivered(delivered)) => on_delivered(&mut tx, delivered, written, now).await?,
+        // Nothing else concerns customers (see domain::order_feed), nor does an event type newer
+        // than this build's contracts (decoded as no event).
+        _ => Outcome::Done,
+    };
+    let skipped = matches!(outcome, Outcome::UnknownCustomer);
+    if skipped {
+        tracing::warn!(
+            feed = FEED,
+            event_id = %envelope.event_id,
+            event_type = %envelope.event_type,
+            order_id = %envelope.resource_id,
+            "the event names a customer this service does not know or has deleted; skipped"
+        );
+    }
+    feeds::advance(&mut tx, FEED, &envelope.cursor, skipped).await?;
+    tx.commit().await?;
+    Ok(if skipped {
+        Applied::Skipped
+    } else {
+        Applied::Applied
+    })
+}
+
+/// A new order: the customer is engaging, so a PROSPECT, DORMANT or CHURNED customer becomes
+/// ACTIVE (as a shipment makes it) and the inactivity clock restarts from the order.
+async fn on_created(
+    tx: &mut PgConnection,
+    created: &OrderCreated,
+    written: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Outcome, ApiError> {
+    let Some(order) = &created.order else {
+        return Err(anyhow::anyhow!("order.created without its order").into());
+    };
+    let Some(customer) = live_customer(tx, &order.customer_id).await? else {
+        return Ok(Outcome::UnknownCustomer);
+    };
+    let order_time = effective_time(
+        order.create_time.as_ref().and_then(to_datetime),
+        written,
+        now,
+    );
+    grading::record_order(tx, customer.id, order_time).await?;
+    if let Some(to) = status_after_shipment(customer.status) {
+        let number = name_of(&order.order_number, &order.id);
+        let reason = ordered_reason(customer.status, number);
+        let active = change_status(tx, &customer, to, &reason, BY_ACTIVITY).await?;
+        // A prospect is POTENTIAL whatever its tier; active, its tier decides again.
+        let policy = grading::current_policy(tx).await?;
+        regrade(tx, active, &policy, now).await?;
+    }
+    Ok(Outcome::Done)
+}
+
+/// A delivered order: a shipment (activity, spend, last shipment time, grade, ACTIVE again),
+/// its loyalty points, and a thank-you follow-up due a day after the delivery.
+async fn on_delivered(
+    tx: &mut PgConnection,
+    delivered: &OrderDelivered,
+    written: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Outcome, ApiError> {
+    let Some(customer) = live_customer(tx, &delivered.customer_id).await? else {
+        return Ok(Outcome::UnknownCustomer);
+    };
+    let number = name_of(&delivered.order_number, &delivered.order_id);
+    let delivery_time = effective_time(
+        delivered.delivery_time.as_ref().and_then(to_datetime),
+        written,
+        now,
+    );
+    let price = delivered
+        .price
+        .as_ref()
+        .map(|money| (money.currency_code.as_str(), money.amount_minor));
+    let spend_fen = spend_of(price).unwrap_or_else(|problem| {
+        tracing::warn!(
+            feed = FEED,
+            order_number = number,
+            %problem,
+            "delivered order counted as a shipment with no spend and no points"
+        );
+        0
+    });
+    let shipment = Shipment {
+        activity_id: number,
+        occur_time: delivery_time,
+        spend_fen,
+        status_reason: &delivered_reason(number),
+    };
+    record_shipment(tx, &customer, &shipment, now).await?;
+    award_in(tx, customer.id, number, points_for_spend(spend_fen)).await?;
+    let thank_you = NewFollowUp {
+        customer_id: customer.id,
+        reason: FollowUpReason::ThankYouAfterDelivery,
+        due_time: thank_you_due(delivery_time),
+        agent: customer.profile.account_manager.clone(),
+        notes: format!("Thank the customer for choosing us: order {number} was delivered."),
+        reference: number.to_owned(),
+    };
+    if let Some(row) = feeds::insert_sourced_follow_up(tx, &thank_you, number).await? {
+        append_scheduled(tx, &row).await?;
+    }
+    Ok(Outcome::Done)
+}
+
+/// The customer an event names, locked for the rest of the transaction; `None` when the id is not
+/// a customer's of this service, or names one that was deleted.
+async fn live_customer(tx: &mut PgConnection, id: &str) -> Result<Option<Customer>, ApiError> {
+    let Ok(id) = Uuid::parse_str(id) else {
+        return Ok(None);
+    };
+    let customer = customer_store::find(tx, &CustomerRef::Id(id), true).await?;
+    Ok(customer.filter(|customer| customer.delete_time.is_none()))
+}
+
+/// How an order is named in the customer's records: its order number, or its id if the event
+/// lacks the number.
+fn name_of<'a>(order_number: &'a str, order_id: &'a str) -> &'a str {
+    if order_number.is_empty() {
+        order_id
+    } else {
+        order_number
+    }
+}
+
+fn to_datetime(time: &prost_types::Timestamp) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(time.seconds, u32::try_from(time.nanos).ok()?)
+}

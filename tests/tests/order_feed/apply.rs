@@ -1,0 +1,355 @@
+//! The apply function on its own: what each event does, once, against the app's real database.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use logistics_contracts::customers::{
+    CustomerStatus, CustomerTier, DeleteCustomerRequest, FollowUpReason, FollowUpStatus,
+    GetCustomerValueRequest, RecordActivityRequest, RunLifecycleSweepRequest, ValueClass,
+};
+use logistics_contracts::orders::{StreamChangesResponse, stream_changes_response::Event};
+use logistics_customers::feeds::orders::{Applied, apply};
+use logistics_platform::time::timestamp;
+use logistics_tests::{TestApp, create_customer, enterprise, individual};
+use sqlx::PgPool;
+
+use super::{
+    PRICE_FEN, cancelled, created, cursor_row, customer, delivered, envelope, event_type, points,
+    returned, shipments, status_history, thank_yous,
+};
+
+/// A follower of made-up cursors "c1", "c2", ... over the customers schema.
+struct Feeder {
+    pool: PgPool,
+    after: String,
+    sent: u32,
+}
+
+impl Feeder {
+    async fn new(app: &TestApp) -> Self {
+        Self {
+            pool: app.schema_pool("customers").await,
+            after: String::new(),
+            sent: 0,
+        }
+    }
+
+    /// The next event of the feed, as the orders service would send it.
+    fn next(&mut self, event: Event) -> StreamChangesResponse {
+        self.sent += 1;
+        let cursor = format!("c{}", self.sent);
+        StreamChangesResponse {
+            envelope: envelope(event_type(&event), "an order", &cursor),
+            event: Some(event),
+        }
+    }
+
+    /// Applies the next event, expecting the cursor to move past it.
+    async fn apply(&mut self, event: Event) -> Applied {
+        let message = self.next(event);
+        let applied = apply(&self.pool, &self.after, &message)
+            .await
+            .expect("applying an orders event");
+        assert!(
+            !matches!(applied, Applied::Superseded { .. }),
+            "a lone follower is never superseded"
+        );
+        self.after = message.envelope.unwrap().cursor;
+        applied
+    }
+}
+
+/// A time a few hours ago, whole seconds (so it compares equal after a round trip).
+fn hours_ago(hours: i64) -> DateTime<Utc> {
+    let time = Utc::now() - Duration::hours(hours);
+    DateTime::from_timestamp(time.timestamp(), 0).unwrap()
+}
+
+/// How many events of each type the customers outbox holds about anything.
+async fn customer_events(app: &TestApp) -> BTreeMap<String, i64> {
+    let pool = app.schema_pool("customers").await;
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT event_type, count(*) FROM outbox GROUP BY event_type")
+            .fetch_all(&pool)
+            .await
+            .expect("counting customer events");
+    pool.close().await;
+    rows.into_iter().collect()
+}
+
+#[tokio::test]
+async fn a_delivery_counts_as_a_shipment_regrades_awards_points_and_schedules_a_thank_you() {
+    let app = TestApp::spawn().await;
+    let mut client = app.customers_client().await;
+    let company = create_customer(&mut client, enterprise("Hua Tong Freight")).await;
+    assert_eq!(company.status(), CustomerStatus::Prospect);
+    let before = customer_events(&app).await;
+    let delivery_time = hours_ago(2);
+
+    let mut feed = Feeder::new(&app).await;
+    let applied = feed
+        .apply(delivered(&company.id, "O-1001", PRICE_FEN, delivery_time))
+        .await;
+
+    assert_eq!(applied, Applied::Applied);
+    let company = customer(&app, &company.id).await;
+    assert_eq!(company.status(), CustomerStatus::Active);
+    assert_eq!(company.tier(), CustomerTier::Medium);
+    assert_eq!(company.value_class(), ValueClass::General);
+    assert_eq!(company.last_shipment_time, Some(timestamp(delivery_time)));
+    assert_eq!(shipments(&app, &company.id).await, 1);
+    let value = client
+        .get_customer_value(GetCustomerValueRequest {
+            id: company.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(value.shipments_last_year, 1);
+    assert_eq!(value.spend_last_year.unwrap().amount_minor, PRICE_FEN);
+    assert_eq!(points(&app, &company.id).await, (12_345, 1));
+
+    let follow_ups = thank_yous(&app, &company.id).await;
+    assert_eq!(follow_ups.len(), 1);
+    let thank_you = &follow_ups[0];
+    assert_eq!(thank_you.reason(), FollowUpReason::ThankYouAfterDelivery);
+    assert_eq!(thank_you.status(), FollowUpStatus::Scheduled);
+    assert_eq!(
+        thank_you.due_time,
+        Some(timestamp(delivery_time + Duration::hours(24)))
+    );
+    assert_eq!(thank_you.reference, "O-1001");
+    assert_eq!(thank_you.agent, "li.wei");
+
+    let history = status_history(&app, &company.id).await;
+    assert_eq!(history[0].from_status(), CustomerStatus::Prospect);
+    assert_eq!(history[0].to_status(), CustomerStatus::Active);
+    assert_eq!(history[0].reason, "shipped (order O-1001 delivered)");
+    assert_eq!(history[0].changed_by, "activity");
+
+    // Every change went out on the customers feed, in the same transaction as the change.
+    let after = customer_events(&app).await;
+    let new = |event: &str| after.get(event).unwrap_or(&0) - before.get(event).unwrap_or(&0);
+    assert_eq!(new("customer.activity_recorded"), 1);
+    assert_eq!(new("customer.status_changed"), 1);
+    assert_eq!(new("customer.tier_changed"), 1);
+    assert_eq!(new("customer.points_moved"), 1);
+    assert_eq!(new("follow_up.scheduled"), 1);
+    assert_eq!(cursor_row(&app).await, Some(("c1".to_owned(), 1, 0)));
+}
+
+#[tokio::test]
+async fn the_same_delivery_applied_again_under_a_new_cursor_changes_nothing_twice() {
+    let app = TestApp::spawn().await;
+    let mut client = app.customers_client().await;
+    let company = create_customer(&mut client, enterprise("Replay Ltd")).await;
+    let delivery = delivered(&company.id, "O-2001", PRICE_FEN, hours_ago(5));
+    let mut feed = Feeder::new(&app).await;
+    feed.apply(delivery.clone()).await;
+    let events_once = customer_events(&app).await;
+
+    // As if the cursor had been lost or reset: each effect is idempotent by its own key.
+    assert_eq!(feed.apply(delivery).await, Applied::Applied);
+
+    assert_eq!(shipments(&app, &company.id).await, 1);
+    assert_eq!(points(&app, &company.id).await, (12_345, 1));
+    assert_eq!(thank_yous(&app, &company.id).await.len(), 1);
+    assert_eq!(customer_events(&app).await, events_once);
+    assert_eq!(cursor_row(&app).await, Some(("c2".to_owned(), 2, 0)));
+}
+
+#[tokio::test]
+async fn a_second_follower_behind_the_cursor_writes_nothing_even_racing_the_first() {
+    let app = TestApp::spawn().await;
+    let mut client = app.customers_client().await;
+    let company = create_customer(&mut client, enterprise("Race Co")).await;
+    let pool = app.schema_pool("customers").await;
+    let mut feed = Feeder::new(&app).await;
+    let first = feed.next(delivered(&company.id, "O-3001", PRICE_FEN, hours_ago(1)));
+
+    // Two followers read the same event after the same cursor, at the same time.
+    let (one, two) = tokio::join!(apply(&pool, "", &first), apply(&pool, "", &first));
+    let mut outcomes = [one.unwrap(), two.unwrap()];
+    outcomes.sort_by_key(|outcome| format!("{outcome:?}"));
+    assert_eq!(
+        outcomes,
+        [
+            Applied::Applied,
+            Applied::Superseded {
+                stored: "c1".to_owned()
+            }
+        ]
+    );
+    // A follower that comes back later with its old position is turned away too.
+    assert_eq!(
+        apply(&pool, "", &first).await.unwrap(),
+        Applied::Superseded {
+            stored: "c1".to_owned()
+        }
+    );
+
+    assert_eq!(shipments(&app, &company.id).await, 1);
+    assert_eq!(points(&app, &company.id).await, (12_345, 1));
+    assert_eq!(thank_yous(&app, &company.id).await.len(), 1);
+    assert_eq!(cursor_row(&app).await, Some(("c1".to_owned(), 1, 0)));
+}
+
+#[tokio::test]
+async fn a_dormant_customer_ordering_again_becomes_active_and_stays_so_while_the_order_travels() {
+    let app = TestApp::spawn().await;
+    let mut client = app.customers_client().await;
+    let person = create_customer(&mut client, individual("Wang Fang")).await;
+    client
+        .record_activity(RecordActivityRequest {
+            customer_id: person.id.clone(),
+            activity_id: "old-shipment".to_owned(),
+            occur_time: Some(timestamp(Utc::now() - Duration::days(100))),
+            spend: None,
+        })
+        .await
+        .unwrap();
+    client
+        .run_lifecycle_sweep(RunLifecycleSweepRequest {})
+        .await
+        .unwrap();
+    assert_eq!(
+        customer(&app, &person.id).await.status(),
+        CustomerStatus::Dormant
+    );
+
+    let mut feed = Feeder::new(&app).await;
+    assert_eq!(
+        feed.apply(created(&person.id, "O-4001")).await,
+        Applied::Applied
+    );
+
+    assert_eq!(
+        customer(&app, &person.id).await.status(),
+        CustomerStatus::Active
+    );
+    let history = status_history(&app, &person.id).await;
+    assert_eq!(history[0].from_status(), CustomerStatus::Dormant);
+    assert_eq!(history[0].to_status(), CustomerStatus::Active);
+    assert_eq!(history[0].reason, "ordered again (order O-4001)");
+    // An order is not a shipment: nothing counted, nothing earned until it is delivered.
+    assert_eq!(shipments(&app, &person.id).await, 1);
+    assert_eq!(points(&app, &person.id).await, (0, 0));
+    // The last shipment is still 100 days old, but the order restarted the inactivity clock.
+    client
+        .run_lifecycle_sweep(RunLifecycleSweepRequest {})
+        .await
+        .unwrap();
+    assert_eq!(
+        customer(&app, &person.id).await.status(),
+        CustomerStatus::Active
+    );
+}
+
+#[tokio::test]
+async fn a_prospect_placing_its_first_order_becomes_active() {
+    let app = TestApp::spawn().await;
+    let mut client = app.customers_client().await;
+    let person = create_customer(&mut client, individual("Li Na")).await;
+
+    let mut feed = Feeder::new(&app).await;
+    feed.apply(created(&person.id, "O-5001")).await;
+
+    assert_eq!(
+        customer(&app, &person.id).await.status(),
+        CustomerStatus::Active
+    );
+    let history = status_history(&app, &person.id).await;
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].from_status(), CustomerStatus::Prospect);
+    assert_eq!(history[0].reason, "first order (order O-5001)");
+    // Ordering again while ACTIVE changes no status.
+    feed.apply(created(&person.id, "O-5002")).await;
+    assert_eq!(status_history(&app, &person.id).await.len(), 1);
+}
+
+#[tokio::test]
+async fn cancelled_and_returned_orders_change_nothing_for_the_customer() {
+    let app = TestApp::spawn().await;
+    let mut client = app.customers_client().await;
+    let company = create_customer(&mut client, enterprise("Never Shipped Inc")).await;
+    let mut feed = Feeder::new(&app).await;
+    feed.apply(created(&company.id, "O-6001")).await;
+    let events_before = customer_events(&app).await;
+
+    assert_eq!(feed.apply(cancelled(&company.id)).await, Applied::Applied);
+    assert_eq!(feed.apply(returned(&company.id)).await, Applied::Applied);
+
+    let company = customer(&app, &company.id).await;
+    assert_eq!(company.last_shipment_time, None);
+    assert_eq!(shipments(&app, &company.id).await, 0);
+    assert_eq!(points(&app, &company.id).await, (0, 0));
+    assert!(thank_yous(&app, &company.id).await.is_empty());
+    assert_eq!(customer_events(&app).await, events_before);
+    assert_eq!(cursor_row(&app).await, Some(("c3".to_owned(), 3, 0)));
+}
+
+#[tokio::test]
+async fn events_for_unknown_or_deleted_customers_are_skipped_and_counted_without_wedging_the_feed()
+{
+    let app = TestApp::spawn().await;
+    let mut client = app.customers_client().await;
+    let gone = create_customer(&mut client, enterprise("Gone Ltd")).await;
+    client
+        .delete_customer(DeleteCustomerRequest {
+            id: gone.id.clone(),
+            etag: String::new(),
+        })
+        .await
+        .unwrap();
+    let known = create_customer(&mut client, enterprise("Known Ltd")).await;
+    let stranger = uuid::Uuid::new_v4().to_string();
+
+    let mut feed = Feeder::new(&app).await;
+    let when = hours_ago(3);
+    assert_eq!(
+        feed.apply(delivered(&stranger, "O-7001", PRICE_FEN, when))
+            .await,
+        Applied::Skipped
+    );
+    assert_eq!(
+        feed.apply(created("not-a-customer-id", "O-7002")).await,
+        Applied::Skipped
+    );
+    assert_eq!(
+        feed.apply(delivered(&gone.id, "O-7003", PRICE_FEN, when))
+            .await,
+        Applied::Skipped
+    );
+    assert_eq!(
+        feed.apply(delivered(&known.id, "O-7004", PRICE_FEN, when))
+            .await,
+        Applied::Applied
+    );
+
+    assert_eq!(cursor_row(&app).await, Some(("c4".to_owned(), 4, 3)));
+    assert_eq!(shipments(&app, &gone.id).await, 0);
+    assert_eq!(shipments(&app, &known.id).await, 1);
+    assert_eq!(points(&app, &known.id).await, (12_345, 1));
+}
+
+#[tokio::test]
+async fn a_delivery_priced_in_another_currency_counts_as_a_shipment_without_spend_or_points() {
+    let app = TestApp::spawn().await;
+    let mut client = app.customers_client().await;
+    let company = create_customer(&mut client, enterprise("Dollar Corp")).await;
+    let mut delivery = delivered(&company.id, "O-8001", PRICE_FEN, hours_ago(1));
+    if let Event::Delivered(details) = &mut delivery {
+        details.price.as_mut().unwrap().currency_code = "USD".to_owned();
+    }
+
+    let mut feed = Feeder::new(&app).await;
+    assert_eq!(feed.apply(delivery).await, Applied::Applied);
+
+    assert_eq!(shipments(&app, &company.id).await, 1);
+    assert_eq!(points(&app, &company.id).await, (0, 0));
+    assert_eq!(thank_yous(&app, &company.id).await.len(), 1);
+    assert_eq!(
+        customer(&app, &company.id).await.tier(),
+        CustomerTier::Small
+    );
+}
