@@ -71,7 +71,12 @@ impl TrackingApi {
     /// The API over `pool`, listening for new events until the context's shutdown.
     pub fn new(pool: PgPool, context: &ServiceContext) -> Self {
         Self {
-            hub: WatchHub::start(pool.clone(), MAX_WATCHERS, context.shutdown.clone()),
+            hub: WatchHub::start(
+                pool.clone(),
+                context.database_url.clone(),
+                MAX_WATCHERS,
+                context.shutdown.clone(),
+            ),
             reference_pages: PageTokens::new(context.token_key.clone(), "tracking.by_reference"),
             problem_pages: PageTokens::new(context.token_key.clone(), "tracking.problems"),
             pool,

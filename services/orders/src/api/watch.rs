@@ -44,10 +44,17 @@ pub struct WatchHub {
 }
 
 impl WatchHub {
-    /// Starts listening on `pool`'s database until `shutdown`; serves at most `max_watchers`.
-    pub fn start(pool: PgPool, max_watchers: usize, shutdown: CancellationToken) -> Self {
+    /// Starts listening on the database at `database_url` until `shutdown`, and reads through
+    /// `pool`; serves at most `max_watchers`. The listener has a connection of its own, outside
+    /// the pool, so it never takes a place from the calls.
+    pub fn start(
+        pool: PgPool,
+        database_url: String,
+        max_watchers: usize,
+        shutdown: CancellationToken,
+    ) -> Self {
         let (wake, _) = broadcast::channel(FAN_OUT_BUFFER);
-        tokio::spawn(listen(pool.clone(), wake.clone(), shutdown.clone()));
+        tokio::spawn(listen(database_url, wake.clone(), shutdown.clone()));
         Self {
             pool,
             wake,
@@ -210,11 +217,11 @@ pub(crate) fn not_found(tracking_number: &str) -> ApiError {
 }
 
 /// Relays notifications to the watchers, reconnecting when the connection drops.
-async fn listen(pool: PgPool, wake: broadcast::Sender<Uuid>, shutdown: CancellationToken) {
+async fn listen(database_url: String, wake: broadcast::Sender<Uuid>, shutdown: CancellationToken) {
     let channel = format!("{NOTIFY_CHANNEL_PREFIX}{SCHEMA}");
     loop {
         let listening = async {
-            let mut listener = PgListener::connect_with(&pool).await?;
+            let mut listener = PgListener::connect(&database_url).await?;
             listener.listen(&channel).await?;
             Ok::<_, sqlx::Error>(listener)
         };
