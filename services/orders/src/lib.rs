@@ -11,6 +11,7 @@ use chrono::NaiveTime;
 use logistics_contracts::orders::address_book_service_server::AddressBookServiceServer;
 use logistics_contracts::orders::order_service_server::OrderServiceServer;
 use logistics_contracts::orders::quote_service_server::QuoteServiceServer;
+use logistics_contracts::orders::tracking_service_server::TrackingServiceServer;
 use logistics_platform::server::GrpcServer;
 use logistics_platform::{ServiceContext, db, idempotency};
 use sqlx::migrate::Migrator;
@@ -83,6 +84,8 @@ pub async fn run_with(
         api::order_service::OrdersApi::new(pool.clone(), customers, quoter, &settings, &context);
     let address_book =
         api::address_book_service::AddressBookApi::new(pool.clone(), context.token_key.clone());
+    let tracking = api::tracking_service::TrackingApi::new(pool.clone(), &context);
+    tracking.spawn_partition_upkeep(context.shutdown.clone());
     GrpcServer::new(NAME, DOMAIN, &context.server, context.keys.clone())
         .add_service(
             OrderServiceServer::new(orders).max_decoding_message_size(limit),
@@ -95,6 +98,10 @@ pub async fn run_with(
         .add_service(
             AddressBookServiceServer::new(address_book).max_decoding_message_size(limit),
             api::address_book_service::SCOPES,
+        )
+        .add_service(
+            TrackingServiceServer::new(tracking).max_decoding_message_size(limit),
+            api::tracking_service::SCOPES,
         )
         .serve(listener, context.shutdown.clone())
         .await?;

@@ -1,14 +1,22 @@
 //! The gRPC services of the orders package, one module each, sharing how they answer.
 
 pub mod address_book_service;
+mod delivery;
 pub(crate) mod fields;
 pub mod labels;
 mod order_fields;
 mod order_input;
 pub mod order_service;
 mod pickups;
+mod problems;
 pub mod quote_service;
 pub(crate) mod rate_card_fields;
+mod tracking_changes;
+mod tracking_fields;
+mod tracking_record;
+pub mod tracking_service;
+mod tracking_stream;
+pub mod watch;
 
 use logistics_platform::ApiError;
 use logistics_platform::auth::{ScopeTable, principal_of};
@@ -21,6 +29,7 @@ pub const SCOPES: &[ScopeTable] = &[
     order_service::SCOPES,
     quote_service::SCOPES,
     address_book_service::SCOPES,
+    tracking_service::SCOPES,
 ];
 
 /// Turns a handler's result into the gRPC answer, mapping errors under the service's domain.

@@ -1,0 +1,270 @@
+//! RecordDelivery and GetProofOfDelivery: the delivery with its proof, the DELIVERED event, and
+//! the change events that carry the delivery's facts.
+
+use chrono::{SubsecRound as _, Utc};
+use logistics_contracts::orders::{
+    DeliveryImage, GetProofOfDeliveryRequest, ProofOfDelivery, RecordDeliveryRequest,
+};
+use logistics_platform::ApiError;
+use logistics_platform::error::Violations;
+use logistics_platform::time::timestamp;
+use prost::Message as _;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::tracking_changes::{self as changes, status_of, status_to_proto};
+use super::tracking_fields::{
+    MAX_SOURCE_NAME_CHARS, location_field, location_to_proto, time_field, tracking_number_field,
+};
+use super::tracking_service::TrackingApi;
+use super::watch::not_found;
+use crate::domain::delivery::{
+    DeliveryRefused, check_delivery, image_problem, on_time, pieces_problem,
+};
+use crate::domain::status::OrderStatus;
+use crate::domain::tracking::{EventCode, EventSource};
+use crate::store::delivery::{self as store, ProofRow};
+use crate::store::tracking::{self as tracking_store, EventRow};
+
+/// Longest signer name.
+const MAX_SIGNED_BY_CHARS: usize = 100;
+/// Longest driver's notes.
+const MAX_NOTES_CHARS: usize = 500;
+/// The client event id of the DELIVERED event a delivery stores: one delivery per order.
+const DELIVERY_EVENT_ID: &str = "delivery";
+
+impl TrackingApi {
+    pub(super) async fn deliver(
+        &self,
+        principal: &str,
+        request: RecordDeliveryRequest,
+    ) -> Result<ProofOfDelivery, ApiError> {
+        let mut violations = Violations::new();
+        tracking_number_field(&mut violations, "tracking_number", &request.tracking_number);
+        violations.require_text("signed_by", &request.signed_by, MAX_SIGNED_BY_CHARS);
+        violations.limit_text("notes", &request.notes, MAX_NOTES_CHARS);
+        violations.limit_text("source_name", &request.source_name, MAX_SOURCE_NAME_CHARS);
+        let location = location_field(&mut violations, "location", request.location.as_ref());
+        let delivery_time = request
+            .delivery_time
+            .as_ref()
+            .and_then(|time| time_field(&mut violations, "delivery_time", time));
+        for (field, image) in [("signature", &request.signature), ("photo", &request.photo)] {
+            if let Some(image) = image
+                && let Some((part, problem)) = image_problem(&image.content_type, &image.content)
+            {
+                violations.add(format!("{field}.{part}"), problem);
+            }
+        }
+        if request.damaged_pieces < 0 {
+            violations.add("damaged_pieces", "must not be negative");
+        }
+        if request.missing_pieces < 0 {
+            violations.add("missing_pieces", "must not be negative");
+        }
+        violations.finish()?;
+        let request_sha256 = Sha256::digest(request.encode_to_vec()).to_vec();
+        // PostgreSQL keeps microseconds: the proof answered now must equal the one read later.
+        let now = Utc::now().trunc_subsecs(6);
+        let delivery_time = delivery_time.map_or(now, |time| time.trunc_subsecs(6));
+
+        let mut tx = self.pool.begin().await?;
+        let order = tracking_store::lock_by_tracking_numbers(
+            &mut tx,
+            std::slice::from_ref(&request.tracking_number),
+        )
+        .await?
+        .pop()
+        .ok_or_else(|| not_found(&request.tracking_number))?;
+        if let Some(stored) = store::find(&mut tx, order.id, true).await? {
+            if stored.request_sha256 == request_sha256 {
+                return Ok(proof_to_proto(&stored, &order.tracking_number));
+            }
+            return Err(ApiError::FailedPrecondition {
+                reason: "ALREADY_DELIVERED",
+                message: format!(
+                    "shipment {} was delivered already, with another proof",
+                    order.tracking_number
+                ),
+                metadata: vec![("tracking_number", order.tracking_number.clone())],
+            });
+        }
+        if let Some((field, problem)) = pieces_problem(
+            request.damaged_pieces,
+            request.missing_pieces,
+            order.total_pieces,
+        ) {
+            return Err(ApiError::invalid_field(field, problem));
+        }
+        let from = status_of(&order)?;
+        check_delivery(from, order.pickup_time, delivery_time, now).map_err(refused)?;
+
+        let route_changed = order.route_changed || request.route_changed;
+        let image = |image: &Option<DeliveryImage>| {
+            image
+                .as_ref()
+                .map(|image| (image.content_type.clone(), image.content.clone()))
+                .unzip()
+        };
+        let (signature_type, signature) = image(&request.signature);
+        let (photo_type, photo) = image(&request.photo);
+        let proof = ProofRow {
+            order_id: order.id,
+            signed_by: request.signed_by.trim().to_owned(),
+            delivery_time,
+            signature_bytes: signature
+                .as_ref()
+                .map_or(0, |bytes: &Vec<u8>| bytes.len() as i32),
+            signature_type,
+            signature,
+            photo_bytes: photo
+                .as_ref()
+                .map_or(0, |bytes: &Vec<u8>| bytes.len() as i32),
+            photo_type,
+            photo,
+            damaged_pieces: request.damaged_pieces,
+            missing_pieces: request.missing_pieces,
+            document_errors: request.document_errors,
+            route_changed,
+            on_time: on_time(delivery_time, order.promised_delivery_time),
+            promised_delivery_time: order.promised_delivery_time,
+            notes: request.notes.trim().to_owned(),
+            facility_code: location.facility_code.clone(),
+            city: location.city.clone(),
+            region_code: location.region_code.clone(),
+            recorded_by: principal.to_owned(),
+            record_time: now,
+            request_sha256,
+        };
+        store::insert(&mut tx, &proof).await?;
+
+        let sequence = order.tracking_sequence + 1;
+        let source_name = match request.source_name.trim() {
+            "" => principal.to_owned(),
+            name => name.to_owned(),
+        };
+        let event = EventRow {
+            order_id: order.id,
+            sequence,
+            event_id: Uuid::now_v7(),
+            client_event_id: DELIVERY_EVENT_ID.to_owned(),
+            source: EventSource::System.as_str().to_owned(),
+            source_name,
+            code: EventCode::Delivered.as_str().to_owned(),
+            occur_time: delivery_time,
+            receive_time: now,
+            facility_code: location.facility_code,
+            city: location.city,
+            region_code: location.region_code,
+            description: format!("Delivered, signed by {}", proof.signed_by),
+            new_estimated_delivery_time: None,
+            applied_status: Some(OrderStatus::Delivered.as_str().to_owned()),
+            late: order
+                .last_movement_time
+                .is_some_and(|newest| delivery_time < newest),
+            recorded_by: principal.to_owned(),
+        };
+        tracking_store::insert_events(&mut tx, std::slice::from_ref(&event)).await?;
+        store::mark_delivered(
+            &mut tx,
+            order.id,
+            delivery_time,
+            route_changed,
+            sequence,
+            now,
+        )
+        .await?;
+        let mut events = vec![
+            changes::status_changed(
+                &order,
+                (from, OrderStatus::Delivered),
+                delivery_time,
+                "RecordDelivery",
+            ),
+            changes::delivered(&order, &proof),
+        ];
+        if route_changed && !order.route_changed {
+            events.push(changes::route_changed(
+                &order,
+                delivery_time,
+                "reported at delivery",
+            ));
+        }
+        changes::append_changes(&mut tx, events).await?;
+        tracking_store::notify_new_events(&mut tx, &[order.id]).await?;
+        tx.commit().await?;
+        Ok(proof_to_proto(&proof, &order.tracking_number))
+    }
+
+    pub(super) async fn proof(
+        &self,
+        request: GetProofOfDeliveryRequest,
+    ) -> Result<ProofOfDelivery, ApiError> {
+        let mut violations = Violations::new();
+        tracking_number_field(&mut violations, "tracking_number", &request.tracking_number);
+        violations.finish()?;
+        let mut conn = self.pool.acquire().await?;
+        let order = tracking_store::find_by_tracking_number(&mut conn, &request.tracking_number)
+            .await?
+            .ok_or_else(|| not_found(&request.tracking_number))?;
+        let proof = store::find(&mut conn, order.id, !request.omit_images)
+            .await?
+            .ok_or_else(|| ApiError::NotFound {
+                reason: "PROOF_OF_DELIVERY_NOT_FOUND",
+                resource: "proof of delivery",
+                id: request.tracking_number.clone(),
+            })?;
+        Ok(proof_to_proto(&proof, &order.tracking_number))
+    }
+}
+
+fn refused(refused: DeliveryRefused) -> ApiError {
+    match refused {
+        DeliveryRefused::Illegal(illegal) => ApiError::FailedPrecondition {
+            reason: "ILLEGAL_TRANSITION",
+            message: illegal.to_string(),
+            metadata: vec![
+                (
+                    "current_status",
+                    status_to_proto(illegal.from).as_str_name().to_owned(),
+                ),
+                (
+                    "requested_status",
+                    status_to_proto(illegal.to).as_str_name().to_owned(),
+                ),
+            ],
+        },
+        DeliveryRefused::FutureTime | DeliveryRefused::BeforePickup => {
+            ApiError::invalid_field("delivery_time", refused.to_string())
+        }
+    }
+}
+
+fn proof_to_proto(proof: &ProofRow, tracking_number: &str) -> ProofOfDelivery {
+    let image = |content_type: &Option<String>, content: &Option<Vec<u8>>| {
+        content_type.as_ref().map(|content_type| DeliveryImage {
+            content_type: content_type.clone(),
+            content: content.clone().unwrap_or_default(),
+        })
+    };
+    ProofOfDelivery {
+        order_id: proof.order_id.to_string(),
+        tracking_number: tracking_number.to_owned(),
+        signed_by: proof.signed_by.clone(),
+        delivery_time: Some(timestamp(proof.delivery_time)),
+        signature: image(&proof.signature_type, &proof.signature),
+        photo: image(&proof.photo_type, &proof.photo),
+        signature_bytes: proof.signature_bytes,
+        photo_bytes: proof.photo_bytes,
+        damaged_pieces: proof.damaged_pieces,
+        missing_pieces: proof.missing_pieces,
+        document_errors: proof.document_errors,
+        route_changed: proof.route_changed,
+        on_time: proof.on_time,
+        promised_delivery_time: Some(timestamp(proof.promised_delivery_time)),
+        notes: proof.notes.clone(),
+        location: location_to_proto(&proof.facility_code, &proof.city, &proof.region_code),
+        recorded_by: proof.recorded_by.clone(),
+        record_time: Some(timestamp(proof.record_time)),
+    }
+}

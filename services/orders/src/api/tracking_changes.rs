@@ -1,0 +1,196 @@
+//! Change events caused by tracking and delivery, written to the outbox in the transaction of the
+//! change. A batch of events writes its change events with one statement.
+//!
+//! The orders service's own `events` module (OrderService/StreamChanges) reads them back: the
+//! payload is the same `StreamChangesResponse` message without its envelope.
+
+use chrono::{DateTime, Utc};
+use logistics_contracts::common::{Money, TransportMode};
+use logistics_contracts::orders::{
+    self as pb, OrderDelivered, OrderPickedUp, OrderReturned, OrderStatusChanged, RouteChanged,
+    StreamChangesResponse, stream_changes_response::Event,
+};
+use logistics_platform::ApiError;
+use logistics_platform::time::timestamp;
+use prost::Message as _;
+use sqlx::PgConnection;
+
+use crate::domain::status::OrderStatus;
+use crate::store::delivery::ProofRow;
+use crate::store::tracking::TrackedOrder;
+
+/// A change event waiting to be written.
+#[derive(Debug, Clone)]
+pub(crate) struct Change {
+    event_type: &'static str,
+    resource_id: String,
+    event: Event,
+}
+
+/// Writes `changes` to the outbox in their order, with one statement, and wakes the change
+/// feed's readers when the transaction commits.
+pub(crate) async fn append_changes(
+    tx: &mut PgConnection,
+    changes: Vec<Change>,
+) -> Result<(), ApiError> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let mut types = Vec::with_capacity(changes.len());
+    let mut resources = Vec::with_capacity(changes.len());
+    let mut payloads = Vec::with_capacity(changes.len());
+    for change in changes {
+        types.push(change.event_type);
+        resources.push(change.resource_id);
+        payloads.push(
+            StreamChangesResponse {
+                envelope: None,
+                event: Some(change.event),
+            }
+            .encode_to_vec(),
+        );
+    }
+    // The ordinality keeps the bigserial ids in the order the changes happened.
+    sqlx::query(
+        "WITH appended AS (
+             INSERT INTO outbox (event_type, resource_id, payload)
+             SELECT event_type, resource_id, payload
+             FROM unnest($1::text[], $2::text[], $3::bytea[]) WITH ORDINALITY
+                  AS c (event_type, resource_id, payload, position)
+             ORDER BY position
+         )
+         SELECT pg_notify('logistics_changes.' || current_schema(), '')",
+    )
+    .bind(types)
+    .bind(resources)
+    .bind(payloads)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// The protobuf value of a status.
+pub(crate) fn status_to_proto(status: OrderStatus) -> pb::OrderStatus {
+    pb::OrderStatus::from_str_name(&format!("ORDER_STATUS_{}", status.as_str()))
+        .unwrap_or(pb::OrderStatus::Unspecified)
+}
+
+/// The protobuf value of a status stored by name.
+pub(crate) fn stored_status_to_proto(status: &str) -> pb::OrderStatus {
+    OrderStatus::parse(status).map_or(pb::OrderStatus::Unspecified, status_to_proto)
+}
+
+/// The status of an order row; a name the status machine does not know is a bug.
+pub(crate) fn status_of(order: &TrackedOrder) -> Result<OrderStatus, ApiError> {
+    OrderStatus::parse(&order.status).ok_or_else(|| {
+        ApiError::Internal(anyhow::anyhow!(
+            "order {} has unknown status {:?}",
+            order.id,
+            order.status
+        ))
+    })
+}
+
+/// order.status_changed
+pub(crate) fn status_changed(
+    order: &TrackedOrder,
+    (from, to): (OrderStatus, OrderStatus),
+    at: DateTime<Utc>,
+    cause: &str,
+) -> Change {
+    change(
+        "order.status_changed",
+        order,
+        Event::StatusChanged(OrderStatusChanged {
+            order_id: order.id.to_string(),
+            customer_id: order.customer_id.to_string(),
+            from_status: status_to_proto(from).into(),
+            to_status: status_to_proto(to).into(),
+            change_time: Some(timestamp(at)),
+            cause: cause.to_owned(),
+        }),
+    )
+}
+
+/// order.picked_up
+pub(crate) fn picked_up(order: &TrackedOrder, at: DateTime<Utc>) -> Change {
+    let within_window = order.pickup_window_end.is_none_or(|end| at <= end);
+    change(
+        "order.picked_up",
+        order,
+        Event::PickedUp(OrderPickedUp {
+            order_id: order.id.to_string(),
+            customer_id: order.customer_id.to_string(),
+            pickup_time: Some(timestamp(at)),
+            within_window,
+        }),
+    )
+}
+
+/// order.returned
+pub(crate) fn returned(order: &TrackedOrder, at: DateTime<Utc>, reason: &str) -> Change {
+    change(
+        "order.returned",
+        order,
+        Event::Returned(OrderReturned {
+            order_id: order.id.to_string(),
+            customer_id: order.customer_id.to_string(),
+            reason: reason.to_owned(),
+            return_time: Some(timestamp(at)),
+        }),
+    )
+}
+
+/// order.route_changed
+pub(crate) fn route_changed(order: &TrackedOrder, at: DateTime<Utc>, reason: &str) -> Change {
+    change(
+        "order.route_changed",
+        order,
+        Event::RouteChanged(RouteChanged {
+            order_id: order.id.to_string(),
+            customer_id: order.customer_id.to_string(),
+            reason: reason.to_owned(),
+            change_time: Some(timestamp(at)),
+            new_destination: None,
+        }),
+    )
+}
+
+/// order.delivered, with the delivery's facts.
+pub(crate) fn delivered(order: &TrackedOrder, proof: &ProofRow) -> Change {
+    let mode = TransportMode::from_str_name(&format!("TRANSPORT_MODE_{}", order.mode))
+        .unwrap_or(TransportMode::Unspecified);
+    change(
+        "order.delivered",
+        order,
+        Event::Delivered(OrderDelivered {
+            order_id: order.id.to_string(),
+            customer_id: order.customer_id.to_string(),
+            order_number: order.order_number.clone(),
+            tracking_number: order.tracking_number.clone(),
+            mode: mode.into(),
+            price: Some(Money {
+                currency_code: "CNY".to_owned(),
+                amount_minor: order.price_fen,
+            }),
+            delivery_time: Some(timestamp(proof.delivery_time)),
+            promised_delivery_time: Some(timestamp(proof.promised_delivery_time)),
+            on_time: proof.on_time,
+            total_pieces: order.total_pieces,
+            damaged_pieces: proof.damaged_pieces,
+            missing_pieces: proof.missing_pieces,
+            document_errors: proof.document_errors,
+            route_changed: proof.route_changed,
+            destination_region_code: order.destination_region.clone(),
+            origin_region_code: order.origin_region.clone(),
+        }),
+    )
+}
+
+fn change(event_type: &'static str, order: &TrackedOrder, event: Event) -> Change {
+    Change {
+        event_type,
+        resource_id: order.id.to_string(),
+        event,
+    }
+}

@@ -1,0 +1,384 @@
+//! `logistics.orders.v1.TrackingService`: recording events and reading tracking. Delivery, problem
+//! shipments, the event stream and watches have modules of their own.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use logistics_contracts::orders::tracking_service_server::TrackingService;
+use logistics_contracts::orders::{
+    BatchGetTrackingRequest, BatchGetTrackingResponse, GetProofOfDeliveryRequest,
+    GetTrackingRequest, ListProblemShipmentsRequest, ListProblemShipmentsResponse, ProofOfDelivery,
+    RecordDeliveryRequest, RecordTrackingEventsRequest, RecordTrackingEventsResponse,
+    SearchTrackingByReferenceRequest, SearchTrackingByReferenceResponse,
+    StreamTrackingEventsRequest, StreamTrackingEventsResponse, Tracking, TrackingEntry,
+    TrackingEventOutcome, WatchTrackingRequest, WatchTrackingResponse,
+};
+use logistics_platform::auth::ScopeTable;
+use logistics_platform::error::{Violations, parse_uuid};
+use logistics_platform::pagination::PageTokens;
+use logistics_platform::{ApiError, ServiceContext};
+use sqlx::{PgConnection, PgPool};
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Response, Status, Streaming};
+use uuid::Uuid;
+
+use super::tracking_fields::{tracking_number_field, tracking_to_proto};
+use super::tracking_record::{MAX_BATCH_EVENTS, record_batch};
+use super::watch::{MAX_WATCHERS, WatchHub, not_found};
+use super::{principal_name, respond};
+use crate::store::tracking::{self as store, EventRow, TrackedOrder};
+
+/// The scope each RPC of TrackingService needs.
+pub const SCOPES: ScopeTable = logistics_platform::scope_table!("logistics.orders.v1.TrackingService" {
+    RecordTrackingEvents => "orders:track",
+    StreamTrackingEvents => "orders:track",
+    GetTracking => "orders:read",
+    BatchGetTracking => "orders:read",
+    SearchTrackingByReference => "orders:read",
+    WatchTracking => "orders:read",
+    RecordDelivery => "orders:track",
+    GetProofOfDelivery => "orders:read",
+    ListProblemShipments => "orders:read",
+});
+
+/// Most tracking numbers in one BatchGetTracking.
+pub const MAX_BATCH_NUMBERS: usize = 30;
+/// Events per shipment at most, in any read.
+const MAX_EVENTS: usize = 200;
+/// Events per shipment of BatchGetTracking by default.
+const BATCH_DEFAULT_EVENTS: usize = 20;
+/// Shipments per page of SearchTrackingByReference: default and maximum.
+const REFERENCE_PAGE: (usize, usize) = (20, 50);
+/// Events per shipment of SearchTrackingByReference: default and maximum.
+const REFERENCE_EVENTS: (usize, usize) = (5, 20);
+/// Months of event partitions kept ready ahead of time.
+const PARTITION_MONTHS_AHEAD: i32 = 3;
+/// How often the partitions are checked.
+const PARTITION_UPKEEP_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The tracking API over its database.
+#[derive(Clone)]
+pub struct TrackingApi {
+    pub(super) pool: PgPool,
+    pub(super) reference_pages: PageTokens,
+    pub(super) problem_pages: PageTokens,
+    pub(super) hub: WatchHub,
+}
+
+impl TrackingApi {
+    /// The API over `pool`, listening for new events until the context's shutdown.
+    pub fn new(pool: PgPool, context: &ServiceContext) -> Self {
+        Self {
+            hub: WatchHub::start(
+                pool.clone(),
+                context.database_url.clone(),
+                MAX_WATCHERS,
+                context.shutdown.clone(),
+            ),
+            reference_pages: PageTokens::new(context.token_key.clone(), "tracking.by_reference"),
+            problem_pages: PageTokens::new(context.token_key.clone(), "tracking.problems"),
+            pool,
+        }
+    }
+
+    /// Creates the coming months' event partitions now and then daily, until `shutdown`.
+    pub fn spawn_partition_upkeep(&self, shutdown: CancellationToken) {
+        let pool = self.pool.clone();
+        tokio::spawn(async move {
+            let mut every_day = tokio::time::interval(PARTITION_UPKEEP_EVERY);
+            loop {
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = every_day.tick() => {}
+                }
+                let created = async {
+                    let mut conn = pool.acquire().await?;
+                    store::ensure_partitions(&mut conn, PARTITION_MONTHS_AHEAD).await
+                };
+                match created.await {
+                    Ok(0) => {}
+                    Ok(created) => tracing::info!(created, "created tracking event partitions"),
+                    Err(error) => {
+                        tracing::warn!(%error, "creating tracking event partitions failed")
+                    }
+                }
+            }
+        });
+    }
+
+    async fn record(
+        &self,
+        principal: &str,
+        request: RecordTrackingEventsRequest,
+    ) -> Result<RecordTrackingEventsResponse, ApiError> {
+        let count = request.events.len();
+        if count == 0 || count > MAX_BATCH_EVENTS {
+            return Err(ApiError::invalid_field(
+                "events",
+                format!("must hold 1 to {MAX_BATCH_EVENTS} events (got {count})"),
+            ));
+        }
+        let results = record_batch(&self.pool, principal, &request.events, 0).await?;
+        let count_of = |outcome: TrackingEventOutcome| {
+            results
+                .iter()
+                .filter(|r| r.outcome == outcome as i32)
+                .count() as i32
+        };
+        Ok(RecordTrackingEventsResponse {
+            accepted_count: count_of(TrackingEventOutcome::Accepted),
+            duplicate_count: count_of(TrackingEventOutcome::Duplicate),
+            rejected_count: count_of(TrackingEventOutcome::Rejected),
+            results,
+        })
+    }
+
+    async fn get(&self, request: GetTrackingRequest) -> Result<Tracking, ApiError> {
+        let mut violations = Violations::new();
+        tracking_number_field(&mut violations, "tracking_number", &request.tracking_number);
+        let limit = bounded_count(
+            &mut violations,
+            "max_events",
+            request.max_events,
+            MAX_EVENTS,
+            MAX_EVENTS,
+        );
+        violations.finish()?;
+        let mut conn = self.pool.acquire().await?;
+        let order = store::find_by_tracking_number(&mut conn, &request.tracking_number)
+            .await?
+            .ok_or_else(|| not_found(&request.tracking_number))?;
+        let events =
+            store::latest_events(&mut conn, &[(order.id, order.events_since())], limit + 1).await?;
+        Ok(tracking_to_proto(&order, events.iter().collect(), limit))
+    }
+
+    async fn batch_get(
+        &self,
+        request: BatchGetTrackingRequest,
+    ) -> Result<BatchGetTrackingResponse, ApiError> {
+        let mut violations = Violations::new();
+        let count = request.tracking_numbers.len();
+        if count == 0 || count > MAX_BATCH_NUMBERS {
+            violations.add(
+                "tracking_numbers",
+                format!("must hold 1 to {MAX_BATCH_NUMBERS} tracking numbers (got {count})"),
+            );
+        } else {
+            for (at, number) in request.tracking_numbers.iter().enumerate() {
+                tracking_number_field(&mut violations, &format!("tracking_numbers[{at}]"), number);
+            }
+        }
+        let limit = bounded_count(
+            &mut violations,
+            "max_events",
+            request.max_events,
+            BATCH_DEFAULT_EVENTS,
+            MAX_EVENTS,
+        );
+        violations.finish()?;
+        let mut numbers = request.tracking_numbers.clone();
+        numbers.sort_unstable();
+        numbers.dedup();
+        let mut conn = self.pool.acquire().await?;
+        let orders = store::find_by_tracking_numbers(&mut conn, &numbers).await?;
+        let trackings = with_events(&mut conn, &orders, limit).await?;
+        let by_number: HashMap<&str, &Tracking> = trackings
+            .iter()
+            .map(|tracking| (tracking.tracking_number.as_str(), tracking))
+            .collect();
+        let entries = request
+            .tracking_numbers
+            .iter()
+            .map(|number| {
+                let tracking = by_number.get(number.as_str()).map(|found| (*found).clone());
+                TrackingEntry {
+                    tracking_number: number.clone(),
+                    found: tracking.is_some(),
+                    tracking,
+                }
+            })
+            .collect();
+        Ok(BatchGetTrackingResponse { entries })
+    }
+
+    async fn search_by_reference(
+        &self,
+        request: SearchTrackingByReferenceRequest,
+    ) -> Result<SearchTrackingByReferenceResponse, ApiError> {
+        let mut violations = Violations::new();
+        violations.require_text("customer_reference", &request.customer_reference, 64);
+        let customer_id = (!request.customer_id.is_empty())
+            .then(|| parse_uuid(&mut violations, "customer_id", &request.customer_id))
+            .flatten();
+        let size = bounded_count(
+            &mut violations,
+            "page_size",
+            request.page_size,
+            REFERENCE_PAGE.0,
+            REFERENCE_PAGE.1,
+        );
+        let limit = bounded_count(
+            &mut violations,
+            "max_events",
+            request.max_events,
+            REFERENCE_EVENTS.0,
+            REFERENCE_EVENTS.1,
+        );
+        violations.finish()?;
+        let reference = request.customer_reference.trim();
+        let query = format!("{reference}\0{}", request.customer_id);
+        let after: Option<(i64, Uuid)> = self
+            .reference_pages
+            .open(query.as_bytes(), &request.page_token)?;
+        let after = after.map(keyset_time).transpose()?;
+        let mut conn = self.pool.acquire().await?;
+        let mut orders =
+            store::find_by_reference(&mut conn, reference, customer_id, after, size + 1).await?;
+        let more = orders.len() > size;
+        orders.truncate(size);
+        let next_page_token = match (more, orders.last()) {
+            (true, Some(last)) => self.reference_pages.issue(
+                query.as_bytes(),
+                &(last.create_time.timestamp_micros(), last.id),
+            ),
+            _ => String::new(),
+        };
+        let trackings = with_events(&mut conn, &orders, limit).await?;
+        Ok(SearchTrackingByReferenceResponse {
+            trackings,
+            next_page_token,
+        })
+    }
+}
+
+/// The tracking of each order, in the order given, with its latest `limit` events: one query.
+async fn with_events(
+    conn: &mut PgConnection,
+    orders: &[TrackedOrder],
+    limit: usize,
+) -> Result<Vec<Tracking>, ApiError> {
+    let bounds: Vec<(Uuid, DateTime<Utc>)> = orders
+        .iter()
+        .map(|order| (order.id, order.events_since()))
+        .collect();
+    let events = store::latest_events(conn, &bounds, limit + 1).await?;
+    let mut by_order: HashMap<Uuid, Vec<&EventRow>> = HashMap::new();
+    for event in &events {
+        by_order.entry(event.order_id).or_default().push(event);
+    }
+    Ok(orders
+        .iter()
+        .map(|order| {
+            let events = by_order.remove(&order.id).unwrap_or_default();
+            tracking_to_proto(order, events, limit)
+        })
+        .collect())
+}
+
+/// A requested count: 0 means `default`, more than `max` is capped, negative is refused.
+pub(super) fn bounded_count(
+    violations: &mut Violations,
+    field: &str,
+    requested: i32,
+    default: usize,
+    max: usize,
+) -> usize {
+    match requested {
+        n if n < 0 => {
+            violations.add(field, "must not be negative");
+            default
+        }
+        0 => default,
+        n => (n as usize).min(max),
+    }
+}
+
+/// A keyset time sealed in a page token (microseconds since the epoch).
+pub(super) fn keyset_time((micros, id): (i64, Uuid)) -> Result<(DateTime<Utc>, Uuid), ApiError> {
+    DateTime::from_timestamp_micros(micros)
+        .map(|time| (time, id))
+        .ok_or_else(|| ApiError::invalid_field("page_token", "is malformed"))
+}
+
+#[tonic::async_trait]
+impl TrackingService for TrackingApi {
+    async fn record_tracking_events(
+        &self,
+        request: Request<RecordTrackingEventsRequest>,
+    ) -> Result<Response<RecordTrackingEventsResponse>, Status> {
+        let principal = principal_name(&request)?;
+        respond(self.record(&principal, request.into_inner()).await)
+    }
+
+    async fn stream_tracking_events(
+        &self,
+        request: Request<Streaming<StreamTrackingEventsRequest>>,
+    ) -> Result<Response<StreamTrackingEventsResponse>, Status> {
+        let principal = principal_name(&request)?;
+        self.ingest(&principal, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn get_tracking(
+        &self,
+        request: Request<GetTrackingRequest>,
+    ) -> Result<Response<Tracking>, Status> {
+        respond(self.get(request.into_inner()).await)
+    }
+
+    async fn batch_get_tracking(
+        &self,
+        request: Request<BatchGetTrackingRequest>,
+    ) -> Result<Response<BatchGetTrackingResponse>, Status> {
+        respond(self.batch_get(request.into_inner()).await)
+    }
+
+    async fn search_tracking_by_reference(
+        &self,
+        request: Request<SearchTrackingByReferenceRequest>,
+    ) -> Result<Response<SearchTrackingByReferenceResponse>, Status> {
+        respond(self.search_by_reference(request.into_inner()).await)
+    }
+
+    type WatchTrackingStream = ReceiverStream<Result<WatchTrackingResponse, Status>>;
+
+    async fn watch_tracking(
+        &self,
+        request: Request<WatchTrackingRequest>,
+    ) -> Result<Response<Self::WatchTrackingStream>, Status> {
+        let request = request.into_inner();
+        let watched = async {
+            let mut violations = Violations::new();
+            tracking_number_field(&mut violations, "tracking_number", &request.tracking_number);
+            violations.finish()?;
+            self.hub.watch(&request.tracking_number).await
+        };
+        respond(watched.await)
+    }
+
+    async fn record_delivery(
+        &self,
+        request: Request<RecordDeliveryRequest>,
+    ) -> Result<Response<ProofOfDelivery>, Status> {
+        let principal = principal_name(&request)?;
+        respond(self.deliver(&principal, request.into_inner()).await)
+    }
+
+    async fn get_proof_of_delivery(
+        &self,
+        request: Request<GetProofOfDeliveryRequest>,
+    ) -> Result<Response<ProofOfDelivery>, Status> {
+        respond(self.proof(request.into_inner()).await)
+    }
+
+    async fn list_problem_shipments(
+        &self,
+        request: Request<ListProblemShipmentsRequest>,
+    ) -> Result<Response<ListProblemShipmentsResponse>, Status> {
+        respond(self.problems(request.into_inner()).await)
+    }
+}

@@ -1,0 +1,263 @@
+//! WatchTracking across replicas: whichever replica records an event NOTIFYs in its transaction;
+//! each process keeps one LISTEN connection and fans the order ids out to its watchers through a
+//! broadcast channel. Watchers then read what is new by the order's recording sequence, so a
+//! missed or merged notification loses nothing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use logistics_contracts::orders::{WatchTrackingResponse, watch_tracking_response};
+use logistics_platform::ApiError;
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, mpsc};
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_util::sync::CancellationToken;
+use tonic::Status;
+use uuid::Uuid;
+
+use super::tracking_changes::stored_status_to_proto;
+use super::tracking_fields::{event_to_proto, tracking_to_proto};
+use crate::domain::status::OrderStatus;
+use crate::store::tracking::{self as store, NOTIFY_CHANNEL_PREFIX, TrackedOrder};
+use crate::{DOMAIN, SCHEMA};
+
+/// Most watchers one process serves at once.
+pub const MAX_WATCHERS: usize = 1000;
+/// Events in a watch's first message.
+const SNAPSHOT_EVENTS: usize = 200;
+/// Notifications buffered per process before slow watchers skip ahead (they re-read anyway).
+const FAN_OUT_BUFFER: usize = 4096;
+/// Messages buffered per watcher.
+const WATCHER_BUFFER: usize = 64;
+/// How often a watcher looks without a notification: catches changes that notify nobody, such
+/// as a cancellation by OrderService.
+const IDLE_RECHECK: Duration = Duration::from_secs(15);
+
+/// The process's notifications of new tracking events, and its watcher limit.
+#[derive(Clone)]
+pub struct WatchHub {
+    pool: PgPool,
+    wake: broadcast::Sender<Uuid>,
+    permits: Arc<Semaphore>,
+    shutdown: CancellationToken,
+}
+
+impl WatchHub {
+    /// Starts listening on the database at `database_url` until `shutdown`, and reads through
+    /// `pool`; serves at most `max_watchers`. The listener has a connection of its own, outside
+    /// the pool, so it never takes a place from the calls.
+    pub fn start(
+        pool: PgPool,
+        database_url: String,
+        max_watchers: usize,
+        shutdown: CancellationToken,
+    ) -> Self {
+        let (wake, _) = broadcast::channel(FAN_OUT_BUFFER);
+        tokio::spawn(listen(database_url, wake.clone(), shutdown.clone()));
+        Self {
+            pool,
+            wake,
+            permits: Arc::new(Semaphore::new(max_watchers)),
+            shutdown,
+        }
+    }
+
+    /// A place among the watchers, or RESOURCE_EXHAUSTED when there is none.
+    fn admit(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        self.permits
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| ApiError::ResourceExhausted {
+                reason: "TOO_MANY_WATCHERS",
+                message: "this server watches as many shipments as it can; retry later".to_owned(),
+            })
+    }
+
+    /// Watches the shipment of `tracking_number`: its current tracking, then each new event,
+    /// until it reaches a final status, the caller goes away or the server shuts down.
+    pub(crate) async fn watch(
+        &self,
+        tracking_number: &str,
+    ) -> Result<ReceiverStream<Result<WatchTrackingResponse, Status>>, ApiError> {
+        let permit = self.admit()?;
+        // Subscribed before the snapshot is read, so nothing recorded after it goes unnoticed.
+        let wake = self.wake.subscribe();
+        let mut conn = self.pool.acquire().await?;
+        let order = store::find_by_tracking_number(&mut conn, tracking_number)
+            .await?
+            .ok_or_else(|| not_found(tracking_number))?;
+        let mut events = store::latest_events(
+            &mut conn,
+            &[(order.id, order.events_since())],
+            SNAPSHOT_EVENTS + 1,
+        )
+        .await?;
+        drop(conn);
+        // Events recorded after the order row was read are sent live, not in the snapshot.
+        events.retain(|event| event.sequence <= order.tracking_sequence);
+        let snapshot = tracking_to_proto(&order, events.iter().collect(), SNAPSHOT_EVENTS);
+        let first = WatchTrackingResponse {
+            status: snapshot.status,
+            update: Some(watch_tracking_response::Update::Snapshot(snapshot)),
+        };
+        let (sender, receiver) = mpsc::channel(WATCHER_BUFFER);
+        let watcher = Watcher {
+            hub: self.clone(),
+            order,
+            sender,
+            wake,
+            _permit: permit,
+        };
+        tokio::spawn(watcher.run(first));
+        Ok(ReceiverStream::new(receiver))
+    }
+}
+
+/// One watch in progress.
+struct Watcher {
+    hub: WatchHub,
+    order: TrackedOrder,
+    sender: mpsc::Sender<Result<WatchTrackingResponse, Status>>,
+    wake: broadcast::Receiver<Uuid>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Watcher {
+    async fn run(mut self, first: WatchTrackingResponse) {
+        if self.sender.send(Ok(first)).await.is_err() || self.is_over() {
+            return;
+        }
+        loop {
+            tokio::select! {
+                _ = self.hub.shutdown.cancelled() => {
+                    let _ = self.sender.send(Err(Status::unavailable(
+                        "the server is shutting down; watch again",
+                    ))).await;
+                    return;
+                }
+                _ = self.sender.closed() => return,
+                _ = tokio::time::sleep(IDLE_RECHECK) => {}
+                received = self.wake.recv() => match received {
+                    // Nil: the listener reconnected and may have missed notifications.
+                    Ok(id) if id == self.order.id || id.is_nil() => {}
+                    Ok(_) => continue,
+                    Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => return,
+                },
+            }
+            match self.send_new_events().await {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(error) => {
+                    let _ = self.sender.send(Err(error.into_status(DOMAIN))).await;
+                    return;
+                }
+            }
+            if self.is_over() {
+                return;
+            }
+        }
+    }
+
+    /// Sends the events recorded since the last one sent; false when the caller went away.
+    async fn send_new_events(&mut self) -> Result<bool, ApiError> {
+        let mut conn = self.hub.pool.acquire().await?;
+        let Some(current) =
+            store::find_by_tracking_number(&mut conn, &self.order.tracking_number).await?
+        else {
+            return Ok(false);
+        };
+        let events = store::events_recorded_after(
+            &mut conn,
+            self.order.id,
+            self.order.events_since(),
+            self.order.tracking_sequence,
+        )
+        .await?;
+        drop(conn);
+        let mut status = self.order.status.clone();
+        for event in &events {
+            if let Some(applied) = &event.applied_status {
+                status.clone_from(applied);
+            }
+            let message = WatchTrackingResponse {
+                status: stored_status_to_proto(&status).into(),
+                update: Some(watch_tracking_response::Update::Event(event_to_proto(
+                    event,
+                    &self.order.tracking_number,
+                ))),
+            };
+            if self.sender.send(Ok(message)).await.is_err() {
+                return Ok(false);
+            }
+            self.order.tracking_sequence = event.sequence;
+        }
+        // A change without an event (a cancellation) ends the watch too.
+        self.order.status = if current.tracking_sequence <= self.order.tracking_sequence {
+            current.status
+        } else {
+            status
+        };
+        Ok(true)
+    }
+
+    fn is_over(&self) -> bool {
+        OrderStatus::parse(&self.order.status).is_some_and(OrderStatus::is_final)
+    }
+}
+
+/// NOT_FOUND for a tracking number no shipment has.
+pub(crate) fn not_found(tracking_number: &str) -> ApiError {
+    ApiError::NotFound {
+        reason: "TRACKING_NUMBER_NOT_FOUND",
+        resource: "shipment",
+        id: tracking_number.to_owned(),
+    }
+}
+
+/// Relays notifications to the watchers, reconnecting when the connection drops.
+async fn listen(database_url: String, wake: broadcast::Sender<Uuid>, shutdown: CancellationToken) {
+    let channel = format!("{NOTIFY_CHANNEL_PREFIX}{SCHEMA}");
+    loop {
+        let listening = async {
+            let mut listener = PgListener::connect(&database_url).await?;
+            listener.listen(&channel).await?;
+            Ok::<_, sqlx::Error>(listener)
+        };
+        let mut listener = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            listening = listening => match listening {
+                Ok(listener) => listener,
+                Err(error) => {
+                    tracing::warn!(%error, %channel, "tracking watch cannot listen; retrying");
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return,
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                    }
+                }
+            },
+        };
+        // Anything may have been recorded while nobody listened.
+        let _ = wake.send(Uuid::nil());
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                received = listener.try_recv() => match received {
+                    Ok(Some(notification)) => {
+                        let id = Uuid::try_parse(notification.payload()).unwrap_or(Uuid::nil());
+                        // No receiver is fine: nobody watches right now.
+                        let _ = wake.send(id);
+                    }
+                    Ok(None) => {
+                        let _ = wake.send(Uuid::nil());
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, %channel, "tracking watch lost its listener; reconnecting");
+                        break;
+                    }
+                },
+            }
+        }
+    }
+}

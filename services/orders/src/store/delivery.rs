@@ -1,0 +1,149 @@
+//! SQL of proofs of delivery.
+
+use chrono::{DateTime, Utc};
+use logistics_platform::ApiError;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// A stored proof of delivery.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ProofRow {
+    /// The order.
+    pub order_id: Uuid,
+    /// Who signed.
+    pub signed_by: String,
+    /// When delivered.
+    pub delivery_time: DateTime<Utc>,
+    /// Media type of the signature.
+    pub signature_type: Option<String>,
+    /// The signature (absent when omitted from the read).
+    pub signature: Option<Vec<u8>>,
+    /// Its size in bytes.
+    pub signature_bytes: i32,
+    /// Media type of the photo.
+    pub photo_type: Option<String>,
+    /// The photo (absent when omitted from the read).
+    pub photo: Option<Vec<u8>>,
+    /// Its size in bytes.
+    pub photo_bytes: i32,
+    /// Damaged pieces.
+    pub damaged_pieces: i32,
+    /// Missing pieces.
+    pub missing_pieces: i32,
+    /// Document errors.
+    pub document_errors: bool,
+    /// Route changed on the way.
+    pub route_changed: bool,
+    /// Delivered no later than promised.
+    pub on_time: bool,
+    /// The promise.
+    pub promised_delivery_time: DateTime<Utc>,
+    /// Driver's notes.
+    pub notes: String,
+    /// Facility.
+    pub facility_code: String,
+    /// City.
+    pub city: String,
+    /// Region code.
+    pub region_code: String,
+    /// Who recorded it.
+    pub recorded_by: String,
+    /// When it was recorded.
+    pub record_time: DateTime<Utc>,
+    /// SHA-256 of the recording request.
+    pub request_sha256: Vec<u8>,
+}
+
+/// The columns of [`ProofRow`], the images' content included or not.
+fn columns(with_images: bool) -> String {
+    let images = if with_images {
+        "signature, photo"
+    } else {
+        "NULL::bytea AS signature, NULL::bytea AS photo"
+    };
+    format!(
+        "order_id, signed_by, delivery_time, signature_type, photo_type, {images},
+         coalesce(octet_length(signature), 0) AS signature_bytes,
+         coalesce(octet_length(photo), 0) AS photo_bytes,
+         damaged_pieces, missing_pieces, document_errors, route_changed, on_time,
+         promised_delivery_time, notes, facility_code, city, region_code, recorded_by,
+         record_time, request_sha256"
+    )
+}
+
+/// The proof of an order, if it was delivered.
+pub async fn find(
+    conn: &mut PgConnection,
+    order_id: Uuid,
+    with_images: bool,
+) -> Result<Option<ProofRow>, ApiError> {
+    let sql = format!(
+        "SELECT {} FROM proofs_of_delivery WHERE order_id = $1",
+        columns(with_images)
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(order_id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// Stores a proof.
+pub async fn insert(tx: &mut PgConnection, proof: &ProofRow) -> Result<(), ApiError> {
+    sqlx::query(
+        "INSERT INTO proofs_of_delivery (order_id, signed_by, delivery_time, signature_type,
+             signature, photo_type, photo, damaged_pieces, missing_pieces, document_errors,
+             route_changed, on_time, promised_delivery_time, notes, facility_code, city,
+             region_code, recorded_by, record_time, request_sha256)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+                 $19, $20)",
+    )
+    .bind(proof.order_id)
+    .bind(&proof.signed_by)
+    .bind(proof.delivery_time)
+    .bind(&proof.signature_type)
+    .bind(&proof.signature)
+    .bind(&proof.photo_type)
+    .bind(&proof.photo)
+    .bind(proof.damaged_pieces)
+    .bind(proof.missing_pieces)
+    .bind(proof.document_errors)
+    .bind(proof.route_changed)
+    .bind(proof.on_time)
+    .bind(proof.promised_delivery_time)
+    .bind(&proof.notes)
+    .bind(&proof.facility_code)
+    .bind(&proof.city)
+    .bind(&proof.region_code)
+    .bind(&proof.recorded_by)
+    .bind(proof.record_time)
+    .bind(&proof.request_sha256)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Marks an order delivered at `delivery_time` with its DELIVERED event as the `sequence`-th.
+pub async fn mark_delivered(
+    tx: &mut PgConnection,
+    order_id: Uuid,
+    delivery_time: DateTime<Utc>,
+    route_changed: bool,
+    sequence: i64,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    sqlx::query(
+        "UPDATE orders SET status = 'DELIVERED', status_time = $2, delivery_time = $2,
+             route_changed = $3, tracking_sequence = $4,
+             last_movement_time = greatest(last_movement_time, $2),
+             version = version + 1, update_time = $5
+         WHERE id = $1",
+    )
+    .bind(order_id)
+    .bind(delivery_time)
+    .bind(route_changed)
+    .bind(sequence)
+    .bind(now)
+    .execute(tx)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,442 @@
+//! SQL of tracking: orders as tracking sees them, events and their deduplication keys. Batches are
+//! written with one statement per table (arrays through UNNEST), never row by row.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use logistics_platform::ApiError;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::domain::tracking::{BEFORE_ORDER_TOLERANCE, EventSource};
+
+/// The columns of [`TrackedOrder`].
+pub(crate) const TRACKED_COLUMNS: &str =
+    "id, order_number, tracking_number, customer_id, mode, status,
+    status_time, create_time, promised_delivery_time, estimated_delivery_time, pickup_time,
+    delivery_time, last_movement_time, route_changed, origin_region, destination_region,
+    tracking_sequence, total_pieces, price_fen, coalesce(pickup_window_end, requested_pickup_end)
+    AS pickup_window_end";
+
+/// An order as tracking sees it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TrackedOrder {
+    /// Id.
+    pub id: Uuid,
+    /// Order number.
+    pub order_number: String,
+    /// Tracking number.
+    pub tracking_number: String,
+    /// The customer.
+    pub customer_id: Uuid,
+    /// Transport mode by name, e.g. ROAD.
+    pub mode: String,
+    /// Status by name.
+    pub status: String,
+    /// When the status last changed.
+    pub status_time: DateTime<Utc>,
+    /// When the order was created.
+    pub create_time: DateTime<Utc>,
+    /// Promised delivery.
+    pub promised_delivery_time: DateTime<Utc>,
+    /// Estimated delivery.
+    pub estimated_delivery_time: DateTime<Utc>,
+    /// When picked up.
+    pub pickup_time: Option<DateTime<Utc>>,
+    /// When delivered.
+    pub delivery_time: Option<DateTime<Utc>>,
+    /// When the newest event occurred.
+    pub last_movement_time: Option<DateTime<Utc>>,
+    /// Re-routed on the way.
+    pub route_changed: bool,
+    /// Origin region code.
+    pub origin_region: String,
+    /// Destination region code.
+    pub destination_region: String,
+    /// Events recorded so far (the last event's sequence).
+    pub tracking_sequence: i64,
+    /// Pieces of the order.
+    pub total_pieces: i32,
+    /// Price in fen.
+    pub price_fen: i64,
+    /// End of the scheduled pickup window, else of the requested one.
+    pub pickup_window_end: Option<DateTime<Utc>>,
+}
+
+impl TrackedOrder {
+    /// The earliest occurrence time an event of this order can have: reads start there, so only
+    /// the partitions since the order's creation are searched.
+    pub fn events_since(&self) -> DateTime<Utc> {
+        self.create_time - BEFORE_ORDER_TOLERANCE
+    }
+}
+
+/// One stored event.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventRow {
+    /// The order.
+    pub order_id: Uuid,
+    /// Position in the order's recording sequence, from 1.
+    pub sequence: i64,
+    /// The service's id.
+    pub event_id: Uuid,
+    /// The sender's id.
+    pub client_event_id: String,
+    /// Source by name.
+    pub source: String,
+    /// Which scanner or partner.
+    pub source_name: String,
+    /// Code by name.
+    pub code: String,
+    /// When it happened.
+    pub occur_time: DateTime<Utc>,
+    /// When it was received.
+    pub receive_time: DateTime<Utc>,
+    /// Facility.
+    pub facility_code: String,
+    /// City.
+    pub city: String,
+    /// Region code.
+    pub region_code: String,
+    /// Free text.
+    pub description: String,
+    /// For DELAYED.
+    pub new_estimated_delivery_time: Option<DateTime<Utc>>,
+    /// The status it moved the order to.
+    pub applied_status: Option<String>,
+    /// Stored behind a newer event.
+    pub late: bool,
+    /// Who recorded it.
+    pub recorded_by: String,
+}
+
+const EVENT_COLUMNS: &str = "order_id, sequence, event_id, client_event_id, source, source_name,
+    code, occur_time, receive_time, facility_code, city, region_code, description,
+    new_estimated_delivery_time, applied_status, late, recorded_by";
+
+/// The deduplication key of an event.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EventKey {
+    /// The order.
+    pub order_id: Uuid,
+    /// Source by name.
+    pub source: &'static str,
+    /// Which scanner or partner.
+    pub source_name: String,
+    /// The sender's id.
+    pub client_event_id: String,
+}
+
+/// Locks the orders of `tracking_numbers` until the transaction ends, in id order so that
+/// concurrent batches touching the same orders queue instead of deadlocking. Unknown numbers
+/// are simply absent.
+pub async fn lock_by_tracking_numbers(
+    tx: &mut PgConnection,
+    tracking_numbers: &[String],
+) -> Result<Vec<TrackedOrder>, ApiError> {
+    let sql = format!(
+        "SELECT {TRACKED_COLUMNS} FROM orders WHERE tracking_number = ANY($1)
+         ORDER BY id FOR UPDATE"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(tracking_numbers)
+        .fetch_all(tx)
+        .await?)
+}
+
+/// The orders of `tracking_numbers`, unlocked; unknown numbers are absent.
+pub async fn find_by_tracking_numbers(
+    conn: &mut PgConnection,
+    tracking_numbers: &[String],
+) -> Result<Vec<TrackedOrder>, ApiError> {
+    let sql = format!("SELECT {TRACKED_COLUMNS} FROM orders WHERE tracking_number = ANY($1)");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(tracking_numbers)
+        .fetch_all(conn)
+        .await?)
+}
+
+/// The order of one tracking number, unlocked.
+pub async fn find_by_tracking_number(
+    conn: &mut PgConnection,
+    tracking_number: &str,
+) -> Result<Option<TrackedOrder>, ApiError> {
+    let sql = format!("SELECT {TRACKED_COLUMNS} FROM orders WHERE tracking_number = $1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(tracking_number)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// The orders carrying `reference` (exact, through the GIN index), newest first, optionally of
+/// one customer, after the keyset position `after` (create_time, id).
+pub async fn find_by_reference(
+    conn: &mut PgConnection,
+    reference: &str,
+    customer_id: Option<Uuid>,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: usize,
+) -> Result<Vec<TrackedOrder>, ApiError> {
+    let sql = format!(
+        "SELECT {TRACKED_COLUMNS} FROM orders
+         WHERE customer_references @> ARRAY[$1::text]
+           AND ($2::uuid IS NULL OR customer_id = $2)
+           AND ($3::timestamptz IS NULL OR (create_time, id) < ($3, $4))
+         ORDER BY create_time DESC, id DESC
+         LIMIT $5"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(reference)
+        .bind(customer_id)
+        .bind(after.map(|(time, _)| time))
+        .bind(after.map(|(_, id)| id))
+        .bind(limit as i64)
+        .fetch_all(conn)
+        .await?)
+}
+
+/// The keys among `keys` that were recorded before.
+pub async fn existing_keys(
+    tx: &mut PgConnection,
+    keys: &[EventKey],
+) -> Result<HashSet<EventKey>, ApiError> {
+    if keys.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let rows: Vec<(Uuid, String, String, String)> = sqlx::query_as(
+        "SELECT k.order_id, k.source, k.source_name, k.client_event_id
+         FROM tracking_event_keys k
+         JOIN unnest($1::uuid[], $2::text[], $3::text[], $4::text[])
+              AS asked (order_id, source, source_name, client_event_id)
+           USING (order_id, source, source_name, client_event_id)",
+    )
+    .bind(keys.iter().map(|key| key.order_id).collect::<Vec<_>>())
+    .bind(keys.iter().map(|key| key.source).collect::<Vec<_>>())
+    .bind(
+        keys.iter()
+            .map(|key| key.source_name.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        keys.iter()
+            .map(|key| key.client_event_id.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .fetch_all(tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(order_id, source, source_name, client_event_id)| {
+            let source = EventSource::parse(&source)?.as_str();
+            Some(EventKey {
+                order_id,
+                source,
+                source_name,
+                client_event_id,
+            })
+        })
+        .collect())
+}
+
+/// Writes accepted events and their deduplication keys: one statement per table.
+pub async fn insert_events(tx: &mut PgConnection, events: &[EventRow]) -> Result<(), ApiError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let column = |pick: fn(&EventRow) -> String| events.iter().map(pick).collect::<Vec<_>>();
+    let sql = format!(
+        "INSERT INTO tracking_events ({EVENT_COLUMNS})
+         SELECT * FROM unnest($1::uuid[], $2::int8[], $3::uuid[], $4::text[], $5::text[],
+             $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[], $10::text[], $11::text[],
+             $12::text[], $13::text[], $14::timestamptz[], $15::text[], $16::bool[], $17::text[])"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(events.iter().map(|e| e.order_id).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.sequence).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.event_id).collect::<Vec<_>>())
+        .bind(column(|e| e.client_event_id.clone()))
+        .bind(column(|e| e.source.clone()))
+        .bind(column(|e| e.source_name.clone()))
+        .bind(column(|e| e.code.clone()))
+        .bind(events.iter().map(|e| e.occur_time).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.receive_time).collect::<Vec<_>>())
+        .bind(column(|e| e.facility_code.clone()))
+        .bind(column(|e| e.city.clone()))
+        .bind(column(|e| e.region_code.clone()))
+        .bind(column(|e| e.description.clone()))
+        .bind(
+            events
+                .iter()
+                .map(|e| e.new_estimated_delivery_time)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            events
+                .iter()
+                .map(|e| e.applied_status.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(events.iter().map(|e| e.late).collect::<Vec<_>>())
+        .bind(column(|e| e.recorded_by.clone()))
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO tracking_event_keys (order_id, source, source_name, client_event_id, event_id)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[])",
+    )
+    .bind(events.iter().map(|e| e.order_id).collect::<Vec<_>>())
+    .bind(column(|e| e.source.clone()))
+    .bind(column(|e| e.source_name.clone()))
+    .bind(column(|e| e.client_event_id.clone()))
+    .bind(events.iter().map(|e| e.event_id).collect::<Vec<_>>())
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// What tracking changed on one order.
+#[derive(Debug, Clone)]
+pub struct OrderTrackingUpdate {
+    /// The order.
+    pub id: Uuid,
+    /// Status by name.
+    pub status: String,
+    /// When the status last changed.
+    pub status_time: DateTime<Utc>,
+    /// When picked up.
+    pub pickup_time: Option<DateTime<Utc>>,
+    /// When the newest event occurred.
+    pub last_movement_time: Option<DateTime<Utc>>,
+    /// Estimated delivery.
+    pub estimated_delivery_time: DateTime<Utc>,
+    /// Re-routed.
+    pub route_changed: bool,
+    /// The last event's sequence.
+    pub tracking_sequence: i64,
+}
+
+/// Writes what tracking changed on the orders, bumping their version (etag): one statement.
+pub async fn save_orders(
+    tx: &mut PgConnection,
+    updates: &[OrderTrackingUpdate],
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    if updates.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "UPDATE orders o SET
+             status = u.status, status_time = u.status_time, pickup_time = u.pickup_time,
+             last_movement_time = u.last_movement_time,
+             estimated_delivery_time = u.estimated_delivery_time, route_changed = u.route_changed,
+             tracking_sequence = u.tracking_sequence, version = o.version + 1, update_time = $9
+         FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[],
+                     $5::timestamptz[], $6::timestamptz[], $7::bool[], $8::int8[])
+              AS u (id, status, status_time, pickup_time, last_movement_time,
+                    estimated_delivery_time, route_changed, tracking_sequence)
+         WHERE o.id = u.id",
+    )
+    .bind(updates.iter().map(|u| u.id).collect::<Vec<_>>())
+    .bind(updates.iter().map(|u| u.status.clone()).collect::<Vec<_>>())
+    .bind(updates.iter().map(|u| u.status_time).collect::<Vec<_>>())
+    .bind(updates.iter().map(|u| u.pickup_time).collect::<Vec<_>>())
+    .bind(
+        updates
+            .iter()
+            .map(|u| u.last_movement_time)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        updates
+            .iter()
+            .map(|u| u.estimated_delivery_time)
+            .collect::<Vec<_>>(),
+    )
+    .bind(updates.iter().map(|u| u.route_changed).collect::<Vec<_>>())
+    .bind(
+        updates
+            .iter()
+            .map(|u| u.tracking_sequence)
+            .collect::<Vec<_>>(),
+    )
+    .bind(now)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// The notification channel of new tracking events in the pool's schema.
+pub const NOTIFY_CHANNEL_PREFIX: &str = "logistics_tracking.";
+
+/// Tells every replica's watchers, when the transaction commits, that these orders have new
+/// events. The payload is the order id.
+pub async fn notify_new_events(tx: &mut PgConnection, order_ids: &[Uuid]) -> Result<(), ApiError> {
+    if order_ids.is_empty() {
+        return Ok(());
+    }
+    sqlx::query("SELECT pg_notify($2 || current_schema(), id::text) FROM unnest($1::uuid[]) AS id")
+        .bind(order_ids)
+        .bind(NOTIFY_CHANNEL_PREFIX)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// The latest `limit` events of each order (given with the earliest time its events can have),
+/// newest first per order.
+pub async fn latest_events(
+    conn: &mut PgConnection,
+    orders: &[(Uuid, DateTime<Utc>)],
+    limit: usize,
+) -> Result<Vec<EventRow>, ApiError> {
+    if orders.is_empty() || limit == 0 {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT e.* FROM unnest($1::uuid[], $2::timestamptz[]) AS o (id, since)
+         CROSS JOIN LATERAL (
+             SELECT {EVENT_COLUMNS} FROM tracking_events
+             WHERE order_id = o.id AND occur_time >= o.since
+             ORDER BY occur_time DESC, sequence DESC
+             LIMIT $3
+         ) e"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(orders.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+        .bind(orders.iter().map(|(_, since)| *since).collect::<Vec<_>>())
+        .bind(limit as i64)
+        .fetch_all(conn)
+        .await?)
+}
+
+/// The events of an order recorded after its `after_sequence`-th, in recording order.
+pub async fn events_recorded_after(
+    conn: &mut PgConnection,
+    order_id: Uuid,
+    since: DateTime<Utc>,
+    after_sequence: i64,
+) -> Result<Vec<EventRow>, ApiError> {
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM tracking_events
+         WHERE order_id = $1 AND occur_time >= $2 AND sequence > $3
+         ORDER BY sequence"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(order_id)
+        .bind(since)
+        .bind(after_sequence)
+        .fetch_all(conn)
+        .await?)
+}
+
+/// Creates the event partitions of the coming months that are missing; returns how many.
+pub async fn ensure_partitions(
+    conn: &mut PgConnection,
+    months_ahead: i32,
+) -> Result<i32, ApiError> {
+    let (created,): (i32,) = sqlx::query_as("SELECT ensure_tracking_event_partitions($1)")
+        .bind(months_ahead)
+        .fetch_one(conn)
+        .await?;
+    Ok(created)
+}
