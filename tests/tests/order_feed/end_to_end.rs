@@ -1,21 +1,30 @@
 //! The real follower on the real orders feed: the customers service reads `OrderService/
 //! StreamChanges` with its own key, and survives its own death and the orders service's.
 //!
-//! Deliveries are written straight into the orders outbox with `logistics_platform::changefeed::
-//! append`, as the orders service writes them: tracking's RecordDelivery, which produces
-//! `order.delivered`, is not on main yet. Only the producer is bypassed; the feed the follower
-//! reads (StreamChanges, cursors, commit order) is the real one.
+//! Orders are placed and cancelled through the real OrderService. Deliveries are written straight
+//! into the orders outbox with `logistics_platform::changefeed::append`, as the orders service
+//! writes them: tracking's RecordDelivery, which produces `order.delivered`, is not on main yet.
+//! Only that producer is bypassed; the feed the follower reads (StreamChanges, cursors, commit
+//! order) is the real one.
 
 use std::time::Duration;
 
 use chrono::Utc;
-use logistics_contracts::orders::{StreamChangesResponse, stream_changes_response::Event};
+use logistics_contracts::customers::{
+    CustomerStatus, RecordActivityRequest, RunLifecycleSweepRequest,
+};
+use logistics_contracts::orders::{
+    CancelOrderRequest, StreamChangesResponse, stream_changes_response::Event,
+};
 use logistics_platform::changefeed;
-use logistics_tests::{TestApp, create_customer, enterprise};
+use logistics_platform::time::timestamp;
+use logistics_tests::orders::{place_order, road_order};
+use logistics_tests::{TestApp, create_customer, enterprise, individual};
 use prost::Message as _;
 
 use super::{
-    PRICE_FEN, cursor_row, delivered, event_type, eventually, points, shipments, thank_yous,
+    PRICE_FEN, cursor_row, customer, delivered, event_type, eventually, points, shipments,
+    status_history, thank_yous,
 };
 
 /// Long enough for the follower to reconnect after its longest backoff and catch up.
@@ -212,4 +221,66 @@ async fn one_replica_follows_and_a_standby_takes_over_when_it_stops() {
     // The kit's clients talk to the first instance: bring it back to read the results.
     app.start_customers().await;
     assert_exactly(&app, &ids, 40).await;
+}
+
+#[tokio::test]
+async fn a_dormant_customer_placing_an_order_becomes_active_and_a_cancelled_order_counts_for_nothing()
+ {
+    let app = TestApp::spawn().await;
+    let mut client = app.customers_client().await;
+    let person = create_customer(&mut client, individual("Zhao Lei")).await;
+    client
+        .record_activity(RecordActivityRequest {
+            customer_id: person.id.clone(),
+            activity_id: "last-year".to_owned(),
+            occur_time: Some(timestamp(Utc::now() - chrono::Duration::days(120))),
+            spend: None,
+        })
+        .await
+        .unwrap();
+    client
+        .run_lifecycle_sweep(RunLifecycleSweepRequest {})
+        .await
+        .unwrap();
+    assert_eq!(
+        customer(&app, &person.id).await.status(),
+        CustomerStatus::Dormant
+    );
+
+    let mut orders = app.orders_client().await;
+    let order = place_order(&mut orders, road_order(&person.id)).await;
+    orders
+        .cancel_order(CancelOrderRequest {
+            id: order.id.clone(),
+            reason: "ordered by mistake".to_owned(),
+            etag: String::new(),
+        })
+        .await
+        .expect("cancelling the order");
+
+    eventually(CATCH_UP, "the customer active again", || async {
+        customer(&app, &person.id).await.status() == CustomerStatus::Active
+    })
+    .await;
+    let history = status_history(&app, &person.id).await;
+    assert_eq!(history[0].from_status(), CustomerStatus::Dormant);
+    assert_eq!(
+        history[0].reason,
+        format!("ordered again (order {})", order.order_number)
+    );
+    // Created, cancelled, and whatever status changes orders announced: all consumed, none
+    // counted as a shipment.
+    eventually(CATCH_UP, "the cancellation consumed", || async {
+        let pool = app.schema_pool("orders").await;
+        let written: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox")
+            .fetch_one(&pool)
+            .await
+            .expect("counting orders events");
+        pool.close().await;
+        applied(&app).await == written
+    })
+    .await;
+    assert_eq!(shipments(&app, &person.id).await, 1);
+    assert_eq!(points(&app, &person.id).await, (0, 0));
+    assert!(thank_yous(&app, &person.id).await.is_empty());
 }

@@ -13,8 +13,9 @@ use logistics_platform::time::timestamp;
 use prost::Message as _;
 use sqlx::PgConnection;
 
+use super::customer_changes::BY_ACTIVITY;
 use super::customer_fields::to_proto;
-use super::customer_lifecycle::{BY_ACTIVITY, BY_SWEEP};
+use super::customer_lifecycle::BY_SWEEP;
 use crate::domain::customer::CustomerRef;
 use crate::events;
 use crate::store::contacts::{self as store, CustomerState};

@@ -2,8 +2,9 @@
 
 mod contact_fields;
 pub mod contact_service;
+pub(crate) mod customer_changes;
 mod customer_fields;
-pub(crate) mod customer_lifecycle;
+mod customer_lifecycle;
 pub mod customer_service;
 mod engagement_fields;
 pub mod engagement_service;

@@ -14,10 +14,11 @@ use logistics_contracts::orders::{
     OrderCreated, OrderDelivered, StreamChangesResponse, stream_changes_response::Event,
 };
 use logistics_platform::ApiError;
+use logistics_platform::time::from_timestamp;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::api::customer_lifecycle::{
+use crate::api::customer_changes::{
     BY_ACTIVITY, Shipment, change_status, record_shipment, regrade,
 };
 use crate::api::follow_up_sweep::append_scheduled;
@@ -72,7 +73,7 @@ pub async fn apply(
     let written = envelope
         .occur_time
         .as_ref()
-        .and_then(to_datetime)
+        .and_then(from_timestamp)
         .unwrap_or_else(Utc::now);
     let mut tx = pool.begin().await?;
     let stored = match feeds::lock_cursor(&mut tx, FEED).await? {
@@ -129,7 +130,7 @@ async fn on_created(
         return Ok(Outcome::UnknownCustomer);
     };
     let order_time = effective_time(
-        order.create_time.as_ref().and_then(to_datetime),
+        order.create_time.as_ref().and_then(from_timestamp),
         written,
         now,
     );
@@ -158,7 +159,7 @@ async fn on_delivered(
     };
     let number = name_of(&delivered.order_number, &delivered.order_id);
     let delivery_time = effective_time(
-        delivered.delivery_time.as_ref().and_then(to_datetime),
+        delivered.delivery_time.as_ref().and_then(from_timestamp),
         written,
         now,
     );
@@ -215,8 +216,4 @@ fn name_of<'a>(order_number: &'a str, order_id: &'a str) -> &'a str {
     } else {
         order_number
     }
-}
-
-fn to_datetime(time: &prost_types::Timestamp) -> Option<DateTime<Utc>> {
-    DateTime::from_timestamp(time.seconds, u32::try_from(time.nanos).ok()?)
 }
