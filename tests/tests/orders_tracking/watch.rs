@@ -108,3 +108,33 @@ async fn a_watch_ends_with_unavailable_when_the_server_shuts_down() {
         .expect("the watch ends promptly");
     assert_eq!(ended.unwrap().unwrap_err().code(), tonic::Code::Unavailable);
 }
+
+#[tokio::test]
+async fn a_watch_ends_as_soon_as_the_order_is_cancelled() {
+    let app = TestApp::spawn().await;
+    let customer = customer_of(&app).await;
+    let (order_id, number) = order_in_status(&app, &customer, "CONFIRMED", &[]).await;
+    let mut watcher = app.tracking_client().await;
+    let mut stream = watcher
+        .watch_tracking(WatchTrackingRequest {
+            tracking_number: number,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    next(&mut stream).await.unwrap().unwrap();
+
+    app.orders_client()
+        .await
+        .cancel_order(logistics_contracts::orders::CancelOrderRequest {
+            id: order_id,
+            reason: "no longer needed".to_owned(),
+            etag: String::new(),
+        })
+        .await
+        .expect("cancelling");
+    // Well before the watchers' periodic re-check: the cancellation itself wakes them.
+    while let Some(message) = next(&mut stream).await {
+        assert_eq!(message.unwrap().status, OrderStatus::Cancelled as i32);
+    }
+}

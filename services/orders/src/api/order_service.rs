@@ -235,6 +235,8 @@ impl OrdersApi {
         });
         events::append(&mut tx, "order.cancelled", &cancelled.id.to_string(), event).await?;
         append_status_changed(&mut tx, &current, &cancelled, "CancelOrder").await?;
+        // Watchers of the shipment end at a final status: wake them now, not at their next re-check.
+        crate::store::tracking::notify_new_events(&mut tx, &[cancelled.id]).await?;
         tx.commit().await?;
         Ok(to_proto(&cancelled))
     }
