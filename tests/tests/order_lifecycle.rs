@@ -246,7 +246,7 @@ async fn three_shipments_from_quote_to_proof_of_delivery_make_an_individual_freq
         "one thank-you per delivery: {follow_ups:?}"
     );
     for order in &delivered {
-        let delivery = order.delivery_time.clone().unwrap();
+        let delivery = order.delivery_time.unwrap();
         let due = prost_types::Timestamp {
             seconds: delivery.seconds + 24 * 3600,
             nanos: delivery.nanos,
