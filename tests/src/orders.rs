@@ -120,3 +120,210 @@ pub async fn order_ready_for_pickup(client: &mut OrdersClient, customer_id: &str
         .expect("scheduling a pickup")
         .into_inner()
 }
+
+/// A quotes client (`logistics.orders.v1.QuoteService`) that sends an API key.
+pub type QuotesClient = logistics_contracts::orders::quote_service_client::QuoteServiceClient<
+    InterceptedService<Channel, CallCredentials>,
+>;
+
+impl TestApp {
+    /// A quotes client with every scope.
+    pub async fn orders_quotes_client(&self) -> QuotesClient {
+        self.orders_quotes_client_with(&self.keys.admin).await
+    }
+
+    /// A quotes client presenting `api_key`.
+    pub async fn orders_quotes_client_with(&self, api_key: &str) -> QuotesClient {
+        let credentials = CallCredentials::bearer(api_key).expect("printable key");
+        logistics_contracts::orders::quote_service_client::QuoteServiceClient::with_interceptor(
+            channel(self.orders).await,
+            credentials,
+        )
+    }
+}
+
+/// A tracking client that sends an API key.
+pub type TrackingClient =
+    logistics_contracts::orders::tracking_service_client::TrackingServiceClient<
+        InterceptedService<Channel, CallCredentials>,
+    >;
+
+impl TestApp {
+    /// A tracking client with every scope.
+    pub async fn tracking_client(&self) -> TrackingClient {
+        self.tracking_client_with(&self.keys.admin).await
+    }
+
+    /// A tracking client presenting `api_key`.
+    pub async fn tracking_client_with(&self, api_key: &str) -> TrackingClient {
+        let credentials = CallCredentials::bearer(api_key).expect("printable key");
+        logistics_contracts::orders::tracking_service_client::TrackingServiceClient::with_interceptor(
+            channel(self.orders).await,
+            credentials,
+        )
+    }
+}
+
+/// An order of `customer_id` (carrying `customer_references` when some are given) brought to
+/// `status` through the public RPCs: created, confirmed, its pickup scheduled, then moved by
+/// tracking events that occurred 200 to 100 minutes ago (a delivery or return 100 minutes ago), so
+/// a test's own events "now" are newer. Returns its id and tracking number.
+pub async fn order_in_status(
+    app: &TestApp,
+    customer_id: &str,
+    status: &str,
+    customer_references: &[&str],
+) -> (String, String) {
+    use logistics_contracts::orders::{
+        CancelOrderRequest, ConfirmOrderRequest, RecordDeliveryRequest,
+        RecordTrackingEventsRequest, SchedulePickupRequest, TrackingEvent, TrackingEventCode,
+        TrackingEventSource,
+    };
+    let mut orders = app.orders_client().await;
+    let mut order = road_order(customer_id);
+    if !customer_references.is_empty() {
+        order.customer_references = customer_references
+            .iter()
+            .map(|reference| (*reference).to_owned())
+            .collect();
+    }
+    let order = place_order(&mut orders, order).await;
+    let (id, number) = (order.id, order.tracking_number);
+    if status == "CANCELLED" {
+        orders
+            .cancel_order(CancelOrderRequest {
+                id: id.clone(),
+                reason: "customer changed their mind".to_owned(),
+                etag: String::new(),
+            })
+            .await
+            .expect("cancelling an order");
+    }
+    if matches!(status, "CREATED" | "CANCELLED") {
+        return (id, number);
+    }
+    orders
+        .confirm_order(ConfirmOrderRequest {
+            id: id.clone(),
+            etag: String::new(),
+        })
+        .await
+        .expect("confirming an order");
+    if status == "CONFIRMED" {
+        return (id, number);
+    }
+    orders
+        .schedule_pickup(SchedulePickupRequest {
+            id: id.clone(),
+            window: Some(window_in(24)),
+            etag: String::new(),
+        })
+        .await
+        .expect("scheduling a pickup");
+    use TrackingEventCode as Code;
+    let codes: &[(Code, i64)] = match status {
+        "PICKUP_SCHEDULED" => &[],
+        "PICKED_UP" => &[(Code::PickedUp, 200)],
+        "IN_TRANSIT" => &[(Code::PickedUp, 200), (Code::ArrivedAtHub, 190)],
+        "OUT_FOR_DELIVERY" | "DELIVERED" => &[
+            (Code::PickedUp, 200),
+            (Code::ArrivedAtHub, 190),
+            (Code::OutForDelivery, 180),
+        ],
+        "EXCEPTION" => &[
+            (Code::PickedUp, 200),
+            (Code::ArrivedAtHub, 190),
+            (Code::Exception, 180),
+        ],
+        "RETURNED_TO_SENDER" => &[
+            (Code::PickedUp, 200),
+            (Code::ArrivedAtHub, 190),
+            (Code::ReturnedToSender, 100),
+        ],
+        other => panic!("no way to {other} in the kit"),
+    };
+    let ago = |minutes: i64| {
+        Some(logistics_platform::time::timestamp(
+            chrono::Utc::now() - chrono::Duration::minutes(minutes),
+        ))
+    };
+    let mut tracking = app.tracking_client().await;
+    if !codes.is_empty() {
+        let events = codes
+            .iter()
+            .map(|(code, minutes)| TrackingEvent {
+                client_event_id: format!("kit-{}", code.as_str_name()),
+                tracking_number: number.clone(),
+                code: (*code).into(),
+                occur_time: ago(*minutes),
+                source: TrackingEventSource::Scanner.into(),
+                source_name: "kit".to_owned(),
+                ..Default::default()
+            })
+            .collect();
+        let recorded = tracking
+            .record_tracking_events(RecordTrackingEventsRequest { events })
+            .await
+            .expect("recording the kit's events")
+            .into_inner();
+        assert_eq!(
+            recorded.accepted_count as usize,
+            codes.len(),
+            "{recorded:?}"
+        );
+    }
+    if status == "DELIVERED" {
+        tracking
+            .record_delivery(RecordDeliveryRequest {
+                tracking_number: number.clone(),
+                signed_by: "Kit Recipient".to_owned(),
+                delivery_time: ago(100),
+                ..Default::default()
+            })
+            .await
+            .expect("recording a delivery");
+    }
+    (id, number)
+}
+
+/// Moves an order's promised delivery time to `promised`: no RPC can make a promise fall due, so
+/// late-shipment tests travel in time this way.
+pub async fn set_promised_delivery_time(
+    app: &TestApp,
+    order_id: &str,
+    promised: chrono::DateTime<chrono::Utc>,
+) {
+    let pool = app.schema_pool("orders").await;
+    sqlx::query(
+        "UPDATE orders SET promised_delivery_time = $2, estimated_delivery_time = $2
+         WHERE id = $1::uuid",
+    )
+    .bind(order_id)
+    .bind(promised)
+    .execute(&pool)
+    .await
+    .expect("moving a promise");
+    pool.close().await;
+}
+
+/// An address-book client (`logistics.orders.v1.AddressBookService`) that sends an API key.
+pub type AddressBookClient =
+    logistics_contracts::orders::address_book_service_client::AddressBookServiceClient<
+        InterceptedService<Channel, CallCredentials>,
+    >;
+
+impl TestApp {
+    /// An address-book client with every scope.
+    pub async fn orders_address_book_client(&self) -> AddressBookClient {
+        self.orders_address_book_client_with(&self.keys.admin).await
+    }
+
+    /// An address-book client presenting `api_key`.
+    pub async fn orders_address_book_client_with(&self, api_key: &str) -> AddressBookClient {
+        let credentials = CallCredentials::bearer(api_key).expect("printable key");
+        logistics_contracts::orders::address_book_service_client::AddressBookServiceClient::with_interceptor(
+            channel(self.orders).await,
+            credentials,
+        )
+    }
+}

@@ -51,6 +51,46 @@ pub async fn append(
     Ok(())
 }
 
+/// Appends events to the outbox within `tx` with one statement, in the order given: what a batch
+/// write (e.g. a batch of tracking events) announces.
+pub async fn append_all(
+    tx: &mut PgConnection,
+    events: &[(&str, String, Vec<u8>)],
+) -> Result<(), sqlx::Error> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let types: Vec<&str> = events
+        .iter()
+        .map(|(event_type, _, _)| *event_type)
+        .collect();
+    let resources: Vec<&str> = events
+        .iter()
+        .map(|(_, resource, _)| resource.as_str())
+        .collect();
+    let payloads: Vec<&[u8]> = events
+        .iter()
+        .map(|(_, _, payload)| payload.as_slice())
+        .collect();
+    // The ordinality keeps the bigserial ids in the order the events happened.
+    sqlx::query(
+        "WITH appended AS (
+             INSERT INTO outbox (event_type, resource_id, payload)
+             SELECT event_type, resource_id, payload
+             FROM unnest($1::text[], $2::text[], $3::bytea[]) WITH ORDINALITY
+                  AS e (event_type, resource_id, payload, position)
+             ORDER BY position
+         )
+         SELECT pg_notify('logistics_changes.' || current_schema(), '')",
+    )
+    .bind(types)
+    .bind(resources)
+    .bind(payloads)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
 /// One event as read from the outbox.
 #[derive(Debug, Clone)]
 pub struct FeedEvent {
@@ -68,6 +108,25 @@ pub struct FeedEvent {
     pub payload: Vec<u8>,
 }
 
+impl FeedEvent {
+    /// The service's event message, decoded from the payload, and the envelope to put on it.
+    pub fn decode<M: prost::Message + Default>(
+        self,
+    ) -> Result<(M, logistics_contracts::common::EventEnvelope), crate::ApiError> {
+        let message = M::decode(self.payload.as_slice()).map_err(|error| {
+            anyhow::anyhow!("outbox event {} does not decode: {error}", self.event_id)
+        })?;
+        let envelope = logistics_contracts::common::EventEnvelope {
+            event_id: self.event_id.to_string(),
+            cursor: self.cursor,
+            occur_time: Some(crate::time::timestamp(self.occur_time)),
+            event_type: self.event_type,
+            resource_id: self.resource_id,
+        };
+        Ok((message, envelope))
+    }
+}
+
 /// Where a reader starts.
 #[derive(Debug, Clone)]
 pub enum Start {
@@ -77,6 +136,18 @@ pub enum Start {
     After(String),
     /// The current end: only what commits from now on.
     Now,
+}
+
+impl Start {
+    /// Where a `StreamChanges` request asks to start: unset is the beginning.
+    pub fn requested(start: Option<logistics_contracts::common::ChangeFeedStart>) -> Self {
+        use logistics_contracts::common::change_feed_start::Position;
+        match start.and_then(|start| start.position) {
+            None | Some(Position::FromNow(false)) => Start::Beginning,
+            Some(Position::AfterCursor(cursor)) => Start::After(cursor),
+            Some(Position::FromNow(true)) => Start::Now,
+        }
+    }
 }
 
 /// Position in the feed: the (txid, id) of the last event served.

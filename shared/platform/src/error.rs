@@ -217,6 +217,14 @@ impl Violations {
         self.0.len()
     }
 
+    /// The fields recorded so far, in order: what table tests of a check compare.
+    pub fn fields(&self) -> Vec<&str> {
+        self.0
+            .iter()
+            .map(|violation| violation.field.as_str())
+            .collect()
+    }
+
     /// True when nothing was wrong.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

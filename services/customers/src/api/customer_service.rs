@@ -1,7 +1,6 @@
 //! `logistics.customers.v1.CustomerService`: customer records. Decode and validate each request,
 //! call the store in one transaction, encode the response.
 
-use logistics_contracts::common::change_feed_start;
 use logistics_contracts::customers::customer_service_server::CustomerService;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -246,12 +245,7 @@ impl CustomersApi {
         &self,
         request: StreamChangesRequest,
     ) -> Result<ReceiverStream<Result<StreamChangesResponse, Status>>, ApiError> {
-        let start = match request.start.and_then(|start| start.position) {
-            None => Start::Beginning,
-            Some(change_feed_start::Position::AfterCursor(cursor)) => Start::After(cursor),
-            Some(change_feed_start::Position::FromNow(true)) => Start::Now,
-            Some(change_feed_start::Position::FromNow(false)) => Start::Beginning,
-        };
+        let start = Start::requested(request.start);
         self.feed.subscribe(start, events::decode).await
     }
 }

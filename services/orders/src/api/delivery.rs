@@ -12,7 +12,8 @@ use prost::Message as _;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::tracking_changes::{self as changes, status_of, status_to_proto};
+use super::order_fields::status_to_proto;
+use super::tracking_changes::{self as changes, status_of};
 use super::tracking_fields::{
     MAX_SOURCE_NAME_CHARS, location_field, location_to_proto, time_field, tracking_number_field,
 };

@@ -273,16 +273,6 @@ mod tests {
         }
     }
 
-    fn fields_of(violations: Violations) -> Vec<String> {
-        match violations.finish() {
-            Ok(()) => Vec::new(),
-            Err(logistics_platform::ApiError::InvalidArgument { violations, .. }) => {
-                violations.into_iter().map(|v| v.field).collect()
-            }
-            Err(other) => panic!("unexpected {other:?}"),
-        }
-    }
-
     #[test]
     fn modes_convert_both_ways_and_unspecified_is_none() {
         for mode in TransportMode::ALL {
@@ -335,7 +325,7 @@ mod tests {
                 .map(|name| format!("order.cargo[1].{name}"))
                 .into_iter()
                 .collect();
-            assert_eq!(fields_of(violations), expected, "case {at}");
+            assert_eq!(violations.fields(), expected, "case {at}");
         }
     }
 
@@ -395,10 +385,10 @@ mod tests {
             assert_eq!(valid, bad.is_empty(), "case {at}");
             let mut expected = vec!["before".to_owned()];
             expected.extend(bad.iter().map(|name| format!("a.{name}")));
-            assert_eq!(fields_of(violations), expected, "case {at}");
+            assert_eq!(violations.fields(), expected, "case {at}");
         }
         let mut violations = Violations::new();
         assert_eq!(validate_address(&mut violations, "a", None), None);
-        assert_eq!(fields_of(violations), ["a"]);
+        assert_eq!(violations.fields(), ["a"]);
     }
 }

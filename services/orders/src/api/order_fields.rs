@@ -9,6 +9,7 @@ use logistics_platform::error::{Violations, parse_uuid};
 use logistics_platform::time::{optional_timestamp, timestamp};
 
 use super::fields::{cny, mode_from_proto, mode_to_proto};
+use super::rate_card_fields::quote_to_proto;
 use crate::domain::numbers::{is_order_number, is_tracking_number};
 use crate::domain::order::{Document, Order, PostalAddress, Window};
 use crate::domain::status::OrderStatus;
@@ -252,7 +253,6 @@ fn document_to_proto(document: &Document) -> OrderDocument {
 
 /// A stored order in its proto form.
 pub(crate) fn to_proto(order: &Order) -> pb::Order {
-    let quote = &order.quote;
     pb::Order {
         id: order.id.to_string(),
         order_number: order.order_number.clone(),
@@ -278,17 +278,7 @@ pub(crate) fn to_proto(order: &Order) -> pb::Order {
         requested_pickup_window: order.requested_pickup.map(window_to_proto),
         customer_references: order.customer_references.clone(),
         documents: order.documents.iter().map(document_to_proto).collect(),
-        quote: Some(pb::Quote {
-            price: Some(cny(quote.price_fen)),
-            chargeable_weight_grams: quote.chargeable_weight_grams,
-            actual_weight_grams: quote.actual_weight_grams,
-            volumetric_weight_grams: quote.volumetric_weight_grams,
-            origin_zone: quote.origin_zone.clone(),
-            destination_zone: quote.destination_zone.clone(),
-            rate_card_version: quote.rate_card_version,
-            transit_hours: quote.transit_hours,
-            promised_delivery_time: optional_timestamp(quote.promised_delivery_time),
-        }),
+        quote: Some(quote_to_proto(&order.quote)),
         pickup: order.pickup.as_ref().map(|plan| pb::Pickup {
             window: Some(window_to_proto(plan.window)),
             same_day: plan.same_day,

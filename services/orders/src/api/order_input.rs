@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::fields::{mode_field, validate_address, validate_cargo};
 use super::order_fields::read_window;
 use crate::domain::mode::TransportMode;
-use crate::domain::order::{AcceptedQuote, CargoLine, Document, NewOrder, PostalAddress, Window};
+use crate::domain::order::{CargoLine, Document, NewOrder, PostalAddress, Window};
 use crate::domain::quote::{CargoMeasure, QuoteOutcome, ShipmentSpec};
 
 /// Most customer references on one order.
@@ -79,17 +79,7 @@ impl OrderDraft {
             customer_references: self.customer_references,
             documents: self.documents,
             priority_transport,
-            quote: AcceptedQuote {
-                price_fen: quote.price_fen,
-                chargeable_weight_grams: quote.chargeable_weight_grams,
-                actual_weight_grams: quote.actual_weight_grams,
-                volumetric_weight_grams: quote.volumetric_weight_grams,
-                origin_zone: quote.origin_zone.clone(),
-                destination_zone: quote.destination_zone.clone(),
-                rate_card_version: quote.rate_card_version,
-                transit_hours: quote.transit_hours,
-                promised_delivery_time: Some(quote.promised_delivery_time),
-            },
+            quote: quote.clone(),
             created_by: created_by.to_owned(),
         }
     }

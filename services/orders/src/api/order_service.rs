@@ -2,7 +2,6 @@
 //! request, call the store in one transaction with its change events, encode the response.
 
 use chrono::Utc;
-use logistics_contracts::common::change_feed_start;
 use logistics_contracts::orders::order_service_server::OrderService;
 use logistics_contracts::orders::{
     self as pb, CancelOrderRequest, CancelPickupRequest, ConfirmOrderRequest, CreateOrderRequest,
@@ -245,12 +244,7 @@ impl OrdersApi {
         &self,
         request: StreamChangesRequest,
     ) -> Result<ReceiverStream<Result<StreamChangesResponse, Status>>, ApiError> {
-        let start = match request.start.and_then(|start| start.position) {
-            None => Start::Beginning,
-            Some(change_feed_start::Position::AfterCursor(cursor)) => Start::After(cursor),
-            Some(change_feed_start::Position::FromNow(true)) => Start::Now,
-            Some(change_feed_start::Position::FromNow(false)) => Start::Beginning,
-        };
+        let start = Start::requested(request.start);
         self.feed.subscribe(start, events::decode).await
     }
 }

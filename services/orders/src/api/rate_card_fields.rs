@@ -196,16 +196,6 @@ mod tests {
         }
     }
 
-    fn fields_of(violations: Violations) -> Vec<String> {
-        match violations.finish() {
-            Ok(()) => Vec::new(),
-            Err(logistics_platform::ApiError::InvalidArgument { violations, .. }) => {
-                violations.into_iter().map(|v| v.field).collect()
-            }
-            Err(other) => panic!("unexpected {other:?}"),
-        }
-    }
-
     #[test]
     fn the_default_card_survives_the_wire() {
         let card = RateCard::default();
@@ -230,7 +220,7 @@ mod tests {
         proto.modes[1].weight_step_grams = 1;
         let mut violations = Violations::new();
         card_from_proto(&proto, &mut violations);
-        let found = fields_of(violations);
+        let found = violations.fields();
         for field in [
             "rate_card.lanes[0].mode",
             "rate_card.lanes[2].transit_hours",
@@ -240,13 +230,10 @@ mod tests {
             "rate_card.modes[0].mode",
             "rate_card.modes[1].weight_step_grams",
         ] {
-            assert!(found.contains(&field.to_owned()), "{field} in {found:?}");
+            assert!(found.contains(&field), "{field} in {found:?}");
         }
         // ROAD lost its terms, so each remaining ROAD lane is refused, under its own index.
-        assert!(
-            found.contains(&"rate_card.lanes[1].mode".to_owned()),
-            "{found:?}"
-        );
+        assert!(found.contains(&"rate_card.lanes[1].mode"), "{found:?}");
     }
 
     #[test]

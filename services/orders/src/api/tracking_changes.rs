@@ -11,10 +11,12 @@ use logistics_contracts::orders::{
     StreamChangesResponse, stream_changes_response::Event,
 };
 use logistics_platform::ApiError;
+use logistics_platform::changefeed;
 use logistics_platform::time::timestamp;
 use prost::Message as _;
 use sqlx::PgConnection;
 
+use super::order_fields::status_to_proto;
 use crate::domain::status::OrderStatus;
 use crate::store::delivery::ProofRow;
 use crate::store::tracking::TrackedOrder;
@@ -33,46 +35,19 @@ pub(crate) async fn append_changes(
     tx: &mut PgConnection,
     changes: Vec<Change>,
 ) -> Result<(), ApiError> {
-    if changes.is_empty() {
-        return Ok(());
-    }
-    let mut types = Vec::with_capacity(changes.len());
-    let mut resources = Vec::with_capacity(changes.len());
-    let mut payloads = Vec::with_capacity(changes.len());
-    for change in changes {
-        types.push(change.event_type);
-        resources.push(change.resource_id);
-        payloads.push(
-            StreamChangesResponse {
+    let events: Vec<(&str, String, Vec<u8>)> = changes
+        .into_iter()
+        .map(|change| {
+            let payload = StreamChangesResponse {
                 envelope: None,
                 event: Some(change.event),
             }
-            .encode_to_vec(),
-        );
-    }
-    // The ordinality keeps the bigserial ids in the order the changes happened.
-    sqlx::query(
-        "WITH appended AS (
-             INSERT INTO outbox (event_type, resource_id, payload)
-             SELECT event_type, resource_id, payload
-             FROM unnest($1::text[], $2::text[], $3::bytea[]) WITH ORDINALITY
-                  AS c (event_type, resource_id, payload, position)
-             ORDER BY position
-         )
-         SELECT pg_notify('logistics_changes.' || current_schema(), '')",
-    )
-    .bind(types)
-    .bind(resources)
-    .bind(payloads)
-    .execute(tx)
-    .await?;
+            .encode_to_vec();
+            (change.event_type, change.resource_id, payload)
+        })
+        .collect();
+    changefeed::append_all(tx, &events).await?;
     Ok(())
-}
-
-/// The protobuf value of a status.
-pub(crate) fn status_to_proto(status: OrderStatus) -> pb::OrderStatus {
-    pb::OrderStatus::from_str_name(&format!("ORDER_STATUS_{}", status.as_str()))
-        .unwrap_or(pb::OrderStatus::Unspecified)
 }
 
 /// The protobuf value of a status stored by name.

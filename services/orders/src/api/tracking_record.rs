@@ -11,7 +11,8 @@ use logistics_platform::ApiError;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::tracking_changes::{self as changes, Change, status_of, status_to_proto};
+use super::order_fields::status_to_proto;
+use super::tracking_changes::{self as changes, Change, status_of};
 use super::tracking_fields::{ParsedEvent, event_violations, parse_event};
 use crate::domain::status::OrderStatus;
 use crate::domain::tracking::{

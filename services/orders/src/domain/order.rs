@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::mode::TransportMode;
+use super::quote::QuoteOutcome;
 use super::status::OrderStatus;
 
 /// A postal address, stored with the order as JSON. Fields added later default when older rows
@@ -56,30 +57,6 @@ pub struct Document {
     pub number: String,
     /// A note.
     pub description: String,
-}
-
-/// The price and promise an order was accepted with, stored as JSON.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct AcceptedQuote {
-    /// Price in fen.
-    pub price_fen: i64,
-    /// Weight charged for, in grams.
-    pub chargeable_weight_grams: i64,
-    /// Actual weight, in grams.
-    pub actual_weight_grams: i64,
-    /// Volumetric weight, in grams.
-    pub volumetric_weight_grams: i64,
-    /// Zone of the origin.
-    pub origin_zone: String,
-    /// Zone of the destination.
-    pub destination_zone: String,
-    /// Rate card version that priced it.
-    pub rate_card_version: i32,
-    /// Promised transit time, in hours.
-    pub transit_hours: i32,
-    /// Promised delivery time.
-    pub promised_delivery_time: Option<DateTime<Utc>>,
 }
 
 /// A span of time.
@@ -145,8 +122,8 @@ pub struct NewOrder {
     pub documents: Vec<Document>,
     /// Whether the customer's service level grants priority transport.
     pub priority_transport: bool,
-    /// The accepted quote.
-    pub quote: AcceptedQuote,
+    /// The price and promise it was accepted with.
+    pub quote: QuoteOutcome,
     /// Who created it.
     pub created_by: String,
 }
@@ -199,8 +176,8 @@ pub struct Order {
     pub customer_references: Vec<String>,
     /// Documents.
     pub documents: Vec<Document>,
-    /// The accepted quote.
-    pub quote: AcceptedQuote,
+    /// The price and promise it was accepted with.
+    pub quote: QuoteOutcome,
     /// Price in fen (also in the quote; kept as a column for reports).
     pub price_fen: i64,
     /// Priority transport.

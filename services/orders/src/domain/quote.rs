@@ -45,8 +45,10 @@ pub struct ShipmentSpec {
     pub priority_transport: bool,
 }
 
-/// A price and a promise.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A price and a promise. Orders keep the one they were accepted with, as JSON: fields added later
+/// default when older rows are read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct QuoteOutcome {
     /// The price, in fen (CNY).
     pub price_fen: i64,

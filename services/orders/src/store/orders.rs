@@ -9,9 +9,9 @@ use uuid::Uuid;
 
 use crate::domain::mode::TransportMode;
 use crate::domain::order::{
-    AcceptedQuote, CargoLine, Dispatch, Document, NewOrder, Order, PickupPlan, PostalAddress,
-    Window,
+    CargoLine, Dispatch, Document, NewOrder, Order, PickupPlan, PostalAddress, Window,
 };
+use crate::domain::quote::QuoteOutcome;
 use crate::domain::status::OrderStatus;
 
 /// Every column an [`Order`] is read from.
@@ -40,7 +40,7 @@ struct OrderRow {
     requested_pickup_end: Option<DateTime<Utc>>,
     customer_references: Vec<String>,
     documents: Json<Vec<Document>>,
-    quote: Json<AcceptedQuote>,
+    quote: Json<QuoteOutcome>,
     price_fen: i64,
     priority_transport: bool,
     promised_delivery_time: DateTime<Utc>,
@@ -149,7 +149,7 @@ pub async fn insert(
         order_sequence,
     );
     let tracking_number = crate::domain::numbers::tracking_number(tracking_serial);
-    let promised = order.quote.promised_delivery_time.unwrap_or(now);
+    let promised = order.quote.promised_delivery_time;
     let row: OrderRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO orders (id, order_number, tracking_number, customer_id, mode, status, origin,
              destination, origin_region, destination_region, cargo, total_pieces,
