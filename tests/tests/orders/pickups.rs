@@ -21,6 +21,15 @@ async fn a_pickup_is_scheduled_dispatched_and_its_on_time_dispatch_recorded() {
     let pickup = scheduled.pickup.clone().expect("the pickup");
     assert!(!pickup.same_day, "tomorrow's window");
     assert!(pickup.dispatch_time.is_none());
+    // The quote promised delivery from a pickup now; the scheduled window moves the promise.
+    let window_start = pickup.window.as_ref().unwrap().start_time.unwrap();
+    let transit_seconds = i64::from(scheduled.quote.as_ref().unwrap().transit_hours) * 3600;
+    let promised = scheduled.promised_delivery_time.unwrap();
+    assert_eq!(promised.seconds, window_start.seconds + transit_seconds);
+    assert_eq!(
+        scheduled.estimated_delivery_time,
+        scheduled.promised_delivery_time
+    );
 
     let dispatched = orders
         .dispatch_vehicle(DispatchVehicleRequest {

@@ -15,7 +15,7 @@ use super::order_fields::{
 };
 use super::order_service::{OrdersApi, append_status_changed, lock_for_change};
 use crate::domain::order::{Dispatch, PickupPlan};
-use crate::domain::pickup::check_window;
+use crate::domain::pickup::{check_window, promise_for};
 use crate::domain::status::OrderStatus;
 use crate::events;
 use crate::store::orders as store;
@@ -65,10 +65,11 @@ impl OrdersApi {
             schedule_time: now,
             dispatch: None,
         };
+        let promised = promise_for(window, current.quote.transit_hours);
         let scheduled = store::set_pickup(
             &mut tx,
             current.id,
-            Some(&plan),
+            Some((&plan, promised)),
             OrderStatus::PickupScheduled,
             now,
         )

@@ -51,6 +51,12 @@ impl WindowProblem {
     }
 }
 
+/// The delivery promised for goods collected in `window`: its start plus the quoted transit time.
+/// A quote promises delivery from the pickup it assumed; a scheduled pickup moves the promise.
+pub fn promise_for(window: Window, transit_hours: i32) -> DateTime<Utc> {
+    window.start + Duration::hours(i64::from(transit_hours))
+}
+
 /// Checks a pickup window booked at `now`; answers whether it is a same-day pickup.
 pub fn check_window(
     window: Window,
@@ -163,6 +169,12 @@ mod tests {
         for (now, window, expected) in cases {
             assert_eq!(check_window(window, now, cutoff), expected, "{window:?}");
         }
+    }
+
+    #[test]
+    fn the_promise_runs_from_the_windows_start() {
+        let tomorrow = window("2026-11-24T09:00:00", "2026-11-24T12:00:00");
+        assert_eq!(promise_for(tomorrow, 48), local("2026-11-26T09:00:00"));
     }
 
     #[test]

@@ -234,19 +234,24 @@ pub async fn set_status(
     row.try_into()
 }
 
-/// Records a scheduled pickup (or clears it with `None`) and the status it brings.
+/// Records a scheduled pickup (or clears it with `None`) and the status it brings; a scheduled
+/// pickup also sets the promise (and the estimate, which no tracking event has moved yet).
 pub async fn set_pickup(
     tx: &mut PgConnection,
     id: Uuid,
-    plan: Option<&PickupPlan>,
+    plan: Option<(&PickupPlan, DateTime<Utc>)>,
     status: OrderStatus,
     now: DateTime<Utc>,
 ) -> Result<Order, ApiError> {
+    let promised = plan.map(|(_, promised)| promised);
+    let plan = plan.map(|(plan, _)| plan);
     let row: OrderRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE orders SET pickup_window_start = $2, pickup_window_end = $3,
              pickup_same_day = $4, pickup_schedule_time = $5, dispatch_time = NULL,
              vehicle_id = NULL, driver_name = NULL, status = $6,
              status_time = CASE WHEN status = $6 THEN status_time ELSE $7 END,
+             promised_delivery_time = COALESCE($8, promised_delivery_time),
+             estimated_delivery_time = COALESCE($8, estimated_delivery_time),
              update_time = $7, version = version + 1
          WHERE id = $1 RETURNING {COLUMNS}"
     )))
@@ -257,6 +262,7 @@ pub async fn set_pickup(
     .bind(plan.map(|plan| plan.schedule_time))
     .bind(status.as_str())
     .bind(now)
+    .bind(promised)
     .fetch_one(&mut *tx)
     .await?;
     row.try_into()
