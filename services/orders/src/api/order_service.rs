@@ -29,9 +29,10 @@ use super::order_input::validate_new_order;
 use super::{principal_name, respond};
 use crate::clients::CustomersDirectory;
 use crate::domain::order::Order;
+use crate::domain::quote::quote;
 use crate::domain::status::OrderStatus;
 use crate::store::orders::{self as store, ListOrder, ListPosition, OrderRef};
-use crate::store::rate_cards::Quoter;
+use crate::store::rate_cards::{Quoter, quote_error};
 use crate::{DOMAIN, events};
 
 /// The scope each RPC of OrderService needs.
@@ -117,6 +118,11 @@ impl OrdersApi {
             method: "CreateOrder",
             request_id,
         });
+        // The rate card before the transaction: reading it on a cache miss (every
+        // CARD_CACHE_TTL) takes a connection of its own, and concurrent creates each holding
+        // their transaction's connection while waiting for a second one would drain the pool
+        // until its acquire timeout (seen under load as waves of DATABASE_UNAVAILABLE).
+        let card = self.quoter.current_card().await?;
         let mut tx = self.pool.begin().await?;
         if let Some(key) = &key
             && let Claim::Replay(response) = idempotency::claim(&mut tx, key, &request).await?
@@ -130,10 +136,12 @@ impl OrdersApi {
         let standing = self.customers.standing(draft.customer_id).await?;
         let now = Utc::now();
         let pickup_at = draft.pickup_at(now);
-        let quote = self
-            .quoter
-            .quote(&draft.shipment(standing.priority_transport), pickup_at)
-            .await?;
+        let quote = quote(
+            &card,
+            &draft.shipment(standing.priority_transport),
+            pickup_at,
+        )
+        .map_err(quote_error)?;
         let new = draft.into_new_order(principal, standing.priority_transport, &quote);
         let order = to_proto(&store::insert(&mut tx, &new, now).await?);
         let event = stream_changes_response::Event::OrderCreated(OrderCreated {

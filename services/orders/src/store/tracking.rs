@@ -392,6 +392,23 @@ pub async fn latest_events(
     if orders.is_empty() || limit == 0 {
         return Ok(Vec::new());
     }
+    if let [(order_id, since)] = orders {
+        // One order (GetTracking, watches): a statement PostgreSQL plans once per connection
+        // (generic plan, partitions pruned when it runs). The batch form below is planned again
+        // on every call, over every partition: most of a GetTracking's database time.
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM tracking_events
+             WHERE order_id = $1 AND occur_time >= $2
+             ORDER BY occur_time DESC, sequence DESC
+             LIMIT $3"
+        );
+        return Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(order_id)
+            .bind(since)
+            .bind(limit as i64)
+            .fetch_all(conn)
+            .await?);
+    }
     let sql = format!(
         "SELECT e.* FROM unnest($1::uuid[], $2::timestamptz[]) AS o (id, since)
          CROSS JOIN LATERAL (

@@ -1,0 +1,309 @@
+//! `logistics load`: a small closed-loop load generator for the suite's RPCs, so benchmarks need
+//! nothing but this binary. Each worker sends its next call when the previous one answered; the run
+//! stops by itself after its duration. Whatever a call needs (a customer, orders with tracking
+//! events) is set up through the public RPCs before the run starts.
+
+mod cpu;
+mod customers;
+mod orders;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use logistics_platform::client::CallCredentials;
+use tonic::Status;
+use tonic::transport::{Channel, Endpoint};
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_client::HealthClient;
+
+/// Which RPC to load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LoadCall {
+    /// `grpc.health.v1.Health/Check`: the server stack without the database.
+    Health,
+    /// `GetCustomer` of one customer: the read path.
+    GetCustomer,
+    /// `ListCustomers`, first page of 50.
+    ListCustomers,
+    /// `CreateCustomer` with a fresh request id each: the write path (idempotency key, outbox).
+    CreateCustomer,
+    /// `GetTracking` of a random one of the seeded orders (about 10 events each).
+    GetTracking,
+    /// `BatchGetTracking` of 30 random seeded orders.
+    BatchGetTracking,
+    /// `RecordTrackingEvents`: batches of `--batch` hub scans with fresh client event ids on the
+    /// seeded orders, each worker on its own share of them.
+    RecordTrackingEvents,
+    /// `CreateOrder` with a fresh request id each: the write path that calls customers.
+    CreateOrder,
+    /// `GetOrder` of a random one of the seeded orders.
+    GetOrder,
+}
+
+impl LoadCall {
+    /// Whether the call goes to the orders service.
+    fn is_orders(self) -> bool {
+        matches!(
+            self,
+            Self::GetTracking
+                | Self::BatchGetTracking
+                | Self::RecordTrackingEvents
+                | Self::CreateOrder
+                | Self::GetOrder
+        )
+    }
+}
+
+/// Settings of a load run.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LoadArgs {
+    /// Service URL; by default the customers service (port 50051) for customer calls and health,
+    /// the orders service (port 50052) for orders and tracking calls.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// The customers service, where orders calls create the customer their orders belong to.
+    #[arg(long, default_value = "http://127.0.0.1:50051")]
+    pub customers_target: String,
+    /// The RPC to call.
+    #[arg(long, value_enum, default_value_t = LoadCall::GetCustomer)]
+    pub call: LoadCall,
+    /// Calls in flight at once.
+    #[arg(long, default_value_t = 32)]
+    pub concurrency: usize,
+    /// HTTP/2 connections the workers share.
+    #[arg(long, default_value_t = 2)]
+    pub connections: usize,
+    /// How long to run, in seconds.
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+    /// Seconds of warm-up before measuring.
+    #[arg(long, default_value_t = 2)]
+    pub warmup_seconds: u64,
+    /// Orders seeded for the tracking and order reads and for record-tracking-events.
+    #[arg(long, default_value_t = 200)]
+    pub orders: usize,
+    /// Events per RecordTrackingEvents call (1 to 1000).
+    #[arg(long, default_value_t = 100)]
+    pub batch: usize,
+    /// Also report the CPU time this process and its descendants (the embedded PostgreSQL of
+    /// `logistics up`) spent per call while measuring, read from /proc (Linux).
+    #[arg(long)]
+    pub server_pid: Option<u32>,
+    /// API key; defaults to the development key of `logistics up`.
+    #[arg(long, env = "LOGISTICS_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+}
+
+/// What one call did: events accepted and refused (RecordTrackingEvents), else zero.
+#[derive(Debug, Default, Clone, Copy)]
+struct Items {
+    accepted: u64,
+    refused: u64,
+}
+
+/// A worker's client and what it needs to make its next call.
+enum Worker {
+    Health(HealthClient<Channel>),
+    Customers(customers::Worker),
+    Orders(Box<orders::Worker>),
+}
+
+impl Worker {
+    async fn call(&mut self) -> Result<Items, Status> {
+        match self {
+            Self::Health(client) => client
+                .check(HealthCheckRequest::default())
+                .await
+                .map(|_| Items::default()),
+            Self::Customers(worker) => worker.call().await.map(|()| Items::default()),
+            Self::Orders(worker) => worker.call().await,
+        }
+    }
+}
+
+/// What one worker saw.
+#[derive(Default)]
+struct Tally {
+    latencies_us: Vec<u32>,
+    errors: BTreeMap<String, u64>,
+    items: Items,
+}
+
+/// Runs the load and prints throughput, latency percentiles and errors.
+pub async fn run(args: LoadArgs, data_dir: &std::path::Path) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        (1..=1000).contains(&args.batch),
+        "--batch must be 1 to 1000"
+    );
+    let api_key = match &args.api_key {
+        Some(key) => key.clone(),
+        None => std::fs::read_to_string(data_dir.join("dev-api-key"))
+            .context("no --api-key and no development key from `logistics up`")?
+            .trim()
+            .to_owned(),
+    };
+    let credentials = CallCredentials::bearer(&api_key)?;
+    let target = args.target.clone().unwrap_or_else(|| {
+        if args.call.is_orders() {
+            "http://127.0.0.1:50052".to_owned()
+        } else {
+            args.customers_target.clone()
+        }
+    });
+    let channels = connect(&target, args.connections.max(1)).await?;
+    let channel = |n: usize| channels[n % channels.len()].clone();
+
+    let concurrency = args.concurrency.max(1);
+    let mut workers: Vec<Worker> = Vec::with_capacity(concurrency);
+    if args.call == LoadCall::Health {
+        workers.extend((0..concurrency).map(|n| Worker::Health(HealthClient::new(channel(n)))));
+    } else if args.call.is_orders() {
+        let customers_channel = connect(&args.customers_target, 1).await?.remove(0);
+        let customer_id = customers::seed_customer(&mut customers::client(
+            customers_channel,
+            credentials.clone(),
+        ))
+        .await?;
+        let seed = Arc::new(orders::seed(&args, &channel(0), &credentials, customer_id).await?);
+        for n in 0..concurrency {
+            workers.push(Worker::Orders(Box::new(orders::Worker::new(
+                args.call,
+                n,
+                concurrency,
+                args.batch,
+                Arc::clone(&seed),
+                channel(n),
+                credentials.clone(),
+            ))));
+        }
+    } else {
+        let customer_id = match args.call {
+            LoadCall::GetCustomer => Some(
+                customers::seed_customer(&mut customers::client(channel(0), credentials.clone()))
+                    .await?,
+            ),
+            _ => None,
+        };
+        for n in 0..concurrency {
+            workers.push(Worker::Customers(customers::Worker::new(
+                args.call,
+                customers::client(channel(n), credentials.clone()),
+                customer_id.clone(),
+            )));
+        }
+    }
+
+    let warmup_end = Instant::now() + Duration::from_secs(args.warmup_seconds);
+    let end = warmup_end + Duration::from_secs(args.seconds);
+    let cpu = args
+        .server_pid
+        .map(|pid| tokio::spawn(cpu::measure(pid, warmup_end, end)));
+    let mut running = tokio::task::JoinSet::new();
+    for mut worker in workers {
+        running.spawn(async move {
+            let mut tally = Tally::default();
+            loop {
+                let started = Instant::now();
+                if started >= end {
+                    return tally;
+                }
+                let outcome = worker.call().await;
+                if started < warmup_end {
+                    continue;
+                }
+                match outcome {
+                    Ok(items) => {
+                        tally
+                            .latencies_us
+                            .push(started.elapsed().as_micros().min(u32::MAX as u128) as u32);
+                        tally.items.accepted += items.accepted;
+                        tally.items.refused += items.refused;
+                    }
+                    Err(status) => {
+                        *tally
+                            .errors
+                            .entry(format!("{:?}", status.code()))
+                            .or_default() += 1
+                    }
+                }
+            }
+        });
+    }
+    let mut total = Tally::default();
+    while let Some(tally) = running.join_next().await {
+        let tally = tally?;
+        total.latencies_us.extend(tally.latencies_us);
+        total.items.accepted += tally.items.accepted;
+        total.items.refused += tally.items.refused;
+        for (code, count) in tally.errors {
+            *total.errors.entry(code).or_default() += count;
+        }
+    }
+    let cpu = match cpu {
+        Some(measuring) => Some(measuring.await??),
+        None => None,
+    };
+    report(&args, total, cpu);
+    Ok(())
+}
+
+async fn connect(target: &str, connections: usize) -> anyhow::Result<Vec<Channel>> {
+    let mut channels = Vec::with_capacity(connections);
+    for _ in 0..connections {
+        let channel = Endpoint::from_shared(target.to_owned())?
+            .tcp_nodelay(true)
+            .connect()
+            .await
+            .with_context(|| format!("connecting to {target}"))?;
+        channels.push(channel);
+    }
+    Ok(channels)
+}
+
+fn report(args: &LoadArgs, mut total: Tally, cpu: Option<cpu::Usage>) {
+    total.latencies_us.sort_unstable();
+    let ok = total.latencies_us.len();
+    let percentile = |p: f64| -> f64 {
+        if ok == 0 {
+            return 0.0;
+        }
+        let at = ((ok as f64 * p).ceil() as usize).clamp(1, ok) - 1;
+        f64::from(total.latencies_us[at]) / 1000.0
+    };
+    let seconds = args.seconds.max(1) as f64;
+    println!(
+        "{:?} x{} over {} connection(s), {} s: {ok} ok, {:.0} calls/s, latency ms p50 {:.2} p90 {:.2} p99 {:.2} max {:.2}",
+        args.call,
+        args.concurrency,
+        args.connections,
+        args.seconds,
+        ok as f64 / seconds,
+        percentile(0.50),
+        percentile(0.90),
+        percentile(0.99),
+        percentile(1.0),
+    );
+    if args.call == LoadCall::RecordTrackingEvents {
+        println!(
+            "  events: {} accepted, {:.0} events/s, {} refused (batches of {})",
+            total.items.accepted,
+            total.items.accepted as f64 / seconds,
+            total.items.refused,
+            args.batch,
+        );
+    }
+    if let Some(cpu) = cpu {
+        let per_call = |seconds: f64| seconds * 1e6 / ok.max(1) as f64;
+        println!(
+            "  cpu: server {:.1} us/call, its PostgreSQL {:.1} us/call, load generator {:.1} us/call",
+            per_call(cpu.server),
+            per_call(cpu.postgres),
+            per_call(cpu.load),
+        );
+    }
+    for (code, count) in total.errors {
+        println!("  errors {code}: {count}");
+    }
+}
