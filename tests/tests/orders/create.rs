@@ -88,14 +88,8 @@ async fn every_bad_field_of_an_order_is_reported_at_once() {
 #[tokio::test]
 async fn an_order_for_an_unknown_customer_is_refused() {
     let app = TestApp::spawn().await;
-    let mut orders = app.orders_client().await;
-    let refused = orders
-        .create_order(CreateOrderRequest {
-            order: Some(road_order(&uuid::Uuid::new_v4().to_string())),
-            request_id: String::new(),
-        })
-        .await
-        .expect_err("an unknown customer may not order");
+    let unknown = uuid::Uuid::new_v4().to_string();
+    let refused = refused_order(&app, &unknown, "an unknown customer may not order").await;
     assert_eq!(refused.code(), Code::NotFound);
     assert_eq!(reason(&refused), "CUSTOMER_NOT_FOUND");
     assert_no_orders(&app).await;
@@ -114,15 +108,7 @@ async fn a_deleted_customer_may_not_order() {
         .await
         .expect("deleting the customer");
 
-    let refused = app
-        .orders_client()
-        .await
-        .create_order(CreateOrderRequest {
-            order: Some(road_order(&customer.id)),
-            request_id: String::new(),
-        })
-        .await
-        .expect_err("a deleted customer may not order");
+    let refused = refused_order(&app, &customer.id, "a deleted customer may not order").await;
     assert_eq!(refused.code(), Code::FailedPrecondition);
     assert_eq!(reason(&refused), "CUSTOMER_DELETED");
     assert_no_orders(&app).await;
@@ -142,15 +128,7 @@ async fn a_blocked_customer_may_not_order() {
         .await
         .expect("blocking the customer");
 
-    let refused = app
-        .orders_client()
-        .await
-        .create_order(CreateOrderRequest {
-            order: Some(road_order(&customer.id)),
-            request_id: String::new(),
-        })
-        .await
-        .expect_err("a blocked customer may not order");
+    let refused = refused_order(&app, &customer.id, "a blocked customer may not order").await;
     assert_eq!(refused.code(), Code::FailedPrecondition);
     assert_eq!(reason(&refused), "CUSTOMER_BLOCKED");
     assert_no_orders(&app).await;
@@ -216,6 +194,18 @@ async fn concurrent_retries_of_one_create_make_one_order() {
     }
     assert!(answers.windows(2).all(|pair| pair[0] == pair[1]));
     assert_eq!(list_all(&app).await.len(), 1);
+}
+
+/// Places a road order for `customer_id` that must be refused; the refusal.
+async fn refused_order(app: &TestApp, customer_id: &str, why: &str) -> tonic::Status {
+    app.orders_client()
+        .await
+        .create_order(CreateOrderRequest {
+            order: Some(road_order(customer_id)),
+            request_id: String::new(),
+        })
+        .await
+        .expect_err(why)
 }
 
 async fn list_all(app: &TestApp) -> Vec<Order> {
