@@ -287,12 +287,16 @@ impl ChangeFeed {
     ) -> Result<Vec<(Position, FeedEvent)>, ApiError> {
         type Row = (String, i64, Uuid, String, String, Vec<u8>, DateTime<Utc>);
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT txid::text, id, event_id, event_type, resource_id, payload, occur_time
-             FROM outbox
-             WHERE (txid, id) > ($1::text::xid8, $2)
-               AND txid < pg_snapshot_xmin(pg_current_snapshot())
-               AND ($4::pg_snapshot IS NULL OR NOT pg_visible_in_snapshot(txid, $4::pg_snapshot))
-             ORDER BY txid, id
+            // The select list names the text form `txid_text`, never `txid`: ORDER BY prefers an
+            // output column's name to a table column's, and `txid::text` named `txid` sorted the
+            // feed as text ("1000" before "999"), repeating and reordering events.
+            "SELECT o.txid::text AS txid_text, o.id, o.event_id, o.event_type, o.resource_id,
+                    o.payload, o.occur_time
+             FROM outbox o
+             WHERE (o.txid, o.id) > ($1::text::xid8, $2)
+               AND o.txid < pg_snapshot_xmin(pg_current_snapshot())
+               AND ($4::pg_snapshot IS NULL OR NOT pg_visible_in_snapshot(o.txid, $4::pg_snapshot))
+             ORDER BY o.txid, o.id
              LIMIT $3",
         )
         .bind(after.txid.to_string())

@@ -1,0 +1,297 @@
+//! Change feeds across transaction-id digit boundaries (999 -> 1000, 9999 -> 10000).
+//!
+//! Feed positions are PostgreSQL transaction ids. Compared as text, "1000" sorts before "999", so a
+//! feed that ever sorts or compares them as text repeats, reorders or loses events once the cluster
+//! passes such a boundary. These tests burn transaction ids until the cluster stands just below each
+//! boundary, write one event per transaction across it, and then read each feed as its users do: in
+//! full from the beginning, resumed after every cursor, and live from "now", expecting every event
+//! exactly once and in commit order each time.
+//!
+//! Each test starts a cluster of its own: transaction ids are the cluster's, and each test must
+//! find it below the first boundary.
+
+use std::future::Future;
+use std::time::Duration;
+
+use logistics_contracts::common::{ChangeFeedStart, EventEnvelope, change_feed_start::Position};
+use logistics_contracts::{customers, orders};
+use logistics_tests::orders::{place_order, road_order};
+use logistics_tests::{TestApp, create_customer, enterprise, start_cluster};
+use sqlx::PgPool;
+use tokio_stream::StreamExt as _;
+use tonic::Streaming;
+
+/// Where each boundary is approached from: far enough below to write several events before it.
+const BOUNDARIES: [u64; 2] = [1_000, 10_000];
+/// Events written on each side of a boundary.
+const EVENTS_EACH_SIDE: u64 = 6;
+/// Long enough for a change to reach a reader; only waited out when nothing more is expected.
+const QUIET: Duration = Duration::from_millis(1500);
+/// Long enough for the customers service to follow every orders event.
+const CATCH_UP: Duration = Duration::from_secs(60);
+
+#[tokio::test]
+async fn the_customers_feed_serves_each_event_once_in_commit_order_across_txid_digit_boundaries() {
+    let cluster = start_cluster().expect("a cluster of the test's own");
+    let app = TestApp::spawn_on(&cluster, |_| {}).await;
+    let mut client = app.customers_client().await;
+    let pool = app.schema_pool("customers").await;
+
+    let mut live = client
+        .stream_changes(customers::StreamChangesRequest {
+            start: start(Position::FromNow(true)),
+        })
+        .await
+        .expect("subscribing from now")
+        .into_inner();
+    let mut created = 0;
+    write_across_boundaries(&pool, || {
+        created += 1;
+        let mut client = client.clone();
+        async move {
+            create_customer(&mut client, enterprise(&format!("Shipper {created}"))).await;
+        }
+    })
+    .await;
+
+    let expected = commit_order(&pool).await;
+    assert_events_straddle_the_boundaries(&pool).await;
+    let envelope = |response: customers::StreamChangesResponse| response.envelope;
+    assert_eq!(
+        ids(&read(&mut live, expected.len(), envelope).await),
+        expected,
+        "the live tail"
+    );
+    assert_nothing_more(&mut live).await;
+
+    let open = |position: Option<Position>| {
+        let mut client = client.clone();
+        async move {
+            client
+                .stream_changes(customers::StreamChangesRequest {
+                    start: position.map(|position| ChangeFeedStart {
+                        position: Some(position),
+                    }),
+                })
+                .await
+                .expect("subscribing")
+                .into_inner()
+        }
+    };
+    assert_full_read_and_every_resume(&expected, open, envelope).await;
+}
+
+#[tokio::test]
+async fn the_orders_feed_serves_each_event_once_in_commit_order_across_txid_digit_boundaries() {
+    let cluster = start_cluster().expect("a cluster of the test's own");
+    let app = TestApp::spawn_on(&cluster, |_| {}).await;
+    let mut customers = app.customers_client().await;
+    let shipper = create_customer(&mut customers, enterprise("Boundary Shipper")).await;
+    let mut client = app.orders_client().await;
+    let pool = app.schema_pool("orders").await;
+
+    let mut live = client
+        .stream_changes(orders::StreamChangesRequest {
+            start: start(Position::FromNow(true)),
+        })
+        .await
+        .expect("subscribing from now")
+        .into_inner();
+    write_across_boundaries(&pool, || {
+        let mut client = client.clone();
+        let order = road_order(&shipper.id);
+        async move {
+            place_order(&mut client, order).await;
+        }
+    })
+    .await;
+
+    let expected = commit_order(&pool).await;
+    assert_events_straddle_the_boundaries(&pool).await;
+    let envelope = |response: orders::StreamChangesResponse| response.envelope;
+    assert_eq!(
+        ids(&read(&mut live, expected.len(), envelope).await),
+        expected,
+        "the live tail"
+    );
+    assert_nothing_more(&mut live).await;
+
+    let open = |position: Option<Position>| {
+        let mut client = client.clone();
+        async move {
+            client
+                .stream_changes(orders::StreamChangesRequest {
+                    start: position.map(|position| ChangeFeedStart {
+                        position: Some(position),
+                    }),
+                })
+                .await
+                .expect("subscribing")
+                .into_inner()
+        }
+    };
+    assert_full_read_and_every_resume(&expected, open, envelope).await;
+
+    // Customers follows this feed: it must have applied each event exactly once, no more (a
+    // repeated event moves `applied_events` past the outbox's count) and no fewer.
+    let customers_pool = app.schema_pool("customers").await;
+    let deadline = tokio::time::Instant::now() + CATCH_UP;
+    let applied = loop {
+        let applied: i64 = sqlx::query_scalar(
+            "SELECT coalesce(max(applied_events), 0) FROM feed_cursors WHERE feed = 'orders'",
+        )
+        .fetch_one(&customers_pool)
+        .await
+        .expect("reading the follower's cursor");
+        if applied >= expected.len() as i64 || tokio::time::Instant::now() > deadline {
+            break applied;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    tokio::time::sleep(QUIET).await;
+    let settled: i64 =
+        sqlx::query_scalar("SELECT applied_events FROM feed_cursors WHERE feed = 'orders'")
+            .fetch_one(&customers_pool)
+            .await
+            .expect("reading the follower's cursor");
+    assert_eq!(
+        (applied, settled),
+        (expected.len() as i64, expected.len() as i64),
+        "the follower applies every orders event exactly once"
+    );
+}
+
+fn start(position: Position) -> Option<ChangeFeedStart> {
+    Some(ChangeFeedStart {
+        position: Some(position),
+    })
+}
+
+/// Burns transaction ids up to a little below each boundary, then calls `write` (one event per
+/// call, each its own transaction) until the cluster is a little past it.
+async fn write_across_boundaries<F, Fut>(pool: &PgPool, mut write: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    for boundary in BOUNDARIES {
+        let current = current_txid(pool).await;
+        assert!(
+            current + EVENTS_EACH_SIDE < boundary,
+            "the cluster is already at txid {current}, too close to {boundary} to straddle it"
+        );
+        burn_txids_until(pool, boundary - EVENTS_EACH_SIDE).await;
+        while current_txid(pool).await < boundary + EVENTS_EACH_SIDE {
+            write().await;
+        }
+    }
+}
+
+/// The next transaction id the cluster will hand out (reading it takes one).
+async fn current_txid(pool: &PgPool) -> u64 {
+    let txid: i64 = sqlx::query_scalar("SELECT pg_current_xact_id()::text::bigint")
+        .fetch_one(pool)
+        .await
+        .expect("reading the current transaction id");
+    u64::try_from(txid).expect("transaction ids are positive")
+}
+
+/// Commits empty transactions until the cluster's next transaction id is at least `target`.
+async fn burn_txids_until(pool: &PgPool, target: u64) {
+    let current = current_txid(pool).await;
+    if current >= target {
+        return;
+    }
+    // A DO block may commit between iterations: each iteration is a transaction with an id of
+    // its own, so a thousand ids cost one round trip.
+    let burn = format!(
+        "DO $$ BEGIN
+             FOR i IN 1..{} LOOP PERFORM pg_current_xact_id(); COMMIT; END LOOP;
+         END $$",
+        target - current
+    );
+    sqlx::raw_sql(sqlx::AssertSqlSafe(burn))
+        .execute(pool)
+        .await
+        .expect("burning transaction ids");
+}
+
+/// The schema's outbox event ids in commit order, the order the feed promises.
+async fn commit_order(pool: &PgPool) -> Vec<String> {
+    sqlx::query_scalar("SELECT event_id::text FROM outbox ORDER BY txid, id")
+        .fetch_all(pool)
+        .await
+        .expect("reading the outbox")
+}
+
+async fn assert_events_straddle_the_boundaries(pool: &PgPool) {
+    for boundary in BOUNDARIES {
+        let (below, above): (i64, i64) = sqlx::query_as(
+            "SELECT count(*) FILTER (WHERE txid::text::bigint < $1),
+                    count(*) FILTER (WHERE txid::text::bigint >= $1)
+             FROM outbox",
+        )
+        .bind(boundary as i64)
+        .fetch_one(pool)
+        .await
+        .expect("counting outbox rows");
+        assert!(
+            below > 0 && above > 0,
+            "events on both sides of txid {boundary}: {below} below, {above} above"
+        );
+    }
+}
+
+/// Reads `count` events from `stream`, failing if one takes longer than 10 s.
+async fn read<T>(
+    stream: &mut Streaming<T>,
+    count: usize,
+    envelope: impl Fn(T) -> Option<EventEnvelope>,
+) -> Vec<EventEnvelope> {
+    let mut events = Vec::with_capacity(count);
+    while events.len() < count {
+        let next = tokio::time::timeout(Duration::from_secs(10), stream.next())
+            .await
+            .unwrap_or_else(|_| panic!("event {} of {count} within 10 s", events.len() + 1))
+            .expect("the stream is open")
+            .expect("an event, not an error");
+        events.push(envelope(next).expect("every event has its envelope"));
+    }
+    events
+}
+
+async fn assert_nothing_more<T: std::fmt::Debug>(stream: &mut Streaming<T>) {
+    let more = tokio::time::timeout(QUIET, stream.next()).await;
+    assert!(more.is_err(), "no event after the last one: {more:?}");
+}
+
+fn ids(events: &[EventEnvelope]) -> Vec<String> {
+    events.iter().map(|event| event.event_id.clone()).collect()
+}
+
+/// A full read gives `expected` and nothing more; a read resumed after the cursor of each event
+/// gives exactly the events after it.
+async fn assert_full_read_and_every_resume<T, Open, Fut>(
+    expected: &[String],
+    open: Open,
+    envelope: impl Fn(T) -> Option<EventEnvelope> + Copy,
+) where
+    T: std::fmt::Debug,
+    Open: Fn(Option<Position>) -> Fut,
+    Fut: Future<Output = Streaming<T>>,
+{
+    let mut full = open(None).await;
+    let events = read(&mut full, expected.len(), envelope).await;
+    assert_eq!(ids(&events), expected, "the full read");
+    assert_nothing_more(&mut full).await;
+
+    for (index, event) in events.iter().enumerate() {
+        let rest = &expected[index + 1..];
+        let mut resumed = open(Some(Position::AfterCursor(event.cursor.clone()))).await;
+        assert_eq!(
+            ids(&read(&mut resumed, rest.len(), envelope).await),
+            rest,
+            "resumed after event {index}"
+        );
+    }
+}
