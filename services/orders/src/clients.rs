@@ -12,6 +12,7 @@ use logistics_platform::client::{CallCredentials, PeersConfig, channel, retry_id
 use tonic::Code;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
+use tonic_types::StatusExt as _;
 use uuid::Uuid;
 
 /// How long a customer's standing is reused. A customer blocked this recently may still place an
@@ -48,9 +49,10 @@ impl CustomersDirectory {
         })
     }
 
-    /// Whether `customer_id` may order, and on which terms. Unknown and deleted customers are
-    /// NOT_FOUND / FAILED_PRECONDITION, blocked ones FAILED_PRECONDITION (CUSTOMER_BLOCKED); when
-    /// the customers service cannot answer in time, UNAVAILABLE.
+    /// Whether `customer_id` may order, and on which terms. Unknown customers are NOT_FOUND;
+    /// deleted, blocked and erased ones FAILED_PRECONDITION (CUSTOMER_DELETED, CUSTOMER_BLOCKED,
+    /// CUSTOMER_ERASED), a refusal for a reason orders does not know FAILED_PRECONDITION
+    /// CUSTOMER_NOT_ELIGIBLE; when the customers service cannot answer in time, UNAVAILABLE.
     pub async fn standing(&self, customer_id: Uuid) -> Result<CustomerStanding, ApiError> {
         if let Some(standing) = self.recall(customer_id) {
             return Ok(standing);
@@ -99,20 +101,54 @@ impl CustomersDirectory {
     }
 }
 
-/// What the customers service's refusal means for an order.
+/// What the customers service's refusal means for an order. A refusal is read by its
+/// `google.rpc.ErrorInfo` reason, never by its code alone: FAILED_PRECONDITION covers several
+/// standings, and calling a blocked customer deleted would send the caller the wrong way.
 fn refusal(customer_id: Uuid, status: tonic::Status) -> ApiError {
-    match status.code() {
-        Code::NotFound => ApiError::NotFound {
+    let peer_reason = status
+        .get_error_details()
+        .error_info()
+        .map(|info| info.reason.clone())
+        .unwrap_or_default();
+    let refused = |reason: &'static str, standing: &str| ApiError::FailedPrecondition {
+        reason,
+        message: format!("customer {customer_id} is {standing} and may not order"),
+        metadata: vec![("customer_id", customer_id.to_string())],
+    };
+    match (status.code(), peer_reason.as_str()) {
+        (Code::NotFound, _) => ApiError::NotFound {
             reason: "CUSTOMER_NOT_FOUND",
             resource: "customer",
             id: customer_id.to_string(),
         },
-        Code::FailedPrecondition => ApiError::FailedPrecondition {
-            reason: "CUSTOMER_DELETED",
-            message: format!("customer {customer_id} is deleted and may not order"),
-            metadata: vec![("customer_id", customer_id.to_string())],
-        },
-        code => {
+        (Code::FailedPrecondition, "CUSTOMER_DELETED") => refused("CUSTOMER_DELETED", "deleted"),
+        (Code::FailedPrecondition, "CUSTOMER_BLOCKED") => refused("CUSTOMER_BLOCKED", "blocked"),
+        (Code::FailedPrecondition, "CUSTOMER_ERASED") => refused("CUSTOMER_ERASED", "erased"),
+        (Code::FailedPrecondition, _) => {
+            // A standing this build does not know (a newer customers service): the customer may
+            // not order, but we must not guess why. The peer's reason goes along for programs.
+            tracing::warn!(
+                peer_reason,
+                error = status.message(),
+                "the customers service refused a customer for a reason orders does not know"
+            );
+            ApiError::FailedPrecondition {
+                reason: "CUSTOMER_NOT_ELIGIBLE",
+                message: format!(
+                    "the customers service refused customer {customer_id} ({})",
+                    if peer_reason.is_empty() {
+                        "no reason given"
+                    } else {
+                        &peer_reason
+                    }
+                ),
+                metadata: vec![
+                    ("customer_id", customer_id.to_string()),
+                    ("customers_reason", peer_reason.clone()),
+                ],
+            }
+        }
+        (code, _) => {
             // Our own key refused, a deadline, the service down: nothing the caller did wrong,
             // and nothing written. The details stay in our log.
             if matches!(code, Code::Unauthenticated | Code::PermissionDenied) {
@@ -127,7 +163,7 @@ fn refusal(customer_id: Uuid, status: tonic::Status) -> ApiError {
                 message: "the customers service could not confirm the customer; retry later"
                     .to_owned(),
                 source: Some(anyhow::anyhow!(
-                    "GetServiceLevel: {code:?}: {}",
+                    "GetServiceLevel: {code:?} {peer_reason}: {}",
                     status.message()
                 )),
             }

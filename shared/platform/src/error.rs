@@ -230,31 +230,6 @@ impl Violations {
         self.0.is_empty()
     }
 
-    /// A required text of 1 to `max_chars` characters, not only white space.
-    pub fn require_text(&mut self, field: &str, value: &str, max_chars: usize) {
-        if value.trim().is_empty() {
-            self.add(field, "is required");
-        } else {
-            self.limit_text(field, value, max_chars);
-        }
-    }
-
-    /// An optional text of at most `max_chars` characters.
-    pub fn limit_text(&mut self, field: &str, value: &str, max_chars: usize) {
-        let chars = value.chars().count();
-        if chars > max_chars {
-            self.add(
-                field,
-                format!("must be at most {max_chars} characters (got {chars})"),
-            );
-        } else if value
-            .chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\t')
-        {
-            self.add(field, "must not contain control characters");
-        }
-    }
-
     /// `Ok` when nothing was wrong, else INVALID_ARGUMENT with every violation.
     pub fn finish(self) -> Result<(), ApiError> {
         if self.0.is_empty() {
@@ -294,8 +269,8 @@ pub fn parse_uuid(violations: &mut Violations, field: &str, value: &str) -> Opti
 }
 
 /// Maps a database error to an API error: connectivity to UNAVAILABLE, serialization conflicts to
-/// ABORTED, anything else to INTERNAL. Constraint violations a caller can cause are mapped by the
-/// owning store before they get here.
+/// ABORTED, a data exception (SQLSTATE class 22) to INVALID_ARGUMENT, anything else to INTERNAL.
+/// Constraint violations a caller can cause are mapped by the owning store before they get here.
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
         match &error {
@@ -318,9 +293,31 @@ impl From<sqlx::Error> for ApiError {
                     source: Some(error.into()),
                 }
             }
+            sqlx::Error::Database(db) if is_data_exception(db.code().as_deref()) => {
+                // Only input can carry a value PostgreSQL refuses (a NUL, a time out of its
+                // range, an overflow), and the API's field checks should have refused it first:
+                // the caller gets its answer, the log gets a bug to fix.
+                tracing::error!(
+                    sqlstate = db.code().as_deref().unwrap_or_default(),
+                    error = %db,
+                    "bug: a data exception reached PostgreSQL; a field check is missing"
+                );
+                ApiError::InvalidArgument {
+                    reason: "INVALID_VALUE",
+                    message: "a value in the request is out of the range the service can store"
+                        .to_owned(),
+                    violations: Vec::new(),
+                }
+            }
             _ => ApiError::Internal(error.into()),
         }
     }
+}
+
+/// Class 22, data exception: string data with a NUL (22021), datetime out of range (22008),
+/// numeric out of range (22003), and the like.
+fn is_data_exception(code: Option<&str>) -> bool {
+    code.is_some_and(|code| code.starts_with("22"))
 }
 
 /// serialization_failure and deadlock_detected: the transaction may succeed if retried.
@@ -360,6 +357,17 @@ mod tests {
         let info = details.error_info().unwrap();
         assert_eq!(info.reason, "INVALID_FIELDS");
         assert_eq!(info.domain, "logistics.test");
+    }
+
+    #[test]
+    fn a_data_exception_is_the_callers_mistake_not_an_internal_error() {
+        for code in ["22021", "22008", "22003", "22P02"] {
+            assert!(is_data_exception(Some(code)), "{code}");
+        }
+        for code in ["23505", "40001", "08006", "XX000"] {
+            assert!(!is_data_exception(Some(code)), "{code}");
+        }
+        assert!(!is_data_exception(None));
     }
 
     #[test]

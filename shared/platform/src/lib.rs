@@ -12,6 +12,7 @@ pub mod db;
 pub mod embedded_pg;
 pub mod error;
 pub mod field_mask;
+pub mod fields;
 pub mod idempotency;
 mod named_enum;
 pub mod pagination;

@@ -317,7 +317,7 @@ async fn adjustments_add_or_remove_points_with_a_reason_and_never_overdraw() {
     assert_eq!(reason(&status), "INSUFFICIENT_POINTS");
     assert_eq!(metadata(&status, "requested"), "501");
 
-    for points in [0, 1_000_001, -1_000_001] {
+    for points in [0, 1_000_001, -1_000_001, i64::MIN, i64::MAX] {
         let status = client
             .adjust_points(AdjustPointsRequest {
                 request_id: request_id(),

@@ -195,3 +195,27 @@ async fn a_bad_filter_names_every_bad_field() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_nul_or_a_line_break_in_the_customer_reference_filter_is_an_invalid_argument() {
+    let app = TestApp::spawn().await;
+    let mut orders = app.orders_client().await;
+    for reference in ["PO\u{0}1", "\u{0}", "PO\n1", "PO\u{1b}[2J"] {
+        let refused = orders
+            .list_orders(ListOrdersRequest {
+                filter: Some(OrderFilter {
+                    customer_reference: reference.to_owned(),
+                    ..OrderFilter::default()
+                }),
+                ..ListOrdersRequest::default()
+            })
+            .await
+            .expect_err("a control character in a filter");
+        assert_eq!(
+            refused.code(),
+            Code::InvalidArgument,
+            "{reference:?}: {refused:?}"
+        );
+        assert_eq!(violated_fields(&refused), ["filter.customer_reference"]);
+    }
+}

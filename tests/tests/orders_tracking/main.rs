@@ -1,5 +1,6 @@
 //! End-to-end tests of TrackingService: events, reads, watches, deliveries and problem shipments.
 
+mod bad_input;
 mod delivery;
 mod events;
 mod problems;

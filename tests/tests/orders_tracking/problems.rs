@@ -90,3 +90,49 @@ async fn problem_shipments_are_exceptions_late_ones_and_those_that_stopped_movin
         ["customer_id", "no_movement_seconds"]
     );
 }
+
+#[tokio::test]
+async fn a_no_movement_threshold_outside_one_hour_to_thirty_days_is_an_invalid_argument() {
+    let app = TestApp::spawn().await;
+    let mut client = app.tracking_client().await;
+    let refused = [
+        i64::MIN,
+        i64::MAX,
+        9_223_372_036_854_776,
+        -9_223_372_036_854_776,
+        i64::MAX / 1000 + 1,
+        30 * 86_400 + 1,
+        3599,
+        -1,
+        -3600,
+    ];
+    for seconds in refused {
+        let status = client
+            .list_problem_shipments(ListProblemShipmentsRequest {
+                no_movement_seconds: seconds,
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(
+            status.code(),
+            tonic::Code::InvalidArgument,
+            "{seconds}: {status:?}"
+        );
+        assert_eq!(
+            violated_fields(&status),
+            ["no_movement_seconds"],
+            "{seconds}"
+        );
+    }
+    // 0 means the default; the bounds themselves are accepted.
+    for seconds in [0, 3600, 30 * 86_400] {
+        client
+            .list_problem_shipments(ListProblemShipmentsRequest {
+                no_movement_seconds: seconds,
+                ..Default::default()
+            })
+            .await
+            .unwrap_or_else(|status| panic!("{seconds}: {status:?}"));
+    }
+}

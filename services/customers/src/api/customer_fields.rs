@@ -90,7 +90,9 @@ pub(super) fn validate_profile(
             ProfileField::AccountManager => {
                 violations.limit_text(&name, &customer.account_manager, MAX_ACCOUNT_MANAGER)
             }
-            ProfileField::Notes => violations.limit_text(&name, &customer.notes, MAX_NOTES),
+            ProfileField::Notes => {
+                violations.limit_multiline_text(&name, &customer.notes, MAX_NOTES)
+            }
             ProfileField::Addresses => validate_addresses(&customer.addresses, violations),
             ProfileField::TransportNeeds => {
                 validate_transport_needs(customer.transport_needs.as_ref(), violations)

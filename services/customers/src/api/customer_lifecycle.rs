@@ -57,24 +57,12 @@ impl CustomersApi {
         let mut violations = Violations::new();
         let customer_id = parse_uuid(&mut violations, "customer_id", &request.customer_id);
         violations.require_text("activity_id", &request.activity_id, MAX_ACTIVITY_ID);
-        let occur_time = match request
-            .occur_time
-            .as_ref()
-            .map(logistics_platform::time::from_timestamp)
-        {
-            None => {
-                violations.add("occur_time", "is required");
-                None
-            }
-            Some(None) => {
-                violations.add("occur_time", "is not a valid time");
-                None
-            }
-            Some(Some(time)) if time > now + FUTURE_TOLERANCE => {
+        let occur_time = match violations.required_time("occur_time", request.occur_time.as_ref()) {
+            Some(time) if time > now + FUTURE_TOLERANCE => {
                 violations.add("occur_time", "must not be in the future");
                 None
             }
-            Some(Some(time)) => Some(time),
+            read => read,
         };
         let spend_fen = fen_of(request.spend.as_ref(), "spend", &mut violations);
         let (Some(customer_id), Some(occur_time)) = (customer_id, occur_time) else {

@@ -30,10 +30,7 @@ const FUTURE_TOLERANCE: TimeDelta = TimeDelta::minutes(5);
 
 /// A protobuf timestamp as a time, recording a violation when it is out of range.
 fn to_time(violations: &mut Violations, field: &str, value: &Timestamp) -> Option<DateTime<Utc>> {
-    logistics_platform::time::from_timestamp(value).or_else(|| {
-        violations.add(field, "is not a valid timestamp");
-        None
-    })
+    violations.time(field, value)
 }
 
 /// An optional time.
@@ -175,7 +172,7 @@ pub(super) fn validate_interaction(
         }
     };
     violations.require_text("interaction.subject", &interaction.subject, MAX_SUBJECT);
-    violations.limit_text("interaction.summary", &interaction.summary, MAX_SUMMARY);
+    violations.limit_multiline_text("interaction.summary", &interaction.summary, MAX_SUMMARY);
     violations.require_text("interaction.agent", &interaction.agent, MAX_AGENT);
     let occur_time = past_time(
         violations,
@@ -273,7 +270,7 @@ pub(super) fn validate_follow_up(
         }),
     };
     violations.limit_text("follow_up.agent", &follow_up.agent, MAX_AGENT);
-    violations.limit_text("follow_up.notes", &follow_up.notes, MAX_FOLLOW_UP_NOTES);
+    violations.limit_multiline_text("follow_up.notes", &follow_up.notes, MAX_FOLLOW_UP_NOTES);
     violations.limit_text("follow_up.reference", &follow_up.reference, MAX_REFERENCE);
     Some(NewFollowUp {
         customer_id: customer_id?,
@@ -367,7 +364,7 @@ pub(super) fn validate_survey(
             "is required: a score from 1 (very poor) to 5 (excellent)",
         );
     }
-    violations.limit_text("survey.comment", &survey.comment, MAX_COMMENT);
+    violations.limit_multiline_text("survey.comment", &survey.comment, MAX_COMMENT);
     violations.limit_text("survey.agent", &survey.agent, MAX_AGENT);
     let survey_time = past_time(
         violations,

@@ -205,7 +205,7 @@ impl EngagementApi {
         let mut violations = Violations::new();
         let id = parse_uuid(&mut violations, "id", &request.id);
         violations.require_text("outcome", &request.outcome, MAX_OUTCOME);
-        violations.limit_text("notes", &request.notes, MAX_OUTCOME_NOTES);
+        violations.limit_multiline_text("notes", &request.notes, MAX_OUTCOME_NOTES);
         let complete_time = past_time(
             &mut violations,
             "complete_time",

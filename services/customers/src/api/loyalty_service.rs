@@ -177,7 +177,11 @@ impl LoyaltyApi {
         let mut violations = Violations::new();
         let request_id = parse_uuid(&mut violations, "request_id", &request.request_id);
         let customer_ref = customer_ref_field(&mut violations, "customer_id", &request.customer_id);
-        if request.points == 0 || request.points.abs() > MAX_POINTS_PER_MOVEMENT {
+        // A range, not `abs()`: i64::MIN has no absolute value (a panic in debug builds, and in
+        // release it wraps to itself and would pass).
+        if request.points == 0
+            || !(-MAX_POINTS_PER_MOVEMENT..=MAX_POINTS_PER_MOVEMENT).contains(&request.points)
+        {
             violations.add("points", "must be -1,000,000 to 1,000,000 and not 0");
         }
         violations.require_text("reason", &request.reason, MAX_REASON_CHARS);

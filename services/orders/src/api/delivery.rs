@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::order_fields::status_to_proto;
 use super::tracking_changes::{self as changes, status_of};
 use super::tracking_fields::{
-    MAX_SOURCE_NAME_CHARS, location_field, location_to_proto, time_field, tracking_number_field,
+    MAX_SOURCE_NAME_CHARS, location_field, location_to_proto, tracking_number_field,
 };
 use super::tracking_service::TrackingApi;
 use super::watch::not_found;
@@ -43,13 +43,13 @@ impl TrackingApi {
         let mut violations = Violations::new();
         tracking_number_field(&mut violations, "tracking_number", &request.tracking_number);
         violations.require_text("signed_by", &request.signed_by, MAX_SIGNED_BY_CHARS);
-        violations.limit_text("notes", &request.notes, MAX_NOTES_CHARS);
+        violations.limit_multiline_text("notes", &request.notes, MAX_NOTES_CHARS);
         violations.limit_text("source_name", &request.source_name, MAX_SOURCE_NAME_CHARS);
         let location = location_field(&mut violations, "location", request.location.as_ref());
         let delivery_time = request
             .delivery_time
             .as_ref()
-            .and_then(|time| time_field(&mut violations, "delivery_time", time));
+            .and_then(|time| violations.time("delivery_time", time));
         for (field, image) in [("signature", &request.signature), ("photo", &request.photo)] {
             if let Some(image) = image
                 && let Some((part, problem)) = image_problem(&image.content_type, &image.content)

@@ -145,8 +145,8 @@ pub(crate) fn time_field(
     let Some(time) = time else {
         return default;
     };
-    match logistics_platform::time::from_timestamp(time) {
-        None => violations.add(field, "is not a valid time"),
+    match violations.time(field, time) {
+        None => {}
         Some(at) if at < earliest || at > latest => violations.add(
             field,
             format!(

@@ -9,6 +9,7 @@ use logistics_platform::error::{Violations, parse_uuid};
 use logistics_platform::time::{optional_timestamp, timestamp};
 
 use super::fields::{cny, mode_from_proto, mode_to_proto};
+use super::order_input::MAX_REFERENCE_CHARS;
 use super::rate_card_fields::quote_to_proto;
 use crate::domain::numbers::{is_order_number, is_tracking_number};
 use crate::domain::order::{Document, Order, PostalAddress, Window};
@@ -151,19 +152,7 @@ pub(crate) fn read_time(
     field: &str,
     time: Option<&prost_types::Timestamp>,
 ) -> Option<DateTime<Utc>> {
-    match time {
-        None => {
-            violations.add(field, "is required");
-            None
-        }
-        Some(time) => {
-            let read = logistics_platform::time::from_timestamp(time);
-            if read.is_none() {
-                violations.add(field, "is not a valid time");
-            }
-            read
-        }
-    }
+    violations.required_time(field, time)
 }
 
 /// Reads ListOrders' filter, recording every bad field.
@@ -220,9 +209,13 @@ pub(crate) fn read_filter(
         filter.create_time_before.as_ref(),
     );
     if !filter.customer_reference.is_empty() {
-        if filter.customer_reference.chars().count() > 64 {
-            violations.add("filter.customer_reference", "at most 64 characters");
-        } else {
+        let before = violations.len();
+        violations.limit_text(
+            "filter.customer_reference",
+            &filter.customer_reference,
+            MAX_REFERENCE_CHARS,
+        );
+        if violations.len() == before {
             read.customer_reference = Some(filter.customer_reference.clone());
         }
     }

@@ -17,7 +17,7 @@ use crate::domain::quote::{CargoMeasure, QuoteOutcome, ShipmentSpec};
 /// Most customer references on one order.
 const MAX_REFERENCES: usize = 10;
 /// Longest customer reference, in characters.
-const MAX_REFERENCE_CHARS: usize = 64;
+pub(crate) const MAX_REFERENCE_CHARS: usize = 64;
 /// Most documents on one order.
 const MAX_DOCUMENTS: usize = 20;
 /// Pieces over all lines: each gets a label, so the total is bounded too.

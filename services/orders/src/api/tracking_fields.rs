@@ -7,7 +7,6 @@ use logistics_contracts::orders::{
 use logistics_platform::ApiError;
 use logistics_platform::error::{FieldViolation, Violations};
 use logistics_platform::time::{optional_timestamp, timestamp};
-use prost_types::Timestamp;
 
 use super::tracking_changes::stored_status_to_proto;
 use crate::domain::numbers::is_tracking_number;
@@ -98,7 +97,7 @@ pub(crate) fn parse_event(
     violations.require_text("source_name", &event.source_name, MAX_SOURCE_NAME_CHARS);
     violations.limit_text("description", &event.description, MAX_DESCRIPTION_CHARS);
     let location = location_field(&mut violations, "location", event.location.as_ref());
-    let occur_time = required_time(&mut violations, "occur_time", event.occur_time.as_ref());
+    let occur_time = violations.required_time("occur_time", event.occur_time.as_ref());
     let new_estimate = match (&event.new_estimated_delivery_time, code) {
         (None, Some(EventCode::Delayed)) => {
             violations.add("new_estimated_delivery_time", "is required for DELAYED");
@@ -108,7 +107,7 @@ pub(crate) fn parse_event(
             violations.add("new_estimated_delivery_time", "is only for DELAYED");
             None
         }
-        (Some(time), _) => time_field(&mut violations, "new_estimated_delivery_time", time),
+        (Some(time), _) => violations.time("new_estimated_delivery_time", time),
         (None, _) => None,
     };
     match (violations.finish(), code, source, occur_time) {
@@ -170,37 +169,6 @@ pub(crate) fn location_field(
         city: location.city.trim().to_owned(),
         region_code: location.region_code.trim().to_owned(),
     }
-}
-
-/// A required time.
-pub(crate) fn required_time(
-    violations: &mut Violations,
-    field: &str,
-    time: Option<&Timestamp>,
-) -> Option<DateTime<Utc>> {
-    match time {
-        None => {
-            violations.add(field, "is required");
-            None
-        }
-        Some(time) => time_field(violations, field, time),
-    }
-}
-
-/// A time, recording a violation when it is not a valid timestamp.
-pub(crate) fn time_field(
-    violations: &mut Violations,
-    field: &str,
-    time: &Timestamp,
-) -> Option<DateTime<Utc>> {
-    let parsed = u32::try_from(time.nanos)
-        .ok()
-        .filter(|nanos| *nanos < 1_000_000_000)
-        .and_then(|nanos| DateTime::from_timestamp(time.seconds, nanos));
-    if parsed.is_none() {
-        violations.add(field, "is not a valid timestamp");
-    }
-    parsed
 }
 
 /// The field violations of a rejected event, for its result.

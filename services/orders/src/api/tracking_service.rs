@@ -24,6 +24,7 @@ use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status, Streaming};
 use uuid::Uuid;
 
+use super::order_input::MAX_REFERENCE_CHARS;
 use super::tracking_fields::{tracking_number_field, tracking_to_proto};
 use super::tracking_record::{MAX_BATCH_EVENTS, record_batch};
 use super::watch::{MAX_WATCHERS, WatchHub, not_found};
@@ -209,7 +210,11 @@ impl TrackingApi {
         request: SearchTrackingByReferenceRequest,
     ) -> Result<SearchTrackingByReferenceResponse, ApiError> {
         let mut violations = Violations::new();
-        violations.require_text("customer_reference", &request.customer_reference, 64);
+        violations.require_text(
+            "customer_reference",
+            &request.customer_reference,
+            MAX_REFERENCE_CHARS,
+        );
         let customer_id = (!request.customer_id.is_empty())
             .then(|| parse_uuid(&mut violations, "customer_id", &request.customer_id))
             .flatten();

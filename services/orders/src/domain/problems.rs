@@ -28,15 +28,15 @@ pub fn no_movement_threshold(seconds: i64) -> Result<Duration, String> {
     if seconds == 0 {
         return Ok(DEFAULT_NO_MOVEMENT);
     }
-    let threshold = Duration::seconds(seconds);
-    if threshold < MIN_NO_MOVEMENT || threshold > MAX_NO_MOVEMENT {
+    // Bounds are compared as plain seconds: chrono panics on a TimeDelta past about 2^63 ms,
+    // and a caller may send any int64.
+    let (min, max) = (MIN_NO_MOVEMENT.num_seconds(), MAX_NO_MOVEMENT.num_seconds());
+    if !(min..=max).contains(&seconds) {
         return Err(format!(
-            "must be 0 (24 hours) or {} to {} seconds",
-            MIN_NO_MOVEMENT.num_seconds(),
-            MAX_NO_MOVEMENT.num_seconds()
+            "must be 0 (24 hours) or {min} to {max} seconds (1 hour to 30 days)"
         ));
     }
-    Ok(threshold)
+    Ok(Duration::seconds(seconds))
 }
 
 /// The facts of an order that decide whether it is a problem.
@@ -137,5 +137,13 @@ mod tests {
         assert!(no_movement_threshold(3599).is_err());
         assert!(no_movement_threshold(30 * 86_400 + 1).is_err());
         assert!(no_movement_threshold(-5).is_err());
+        for extreme in [
+            i64::MIN,
+            i64::MAX,
+            9_223_372_036_854_776,
+            -9_223_372_036_854_776,
+        ] {
+            assert!(no_movement_threshold(extreme).is_err(), "{extreme}");
+        }
     }
 }

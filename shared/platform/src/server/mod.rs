@@ -1,6 +1,8 @@
 //! The gRPC server every service runs: health, reflection, limits, auth, telemetry, graceful shutdown.
 
+pub mod catch_panic;
 pub mod gate;
+pub mod message_limit;
 
 use std::convert::Infallible;
 use std::num::NonZeroU32;
@@ -19,7 +21,9 @@ use tonic_health::ServingStatus;
 
 use crate::auth::{ApiKeys, AuthGate, ScopeTable};
 use crate::telemetry::RpcTelemetryLayer;
+use catch_panic::CatchPanicLayer;
 use gate::{ConcurrencyGate, GateLayer, RateLimitGate};
+use message_limit::MessageLimitLayer;
 
 /// Server settings shared by every service.
 #[derive(Debug, Clone, clap::Args)]
@@ -200,6 +204,9 @@ impl GrpcServer {
         let layers = tower::ServiceBuilder::new()
             // Outermost: every call gets its span and duration, even one a gate refuses.
             .layer(RpcTelemetryLayer::new())
+            // Inside telemetry so the span records the INTERNAL it answers and the panic log
+            // carries the trace; above every gate and handler so a panic in any of them is caught.
+            .layer(CatchPanicLayer::new(self.domain))
             // Shed load before spending anything else on a call the server has no room for.
             .layer(GateLayer(ConcurrencyGate::new(
                 self.config.max_concurrent_calls,
@@ -214,6 +221,11 @@ impl GrpcServer {
             )))
             // Per-caller rate, keyed by the principal the auth gate attached.
             .layer(GateLayer(RateLimitGate::new(rate_limit, self.domain)))
+            // Innermost, next to tonic's decoder whose OUT_OF_RANGE it turns into RESOURCE_EXHAUSTED.
+            .layer(MessageLimitLayer::new(
+                self.config.max_message_bytes,
+                self.domain,
+            ))
             .into_inner();
 
         let address = listener.local_addr()?;
