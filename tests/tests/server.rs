@@ -53,6 +53,24 @@ async fn calls_without_a_valid_key_are_unauthenticated() {
 }
 
 #[tokio::test]
+async fn the_bearer_scheme_may_be_written_in_any_case() {
+    let app = TestApp::spawn().await;
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let value: tonic::metadata::MetadataValue<_> = format!("{scheme} {}", app.keys.admin)
+            .parse()
+            .expect("a printable header");
+        let mut request = tonic::Request::new(ListCustomersRequest::default());
+        request.metadata_mut().insert("authorization", value);
+        let answer = app
+            .anonymous_customers_client()
+            .await
+            .list_customers(request)
+            .await;
+        assert!(answer.is_ok(), "{scheme}: {answer:?}");
+    }
+}
+
+#[tokio::test]
 async fn each_key_may_call_exactly_what_its_scopes_allow() {
     let app = TestApp::spawn().await;
     let mut reader = app.customers_client_with(&app.keys.customers_reader).await;

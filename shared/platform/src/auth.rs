@@ -236,8 +236,7 @@ impl Gate for AuthGate {
             .headers()
             .get(http::header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim);
+            .and_then(bearer_credentials);
         let Some(key) = presented else {
             return Err(self.refuse(ApiError::Unauthenticated {
                 reason: "MISSING_CREDENTIALS",
@@ -273,6 +272,14 @@ pub fn principal_of<T>(request: &tonic::Request<T>) -> Result<&Principal, ApiErr
             "no principal on an authenticated call: is the auth gate missing?"
         ))
     })
+}
+
+/// The credentials of an `authorization` value in the Bearer scheme, whose name is
+/// case-insensitive (RFC 7235 §2.1): `Bearer`, `bearer` and `BEARER` all name it.
+fn bearer_credentials(value: &str) -> Option<&str> {
+    let (scheme, credentials) = value.trim_start().split_once(' ')?;
+    let credentials = credentials.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !credentials.is_empty()).then_some(credentials)
 }
 
 #[cfg(test)]
@@ -335,6 +342,16 @@ mod tests {
             call("/other.v1.Service/Anything").is_ok(),
             "left to the router"
         );
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_named_in_any_case() {
+        for value in ["Bearer k", "bearer k", "BEARER k", "bEaReR   k  "] {
+            assert_eq!(bearer_credentials(value), Some("k"), "{value:?}");
+        }
+        for value in ["Basic k", "Bearer", "Bearer ", "Bearerk", "k"] {
+            assert_eq!(bearer_credentials(value), None, "{value:?}");
+        }
     }
 
     #[test]
