@@ -34,35 +34,8 @@ const CATCH_UP: Duration = Duration::from_secs(60);
 async fn the_customers_feed_serves_each_event_once_in_commit_order_across_txid_digit_boundaries() {
     let cluster = start_cluster().expect("a cluster of the test's own");
     let app = TestApp::spawn_on(&cluster, |_| {}).await;
-    let mut client = app.customers_client().await;
+    let client = app.customers_client().await;
     let pool = app.schema_pool("customers").await;
-
-    let mut live = client
-        .stream_changes(customers::StreamChangesRequest {
-            start: start(Position::FromNow(true)),
-        })
-        .await
-        .expect("subscribing from now")
-        .into_inner();
-    let mut created = 0;
-    write_across_boundaries(&pool, || {
-        created += 1;
-        let mut client = client.clone();
-        async move {
-            create_customer(&mut client, enterprise(&format!("Shipper {created}"))).await;
-        }
-    })
-    .await;
-
-    let expected = commit_order(&pool).await;
-    assert_events_straddle_the_boundaries(&pool).await;
-    let envelope = |response: customers::StreamChangesResponse| response.envelope;
-    assert_eq!(
-        ids(&read(&mut live, expected.len(), envelope).await),
-        expected,
-        "the live tail"
-    );
-    assert_nothing_more(&mut live).await;
 
     let open = |position: Option<Position>| {
         let mut client = client.clone();
@@ -78,7 +51,16 @@ async fn the_customers_feed_serves_each_event_once_in_commit_order_across_txid_d
                 .into_inner()
         }
     };
-    assert_full_read_and_every_resume(&expected, open, envelope).await;
+    let mut created = 0;
+    let write = || {
+        created += 1;
+        let mut client = client.clone();
+        async move {
+            create_customer(&mut client, enterprise(&format!("Shipper {created}"))).await;
+        }
+    };
+    let envelope = |response: customers::StreamChangesResponse| response.envelope;
+    assert_every_read_serves_commit_order(&pool, open, envelope, write).await;
 }
 
 #[tokio::test]
@@ -87,34 +69,8 @@ async fn the_orders_feed_serves_each_event_once_in_commit_order_across_txid_digi
     let app = TestApp::spawn_on(&cluster, |_| {}).await;
     let mut customers = app.customers_client().await;
     let shipper = create_customer(&mut customers, enterprise("Boundary Shipper")).await;
-    let mut client = app.orders_client().await;
+    let client = app.orders_client().await;
     let pool = app.schema_pool("orders").await;
-
-    let mut live = client
-        .stream_changes(orders::StreamChangesRequest {
-            start: start(Position::FromNow(true)),
-        })
-        .await
-        .expect("subscribing from now")
-        .into_inner();
-    write_across_boundaries(&pool, || {
-        let mut client = client.clone();
-        let order = road_order(&shipper.id);
-        async move {
-            place_order(&mut client, order).await;
-        }
-    })
-    .await;
-
-    let expected = commit_order(&pool).await;
-    assert_events_straddle_the_boundaries(&pool).await;
-    let envelope = |response: orders::StreamChangesResponse| response.envelope;
-    assert_eq!(
-        ids(&read(&mut live, expected.len(), envelope).await),
-        expected,
-        "the live tail"
-    );
-    assert_nothing_more(&mut live).await;
 
     let open = |position: Option<Position>| {
         let mut client = client.clone();
@@ -130,7 +86,15 @@ async fn the_orders_feed_serves_each_event_once_in_commit_order_across_txid_digi
                 .into_inner()
         }
     };
-    assert_full_read_and_every_resume(&expected, open, envelope).await;
+    let write = || {
+        let mut client = client.clone();
+        let order = road_order(&shipper.id);
+        async move {
+            place_order(&mut client, order).await;
+        }
+    };
+    let envelope = |response: orders::StreamChangesResponse| response.envelope;
+    let expected = assert_every_read_serves_commit_order(&pool, open, envelope, write).await;
 
     // Customers follows this feed: it must have applied each event exactly once, no more (a
     // repeated event moves `applied_events` past the outbox's count) and no fewer.
@@ -161,10 +125,49 @@ async fn the_orders_feed_serves_each_event_once_in_commit_order_across_txid_digi
     );
 }
 
-fn start(position: Position) -> Option<ChangeFeedStart> {
-    Some(ChangeFeedStart {
-        position: Some(position),
-    })
+/// Opens a live tail, writes across the boundaries with `write`, then checks that the live tail,
+/// a full read and a read resumed after every cursor each serve every event once in commit order.
+/// Returns the event ids in commit order.
+async fn assert_every_read_serves_commit_order<T, Open, Opened, Write, Written>(
+    pool: &PgPool,
+    open: Open,
+    envelope: impl Fn(T) -> Option<EventEnvelope> + Copy,
+    write: Write,
+) -> Vec<String>
+where
+    T: std::fmt::Debug,
+    Open: Fn(Option<Position>) -> Opened,
+    Opened: Future<Output = Streaming<T>>,
+    Write: FnMut() -> Written,
+    Written: Future<Output = ()>,
+{
+    let mut live = open(Some(Position::FromNow(true))).await;
+    write_across_boundaries(pool, write).await;
+
+    let expected = commit_order(pool).await;
+    assert_events_straddle_the_boundaries(pool).await;
+    assert_eq!(
+        ids(&read(&mut live, expected.len(), envelope).await),
+        expected,
+        "the live tail"
+    );
+    assert_nothing_more(&mut live).await;
+
+    let mut full = open(None).await;
+    let events = read(&mut full, expected.len(), envelope).await;
+    assert_eq!(ids(&events), expected, "the full read");
+    assert_nothing_more(&mut full).await;
+
+    for (index, event) in events.iter().enumerate() {
+        let rest = &expected[index + 1..];
+        let mut resumed = open(Some(Position::AfterCursor(event.cursor.clone()))).await;
+        assert_eq!(
+            ids(&read(&mut resumed, rest.len(), envelope).await),
+            rest,
+            "resumed after event {index}"
+        );
+    }
+    expected
 }
 
 /// Burns transaction ids up to a little below each boundary, then calls `write` (one event per
@@ -267,31 +270,4 @@ async fn assert_nothing_more<T: std::fmt::Debug>(stream: &mut Streaming<T>) {
 
 fn ids(events: &[EventEnvelope]) -> Vec<String> {
     events.iter().map(|event| event.event_id.clone()).collect()
-}
-
-/// A full read gives `expected` and nothing more; a read resumed after the cursor of each event
-/// gives exactly the events after it.
-async fn assert_full_read_and_every_resume<T, Open, Fut>(
-    expected: &[String],
-    open: Open,
-    envelope: impl Fn(T) -> Option<EventEnvelope> + Copy,
-) where
-    T: std::fmt::Debug,
-    Open: Fn(Option<Position>) -> Fut,
-    Fut: Future<Output = Streaming<T>>,
-{
-    let mut full = open(None).await;
-    let events = read(&mut full, expected.len(), envelope).await;
-    assert_eq!(ids(&events), expected, "the full read");
-    assert_nothing_more(&mut full).await;
-
-    for (index, event) in events.iter().enumerate() {
-        let rest = &expected[index + 1..];
-        let mut resumed = open(Some(Position::AfterCursor(event.cursor.clone()))).await;
-        assert_eq!(
-            ids(&read(&mut resumed, rest.len(), envelope).await),
-            rest,
-            "resumed after event {index}"
-        );
-    }
 }
