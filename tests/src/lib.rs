@@ -69,6 +69,9 @@ pub struct TestKeys {
     pub customers_reader: String,
     /// `customers:write` only.
     pub customers_writer: String,
+    /// `customers:read` and `customers:write` but not `customers:pii`: service staff who keep
+    /// contacts up to date without reading them back.
+    pub customers_staff: String,
     /// `orders:*` only: nothing on customers.
     pub orders_only: String,
     /// The orders service's own key for its calls (`customers:read`).
@@ -325,6 +328,7 @@ fn test_keys() -> (TestKeys, Vec<logistics_platform::auth::StoredKey>) {
     let (admin, admin_stored) = mint_key("admin", scopes(&["*"]));
     let (reader, reader_stored) = mint_key("reader", scopes(&["customers:read"]));
     let (writer, writer_stored) = mint_key("writer", scopes(&["customers:write"]));
+    let (staff, staff_stored) = mint_key("staff", scopes(&["customers:read", "customers:write"]));
     let (orders, orders_stored) = mint_key("orders-team", scopes(&["orders:*"]));
     let (orders_service, orders_service_stored) =
         mint_key("orders-service", scopes(&["customers:read"]));
@@ -338,6 +342,7 @@ fn test_keys() -> (TestKeys, Vec<logistics_platform::auth::StoredKey>) {
             admin,
             customers_reader: reader,
             customers_writer: writer,
+            customers_staff: staff,
             orders_only: orders,
             orders_service,
             customers_service,
@@ -348,6 +353,7 @@ fn test_keys() -> (TestKeys, Vec<logistics_platform::auth::StoredKey>) {
             admin_stored,
             reader_stored,
             writer_stored,
+            staff_stored,
             orders_stored,
             orders_service_stored,
             customers_service_stored,

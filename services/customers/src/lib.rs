@@ -107,18 +107,24 @@ fn spawn_lifecycle_sweeper(
                     return Ok(None);
                 }
                 let swept = api.sweep().await;
+                // AddContact's first answers hold personal data: keep them no longer than the
+                // request ids they answer.
+                let pruned =
+                    store::contacts::prune_first_answers(&pool, idempotency::RETENTION).await;
                 sqlx::query(
                     "SELECT pg_advisory_unlock(hashtext('logistics.customers.lifecycle_sweep'))",
                 )
                 .execute(&mut *lock)
                 .await?;
-                swept.map(Some)
+                let swept = swept?;
+                Ok(Some((swept, pruned?)))
             };
             match outcome.await {
-                Ok(Some(swept)) => tracing::info!(
+                Ok(Some((swept, pruned))) => tracing::info!(
                     dormant = swept.became_dormant,
                     churned = swept.became_churned,
                     regraded = swept.regraded,
+                    first_contact_answers_pruned = pruned,
                     "lifecycle sweep done"
                 ),
                 Ok(None) => tracing::debug!("another replica is sweeping"),

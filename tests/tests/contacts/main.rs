@@ -19,6 +19,7 @@ use tonic::Code;
 
 mod erasure_reach;
 mod privacy;
+mod redaction;
 
 fn contact(name: &str, phone: &str, email: &str) -> Contact {
     Contact {

@@ -7,9 +7,9 @@ use std::time::Duration;
 use futures::StreamExt as _;
 use logistics_contracts::common::Money;
 use logistics_contracts::customers::{
-    AdjustPointsRequest, AwardPointsRequest, DeleteCustomerRequest, GetLoyaltyAccountRequest,
-    ListPointMovementsRequest, LoyaltyAccount, PointMovement, PointMovementKind,
-    RedeemPointsRequest, RunPointsExpiryRequest, StreamChangesRequest,
+    AdjustPointsRequest, AwardPointsRequest, AwardPointsResponse, DeleteCustomerRequest,
+    GetLoyaltyAccountRequest, ListPointMovementsRequest, LoyaltyAccount, PointMovement,
+    PointMovementKind, RedeemPointsRequest, RunPointsExpiryRequest, StreamChangesRequest,
     stream_changes_response::Event,
 };
 use logistics_tests::{
@@ -27,12 +27,25 @@ fn cny(fen: i64) -> Option<Money> {
     })
 }
 
+/// Awards points for `order`, expecting a movement (the amount must earn at least one point).
 async fn award(
     client: &mut LoyaltyClient,
     customer_id: &str,
     order: &str,
     fen: i64,
 ) -> PointMovement {
+    award_response(client, customer_id, order, fen)
+        .await
+        .movement
+        .expect("an award of 10 CNY or more records a movement")
+}
+
+async fn award_response(
+    client: &mut LoyaltyClient,
+    customer_id: &str,
+    order: &str,
+    fen: i64,
+) -> AwardPointsResponse {
     client
         .award_points(AwardPointsRequest {
             customer_id: customer_id.to_owned(),
@@ -90,13 +103,21 @@ async fn a_delivered_shipment_earns_one_point_per_full_ten_yuan() {
     let customer = create_customer(&mut app.customers_client().await, enterprise("Acme")).await;
     let mut client = app.loyalty_client().await;
 
-    let small = award(&mut client, &customer.id, "O-1", 999).await;
-    assert_eq!(small.points, 0);
-    assert!(small.id.is_empty(), "no movement is recorded for 0 points");
+    let small = award_response(&mut client, &customer.id, "O-1", 999).await;
+    assert_eq!(
+        small.movement, None,
+        "under 10 CNY earns nothing and records nothing"
+    );
+    assert!(movements(&mut client, &customer.id).await.is_empty());
+    // Nothing was recorded for O-1, so a corrected amount for it still earns.
+    assert_eq!(
+        award(&mut client, &customer.id, "O-1", 1000).await.points,
+        1
+    );
     let earned = award(&mut client, &customer.customer_code, "O-2", 12_345).await;
     assert_eq!(earned.kind(), PointMovementKind::Earn);
     assert_eq!(earned.points, 12);
-    assert_eq!(earned.balance_after, 12);
+    assert_eq!(earned.balance_after, 13);
     assert_eq!(earned.reference, "O-2");
     let earned_at = earned.create_time.unwrap().seconds;
     assert_eq!(
@@ -109,11 +130,11 @@ async fn a_delivered_shipment_earns_one_point_per_full_ten_yuan() {
     );
 
     let read = account(&mut client, &customer.id).await;
-    assert_eq!(read.balance, 13);
-    assert_eq!(read.lifetime_earned, 13);
+    assert_eq!(read.balance, 14);
+    assert_eq!(read.lifetime_earned, 14);
     assert_eq!(read.points_expiring_soon, 0);
     assert!(read.next_expire_time.is_none());
-    assert_eq!(movements(&mut client, &customer.id).await.len(), 2);
+    assert_eq!(movements(&mut client, &customer.id).await.len(), 3);
 }
 
 #[tokio::test]

@@ -100,12 +100,20 @@ async fn labels_are_paged_by_piece_and_found_by_any_of_the_orders_names() {
         );
     }
     let page = labels
-        .get_label(request(&order.order_number, LabelFormat::Svg, 1000, ""))
+        .get_label(request(&order.order_number, LabelFormat::Svg, 100, ""))
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(page.labels.len(), 45, "capped at 100, and 45 is all");
+    assert_eq!(page.labels.len(), 45, "up to 100 per page, and 45 is all");
     assert!(page.next_page_token.is_empty());
+    for too_many in [101, 1000, i32::MAX, i32::MIN] {
+        let status = labels
+            .get_label(request(&order.order_number, LabelFormat::Svg, too_many, ""))
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), Code::InvalidArgument, "page_size {too_many}");
+        assert_eq!(violated_fields(&status), ["page_size"]);
+    }
 
     let plain = order_with(&mut labels, &customer.id, 2, false).await;
     let page = labels

@@ -1,6 +1,7 @@
 //! `logistics.customers.v1.ContactService`: customer contacts, which are personal data. They are
-//! sealed with the context's [`PiiCipher`] before they reach the store, opened only to answer
-//! callers holding `customers:pii`, and never written to logs, events or stored responses.
+//! sealed with the context's [`PiiCipher`] before they reach the store, shown only to callers
+//! holding `customers:pii` (every answer passes through [`Audience::present`]), and never
+//! written to logs, events or idempotency records.
 
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use logistics_contracts::customers::{
     FindCustomersByContactRequest, FindCustomersByContactResponse, ListContactsRequest,
     ListContactsResponse, RemoveContactRequest, UpdateContactRequest, stream_changes_response,
 };
-use logistics_platform::auth::ScopeTable;
+use logistics_platform::auth::{Principal, ScopeTable, principal_of};
 use logistics_platform::error::{Violations, parse_uuid};
 use logistics_platform::idempotency::{self, Claim, IdempotencyKey};
 use logistics_platform::pagination::{PageTokens, page_size};
@@ -24,7 +25,7 @@ use uuid::Uuid;
 
 use super::contact_fields::{mask_fields, populated_fields, require_reachable, validate_details};
 use super::customer_service::{not_found as customer_not_found, parse_ref};
-use super::{customer_ref_field, erasure, principal_name, respond};
+use super::{customer_ref_field, erasure, respond};
 use crate::domain::contact::{ContactDetails, ContactField, MAX_CONTACTS_PER_CUSTOMER};
 use crate::domain::customer::{CustomerRef, etag_of};
 use crate::events;
@@ -59,6 +60,42 @@ pub const SCOPES: ScopeTable = &[
         "customers:admin",
     ),
 ];
+
+/// The scope that shows a contact's name, phone and email.
+const PII_SCOPE: &str = "customers:pii";
+
+/// Who an answer is for: the caller's scopes decide whether it shows personal data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Audience {
+    /// The caller holds `customers:pii`.
+    Trusted,
+    /// The caller may write contacts but not read them back.
+    Redacted,
+}
+
+impl Audience {
+    fn of(caller: &Principal) -> Self {
+        if caller.allows(PII_SCOPE) {
+            Self::Trusted
+        } else {
+            Self::Redacted
+        }
+    }
+
+    /// The contact as this audience may see it.
+    fn present(self, contact: pb::Contact) -> pb::Contact {
+        match self {
+            Self::Trusted => contact,
+            Self::Redacted => pb::Contact {
+                name: String::new(),
+                phone: String::new(),
+                email: String::new(),
+                personal_data_redacted: true,
+                ..contact
+            },
+        }
+    }
+}
 
 /// Most customers FindCustomersByContact returns.
 const MAX_MATCHES: usize = 100;
@@ -127,12 +164,7 @@ impl ContactsApi {
         if let Claim::Replay(first) =
             idempotency::claim::<_, pb::Contact>(&mut tx, &key, &fingerprint).await?
         {
-            let id = Uuid::try_parse(&first.id)
-                .map_err(|_| anyhow::anyhow!("stored AddContact response has no contact id"))?;
-            let row = store::find(&mut tx, id, false)
-                .await?
-                .ok_or_else(|| contact_not_found(&first.id))?;
-            return self.to_proto(&row);
+            return self.replay_add(&mut tx, &first.id).await;
         }
         let customer = lock_customer(&mut tx, &customer_ref, &request.customer_id).await?;
         ensure_writable(&customer)?;
@@ -151,6 +183,7 @@ impl ContactsApi {
             store::clear_primary(&mut tx, customer.id, id).await?;
         }
         let row = store::insert(&mut tx, id, customer.id, &self.seal(id, &details)).await?;
+        store::keep_first_answer(&mut tx, id).await?;
         let contact = to_proto(&row, details);
         let event = stream_changes_response::Event::ContactAdded(ContactAdded {
             contact_id: contact.id.clone(),
@@ -159,6 +192,7 @@ impl ContactsApi {
             primary: contact.primary,
         });
         events::append(&mut tx, "customer.contact_added", &contact.id, event).await?;
+        // The response proper is kept sealed in contact_first_answers, deleted with the contact.
         let stored = pb::Contact {
             id: contact.id.clone(),
             ..Default::default()
@@ -166,6 +200,24 @@ impl ContactsApi {
         idempotency::record(&mut tx, &key, &stored).await?;
         tx.commit().await?;
         Ok(contact)
+    }
+
+    /// What a retried AddContact answers: the contact as first answered, while it exists.
+    async fn replay_add(
+        &self,
+        conn: &mut PgConnection,
+        stored_id: &str,
+    ) -> Result<pb::Contact, ApiError> {
+        let id = Uuid::try_parse(stored_id)
+            .map_err(|_| anyhow::anyhow!("stored AddContact response has no contact id"))?;
+        let row = match store::first_answer(conn, id).await? {
+            Some(first) => first,
+            // Pruned at the very end of the request id's retention: the contact as it is now.
+            None => store::find(conn, id, false)
+                .await?
+                .ok_or_else(|| contact_not_found(stored_id))?,
+        };
+        self.to_proto(&row)
     }
 
     async fn update(&self, request: UpdateContactRequest) -> Result<pb::Contact, ApiError> {
@@ -382,6 +434,12 @@ impl ContactsApi {
     }
 }
 
+/// The caller's name (for idempotency keys) and what it may see.
+fn caller<T>(request: &Request<T>) -> Result<(String, Audience), Status> {
+    let principal = principal_of(request).map_err(|error| error.into_status(crate::DOMAIN))?;
+    Ok((principal.name.to_string(), Audience::of(principal)))
+}
+
 fn purpose(field: &str, contact_id: Uuid) -> String {
     format!("contact.{field}/{contact_id}")
 }
@@ -402,6 +460,7 @@ fn to_proto(row: &ContactRow, details: ContactDetails) -> pb::Contact {
         create_time: Some(timestamp(row.create_time)),
         update_time: Some(timestamp(row.update_time)),
         etag: etag_of(row.version),
+        personal_data_redacted: false,
     }
 }
 
@@ -476,15 +535,18 @@ impl ContactService for ContactsApi {
         &self,
         request: Request<AddContactRequest>,
     ) -> Result<Response<pb::Contact>, Status> {
-        let principal = principal_name(&request)?;
-        respond(self.add(&principal, request.into_inner()).await)
+        let (principal, audience) = caller(&request)?;
+        let added = self.add(&principal, request.into_inner()).await;
+        respond(added.map(|contact| audience.present(contact)))
     }
 
     async fn update_contact(
         &self,
         request: Request<UpdateContactRequest>,
     ) -> Result<Response<pb::Contact>, Status> {
-        respond(self.update(request.into_inner()).await)
+        let (_, audience) = caller(&request)?;
+        let updated = self.update(request.into_inner()).await;
+        respond(updated.map(|contact| audience.present(contact)))
     }
 
     async fn remove_contact(
@@ -498,7 +560,17 @@ impl ContactService for ContactsApi {
         &self,
         request: Request<ListContactsRequest>,
     ) -> Result<Response<ListContactsResponse>, Status> {
-        respond(self.list(request.into_inner()).await)
+        // The scope table asks customers:pii here; presenting anyway keeps that one table from
+        // being the only guard.
+        let (_, audience) = caller(&request)?;
+        let mut listed = self.list(request.into_inner()).await;
+        if let Ok(page) = &mut listed {
+            page.contacts = std::mem::take(&mut page.contacts)
+                .into_iter()
+                .map(|contact| audience.present(contact))
+                .collect();
+        }
+        respond(listed)
     }
 
     async fn find_customers_by_contact(

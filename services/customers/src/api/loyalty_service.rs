@@ -7,10 +7,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use logistics_contracts::customers::loyalty_service_server::LoyaltyService;
 use logistics_contracts::customers::{
-    self as pb, AdjustPointsRequest, AwardPointsRequest, GetLoyaltyAccountRequest,
-    ListPointMovementsRequest, ListPointMovementsResponse, LoyaltyAccount, PointMovementKind,
-    PointsMoved, RedeemPointsRequest, RunPointsExpiryRequest, RunPointsExpiryResponse,
-    stream_changes_response,
+    self as pb, AdjustPointsRequest, AwardPointsRequest, AwardPointsResponse,
+    GetLoyaltyAccountRequest, ListPointMovementsRequest, ListPointMovementsResponse,
+    LoyaltyAccount, PointMovementKind, PointsMoved, RedeemPointsRequest, RunPointsExpiryRequest,
+    RunPointsExpiryResponse, stream_changes_response,
 };
 use logistics_platform::auth::ScopeTable;
 use logistics_platform::error::{Violations, parse_uuid};
@@ -139,7 +139,7 @@ impl LoyaltyApi {
         })
     }
 
-    async fn award(&self, request: AwardPointsRequest) -> Result<pb::PointMovement, ApiError> {
+    async fn award(&self, request: AwardPointsRequest) -> Result<AwardPointsResponse, ApiError> {
         let mut violations = Violations::new();
         let customer_ref = customer_ref_field(&mut violations, "customer_id", &request.customer_id);
         violations.require_text("reference", &request.reference, MAX_REFERENCE_CHARS);
@@ -166,7 +166,7 @@ impl LoyaltyApi {
         ensure_not_deleted(&customer)?;
         let movement = award_in(&mut tx, customer.id, reference, points).await?;
         tx.commit().await?;
-        Ok(movement)
+        Ok(AwardPointsResponse { movement })
     }
 
     async fn adjust(
@@ -316,28 +316,20 @@ impl LoyaltyApi {
 }
 
 /// Awards `points` for the delivered shipment `reference` within `tx`, once per customer and
-/// reference: a second award answers with the first movement. Zero points record nothing, and the
-/// answer has no movement id. The customer must exist and not be deleted.
+/// reference: a second award answers with the first movement. Zero points record nothing and
+/// answer no movement. The customer must exist and not be deleted.
 pub(crate) async fn award_in(
     tx: &mut PgConnection,
     customer_id: Uuid,
     reference: &str,
     points: i64,
-) -> Result<pb::PointMovement, ApiError> {
+) -> Result<Option<pb::PointMovement>, ApiError> {
     let account = store::lock_account(tx, customer_id).await?;
     if let Some(first) = store::find_award(tx, customer_id, reference).await? {
-        return Ok(to_proto(&first));
+        return Ok(Some(to_proto(&first)));
     }
     if points == 0 {
-        // Nothing to record: answer with what the account would show, and no movement id.
-        return Ok(pb::PointMovement {
-            customer_id: customer_id.to_string(),
-            kind: PointMovementKind::Earn.into(),
-            balance_after: account.balance,
-            reason: AWARD_REASON.to_owned(),
-            reference: reference.to_owned(),
-            ..Default::default()
-        });
+        return Ok(None);
     }
     let requested = Requested {
         kind: "EARN",
@@ -345,7 +337,9 @@ pub(crate) async fn award_in(
         reason: AWARD_REASON,
         reference,
     };
-    move_points(tx, customer_id, account, &requested).await
+    move_points(tx, customer_id, account, &requested)
+        .await
+        .map(Some)
 }
 
 /// The reason of every EARN movement.
@@ -498,7 +492,7 @@ impl LoyaltyService for LoyaltyApi {
     async fn award_points(
         &self,
         request: Request<AwardPointsRequest>,
-    ) -> Result<Response<pb::PointMovement>, Status> {
+    ) -> Result<Response<AwardPointsResponse>, Status> {
         respond(self.award(request.into_inner()).await)
     }
 

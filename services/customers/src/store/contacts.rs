@@ -175,6 +175,43 @@ pub async fn find(
         .await?)
 }
 
+/// Keeps the contact as it was just inserted, for AddContact retries to answer with.
+pub async fn keep_first_answer(tx: &mut PgConnection, id: Uuid) -> Result<(), ApiError> {
+    let sql = format!(
+        "INSERT INTO contact_first_answers ({COLUMNS}) SELECT {COLUMNS} FROM contacts WHERE id = $1"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// The contact as AddContact first answered it; none once the contact is gone or the answer
+/// was pruned.
+pub async fn first_answer(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<ContactRow>, ApiError> {
+    let sql = format!("SELECT {COLUMNS} FROM contact_first_answers WHERE id = $1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// Deletes the first answers older than `age`: past it their request ids have expired, and
+/// personal data no retry can ask for is not kept.
+pub async fn prune_first_answers(pool: &PgPool, age: std::time::Duration) -> Result<u64, ApiError> {
+    Ok(sqlx::query(
+        "DELETE FROM contact_first_answers WHERE create_time < now() - make_interval(secs => $1)",
+    )
+    .bind(age.as_secs_f64())
+    .execute(pool)
+    .await?
+    .rows_affected())
+}
+
 /// Rewrites a contact, bumping its version.
 pub async fn update(
     tx: &mut PgConnection,

@@ -16,7 +16,9 @@ use crate::store::orders;
 
 /// Labels per page when the caller asks for none.
 pub const DEFAULT_LABEL_PAGE: usize = 20;
-/// Most labels per page; larger requests are capped.
+/// Most labels per page. Larger requests are refused rather than capped: a label page is
+/// heavy (a PDF each), and a printer client asking for more must learn to page, not get a short
+/// batch it may take for the whole order.
 pub const MAX_LABEL_PAGE: usize = 100;
 
 /// The labels of one page of an order's pieces.
@@ -42,13 +44,16 @@ pub async fn get_label(
             None
         }
     };
-    let page_size = match request.page_size {
-        size if size < 0 => {
-            violations.add("page_size", "must not be negative");
+    let page_size = match usize::try_from(request.page_size) {
+        Ok(0) => DEFAULT_LABEL_PAGE,
+        Ok(size) if size <= MAX_LABEL_PAGE => size,
+        _ => {
+            violations.add(
+                "page_size",
+                format!("must be 0 (the default, {DEFAULT_LABEL_PAGE}) to {MAX_LABEL_PAGE}"),
+            );
             0
         }
-        0 => DEFAULT_LABEL_PAGE,
-        size => (size as usize).min(MAX_LABEL_PAGE),
     };
     let (Some(order_ref), Some(format)) = (order_ref, format) else {
         return Err(violations.into_error());
