@@ -304,3 +304,39 @@ async fn a_retry_without_the_pii_scope_gets_the_first_answer_redacted_and_erasur
     let status = staff.add_contact(request).await.unwrap_err();
     assert_eq!(status.code(), Code::NotFound);
 }
+
+#[tokio::test]
+async fn first_answers_are_pruned_once_their_request_ids_have_expired() {
+    let app = TestApp::spawn().await;
+    let customer = create_customer(&mut app.customers_client().await, enterprise("Acme")).await;
+    let mut client = app.contacts_client().await;
+    let old = add(&mut client, &customer.id, contact(NAME, PHONE, "")).await;
+    add(
+        &mut client,
+        &customer.id,
+        contact("Fresh", "13800138000", ""),
+    )
+    .await;
+    let pool = app.schema_pool("customers").await;
+    sqlx::query(
+        "UPDATE contact_first_answers SET create_time = now() - interval '25 hours' WHERE id = $1",
+    )
+    .bind(uuid::Uuid::parse_str(&old.id).unwrap())
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    let pruned = logistics_customers::store::contacts::prune_first_answers(
+        &pool,
+        logistics_platform::idempotency::RETENTION,
+    )
+    .await
+    .unwrap();
+    assert_eq!(pruned, 1);
+    assert_eq!(first_answers(&app).await, 1, "the fresh answer stays");
+    assert_eq!(
+        list(&mut client, &customer.id).await.len(),
+        2,
+        "contacts stay"
+    );
+}
