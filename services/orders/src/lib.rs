@@ -12,6 +12,7 @@ use logistics_contracts::orders::address_book_service_server::AddressBookService
 use logistics_contracts::orders::order_service_server::OrderServiceServer;
 use logistics_contracts::orders::quote_service_server::QuoteServiceServer;
 use logistics_contracts::orders::tracking_service_server::TrackingServiceServer;
+use logistics_platform::jobs::JobRunner;
 use logistics_platform::server::GrpcServer;
 use logistics_platform::{ServiceContext, db, idempotency};
 use sqlx::migrate::Migrator;
@@ -74,7 +75,8 @@ pub async fn run_with(
     listener: TcpListener,
 ) -> anyhow::Result<()> {
     let pool = db::connect(&context.database_url, SCHEMA, &context.database).await?;
-    idempotency::spawn_purger(pool.clone(), context.shutdown.clone());
+    let jobs = JobRunner::new(context.shutdown.clone());
+    idempotency::schedule_purge(&jobs, "orders.idempotency_purge", pool.clone());
     store::rate_cards::ensure_default_card(&pool).await?;
     let limit = context.server.max_message_bytes;
     let quoter = store::rate_cards::Quoter::new(pool.clone());
@@ -85,7 +87,7 @@ pub async fn run_with(
     let address_book =
         api::address_book_service::AddressBookApi::new(pool.clone(), context.token_key.clone());
     let tracking = api::tracking_service::TrackingApi::new(pool.clone(), &context);
-    tracking.spawn_partition_upkeep(context.shutdown.clone());
+    tracking.schedule_partition_upkeep(&jobs);
     GrpcServer::new(NAME, DOMAIN, &context.server, context.keys.clone())
         .add_service(
             OrderServiceServer::new(orders).max_decoding_message_size(limit),
@@ -105,6 +107,7 @@ pub async fn run_with(
         )
         .serve(listener, context.shutdown.clone())
         .await?;
+    jobs.join().await;
     pool.close().await;
     Ok(())
 }

@@ -13,6 +13,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::error::ApiError;
+use crate::jobs::{Job, JobRunner, Schedule};
 
 /// How long request ids are kept, at least.
 pub const RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
@@ -138,19 +139,21 @@ pub async fn purge_expired(pool: &PgPool) -> Result<u64, sqlx::Error> {
     Ok(purged)
 }
 
-/// Purges expired keys every hour until `shutdown`.
-pub fn spawn_purger(pool: PgPool, shutdown: tokio_util::sync::CancellationToken) {
-    tokio::spawn(async move {
-        let mut every_hour = tokio::time::interval(Duration::from_secs(60 * 60));
-        loop {
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                _ = every_hour.tick() => match purge_expired(&pool).await {
-                    Ok(0) => {}
-                    Ok(purged) => tracing::info!(purged, "purged expired idempotency keys"),
-                    Err(error) => tracing::warn!(%error, "purging idempotency keys failed"),
-                },
+/// How often expired keys are purged.
+pub const PURGE_EVERY: Duration = Duration::from_secs(60 * 60);
+
+/// Schedules the hourly purge of expired keys as the job `job_name` (e.g.
+/// "customers.idempotency_purge": the name of its lock across services).
+pub fn schedule_purge(runner: &JobRunner, job_name: &'static str, pool: PgPool) {
+    let job = Job::new(job_name, pool.clone());
+    runner.schedule(job, Schedule::every(PURGE_EVERY), move || {
+        let pool = pool.clone();
+        async move {
+            let purged = purge_expired(&pool).await?;
+            if purged > 0 {
+                tracing::info!(purged, "purged expired idempotency keys");
             }
+            Ok(purged)
         }
     });
 }

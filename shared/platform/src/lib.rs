@@ -14,6 +14,7 @@ pub mod error;
 pub mod field_mask;
 pub mod fields;
 pub mod idempotency;
+pub mod jobs;
 mod named_enum;
 pub mod pagination;
 pub mod pii;

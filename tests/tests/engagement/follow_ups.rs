@@ -361,6 +361,9 @@ async fn follow_up_pages_concatenate_to_the_whole_list_in_due_order() {
 
 #[tokio::test]
 async fn the_background_sweep_marks_overdue_follow_ups_missed_and_stops_on_shutdown() {
+    use logistics_customers::api::follow_up_sweep;
+    use logistics_platform::jobs::{Job, JobRunner, Schedule};
+
     let mut f = Fixture::start().await;
     let acme = f.customer(enterprise("Acme")).await;
     let overdue = f.schedule(thank_you(&acme.id, in_hours(1))).await;
@@ -370,10 +373,13 @@ async fn the_background_sweep_marks_overdue_follow_ups_missed_and_stops_on_shutd
     )
     .await;
     let shutdown = tokio_util::sync::CancellationToken::new();
-    let sweeper = logistics_customers::api::follow_up_sweep::spawn(
-        f.app.schema_pool("customers").await,
-        Duration::from_millis(50),
-        shutdown.clone(),
+    let jobs = JobRunner::new(shutdown.clone());
+    let pool = f.app.schema_pool("customers").await;
+    follow_up_sweep::schedule(
+        &jobs,
+        Job::new(follow_up_sweep::JOB, pool.clone()),
+        pool,
+        Schedule::every(Duration::from_millis(50)),
     );
 
     let missed = FollowUpFilter {
@@ -387,8 +393,7 @@ async fn the_background_sweep_marks_overdue_follow_ups_missed_and_stops_on_shutd
         waited += Duration::from_millis(50);
     }
     shutdown.cancel();
-    tokio::time::timeout(Duration::from_secs(5), sweeper)
+    tokio::time::timeout(Duration::from_secs(5), jobs.join())
         .await
-        .expect("the sweeper stops on shutdown")
-        .expect("the sweeper did not panic");
+        .expect("the sweeper stops on shutdown");
 }

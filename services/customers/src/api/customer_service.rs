@@ -19,6 +19,7 @@ use logistics_platform::auth::ScopeTable;
 use logistics_platform::changefeed::{ChangeFeed, Start};
 use logistics_platform::error::{Violations, parse_uuid};
 use logistics_platform::idempotency::{self, Claim, IdempotencyKey};
+use logistics_platform::jobs::Job;
 use logistics_platform::pagination::{PageTokens, page_size};
 use logistics_platform::{ApiError, ServiceContext};
 use prost::Message as _;
@@ -74,10 +75,15 @@ pub struct CustomersApi {
     pub(super) policy_cache: Cached<StoredPolicy>,
     /// The population's value quintiles as last computed.
     pub(super) quintiles_cache: Cached<Option<Quintiles>>,
+    /// The lifecycle sweep, scheduled by the service and run by RunLifecycleSweep.
+    lifecycle_sweep: Job,
 }
 
 /// A value and when it was read, shared by the clones of the API.
 pub(super) type Cached<T> = Arc<Mutex<Option<(Instant, T)>>>;
+
+/// The lifecycle sweep's job name (and lock) across the suite.
+const LIFECYCLE_SWEEP_JOB: &str = "customers.lifecycle_sweep";
 
 impl CustomersApi {
     /// The API over `pool`, with the context's secrets and shutdown signal.
@@ -87,6 +93,7 @@ impl CustomersApi {
             history_tokens: PageTokens::new(context.token_key.clone(), "customers.history"),
             policy_cache: Arc::default(),
             quintiles_cache: Arc::default(),
+            lifecycle_sweep: Job::new(LIFECYCLE_SWEEP_JOB, pool.clone()),
             feed: ChangeFeed::start(
                 pool.clone(),
                 crate::SCHEMA,
@@ -96,6 +103,11 @@ impl CustomersApi {
             ),
             pool,
         }
+    }
+
+    /// The lifecycle sweep's job, for the service to schedule.
+    pub fn lifecycle_sweep_job(&self) -> Job {
+        self.lifecycle_sweep.clone()
     }
 
     async fn create(
@@ -427,7 +439,7 @@ impl CustomerService for CustomersApi {
         &self,
         _request: Request<RunLifecycleSweepRequest>,
     ) -> Result<Response<RunLifecycleSweepResponse>, Status> {
-        respond(self.sweep().await)
+        respond(self.lifecycle_sweep.run_now(self.sweep()).await)
     }
 
     type StreamChangesStream = ReceiverStream<Result<StreamChangesResponse, Status>>;

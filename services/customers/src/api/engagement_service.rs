@@ -15,6 +15,7 @@ use logistics_contracts::customers::{
 use logistics_platform::auth::ScopeTable;
 use logistics_platform::error::{Violations, parse_uuid};
 use logistics_platform::idempotency::{self, Claim, IdempotencyKey};
+use logistics_platform::jobs::Job;
 use logistics_platform::pagination::{PageTokens, page_size};
 use logistics_platform::time::timestamp;
 use logistics_platform::{ApiError, ServiceContext};
@@ -86,6 +87,7 @@ pub struct EngagementApi {
     interaction_pages: PageTokens,
     follow_up_pages: PageTokens,
     survey_pages: PageTokens,
+    follow_up_sweep: Job,
 }
 
 impl EngagementApi {
@@ -96,8 +98,14 @@ impl EngagementApi {
             interaction_pages: tokens("interactions.list"),
             follow_up_pages: tokens("follow_ups.list"),
             survey_pages: tokens("surveys.list"),
+            follow_up_sweep: Job::new(follow_up_sweep::JOB, pool.clone()),
             pool,
         }
+    }
+
+    /// The follow-up sweep's job, for the service to schedule.
+    pub fn follow_up_sweep_job(&self) -> Job {
+        self.follow_up_sweep.clone()
     }
 
     async fn log_interaction(
@@ -294,7 +302,10 @@ impl EngagementApi {
     }
 
     async fn run_follow_up_sweep(&self) -> Result<RunFollowUpSweepResponse, ApiError> {
-        let outcome = follow_up_sweep::sweep(&self.pool).await?;
+        let outcome = self
+            .follow_up_sweep
+            .run_now(follow_up_sweep::sweep(&self.pool))
+            .await?;
         let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
         Ok(RunFollowUpSweepResponse {
             missed_count: count(outcome.missed),

@@ -1,6 +1,7 @@
 //! The follow-up sweep: overdue follow-ups become MISSED, and every KEY customer gets its monthly
-//! PERIODIC_REVIEW. Run by `EngagementService/RunFollowUpSweep` and every 5 minutes in the
-//! background; running it twice, or on two replicas at once, changes nothing more.
+//! PERIODIC_REVIEW. A job of the platform runner: every 5 minutes in the background and by
+//! `EngagementService/RunFollowUpSweep`, one replica at a time; running it twice changes
+//! nothing more.
 
 use std::time::Duration;
 
@@ -9,9 +10,9 @@ use logistics_contracts::customers::{
     FollowUpMissed, FollowUpScheduled, stream_changes_response::Event,
 };
 use logistics_platform::ApiError;
+use logistics_platform::jobs::{Job, JobRunner, Schedule};
 use logistics_platform::time::timestamp;
 use sqlx::PgPool;
-use tokio_util::sync::CancellationToken;
 
 use super::engagement_fields::{reason_to_proto, status_to_proto};
 use crate::domain::follow_up::Month;
@@ -99,31 +100,25 @@ pub(crate) async fn append_scheduled(
     events::append(tx, "follow_up.scheduled", &row.id.to_string(), event).await
 }
 
-/// Sweeps every `period` (the service uses [`PERIOD`]) until `shutdown`, then ends the returned
-/// task. The first run waits a full period, so a service starting up is not slowed by it; a failed
-/// run is logged and retried at the next tick.
-pub fn spawn(
-    pool: PgPool,
-    period: Duration,
-    shutdown: CancellationToken,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                _ = ticks.tick() => match sweep(&pool).await {
-                    Ok(outcome) if outcome.missed == 0 && outcome.reviews_created == 0 => {}
-                    Ok(outcome) => tracing::info!(
-                        missed = outcome.missed,
-                        reviews_created = outcome.reviews_created,
-                        review_month = %outcome.review_month,
-                        "follow-up sweep"
-                    ),
-                    Err(error) => tracing::warn!(%error, "follow-up sweep failed"),
-                },
+/// The sweep's job name (and lock) across the suite.
+pub const JOB: &str = "customers.follow_up_sweep";
+
+/// Schedules the sweep on `runner` (the service uses [`PERIOD`], the first run a period after
+/// start, so a service starting up is not slowed by it).
+pub fn schedule(runner: &JobRunner, job: Job, pool: PgPool, schedule: Schedule) {
+    runner.schedule(job, schedule, move || {
+        let pool = pool.clone();
+        async move {
+            let outcome = sweep(&pool).await?;
+            if outcome.missed > 0 || outcome.reviews_created > 0 {
+                tracing::info!(
+                    missed = outcome.missed,
+                    reviews_created = outcome.reviews_created,
+                    review_month = %outcome.review_month,
+                    "follow-up sweep"
+                );
             }
+            Ok(outcome)
         }
-    })
+    });
 }

@@ -15,12 +15,12 @@ use logistics_contracts::customers::{
 use logistics_platform::auth::ScopeTable;
 use logistics_platform::error::{Violations, parse_uuid};
 use logistics_platform::idempotency::{self, Claim, IdempotencyKey};
+use logistics_platform::jobs::{Job, JobRunner, Schedule};
 use logistics_platform::pagination::{PageTokens, page_size};
 use logistics_platform::time::{optional_timestamp, timestamp};
 use logistics_platform::{ApiError, ServiceContext};
 use prost::Message;
 use sqlx::{PgConnection, PgPool};
-use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
@@ -76,6 +76,7 @@ const EXPIRY_START_DELAY: Duration = Duration::from_secs(60);
 pub struct LoyaltyApi {
     pool: PgPool,
     page_tokens: PageTokens,
+    expiry: Job,
 }
 
 /// A movement a caller asked for, validated.
@@ -90,31 +91,29 @@ impl LoyaltyApi {
     /// The API over `pool`, with the context's secrets.
     pub fn new(pool: PgPool, context: &ServiceContext) -> Self {
         Self {
+            expiry: Job::new("customers.points_expiry", pool.clone()),
             pool,
             page_tokens: PageTokens::new(context.token_key.clone(), "loyalty.movements"),
         }
     }
 
-    /// Expires due points every hour until `shutdown`.
-    pub fn spawn_expiry(&self, shutdown: CancellationToken) {
+    /// Schedules the points expiry on `runner`: hourly, the first run a minute after start (not
+    /// at once, so replicas restarting together do not all scan at the same time).
+    pub fn schedule_expiry(&self, runner: &JobRunner) {
         let api = self.clone();
-        tokio::spawn(async move {
-            // Not at once on start: replicas restarting together would all scan at the same time.
-            let first = tokio::time::Instant::now() + EXPIRY_START_DELAY;
-            let mut every_hour = tokio::time::interval_at(first, EXPIRY_PERIOD);
-            loop {
-                tokio::select! {
-                    _ = shutdown.cancelled() => return,
-                    _ = every_hour.tick() => match api.run_expiry().await {
-                        Ok(done) if done.lots_expired == 0 => {}
-                        Ok(done) => tracing::info!(
-                            lots = done.lots_expired,
-                            points = done.points_expired,
-                            "expired loyalty points"
-                        ),
-                        Err(error) => tracing::warn!(%error, "expiring loyalty points failed"),
-                    },
+        let schedule = Schedule::every(EXPIRY_PERIOD).first_after(EXPIRY_START_DELAY);
+        runner.schedule(self.expiry.clone(), schedule, move || {
+            let api = api.clone();
+            async move {
+                let done = api.run_expiry().await?;
+                if done.lots_expired > 0 {
+                    tracing::info!(
+                        lots = done.lots_expired,
+                        points = done.points_expired,
+                        "expired loyalty points"
+                    );
                 }
+                Ok(done)
             }
         });
     }
@@ -523,6 +522,6 @@ impl LoyaltyService for LoyaltyApi {
         &self,
         _request: Request<RunPointsExpiryRequest>,
     ) -> Result<Response<RunPointsExpiryResponse>, Status> {
-        respond(self.run_expiry().await)
+        respond(self.expiry.run_now(self.run_expiry()).await)
     }
 }

@@ -16,11 +16,11 @@ use logistics_contracts::orders::{
 };
 use logistics_platform::auth::ScopeTable;
 use logistics_platform::error::{Violations, parse_uuid};
+use logistics_platform::jobs::{Job, JobRunner, Schedule};
 use logistics_platform::pagination::PageTokens;
 use logistics_platform::{ApiError, ServiceContext};
 use sqlx::{PgConnection, PgPool};
 use tokio_stream::wrappers::ReceiverStream;
-use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status, Streaming};
 use uuid::Uuid;
 
@@ -84,29 +84,26 @@ impl TrackingApi {
         }
     }
 
-    /// Creates the coming months' event partitions now and then daily, until `shutdown`.
-    pub fn spawn_partition_upkeep(&self, shutdown: CancellationToken) {
+    /// Schedules the upkeep of event partitions on `runner`: the coming months' partitions are
+    /// created at start (events need them before the first is recorded) and then daily.
+    pub fn schedule_partition_upkeep(&self, runner: &JobRunner) {
         let pool = self.pool.clone();
-        tokio::spawn(async move {
-            let mut every_day = tokio::time::interval(PARTITION_UPKEEP_EVERY);
-            loop {
-                tokio::select! {
-                    _ = shutdown.cancelled() => return,
-                    _ = every_day.tick() => {}
-                }
-                let created = async {
+        runner.schedule(
+            Job::new("orders.tracking_partition_upkeep", pool.clone()),
+            Schedule::every_from_start(PARTITION_UPKEEP_EVERY),
+            move || {
+                let pool = pool.clone();
+                async move {
                     let mut conn = pool.acquire().await?;
-                    store::ensure_partitions(&mut conn, PARTITION_MONTHS_AHEAD).await
-                };
-                match created.await {
-                    Ok(0) => {}
-                    Ok(created) => tracing::info!(created, "created tracking event partitions"),
-                    Err(error) => {
-                        tracing::warn!(%error, "creating tracking event partitions failed")
+                    let created =
+                        store::ensure_partitions(&mut conn, PARTITION_MONTHS_AHEAD).await?;
+                    if created > 0 {
+                        tracing::info!(created, "created tracking event partitions");
                     }
+                    Ok(created)
                 }
-            }
-        });
+            },
+        );
     }
 
     async fn record(
