@@ -1,7 +1,7 @@
 //! CustomerService RPCs of the lifecycle and grading: activity, blocking, government levels,
 //! grading policy, service levels, value scores and the sweep.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::Utc;
 use logistics_contracts::customers::{
@@ -326,7 +326,7 @@ impl CustomersApi {
         )
         .await?;
         tx.commit().await?;
-        *self.policy_cache.lock().expect("policy cache lock") = Some((Instant::now(), stored));
+        self.policy_cache.set(stored).await;
         Ok(proto)
     }
 
@@ -360,15 +360,9 @@ impl CustomersApi {
     }
 
     async fn cached_policy(&self, conn: &mut PgConnection) -> Result<StoredPolicy, ApiError> {
-        if let Some((read, policy)) = &*self.policy_cache.lock().expect("policy cache lock")
-            && read.elapsed() < POLICY_CACHE_TTL
-        {
-            return Ok(policy.clone());
-        }
-        let policy = store::current_policy(conn).await?;
-        *self.policy_cache.lock().expect("policy cache lock") =
-            Some((Instant::now(), policy.clone()));
-        Ok(policy)
+        self.policy_cache
+            .get_or_load(store::current_policy(conn))
+            .await
     }
 
     pub(super) async fn customer_value(
@@ -382,20 +376,10 @@ impl CustomersApi {
             .await?
             .ok_or_else(|| not_found(&request.id))?;
         let figures = store::value_figures(&mut conn, customer.id, now).await?;
-        let cached = self
+        let quintiles = self
             .quintiles_cache
-            .lock()
-            .expect("quintiles cache lock")
-            .filter(|(read, _)| read.elapsed() < QUINTILES_TTL);
-        let quintiles = match cached {
-            Some((_, quintiles)) => quintiles,
-            None => {
-                let quintiles = store::population_quintiles(&mut conn, now).await?;
-                *self.quintiles_cache.lock().expect("quintiles cache lock") =
-                    Some((Instant::now(), quintiles));
-                quintiles
-            }
-        };
+            .get_or_load(store::population_quintiles(&mut conn, now))
+            .await?;
         let scores = rfm_scores(figures, quintiles.as_ref());
         Ok(pb::CustomerValue {
             customer_id: customer.id.to_string(),

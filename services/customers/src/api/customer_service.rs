@@ -2,9 +2,6 @@
 //! call the store in one transaction, encode the response.
 
 use logistics_contracts::customers::customer_service_server::CustomerService;
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
-
 use logistics_contracts::customers::{
     self as pb, BlockCustomerRequest, CreateCustomerRequest, CustomerCreated, CustomerDeleted,
     CustomerUpdated, DeleteCustomerRequest, GetCustomerRequest, GetCustomerValueRequest,
@@ -16,6 +13,7 @@ use logistics_contracts::customers::{
     UpdateCustomerRequest, UpdateGradingPolicyRequest, stream_changes_response,
 };
 use logistics_platform::auth::ScopeTable;
+use logistics_platform::cache::CachedValue;
 use logistics_platform::changefeed::{ChangeFeed, Start};
 use logistics_platform::error::{Violations, parse_uuid};
 use logistics_platform::idempotency::{self, Claim, IdempotencyKey};
@@ -27,6 +25,7 @@ use sqlx::PgPool;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
+use super::customer_lifecycle::{POLICY_CACHE_TTL, QUINTILES_TTL};
 use super::{principal_name, respond};
 
 use crate::domain::customer::{Customer, CustomerRef};
@@ -72,15 +71,12 @@ pub struct CustomersApi {
     pub(super) history_tokens: PageTokens,
     feed: ChangeFeed,
     /// The grading policy as last read, for the hot GetServiceLevel path.
-    pub(super) policy_cache: Cached<StoredPolicy>,
+    pub(super) policy_cache: CachedValue<StoredPolicy>,
     /// The population's value quintiles as last computed.
-    pub(super) quintiles_cache: Cached<Option<Quintiles>>,
+    pub(super) quintiles_cache: CachedValue<Option<Quintiles>>,
     /// The lifecycle sweep, scheduled by the service and run by RunLifecycleSweep.
     lifecycle_sweep: Job,
 }
-
-/// A value and when it was read, shared by the clones of the API.
-pub(super) type Cached<T> = Arc<Mutex<Option<(Instant, T)>>>;
 
 /// The lifecycle sweep's job name (and lock) across the suite.
 const LIFECYCLE_SWEEP_JOB: &str = "customers.lifecycle_sweep";
@@ -91,8 +87,8 @@ impl CustomersApi {
         Self {
             page_tokens: PageTokens::new(context.token_key.clone(), "customers.list"),
             history_tokens: PageTokens::new(context.token_key.clone(), "customers.history"),
-            policy_cache: Arc::default(),
-            quintiles_cache: Arc::default(),
+            policy_cache: CachedValue::new(POLICY_CACHE_TTL),
+            quintiles_cache: CachedValue::new(QUINTILES_TTL),
             lifecycle_sweep: Job::new(LIFECYCLE_SWEEP_JOB, pool.clone()),
             feed: ChangeFeed::start(
                 pool.clone(),

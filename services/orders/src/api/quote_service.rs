@@ -139,7 +139,7 @@ impl QuotesApi {
         card.version = current.card.version + 1;
         let stored = store::insert(&mut tx, &card, principal, request.reason.trim()).await?;
         tx.commit().await?;
-        self.quoter.remember(Arc::new(stored.card.clone()));
+        self.quoter.remember(Arc::new(stored.card.clone())).await;
         Ok(card_to_proto(&stored))
     }
 }

@@ -1,10 +1,11 @@
 //! SQL on rate cards, and [`Quoter`]: the card in force, cached, and quoting by it.
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use logistics_platform::ApiError;
+use logistics_platform::cache::CachedValue;
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 
@@ -108,15 +109,12 @@ pub async fn insert(
     })
 }
 
-/// The card last read, and when.
-type CachedCard = Arc<Mutex<Option<(Instant, Arc<RateCard>)>>>;
-
 /// Quotes by the rate card in force, which it caches for [`CARD_CACHE_TTL`]. Cheap to clone:
 /// clones share the cache.
 #[derive(Clone)]
 pub struct Quoter {
     pool: PgPool,
-    cache: CachedCard,
+    card: CachedValue<Arc<RateCard>>,
 }
 
 impl std::fmt::Debug for Quoter {
@@ -130,26 +128,23 @@ impl Quoter {
     pub fn new(pool: PgPool) -> Self {
         Self {
             pool,
-            cache: Arc::default(),
+            card: CachedValue::new(CARD_CACHE_TTL),
         }
     }
 
     /// The card in force, at most [`CARD_CACHE_TTL`] old.
     pub async fn current_card(&self) -> Result<Arc<RateCard>, ApiError> {
-        if let Some((read, card)) = &*self.cache.lock().expect("rate card cache lock")
-            && read.elapsed() < CARD_CACHE_TTL
-        {
-            return Ok(card.clone());
-        }
-        let mut conn = self.pool.acquire().await?;
-        let card = Arc::new(current(&mut conn).await?.card);
-        self.remember(card.clone());
-        Ok(card)
+        self.card
+            .get_or_load(async {
+                let mut conn = self.pool.acquire().await?;
+                Ok(Arc::new(current(&mut conn).await?.card))
+            })
+            .await
     }
 
     /// Makes `card` the cached one, e.g. right after this replica stored it.
-    pub fn remember(&self, card: Arc<RateCard>) {
-        *self.cache.lock().expect("rate card cache lock") = Some((Instant::now(), card));
+    pub async fn remember(&self, card: Arc<RateCard>) {
+        self.card.set(card).await;
     }
 
     /// Prices `spec` by the card in force for a pickup at `pickup_at`. Cargo and region codes must
