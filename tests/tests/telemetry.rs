@@ -600,3 +600,93 @@ fn creating_an_order_traces_a_client_span_between_the_orders_and_customers_serve
         }
     });
 }
+
+#[test]
+fn a_peer_that_is_down_ends_the_server_span_and_every_client_attempt_in_error() {
+    let shared = shared();
+    shared.runtime.block_on(async {
+        // An app of its own: stopping customers must not disturb the other tests.
+        let mut app = TestApp::spawn().await;
+        let customer = app
+            .customers_client()
+            .await
+            .create_customer(new_customer("Sun Mei"))
+            .await
+            .unwrap()
+            .into_inner();
+        let mut orders = app.orders_client().await;
+        app.stop_customers().await;
+
+        let trace_id = "5b8efff798038103d269b633813fc60c";
+        let mut request = Request::new(logistics_contracts::orders::CreateOrderRequest {
+            order: Some(road_order(&customer.id)),
+            request_id: request_id(),
+        });
+        request.metadata_mut().insert(
+            "traceparent",
+            format!("00-{trace_id}-eee19b7ec3c1b174-01")
+                .parse()
+                .unwrap(),
+        );
+        let status = orders.create_order(request).await.unwrap_err();
+        assert_eq!(status.code(), tonic::Code::Unavailable, "{status:?}");
+
+        let spans = exported("the failed CreateOrder's trace", |received| {
+            let spans: Vec<Exported> = received
+                .spans()
+                .into_iter()
+                .filter(|exported| hex::encode(&exported.span.trace_id) == trace_id)
+                .collect();
+            spans
+                .iter()
+                .any(|exported| exported.span.kind == span::SpanKind::Server as i32)
+                .then_some(spans)
+        })
+        .await;
+        let server = spans
+            .iter()
+            .find(|exported| exported.span.kind == span::SpanKind::Server as i32)
+            .unwrap();
+        assert_eq!(
+            server.span.name,
+            "logistics.orders.v1.OrderService/CreateOrder"
+        );
+        assert_eq!(
+            attribute(&server.span.attributes, "rpc.grpc.status_code").as_deref(),
+            Some("14")
+        );
+        assert!(
+            is_error(&server.span),
+            "UNAVAILABLE is a server error: {:?}",
+            server.span.status
+        );
+
+        let attempts: Vec<&Exported> = spans
+            .iter()
+            .filter(|exported| exported.span.kind == span::SpanKind::Client as i32)
+            .collect();
+        assert!(!attempts.is_empty(), "{spans:?}");
+        for attempt in attempts {
+            assert_eq!(attempt.span.parent_span_id, server.span.span_id);
+            assert_eq!(attempt.service, "logistics-orders");
+            assert!(is_error(&attempt.span), "{:?}", attempt.span.status);
+            assert_ne!(
+                attribute(&attempt.span.attributes, "rpc.grpc.status_code").as_deref(),
+                Some("0")
+            );
+        }
+        let series = shared.received.series("rpc.client.call.duration");
+        assert!(
+            series
+                .iter()
+                .any(|point| point.service == "logistics-orders"
+                    && point
+                        .attributes
+                        .contains(&("rpc.method".into(), "GetServiceLevel".into()))
+                    && !point
+                        .attributes
+                        .contains(&("rpc.grpc.status_code".into(), "0".into()))),
+            "{series:?}"
+        );
+    });
+}

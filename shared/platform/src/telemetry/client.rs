@@ -6,8 +6,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Instant;
 
-use opentelemetry::global;
+use opentelemetry::metrics::Histogram;
+use opentelemetry::{KeyValue, global};
 use tracing::Instrument as _;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
@@ -17,17 +19,28 @@ const CANCELLED: i64 = 1;
 const DEADLINE_EXCEEDED: i64 = 4;
 const UNAVAILABLE: i64 = 14;
 
-/// Tower layer around a peer's channel giving every call its CLIENT span.
+/// Tower layer around a peer's channel giving every call its CLIENT span and its point in
+/// `rpc.client.call.duration`.
 #[derive(Debug, Clone)]
 pub struct ClientTelemetryLayer {
     peer: Arc<Peer>,
 }
 
-#[derive(Debug)]
 struct Peer {
     caller: ServiceTelemetry,
     address: String,
     port: i64,
+    duration: Histogram<f64>,
+}
+
+impl std::fmt::Debug for Peer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Peer")
+            .field("caller", &self.caller)
+            .field("address", &self.address)
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ClientTelemetryLayer {
@@ -39,8 +52,15 @@ impl ClientTelemetryLayer {
         } else {
             80
         };
+        let duration = caller
+            .meter()
+            .f64_histogram("rpc.client.call.duration")
+            .with_unit("s")
+            .with_description("Duration of calls to other services, until the response headers")
+            .build();
         Self {
             peer: Arc::new(Peer {
+                duration,
                 caller,
                 address: uri.host().unwrap_or_default().to_owned(),
                 port: uri.port_u16().unwrap_or(default_port).into(),
@@ -99,6 +119,19 @@ where
             rpc.grpc.status_code = tracing::field::Empty,
             otel.status_code = tracing::field::Empty,
         );
+        let record = ClientCall {
+            span: span.clone(),
+            started: Instant::now(),
+            attributes: [
+                KeyValue::new("rpc.system", "grpc"),
+                KeyValue::new("rpc.service", service.to_owned()),
+                KeyValue::new("rpc.method", method.to_owned()),
+                KeyValue::new("server.address", self.peer.address.clone()),
+                KeyValue::new("server.port", self.peer.port),
+            ],
+            duration: self.peer.duration.clone(),
+            finished: false,
+        };
         // Exported under the calling service's resource also when the call runs in no server
         // span of it (a feed follower's background task).
         let parent = tracing::Span::current().context();
@@ -109,10 +142,6 @@ where
         global::get_text_map_propagator(|propagator| {
             propagator.inject_context(&context, &mut HeaderInjector(request.headers_mut()));
         });
-        let record = ClientCall {
-            span: span.clone(),
-            finished: false,
-        };
         let response = self.inner.call(request);
         Box::pin(
             async move {
@@ -142,9 +171,13 @@ fn transport_code(error: &(dyn std::error::Error + 'static)) -> i64 {
     UNAVAILABLE
 }
 
-/// Records the call's status once: when it answers, or as CANCELLED when the caller drops it.
+/// Records the call's status and duration once: when it answers, or as CANCELLED when the
+/// caller drops it.
 struct ClientCall {
     span: tracing::Span,
+    started: Instant,
+    attributes: [KeyValue; 5],
+    duration: Histogram<f64>,
     finished: bool,
 }
 
@@ -156,6 +189,10 @@ impl ClientCall {
         if code != 0 {
             self.span.record("otel.status_code", "ERROR");
         }
+        let mut attributes = self.attributes.to_vec();
+        attributes.push(KeyValue::new("rpc.grpc.status_code", code));
+        self.duration
+            .record(self.started.elapsed().as_secs_f64(), &attributes);
     }
 }
 
