@@ -104,6 +104,11 @@ pub(super) fn install(
     process_name: &str,
     endpoint: Option<&str>,
 ) -> anyhow::Result<TelemetryGuard> {
+    // Checked first: a second call must not replace the global providers the first installed.
+    anyhow::ensure!(
+        REGISTRY.get().is_none(),
+        "telemetry is initialised once per process"
+    );
     let name = std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| process_name.to_owned());
     let process = Providers::build(name, endpoint)?;
     global::set_tracer_provider(process.tracer.clone());
