@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 use logistics_contracts::customers::customer_service_client::CustomerServiceClient;
 use logistics_contracts::customers::{CustomerStatus, GetServiceLevelRequest};
 use logistics_platform::ApiError;
-use logistics_platform::client::{CallCredentials, PeersConfig, channel, retry_idempotent};
+use logistics_platform::client::{
+    CallCredentials, PeerChannel, PeersConfig, channel, retry_idempotent,
+};
 use tonic::Code;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::Channel;
 use tonic_types::StatusExt as _;
 use uuid::Uuid;
 
@@ -31,7 +32,7 @@ pub struct CustomerStanding {
 /// The customers service, as orders sees it.
 #[derive(Clone)]
 pub struct CustomersDirectory {
-    client: CustomerServiceClient<InterceptedService<Channel, CallCredentials>>,
+    client: CustomerServiceClient<InterceptedService<PeerChannel, CallCredentials>>,
     remembered: Arc<Mutex<HashMap<Uuid, (Instant, CustomerStanding)>>>,
 }
 
@@ -39,7 +40,7 @@ impl CustomersDirectory {
     /// A directory calling the customers service named in `peers`, with orders' own key.
     pub fn connect(peers: &PeersConfig) -> anyhow::Result<Self> {
         let (url, key) = peers.require("customers", peers.customers_url.as_ref())?;
-        let channel = channel(&url, peers.call_timeout())?;
+        let channel = channel(crate::NAME, &url, peers.call_timeout())?;
         Ok(Self {
             client: CustomerServiceClient::with_interceptor(
                 channel,

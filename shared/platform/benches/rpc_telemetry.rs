@@ -4,17 +4,21 @@
 //!   cargo bench -p logistics-platform --bench rpc_telemetry
 
 use std::convert::Infallible;
+use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use logistics_platform::telemetry::{
-    DEFAULT_LOG_FILTER, LogFormat, RpcTelemetryLayer, TelemetryConfig, subscriber,
+    self, DEFAULT_LOG_FILTER, KnownMethods, LogFormat, RpcTelemetryLayer, TelemetryConfig,
+    subscriber,
 };
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tower::{Layer as _, ServiceExt as _};
 
+const PATH: &str = "/logistics.customers.v1.CustomerService/GetCustomer";
+
 fn request() -> http::Request<()> {
     http::Request::builder()
-        .uri("/logistics.customers.v1.CustomerService/GetCustomer")
+        .uri(PATH)
         .header(
             "traceparent",
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
@@ -63,7 +67,13 @@ fn rpc_telemetry(c: &mut Criterion) {
         };
         let subscriber = subscriber(&config, std::io::sink, &provider).expect("a subscriber");
         tracing::subscriber::with_default(subscriber, || {
-            let mut service = RpcTelemetryLayer::new().layer(answer_at_once());
+            let known = KnownMethods::new(&[], &[], [PATH]).expect("known methods");
+            let layer = RpcTelemetryLayer::new(
+                telemetry::service("customers"),
+                known,
+                Duration::from_secs(30),
+            );
+            let mut service = layer.layer(answer_at_once());
             group.bench_function(name, |b| {
                 b.iter(|| futures::executor::block_on(call(&mut service)))
             });

@@ -5,7 +5,10 @@ use std::time::Duration;
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::transport::{Channel, Endpoint};
 
-use crate::telemetry::inject_trace_context;
+use crate::telemetry::{ClientTelemetry, ClientTelemetryLayer, inject_trace_context};
+
+/// A channel to a peer service whose every call has its CLIENT span.
+pub type PeerChannel = ClientTelemetry<Channel>;
 
 /// Where a service finds the others it calls, and the key it calls them with.
 #[derive(Debug, Clone, clap::Args)]
@@ -73,9 +76,11 @@ impl PeersConfig {
     }
 }
 
-/// Opens a lazily connecting channel to `url` (e.g. `http://127.0.0.1:50051`). Calls through it
-/// fail with DEADLINE_EXCEEDED after `call_timeout` unless they set a shorter one.
-pub fn channel(url: &str, call_timeout: Duration) -> anyhow::Result<Channel> {
+/// Opens a lazily connecting channel from the service `caller` (e.g. "orders") to `url` (e.g.
+/// `http://127.0.0.1:50051`). Calls through it fail with DEADLINE_EXCEEDED after `call_timeout`
+/// unless they set a shorter one, and each has its CLIENT span, exported under the caller's
+/// resource, whose context it carries to the peer.
+pub fn channel(caller: &str, url: &str, call_timeout: Duration) -> anyhow::Result<PeerChannel> {
     let endpoint = Endpoint::from_shared(url.to_owned())
         .map_err(|error| anyhow::anyhow!("invalid peer URL {url:?}: {error}"))?
         .connect_timeout(Duration::from_secs(2))
@@ -83,7 +88,8 @@ pub fn channel(url: &str, call_timeout: Duration) -> anyhow::Result<Channel> {
         .tcp_nodelay(true)
         .http2_keep_alive_interval(Duration::from_secs(30))
         .keep_alive_while_idle(true);
-    Ok(endpoint.connect_lazy())
+    let telemetry = ClientTelemetryLayer::new(crate::telemetry::service(caller), endpoint.uri());
+    Ok(tower::Layer::layer(&telemetry, endpoint.connect_lazy()))
 }
 
 /// Adds `authorization: Bearer <key>` and the current trace context to every call.

@@ -13,11 +13,10 @@ use logistics_contracts::common::{ChangeFeedStart, change_feed_start};
 use logistics_contracts::orders::StreamChangesRequest;
 use logistics_contracts::orders::order_service_client::OrderServiceClient;
 use logistics_platform::ServiceContext;
-use logistics_platform::client::{CallCredentials, channel};
+use logistics_platform::client::{CallCredentials, PeerChannel, channel};
 use sqlx::{Connection as _, PgConnection, PgPool};
 use tokio_util::sync::CancellationToken;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::Channel;
 
 use super::orders::{Applied, FEED, apply};
 use crate::store::feeds;
@@ -33,7 +32,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// The advisory lock of the orders feed's follower, in the database all services share.
 const LOCK_SQL: &str = "SELECT pg_try_advisory_lock(hashtext('logistics.customers.feed.orders'))";
 
-type OrdersClient = OrderServiceClient<InterceptedService<Channel, CallCredentials>>;
+type OrdersClient = OrderServiceClient<InterceptedService<PeerChannel, CallCredentials>>;
 
 /// Starts following the orders feed when the context names the orders service; logs a warning
 /// and follows nothing when it does not (customers then learns nothing from orders). An orders
@@ -48,7 +47,7 @@ pub fn spawn(pool: PgPool, context: &ServiceContext) -> anyhow::Result<()> {
     };
     let (url, key) = context.peers.require("orders", Some(url))?;
     let client = OrderServiceClient::with_interceptor(
-        channel(&url, context.peers.call_timeout())?,
+        channel(crate::NAME, &url, context.peers.call_timeout())?,
         CallCredentials::bearer(&key)?,
     );
     let follower = Follower {

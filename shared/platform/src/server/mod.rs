@@ -20,7 +20,7 @@ use tonic::service::RoutesBuilder;
 use tonic_health::ServingStatus;
 
 use crate::auth::{ApiKeys, AuthGate, ScopeTable};
-use crate::telemetry::RpcTelemetryLayer;
+use crate::telemetry::{self, KnownMethods, RpcTelemetryLayer};
 use catch_panic::CatchPanicLayer;
 use gate::{ConcurrencyGate, GateLayer, RateLimitGate};
 use message_limit::MessageLimitLayer;
@@ -186,8 +186,8 @@ impl GrpcServer {
                         tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
                     )
                     .with_service_name("grpc.health.v1.Health")
-                    .with_service_name("grpc.reflection.v1.ServerReflection")
-                    .with_service_name("grpc.reflection.v1alpha.ServerReflection");
+                    .with_service_name(REFLECTION_SERVICES[0])
+                    .with_service_name(REFLECTION_SERVICES[1]);
                 for name in &self.grpc_services {
                     builder = builder.with_service_name(*name);
                 }
@@ -201,9 +201,14 @@ impl GrpcServer {
             let burst = NonZeroU32::new(self.config.rate_limit_burst.max(1)).unwrap_or(rate);
             Quota::per_second(rate).allow_burst(burst)
         });
+        let telemetry = RpcTelemetryLayer::new(
+            telemetry::service(self.name),
+            self.known_methods()?,
+            Duration::from_secs(self.config.max_call_seconds),
+        );
         let layers = tower::ServiceBuilder::new()
             // Outermost: every call gets its span and duration, even one a gate refuses.
-            .layer(RpcTelemetryLayer::new())
+            .layer(telemetry)
             // Inside telemetry so the span records the INTERNAL it answers and the panic log
             // carries the trace; above every gate and handler so a panic in any of them is caught.
             .layer(CatchPanicLayer::new(self.domain))
@@ -264,4 +269,33 @@ impl GrpcServer {
         tracing::info!(service = self.name, "stopped");
         Ok(())
     }
+
+    /// The methods of what this server registered: its services (as the contracts describe them
+    /// and as their scope tables name them), health, and reflection when it is on. Telemetry names
+    /// only these; a made-up path is recorded as `_OTHER`.
+    fn known_methods(&self) -> anyhow::Result<KnownMethods> {
+        let mut services = self.grpc_services.clone();
+        services.push("grpc.health.v1.Health");
+        if self.config.reflection {
+            services.extend(REFLECTION_SERVICES);
+        }
+        KnownMethods::new(
+            &[
+                logistics_contracts::FILE_DESCRIPTOR_SET,
+                tonic_health::pb::FILE_DESCRIPTOR_SET,
+                tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET,
+                tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
+            ],
+            &services,
+            self.scope_tables
+                .iter()
+                .flat_map(|table| table.iter().map(|(path, _)| *path)),
+        )
+    }
 }
+
+/// The reflection services, both versions.
+const REFLECTION_SERVICES: [&str; 2] = [
+    "grpc.reflection.v1.ServerReflection",
+    "grpc.reflection.v1alpha.ServerReflection",
+];

@@ -1,0 +1,364 @@
+//! The SERVER span, status and duration of every incoming RPC, after the OpenTelemetry RPC and
+//! gRPC semantic conventions (<https://opentelemetry.io/docs/specs/semconv/rpc/grpc/>).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use opentelemetry::metrics::Histogram;
+use opentelemetry::trace::TraceContextExt as _;
+use opentelemetry::{KeyValue, global};
+use prost::Message as _;
+use tracing::Instrument as _;
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+
+use super::{HeaderExtractor, ServiceTelemetry, split_grpc_path, status_in_headers};
+
+/// What a service or method the server does not serve is recorded as: anyone may call any path,
+/// and each path named as called would be a new metric series and span name, without bound.
+pub const OTHER: &str = "_OTHER";
+
+/// The gRPC codes for which a server span's status is ERROR; the others are the caller's doing
+/// (a bad argument, a missing customer, a cancelled call) and leave it unset.
+const SERVER_ERRORS: [i64; 6] = [
+    2,  // UNKNOWN
+    4,  // DEADLINE_EXCEEDED
+    12, // UNIMPLEMENTED
+    13, // INTERNAL
+    14, // UNAVAILABLE
+    15, // DATA_LOSS
+];
+const CANCELLED: i64 = 1;
+const DEADLINE_EXCEEDED: i64 = 4;
+/// tonic's timer fires on a millisecond tick and starts a little before this layer does, so a call
+/// dropped this close to its deadline was cut by it.
+const TIMER_SLACK: Duration = Duration::from_millis(5);
+
+/// A method as telemetry names it.
+#[derive(Debug)]
+struct Named {
+    span_name: Box<str>,
+    service: Arc<str>,
+    method: Arc<str>,
+}
+
+/// The methods a server serves, by path (`/package.Service/Method`): the only names telemetry
+/// records; every other service or method is [`OTHER`].
+#[derive(Debug, Clone)]
+pub struct KnownMethods {
+    methods: Arc<HashMap<Box<str>, Named>>,
+    services: Arc<HashMap<Box<str>, Arc<str>>>,
+    other: Arc<str>,
+}
+
+impl KnownMethods {
+    /// The methods of `services` (full names, e.g. `logistics.customers.v1.CustomerService`) that
+    /// the encoded `FileDescriptorSet`s describe, and the methods `paths` name.
+    pub fn new<'a>(
+        descriptor_sets: &[&[u8]],
+        services: &[&str],
+        paths: impl IntoIterator<Item = &'a str>,
+    ) -> anyhow::Result<Self> {
+        let mut described = Vec::new();
+        for encoded in descriptor_sets {
+            let set = prost_types::FileDescriptorSet::decode(*encoded)?;
+            for file in &set.file {
+                for service in &file.service {
+                    let full = match file.package() {
+                        "" => service.name().to_owned(),
+                        package => format!("{package}.{}", service.name()),
+                    };
+                    if services.contains(&full.as_str()) {
+                        described.extend(
+                            service
+                                .method
+                                .iter()
+                                .map(|method| format!("/{full}/{}", method.name())),
+                        );
+                    }
+                }
+            }
+        }
+        let mut methods = HashMap::new();
+        let mut service_names: HashMap<Box<str>, Arc<str>> = HashMap::new();
+        let paths = paths.into_iter().map(str::to_owned);
+        for path in described.into_iter().chain(paths) {
+            let (service, method) = split_grpc_path(&path);
+            if method.is_empty() || !path.starts_with('/') {
+                continue;
+            }
+            let service = service_names
+                .entry(service.into())
+                .or_insert_with(|| service.into())
+                .clone();
+            let named = Named {
+                span_name: path.trim_start_matches('/').into(),
+                service,
+                method: method.into(),
+            };
+            methods.insert(path.as_str().into(), named);
+        }
+        Ok(Self {
+            methods: Arc::new(methods),
+            services: Arc::new(service_names),
+            other: OTHER.into(),
+        })
+    }
+
+    /// The span name, service and method a call to `path` is recorded with.
+    fn resolve(&self, path: &str) -> (&str, Arc<str>, Arc<str>) {
+        if let Some(named) = self.methods.get(path) {
+            return (
+                &named.span_name,
+                named.service.clone(),
+                named.method.clone(),
+            );
+        }
+        // A served service is a bounded name even when the method is not.
+        let service = self
+            .services
+            .get(split_grpc_path(path).0)
+            .unwrap_or(&self.other);
+        (OTHER, service.clone(), self.other.clone())
+    }
+}
+
+/// Tower layer giving every incoming RPC its span, its trace parent and its duration metric.
+#[derive(Clone)]
+pub struct RpcTelemetryLayer {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    service: ServiceTelemetry,
+    known: KnownMethods,
+    duration: Histogram<f64>,
+    max_call: Duration,
+}
+
+impl RpcTelemetryLayer {
+    /// The layer of a server of `service` serving `known`; `max_call` is the server's own limit
+    /// on a call, which tells a call cut by its deadline from one its caller cancelled.
+    pub fn new(service: ServiceTelemetry, known: KnownMethods, max_call: Duration) -> Self {
+        let duration = service
+            .meter()
+            .f64_histogram("rpc.server.call.duration")
+            .with_unit("s")
+            .with_description("Duration of incoming RPCs, until the response headers")
+            .build();
+        Self {
+            shared: Arc::new(Shared {
+                service,
+                known,
+                duration,
+                max_call,
+            }),
+        }
+    }
+}
+
+impl<S> tower::Layer<S> for RpcTelemetryLayer {
+    type Service = RpcTelemetry<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RpcTelemetry {
+            inner,
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+/// The service made by [`RpcTelemetryLayer`].
+#[derive(Clone)]
+pub struct RpcTelemetry<S> {
+    inner: S,
+    shared: Arc<Shared>,
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+impl<S, B, RB> tower::Service<http::Request<B>> for RpcTelemetry<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<RB>>,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<S::Response, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let started = Instant::now();
+        let (span_name, service, method) = self.shared.known.resolve(request.uri().path());
+        let span = tracing::info_span!(
+            "rpc",
+            otel.name = span_name,
+            otel.kind = "server",
+            rpc.system = "grpc",
+            rpc.service = &*service,
+            rpc.method = &*method,
+            rpc.grpc.status_code = tracing::field::Empty,
+            otel.status_code = tracing::field::Empty,
+            trace_id = tracing::field::Empty,
+        );
+        let parent = global::get_text_map_propagator(|propagator| {
+            propagator.extract(&HeaderExtractor(request.headers()))
+        });
+        // The service in the parent context sends this span and its descendants to its resource.
+        let _ = span.set_parent(self.shared.service.context(parent));
+        let trace_id = span.context().span().span_context().trace_id();
+        if trace_id != opentelemetry::trace::TraceId::INVALID {
+            span.record("trace_id", tracing::field::display(trace_id));
+        }
+        let allowed = grpc_timeout(request.headers()).map_or(self.shared.max_call, |timeout| {
+            timeout.min(self.shared.max_call)
+        });
+        let record = CallRecord {
+            span: span.clone(),
+            started,
+            deadline: started + allowed,
+            attributes: [
+                KeyValue::new("rpc.system", "grpc"),
+                KeyValue::new("rpc.service", service),
+                KeyValue::new("rpc.method", method),
+            ],
+            duration: self.shared.duration.clone(),
+            finished: false,
+        };
+        let response = self.inner.call(request);
+        Box::pin(
+            async move {
+                let mut record = record;
+                let result = response.await;
+                record.finish(match &result {
+                    Ok(response) => status_in_headers(response.headers()),
+                    Err(_) => 2,
+                });
+                result
+            }
+            .instrument(span),
+        )
+    }
+}
+
+/// Records a call's status and duration once: when it answers, or when its future is dropped
+/// unanswered (tonic's deadline timer, or the caller going away), which would otherwise leave
+/// the span without a status and the histogram without the point.
+struct CallRecord {
+    span: tracing::Span,
+    started: Instant,
+    deadline: Instant,
+    attributes: [KeyValue; 3],
+    duration: Histogram<f64>,
+    finished: bool,
+}
+
+impl CallRecord {
+    fn finish(&mut self, code: i64) {
+        self.finished = true;
+        let elapsed = self.started.elapsed();
+        // Entered so the log line carries the call's span (and trace id) even from `drop`.
+        let _entered = self.span.enter();
+        self.span.record("rpc.grpc.status_code", code);
+        if SERVER_ERRORS.contains(&code) {
+            self.span.record("otel.status_code", "ERROR");
+        }
+        tracing::debug!(
+            code,
+            elapsed_ms = elapsed.as_secs_f64() * 1e3,
+            "rpc finished"
+        );
+        let mut attributes = self.attributes.to_vec();
+        attributes.push(KeyValue::new("rpc.grpc.status_code", code));
+        self.duration.record(elapsed.as_secs_f64(), &attributes);
+    }
+}
+
+impl Drop for CallRecord {
+    fn drop(&mut self) {
+        if !self.finished {
+            let code = if Instant::now() + TIMER_SLACK >= self.deadline {
+                DEADLINE_EXCEEDED
+            } else {
+                CANCELLED
+            };
+            self.finish(code);
+        }
+    }
+}
+
+/// The caller's deadline from its `grpc-timeout` header: up to eight digits and a unit.
+fn grpc_timeout(headers: &http::HeaderMap) -> Option<Duration> {
+    let value = headers.get("grpc-timeout")?.to_str().ok()?;
+    let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
+    if digits.is_empty() || digits.len() > 8 {
+        return None;
+    }
+    let amount: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(amount * 3600),
+        "M" => Duration::from_secs(amount * 60),
+        "S" => Duration::from_secs(amount),
+        "m" => Duration::from_millis(amount),
+        "u" => Duration::from_micros(amount),
+        "n" => Duration::from_nanos(amount),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn known() -> KnownMethods {
+        KnownMethods::new(
+            &[tonic_health::pb::FILE_DESCRIPTOR_SET],
+            &["grpc.health.v1.Health"],
+            ["/pkg.v1.Things/Get"],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn served_methods_keep_their_names_without_the_leading_slash() {
+        let known = known();
+        let (name, service, method) = known.resolve("/grpc.health.v1.Health/Check");
+        assert_eq!(name, "grpc.health.v1.Health/Check");
+        assert_eq!((&*service, &*method), ("grpc.health.v1.Health", "Check"));
+        let (name, ..) = known.resolve("/pkg.v1.Things/Get");
+        assert_eq!(name, "pkg.v1.Things/Get");
+    }
+
+    #[test]
+    fn unknown_methods_and_services_are_other() {
+        let known = known();
+        let (name, service, method) = known.resolve("/pkg.v1.Things/Invented");
+        assert_eq!((name, &*service, &*method), (OTHER, "pkg.v1.Things", OTHER));
+        let (name, service, method) = known.resolve("/made.up.Service/Invented");
+        assert_eq!((name, &*service, &*method), (OTHER, OTHER, OTHER));
+        let (name, ..) = known.resolve("/odd");
+        assert_eq!(name, OTHER);
+    }
+
+    #[test]
+    fn grpc_timeouts_are_read_in_every_unit() {
+        let timeout = |value: &str| {
+            let mut headers = http::HeaderMap::new();
+            headers.insert("grpc-timeout", value.parse().unwrap());
+            grpc_timeout(&headers)
+        };
+        assert_eq!(timeout("250m"), Some(Duration::from_millis(250)));
+        assert_eq!(timeout("2S"), Some(Duration::from_secs(2)));
+        assert_eq!(timeout("1H"), Some(Duration::from_secs(3600)));
+        assert_eq!(timeout("123456789S"), None);
+        assert_eq!(timeout("m"), None);
+        assert_eq!(timeout("5x"), None);
+    }
+}
