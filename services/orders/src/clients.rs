@@ -1,13 +1,12 @@
 //! Typed clients of the services orders calls: customers, to learn whether a customer may order
 //! and on which terms.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use logistics_contracts::customers::customer_service_client::CustomerServiceClient;
 use logistics_contracts::customers::{CustomerStatus, GetServiceLevelRequest};
 use logistics_platform::ApiError;
+use logistics_platform::cache::Cache;
 use logistics_platform::client::{
     CallCredentials, PeerChannel, PeersConfig, channel, retry_idempotent,
 };
@@ -19,8 +18,8 @@ use uuid::Uuid;
 /// How long a customer's standing is reused. A customer blocked this recently may still place an
 /// order; in exchange a burst of orders costs the customers service one call per customer.
 const STANDING_TTL: Duration = Duration::from_secs(5);
-/// Customers whose standing is remembered at most; past it the memory starts afresh.
-const STANDING_CAPACITY: usize = 10_000;
+/// Customers whose standing is remembered at most; the least used are forgotten first.
+const STANDING_CAPACITY: u64 = 10_000;
 
 /// What orders needs to know about a customer before taking an order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +32,7 @@ pub struct CustomerStanding {
 #[derive(Clone)]
 pub struct CustomersDirectory {
     client: CustomerServiceClient<InterceptedService<PeerChannel, CallCredentials>>,
-    remembered: Arc<Mutex<HashMap<Uuid, (Instant, CustomerStanding)>>>,
+    standings: Cache<Uuid, CustomerStanding>,
 }
 
 impl CustomersDirectory {
@@ -46,7 +45,7 @@ impl CustomersDirectory {
                 channel,
                 CallCredentials::bearer(&key)?,
             ),
-            remembered: Arc::default(),
+            standings: Cache::new(STANDING_TTL, STANDING_CAPACITY),
         })
     }
 
@@ -55,9 +54,13 @@ impl CustomersDirectory {
     /// CUSTOMER_ERASED), a refusal for a reason orders does not know FAILED_PRECONDITION
     /// CUSTOMER_NOT_ELIGIBLE; when the customers service cannot answer in time, UNAVAILABLE.
     pub async fn standing(&self, customer_id: Uuid) -> Result<CustomerStanding, ApiError> {
-        if let Some(standing) = self.recall(customer_id) {
-            return Ok(standing);
-        }
+        // Refusals are not remembered: a customer unblocked a moment ago may order at once.
+        self.standings
+            .get_or_load(customer_id, self.ask_standing(customer_id))
+            .await
+    }
+
+    async fn ask_standing(&self, customer_id: Uuid) -> Result<CustomerStanding, ApiError> {
         let request = GetServiceLevelRequest {
             customer_id: customer_id.to_string(),
         };
@@ -76,29 +79,11 @@ impl CustomersDirectory {
                 metadata: vec![("customer_id", customer_id.to_string())],
             });
         }
-        let standing = CustomerStanding {
+        Ok(CustomerStanding {
             priority_transport: answer
                 .service_level
                 .is_some_and(|level| level.priority_transport),
-        };
-        self.remember(customer_id, standing);
-        Ok(standing)
-    }
-
-    fn recall(&self, customer_id: Uuid) -> Option<CustomerStanding> {
-        let remembered = self.remembered.lock().expect("standing cache lock");
-        remembered
-            .get(&customer_id)
-            .filter(|(read, _)| read.elapsed() < STANDING_TTL)
-            .map(|(_, standing)| *standing)
-    }
-
-    fn remember(&self, customer_id: Uuid, standing: CustomerStanding) {
-        let mut remembered = self.remembered.lock().expect("standing cache lock");
-        if remembered.len() >= STANDING_CAPACITY {
-            remembered.clear();
-        }
-        remembered.insert(customer_id, (Instant::now(), standing));
+        })
     }
 }
 
