@@ -2,6 +2,8 @@
 
 use logistics_contracts::common::Address;
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::Violations;
 
 /// Longest recipient, in characters.
@@ -85,6 +87,53 @@ pub fn trimmed(address: &Address) -> Address {
         postal_code: address.postal_code.trim().to_owned(),
         region_code: address.region_code.clone(),
         country_code: address.country_code.clone(),
+    }
+}
+
+/// A postal address as services keep it: with their record, as JSON. Missing fields read as
+/// empty, so rows written before a field existed still read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PostalAddress {
+    /// Who or what is at the address.
+    pub recipient: String,
+    /// Street lines, most specific first.
+    pub lines: Vec<String>,
+    /// City.
+    pub city: String,
+    /// Postal code.
+    pub postal_code: String,
+    /// Administrative region code (zoning, reports).
+    pub region_code: String,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country_code: String,
+}
+
+impl From<&Address> for PostalAddress {
+    /// The address as stored: its free text trimmed. Check it with [`check_address`] first.
+    fn from(address: &Address) -> Self {
+        let address = trimmed(address);
+        Self {
+            recipient: address.recipient,
+            lines: address.lines,
+            city: address.city,
+            postal_code: address.postal_code,
+            region_code: address.region_code,
+            country_code: address.country_code,
+        }
+    }
+}
+
+impl From<&PostalAddress> for Address {
+    fn from(address: &PostalAddress) -> Self {
+        Self {
+            recipient: address.recipient.clone(),
+            lines: address.lines.clone(),
+            city: address.city.clone(),
+            postal_code: address.postal_code.clone(),
+            region_code: address.region_code.clone(),
+            country_code: address.country_code.clone(),
+        }
     }
 }
 

@@ -14,6 +14,7 @@ use logistics_contracts::customers::{
 };
 use logistics_platform::auth::{Principal, ScopeTable, principal_of};
 use logistics_platform::error::{Violations, parse_uuid};
+use logistics_platform::etag;
 use logistics_platform::idempotency::{self, Claim, IdempotencyKey};
 use logistics_platform::pagination::{PageTokens, page_size};
 use logistics_platform::pii::PiiCipher;
@@ -27,7 +28,7 @@ use super::contact_fields::{mask_fields, populated_fields, require_reachable, va
 use super::customer_service::{not_found as customer_not_found, parse_ref};
 use super::{customer_ref_field, erasure, respond};
 use crate::domain::contact::{ContactDetails, ContactField, MAX_CONTACTS_PER_CUSTOMER};
-use crate::domain::customer::{CustomerRef, etag_of};
+use crate::domain::customer::CustomerRef;
 use crate::events;
 use crate::store::contacts::{
     self as store, ContactRow, CustomerState, LookupColumn, SealedContact, Searchable,
@@ -459,7 +460,7 @@ fn to_proto(row: &ContactRow, details: ContactDetails) -> pb::Contact {
         primary: details.primary,
         create_time: Some(timestamp(row.create_time)),
         update_time: Some(timestamp(row.update_time)),
-        etag: etag_of(row.version),
+        etag: etag::of(row.version),
         personal_data_redacted: false,
     }
 }
@@ -515,18 +516,7 @@ fn ensure_writable(customer: &CustomerState) -> Result<(), ApiError> {
 }
 
 fn ensure_etag(row: &ContactRow, etag: &str) -> Result<(), ApiError> {
-    let current = etag_of(row.version);
-    if etag.is_empty() || etag == current {
-        Ok(())
-    } else {
-        Err(ApiError::Aborted {
-            reason: "ETAG_MISMATCH",
-            message: format!(
-                "contact {} changed since it was read (etag {etag:?}, now {current:?}); read it again",
-                row.id
-            ),
-        })
-    }
+    etag::check(etag, row.version, format_args!("contact {}", row.id))
 }
 
 #[tonic::async_trait]

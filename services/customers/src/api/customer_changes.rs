@@ -7,7 +7,9 @@ use logistics_platform::ApiError;
 use logistics_platform::time::timestamp;
 use sqlx::PgConnection;
 
-use super::grading_fields::{cny, status_change_to_proto, tier_change_to_proto};
+use logistics_platform::money::cny;
+
+use super::grading_fields::{status_change_to_proto, tier_change_to_proto};
 use crate::domain::customer::{Customer, CustomerRef, Status};
 use crate::domain::grading::grade;
 use crate::domain::lifecycle::status_after_shipment;

@@ -3,7 +3,7 @@
 
 use logistics_contracts::common::{self as common_pb, TransportMode};
 use logistics_contracts::customers as pb;
-use logistics_platform::address::{Region, check_address, is_region_code, trimmed};
+use logistics_platform::address::{Region, check_address, is_region_code};
 use logistics_platform::error::Violations;
 use logistics_platform::field_mask::resolve_update_mask;
 use logistics_platform::time::{optional_timestamp, timestamp};
@@ -114,7 +114,7 @@ pub(super) fn validate_profile(
         region_code: customer.region_code.clone(),
         account_manager: customer.account_manager.trim().to_owned(),
         notes: customer.notes.clone(),
-        addresses: customer.addresses.iter().map(address_from_proto).collect(),
+        addresses: customer.addresses.iter().map(PostalAddress::from).collect(),
         transport_needs: customer
             .transport_needs
             .as_ref()
@@ -175,29 +175,6 @@ fn validate_transport_needs(needs: Option<&pb::TransportNeeds>, violations: &mut
         );
     }
     violations.limit_text(&field("time_requirements"), &needs.time_requirements, 200);
-}
-
-fn address_from_proto(address: &common_pb::Address) -> PostalAddress {
-    let address = trimmed(address);
-    PostalAddress {
-        recipient: address.recipient,
-        lines: address.lines,
-        city: address.city,
-        postal_code: address.postal_code,
-        region_code: address.region_code,
-        country_code: address.country_code,
-    }
-}
-
-fn address_to_proto(address: &PostalAddress) -> common_pb::Address {
-    common_pb::Address {
-        recipient: address.recipient.clone(),
-        lines: address.lines.clone(),
-        city: address.city.clone(),
-        postal_code: address.postal_code.clone(),
-        region_code: address.region_code.clone(),
-        country_code: address.country_code.clone(),
-    }
 }
 
 fn transport_needs_from_proto(needs: &pb::TransportNeeds) -> TransportNeeds {
@@ -398,7 +375,7 @@ pub(super) fn to_proto(customer: &Customer) -> pb::Customer {
             .profile
             .addresses
             .iter()
-            .map(address_to_proto)
+            .map(common_pb::Address::from)
             .collect(),
         transport_needs: Some(transport_needs_to_proto(&customer.profile.transport_needs)),
     }

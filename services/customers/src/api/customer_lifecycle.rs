@@ -14,6 +14,7 @@ use logistics_contracts::customers::{
 };
 use logistics_platform::ApiError;
 use logistics_platform::error::{Violations, parse_uuid};
+use logistics_platform::money::cny;
 use logistics_platform::pagination::page_size;
 use logistics_platform::time::timestamp;
 use sqlx::PgConnection;
@@ -24,8 +25,8 @@ use super::customer_service::{
     CustomersApi, ensure_etag, ensure_not_deleted, lock_for_change, not_found, parse_ref,
 };
 use super::grading_fields::{
-    apply_policy_mask, cny, fen_of, policy_etag, policy_to_proto, service_level_to_proto,
-    status_change_to_proto, tier_change_to_proto,
+    apply_policy_mask, fen_of, policy_to_proto, service_level_to_proto, status_change_to_proto,
+    tier_change_to_proto,
 };
 use crate::domain::customer::{Customer, CustomerRef, Kind, Status};
 use crate::domain::grading::GovernmentLevel;
@@ -297,15 +298,7 @@ impl CustomersApi {
             .unwrap_or_default();
         let mut tx = self.pool.begin().await?;
         let current = store::current_policy(&mut tx).await?;
-        if !input.etag.is_empty() && input.etag != policy_etag(current.version) {
-            return Err(ApiError::Aborted {
-                reason: "ETAG_MISMATCH",
-                message: format!(
-                    "the grading policy is at version {} now; read it again",
-                    current.version
-                ),
-            });
-        }
+        logistics_platform::etag::check(&input.etag, current.version.into(), "the grading policy")?;
         let mut policy = current.policy.clone();
         let mut violations = Violations::new();
         apply_policy_mask(&mut policy, &input, &paths, &mut violations);

@@ -16,6 +16,7 @@ use logistics_platform::auth::ScopeTable;
 use logistics_platform::cache::CachedValue;
 use logistics_platform::changefeed::{ChangeFeed, Start};
 use logistics_platform::error::{Violations, parse_uuid};
+use logistics_platform::etag;
 use logistics_platform::idempotency::{self, Claim, IdempotencyKey};
 use logistics_platform::jobs::Job;
 use logistics_platform::pagination::{PageTokens, page_size};
@@ -289,18 +290,11 @@ pub(super) fn ensure_not_deleted(customer: &Customer) -> Result<(), ApiError> {
 }
 
 pub(super) fn ensure_etag(customer: &Customer, etag: &str) -> Result<(), ApiError> {
-    if etag.is_empty() || etag == customer.etag() {
-        Ok(())
-    } else {
-        Err(ApiError::Aborted {
-            reason: "ETAG_MISMATCH",
-            message: format!(
-                "customer {} changed since it was read (etag {etag:?}, now {:?}); read it again",
-                customer.customer_code,
-                customer.etag()
-            ),
-        })
-    }
+    etag::check(
+        etag,
+        customer.version,
+        format_args!("customer {}", customer.customer_code),
+    )
 }
 
 pub(super) fn parse_ref(field: &str, text: &str) -> Result<CustomerRef, ApiError> {

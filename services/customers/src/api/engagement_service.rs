@@ -14,6 +14,7 @@ use logistics_contracts::customers::{
 };
 use logistics_platform::auth::ScopeTable;
 use logistics_platform::error::{Violations, parse_uuid};
+use logistics_platform::etag;
 use logistics_platform::idempotency::{self, Claim, IdempotencyKey};
 use logistics_platform::jobs::Job;
 use logistics_platform::pagination::{PageTokens, page_size};
@@ -453,18 +454,11 @@ fn ensure_allowed(follow_up: &FollowUpRow, action: FollowUpAction) -> Result<(),
 }
 
 fn ensure_etag(follow_up: &FollowUpRow, etag: &str) -> Result<(), ApiError> {
-    if etag.is_empty() || etag == follow_up.etag() {
-        Ok(())
-    } else {
-        Err(ApiError::Aborted {
-            reason: "ETAG_MISMATCH",
-            message: format!(
-                "follow-up {} changed since it was read (etag {etag:?}, now {:?}); read it again",
-                follow_up.id,
-                follow_up.etag()
-            ),
-        })
-    }
+    etag::check(
+        etag,
+        follow_up.version,
+        format_args!("follow-up {}", follow_up.id),
+    )
 }
 
 #[tonic::async_trait]

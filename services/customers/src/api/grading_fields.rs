@@ -4,6 +4,7 @@
 use logistics_contracts::common::{self as common_pb, Money};
 use logistics_contracts::customers as pb;
 use logistics_platform::error::Violations;
+use logistics_platform::money::{cny, cny_fen};
 use logistics_platform::time::timestamp;
 use prost_types::Duration;
 
@@ -12,16 +13,8 @@ use crate::domain::customer::Status;
 use crate::domain::grading::{GradingPolicy, Priority, ServiceLevel, Tier, ValueClass};
 use crate::store::grading::{StatusChangeRow, StoredPolicy, TierChangeRow};
 
-/// The currency every amount of the suite is in.
-pub(super) const CNY: &str = "CNY";
-
 /// Largest amount accepted anywhere, in fen: ten billion yuan.
 pub(super) const MAX_AMOUNT_FEN: i64 = 1_000_000_000_000;
-
-/// The etag of a policy version.
-pub(super) fn policy_etag(version: i32) -> String {
-    format!("v{version}")
-}
 
 pub(super) fn policy_to_proto(stored: &StoredPolicy) -> pb::GradingPolicy {
     let policy = &stored.policy;
@@ -41,33 +34,13 @@ pub(super) fn policy_to_proto(stored: &StoredPolicy) -> pb::GradingPolicy {
             .collect(),
         create_time: Some(timestamp(stored.create_time)),
         created_by: stored.created_by.clone(),
-        etag: policy_etag(stored.version),
-    }
-}
-
-/// An amount in CNY.
-pub(super) fn cny(fen: i64) -> Money {
-    Money {
-        currency_code: CNY.to_owned(),
-        amount_minor: fen,
+        etag: logistics_platform::etag::of(stored.version.into()),
     }
 }
 
 /// A CNY amount of 0 to [`MAX_AMOUNT_FEN`]; an unset amount is zero.
 pub(super) fn fen_of(money: Option<&Money>, field: &str, violations: &mut Violations) -> i64 {
-    let Some(money) = money else {
-        return 0;
-    };
-    if money.currency_code != CNY && !(money.currency_code.is_empty() && money.amount_minor == 0) {
-        violations.add(format!("{field}.currency_code"), "must be CNY");
-    }
-    if !(0..=MAX_AMOUNT_FEN).contains(&money.amount_minor) {
-        violations.add(
-            format!("{field}.amount_minor"),
-            format!("must be 0 to {MAX_AMOUNT_FEN} fen"),
-        );
-    }
-    money.amount_minor
+    cny_fen(violations, field, money, 0..=MAX_AMOUNT_FEN)
 }
 
 pub(super) fn service_level_to_proto(level: &ServiceLevel) -> pb::ServiceLevel {

@@ -16,6 +16,7 @@ use logistics_platform::auth::ScopeTable;
 use logistics_platform::error::{Violations, parse_uuid};
 use logistics_platform::idempotency::{self, Claim, IdempotencyKey};
 use logistics_platform::jobs::{Job, JobRunner, Schedule};
+use logistics_platform::money::required_cny_fen;
 use logistics_platform::pagination::{PageTokens, page_size};
 use logistics_platform::time::{optional_timestamp, timestamp};
 use logistics_platform::{ApiError, ServiceContext};
@@ -142,23 +143,18 @@ impl LoyaltyApi {
         let mut violations = Violations::new();
         let customer_ref = customer_ref_field(&mut violations, "customer_id", &request.customer_id);
         violations.require_text("reference", &request.reference, MAX_REFERENCE_CHARS);
-        match &request.amount {
-            None => violations.add("amount", "is required"),
-            Some(amount) => {
-                if amount.currency_code != "CNY" {
-                    violations.add("amount.currency_code", "must be CNY");
-                }
-                if !(0..=MAX_AWARD_AMOUNT_MINOR).contains(&amount.amount_minor) {
-                    violations.add("amount.amount_minor", "must be 0 to 1,000,000,000,000 fen");
-                }
-            }
-        }
-        let (Some(customer_ref), Some(amount)) = (customer_ref, &request.amount) else {
+        let fen = required_cny_fen(
+            &mut violations,
+            "amount",
+            request.amount.as_ref(),
+            0..=MAX_AWARD_AMOUNT_MINOR,
+        );
+        let Some(customer_ref) = customer_ref else {
             return Err(violations.into_error());
         };
         violations.finish()?;
         let reference = request.reference.trim();
-        let points = rules::points_for_spend(amount.amount_minor);
+        let points = rules::points_for_spend(fen);
 
         let mut tx = self.pool.begin().await?;
         let customer = find_customer(&mut tx, &customer_ref, &request.customer_id).await?;

@@ -63,24 +63,7 @@ pub struct Profile {
     pub transport_needs: TransportNeeds,
 }
 
-/// A postal address, stored as JSON with the customer. Missing fields read as empty, so rows
-/// written before a field existed still read.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct PostalAddress {
-    /// Who or what is there.
-    pub recipient: String,
-    /// Street lines.
-    pub lines: Vec<String>,
-    /// City.
-    pub city: String,
-    /// Postal code.
-    pub postal_code: String,
-    /// Administrative region code.
-    pub region_code: String,
-    /// ISO 3166-1 alpha-2 country code.
-    pub country_code: String,
-}
+pub use logistics_platform::address::PostalAddress;
 
 /// What the customer usually ships and how, stored as JSON with the customer (`{}` for customers
 /// created before it existed).
@@ -225,7 +208,7 @@ pub struct Customer {
 impl Customer {
     /// The etag callers send back to update only what they read.
     pub fn etag(&self) -> String {
-        etag_of(self.version)
+        logistics_platform::etag::of(self.version)
     }
 
     /// When the customer last shipped or ordered, whichever is later: the inactivity clock
@@ -233,11 +216,6 @@ impl Customer {
     pub fn last_activity_time(&self) -> Option<DateTime<Utc>> {
         self.last_shipment_time.max(self.last_order_time)
     }
-}
-
-/// The etag of a record version.
-pub fn etag_of(version: i64) -> String {
-    format!("v{version}")
 }
 
 /// How a caller names a customer: by id, or by the code people read.

@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use crate::domain::customer::etag_of;
 use crate::domain::follow_up::{FollowUpReason, FollowUpStatus};
 use crate::domain::interaction::{Channel, Direction};
 
@@ -293,7 +292,7 @@ impl FollowUpRow {
 
     /// The etag callers send back to act only on what they read.
     pub fn etag(&self) -> String {
-        etag_of(self.version)
+        logistics_platform::etag::of(self.version)
     }
 }
 

@@ -8,6 +8,7 @@ use logistics_contracts::orders::{
 };
 use logistics_platform::auth::ScopeTable;
 use logistics_platform::error::{Violations, parse_uuid};
+use logistics_platform::etag;
 use logistics_platform::field_mask::resolve_update_mask;
 use logistics_platform::idempotency::{self, Claim, IdempotencyKey};
 use logistics_platform::pagination::{PageTokens, TokenKey};
@@ -18,7 +19,6 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use super::fields::validate_address;
-use super::order_fields::address_to_proto;
 use super::{principal_name, respond};
 use crate::domain::address::{
     AddressUsage, MAX_SAVED_ADDRESSES_PER_CUSTOMER, SavedAddressDetails, SavedAddressField,
@@ -320,18 +320,14 @@ fn to_proto(row: &SavedAddressRow) -> Result<pb::SavedAddress, ApiError> {
         id: row.id.to_string(),
         customer_id: row.customer_id.to_string(),
         label: details.label,
-        address: Some(address_to_proto(&details.address)),
+        address: Some(logistics_contracts::common::Address::from(&details.address)),
         usage: usage_to_proto(details.usage).into(),
         default_sender: details.default_sender,
         default_recipient: details.default_recipient,
         create_time: Some(timestamp(row.create_time)),
         update_time: Some(timestamp(row.update_time)),
-        etag: etag_of(row.version),
+        etag: etag::of(row.version),
     })
-}
-
-fn etag_of(version: i64) -> String {
-    format!("v{version}")
 }
 
 fn parse_id(field: &str, text: &str) -> Result<Uuid, ApiError> {
@@ -379,18 +375,7 @@ async fn ensure_label_free(
 }
 
 fn ensure_etag(row: &SavedAddressRow, etag: &str) -> Result<(), ApiError> {
-    let current = etag_of(row.version);
-    if etag.is_empty() || etag == current {
-        Ok(())
-    } else {
-        Err(ApiError::Aborted {
-            reason: "ETAG_MISMATCH",
-            message: format!(
-                "saved address {} changed since it was read (etag {etag:?}, now {current:?}); read it again",
-                row.id
-            ),
-        })
-    }
+    etag::check(etag, row.version, format_args!("saved address {}", row.id))
 }
 
 #[tonic::async_trait]

@@ -3,10 +3,11 @@
 //! every bad field at once.
 
 use chrono::{DateTime, Utc};
-use logistics_contracts::common::{Address, Money, TransportMode as ProtoMode};
+use logistics_contracts::common::{Address, TransportMode as ProtoMode};
 use logistics_contracts::orders::CargoLine;
-use logistics_platform::address::{Region, check_address, is_region_code, trimmed};
+use logistics_platform::address::{Region, check_address, is_region_code};
 use logistics_platform::error::Violations;
+use logistics_platform::money::cny_fen;
 use prost_types::Timestamp;
 
 use crate::domain::mode::TransportMode;
@@ -14,7 +15,6 @@ use crate::domain::order::PostalAddress;
 use crate::domain::quote::CargoMeasure;
 
 /// The only currency the orders service takes.
-pub(crate) const CNY: &str = "CNY";
 /// Most cargo lines of a shipment.
 pub(crate) const MAX_CARGO_LINES: usize = 100;
 /// Longest cargo description, in characters.
@@ -103,35 +103,7 @@ pub(crate) fn validate_address(
     if violations.len() > before {
         return None;
     }
-    let address = trimmed(address);
-    Some(PostalAddress {
-        recipient: address.recipient,
-        lines: address.lines,
-        city: address.city,
-        postal_code: address.postal_code,
-        region_code: address.region_code,
-        country_code: address.country_code,
-    })
-}
-
-/// A required CNY amount at `field`; its range is the caller's to check.
-pub(crate) fn required_fen(violations: &mut Violations, field: &str, money: Option<&Money>) -> i64 {
-    let Some(money) = money else {
-        violations.add(field, "is required");
-        return 0;
-    };
-    if money.currency_code != CNY {
-        violations.add(format!("{field}.currency_code"), "must be CNY");
-    }
-    money.amount_minor
-}
-
-/// `fen` as Money in CNY.
-pub(crate) fn cny(fen: i64) -> Money {
-    Money {
-        currency_code: CNY.to_owned(),
-        amount_minor: fen,
-    }
+    Some(PostalAddress::from(address))
 }
 
 /// An optional time at `field` between `earliest` and `latest`; unset gives `default`.
@@ -216,17 +188,12 @@ pub(crate) fn validate_cargo(
                 ),
             );
         }
-        if let Some(value) = &line.declared_value {
-            if value.currency_code != CNY {
-                violations.add(path("declared_value.currency_code"), "must be CNY");
-            }
-            if !(0..=MAX_DECLARED_VALUE_FEN).contains(&value.amount_minor) {
-                violations.add(
-                    path("declared_value.amount_minor"),
-                    format!("must be 0 to {MAX_DECLARED_VALUE_FEN} fen"),
-                );
-            }
-        }
+        cny_fen(
+            violations,
+            &path("declared_value"),
+            line.declared_value.as_ref(),
+            0..=MAX_DECLARED_VALUE_FEN,
+        );
         match (line.dangerous_goods, line.un_number.as_str()) {
             (true, "") => violations.add(
                 path("un_number"),
@@ -259,6 +226,9 @@ fn is_un_number(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use logistics_contracts::common::Money;
+    use logistics_platform::money::cny;
+
     use super::*;
 
     fn good_line() -> CargoLine {

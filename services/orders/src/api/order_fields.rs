@@ -8,11 +8,13 @@ use logistics_platform::ApiError;
 use logistics_platform::error::{Violations, parse_uuid};
 use logistics_platform::time::{optional_timestamp, timestamp};
 
-use super::fields::{cny, mode_from_proto, mode_to_proto};
+use logistics_platform::money::cny;
+
+use super::fields::{mode_from_proto, mode_to_proto};
 use super::order_input::MAX_REFERENCE_CHARS;
 use super::rate_card_fields::quote_to_proto;
 use crate::domain::numbers::{is_order_number, is_tracking_number};
-use crate::domain::order::{Document, Order, PostalAddress, Window};
+use crate::domain::order::{Document, Order, Window};
 use crate::domain::status::OrderStatus;
 use crate::store::orders::{ListFilter, OrderRef};
 
@@ -65,18 +67,11 @@ pub(crate) fn order_not_found(id: &str) -> ApiError {
 
 /// Refuses a write over a newer state than the caller read.
 pub(crate) fn ensure_etag(order: &Order, etag: &str) -> Result<(), ApiError> {
-    if etag.is_empty() || etag == order.etag() {
-        Ok(())
-    } else {
-        Err(ApiError::Aborted {
-            reason: "ETAG_MISMATCH",
-            message: format!(
-                "order {} changed since it was read (etag {etag:?}, now {:?}); read it again",
-                order.order_number,
-                order.etag()
-            ),
-        })
-    }
+    logistics_platform::etag::check(
+        etag,
+        order.version,
+        format_args!("order {}", order.order_number),
+    )
 }
 
 /// The FAILED_PRECONDITION of a move the status machine refuses, naming both statuses.
@@ -222,18 +217,6 @@ pub(crate) fn read_filter(
     read
 }
 
-/// An address in its proto form.
-pub(crate) fn address_to_proto(address: &PostalAddress) -> Address {
-    Address {
-        recipient: address.recipient.clone(),
-        lines: address.lines.clone(),
-        city: address.city.clone(),
-        postal_code: address.postal_code.clone(),
-        region_code: address.region_code.clone(),
-        country_code: address.country_code.clone(),
-    }
-}
-
 fn document_to_proto(document: &Document) -> OrderDocument {
     OrderDocument {
         kind: pb::DocumentKind::from_str_name(&format!("DOCUMENT_KIND_{}", document.kind))
@@ -253,8 +236,8 @@ pub(crate) fn to_proto(order: &Order) -> pb::Order {
         customer_id: order.customer_id.to_string(),
         mode: mode_to_proto(order.mode).into(),
         status: status_to_proto(order.status).into(),
-        origin: Some(address_to_proto(&order.origin)),
-        destination: Some(address_to_proto(&order.destination)),
+        origin: Some(Address::from(&order.origin)),
+        destination: Some(Address::from(&order.destination)),
         cargo: order
             .cargo
             .iter()

@@ -15,7 +15,7 @@ use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 
 use super::fields::{mode_field, region_code_field, time_field, validate_cargo};
-use super::rate_card_fields::{card_etag, card_from_proto, card_to_proto, quote_to_proto};
+use super::rate_card_fields::{card_from_proto, card_to_proto, quote_to_proto};
 use super::{principal_name, respond};
 use crate::domain::quote::ShipmentSpec;
 use crate::store::rate_cards::{self as store, Quoter};
@@ -126,16 +126,7 @@ impl QuotesApi {
 
         let mut tx = self.pool.begin().await?;
         let current = store::current(&mut tx).await?;
-        let current_etag = card_etag(current.card.version);
-        if !input.etag.is_empty() && input.etag != current_etag {
-            return Err(ApiError::Aborted {
-                reason: "ETAG_MISMATCH",
-                message: format!(
-                    "the rate card is at version {} now (etag {current_etag:?}, given {:?}); read it again",
-                    current.card.version, input.etag
-                ),
-            });
-        }
+        logistics_platform::etag::check(&input.etag, current.card.version.into(), "the rate card")?;
         card.version = current.card.version + 1;
         let stored = store::insert(&mut tx, &card, principal, request.reason.trim()).await?;
         tx.commit().await?;

@@ -1,17 +1,19 @@
 //! Rate cards and quotes between the wire and the domain.
 
+use logistics_contracts::common::Money;
 use logistics_contracts::orders as pb;
 use logistics_platform::error::Violations;
+use logistics_platform::money::{cny, required_cny_fen};
 use logistics_platform::time::timestamp;
 
-use super::fields::{cny, mode_field, mode_to_proto, required_fen};
+use super::fields::{mode_field, mode_to_proto};
 use crate::domain::quote::QuoteOutcome;
 use crate::domain::rate_card::{Lane, MAX_LANES, MAX_ZONES, ModeTerms, RateCard, Zone};
 use crate::store::rate_cards::StoredRateCard;
 
-/// The etag of a card version.
-pub(super) fn card_etag(version: i32) -> String {
-    format!("v{version}")
+/// A lane's fee in CNY fen; its range is one of the card's own rules, checked with the card.
+fn lane_fee(violations: &mut Violations, field: &str, money: Option<&Money>) -> i64 {
+    required_cny_fen(violations, field, money, i64::MIN..=i64::MAX)
 }
 
 /// The card of an UpdateRateCard request, every bad field recorded under `rate_card.`: first what
@@ -49,13 +51,13 @@ pub(super) fn card_from_proto(input: &pb::RateCard, violations: &mut Violations)
     for (at, lane) in input.lanes.iter().enumerate().take(MAX_LANES) {
         let path = |name: &str| field(&format!("lanes[{at}].{name}"));
         let mode = mode_field(violations, &path("mode"), lane.mode);
-        let base_fee_fen = required_fen(violations, &path("base_fee"), lane.base_fee.as_ref());
-        let fee_per_step_fen = required_fen(
+        let base_fee_fen = lane_fee(violations, &path("base_fee"), lane.base_fee.as_ref());
+        let fee_per_step_fen = lane_fee(
             violations,
             &path("fee_per_step"),
             lane.fee_per_step.as_ref(),
         );
-        let minimum_charge_fen = required_fen(
+        let minimum_charge_fen = lane_fee(
             violations,
             &path("minimum_charge"),
             lane.minimum_charge.as_ref(),
@@ -162,7 +164,7 @@ pub(super) fn card_to_proto(stored: &StoredRateCard) -> pb::RateCard {
         created_by: stored.created_by.clone(),
         create_time: Some(timestamp(stored.create_time)),
         change_reason: stored.change_reason.clone(),
-        etag: card_etag(card.version),
+        etag: logistics_platform::etag::of(card.version.into()),
     }
 }
 

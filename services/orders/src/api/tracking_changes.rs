@@ -5,7 +5,7 @@
 //! payload is the same `StreamChangesResponse` message without its envelope.
 
 use chrono::{DateTime, Utc};
-use logistics_contracts::common::{Money, TransportMode};
+use logistics_contracts::common::TransportMode;
 use logistics_contracts::orders::{
     self as pb, OrderDelivered, OrderPickedUp, OrderReturned, OrderStatusChanged, RouteChanged,
     StreamChangesResponse, stream_changes_response::Event,
@@ -144,10 +144,7 @@ pub(crate) fn delivered(order: &TrackedOrder, proof: &ProofRow) -> Change {
             order_number: order.order_number.clone(),
             tracking_number: order.tracking_number.clone(),
             mode: mode.into(),
-            price: Some(Money {
-                currency_code: "CNY".to_owned(),
-                amount_minor: order.price_fen,
-            }),
+            price: Some(logistics_platform::money::cny(order.price_fen)),
             delivery_time: Some(timestamp(proof.delivery_time)),
             promised_delivery_time: Some(timestamp(proof.promised_delivery_time)),
             on_time: proof.on_time,

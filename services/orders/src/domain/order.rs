@@ -8,24 +8,7 @@ use super::mode::TransportMode;
 use super::quote::QuoteOutcome;
 use super::status::OrderStatus;
 
-/// A postal address, stored with the order as JSON. Fields added later default when older rows
-/// are read, so the stored JSON never fails to decode.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct PostalAddress {
-    /// Who or what is at the address.
-    pub recipient: String,
-    /// Street lines, most specific first.
-    pub lines: Vec<String>,
-    /// City.
-    pub city: String,
-    /// Postal code.
-    pub postal_code: String,
-    /// Administrative region code (zoning, reports).
-    pub region_code: String,
-    /// ISO 3166-1 alpha-2 country code.
-    pub country_code: String,
-}
+pub use logistics_platform::address::PostalAddress;
 
 /// One line of cargo, stored with the order as JSON.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -209,6 +192,6 @@ pub struct Order {
 impl Order {
     /// The etag callers send back to refuse writes over a newer state.
     pub fn etag(&self) -> String {
-        format!("v{}", self.version)
+        logistics_platform::etag::of(self.version)
     }
 }
