@@ -4,7 +4,8 @@ use chrono::{Duration, Utc};
 use logistics_contracts::common::{Address, Money, TransportMode};
 use logistics_contracts::orders::order_service_client::OrderServiceClient;
 use logistics_contracts::orders::{
-    CargoLine, ConfirmOrderRequest, CreateOrderRequest, Order, SchedulePickupRequest, TimeWindow,
+    CargoLine, ConfirmOrderRequest, CreateOrderRequest, Order, OrderStatus, SchedulePickupRequest,
+    TimeWindow,
 };
 use logistics_platform::client::CallCredentials;
 use logistics_platform::time::timestamp;
@@ -171,7 +172,7 @@ impl TestApp {
 pub async fn order_in_status(
     app: &TestApp,
     customer_id: &str,
-    status: &str,
+    status: OrderStatus,
     customer_references: &[&str],
 ) -> (String, String) {
     use logistics_contracts::orders::{
@@ -189,7 +190,7 @@ pub async fn order_in_status(
     }
     let order = place_order(&mut orders, order).await;
     let (id, number) = (order.id, order.tracking_number);
-    if status == "CANCELLED" {
+    if status == OrderStatus::Cancelled {
         orders
             .cancel_order(CancelOrderRequest {
                 id: id.clone(),
@@ -199,7 +200,7 @@ pub async fn order_in_status(
             .await
             .expect("cancelling an order");
     }
-    if matches!(status, "CREATED" | "CANCELLED") {
+    if matches!(status, OrderStatus::Created | OrderStatus::Cancelled) {
         return (id, number);
     }
     orders
@@ -209,7 +210,7 @@ pub async fn order_in_status(
         })
         .await
         .expect("confirming an order");
-    if status == "CONFIRMED" {
+    if status == OrderStatus::Confirmed {
         return (id, number);
     }
     orders
@@ -222,25 +223,25 @@ pub async fn order_in_status(
         .expect("scheduling a pickup");
     use TrackingEventCode as Code;
     let codes: &[(Code, i64)] = match status {
-        "PICKUP_SCHEDULED" => &[],
-        "PICKED_UP" => &[(Code::PickedUp, 200)],
-        "IN_TRANSIT" => &[(Code::PickedUp, 200), (Code::ArrivedAtHub, 190)],
-        "OUT_FOR_DELIVERY" | "DELIVERED" => &[
+        OrderStatus::PickupScheduled => &[],
+        OrderStatus::PickedUp => &[(Code::PickedUp, 200)],
+        OrderStatus::InTransit => &[(Code::PickedUp, 200), (Code::ArrivedAtHub, 190)],
+        OrderStatus::OutForDelivery | OrderStatus::Delivered => &[
             (Code::PickedUp, 200),
             (Code::ArrivedAtHub, 190),
             (Code::OutForDelivery, 180),
         ],
-        "EXCEPTION" => &[
+        OrderStatus::Exception => &[
             (Code::PickedUp, 200),
             (Code::ArrivedAtHub, 190),
             (Code::Exception, 180),
         ],
-        "RETURNED_TO_SENDER" => &[
+        OrderStatus::ReturnedToSender => &[
             (Code::PickedUp, 200),
             (Code::ArrivedAtHub, 190),
             (Code::ReturnedToSender, 100),
         ],
-        other => panic!("no way to {other} in the kit"),
+        other => panic!("no way to {other:?} in the kit"),
     };
     let ago = |minutes: i64| {
         Some(logistics_platform::time::timestamp(
@@ -272,7 +273,7 @@ pub async fn order_in_status(
             "{recorded:?}"
         );
     }
-    if status == "DELIVERED" {
+    if status == OrderStatus::Delivered {
         tracking
             .record_delivery(RecordDeliveryRequest {
                 tracking_number: number.clone(),

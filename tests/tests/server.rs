@@ -406,16 +406,34 @@ async fn the_server_abandons_a_call_whose_deadline_passed() {
         "{status:?}"
     );
 
-    // The server dropped the call with its transaction: once the lock is free, nothing changed.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The server's update waited behind the lock; free it, then wait until no session holds a
+    // write transaction or waits for a lock: the server's transaction has ended one way or the
+    // other, and only then is the row's state the final word.
     blocker.rollback().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut observer = pool.acquire().await.unwrap();
+    let mut settled = false;
+    for _ in 0..400 {
+        let busy: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()
+               AND (backend_xid IS NOT NULL OR wait_event_type = 'Lock')",
+        )
+        .fetch_one(&mut *observer)
+        .await
+        .unwrap();
+        if busy == 0 {
+            settled = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(settled, "the server's transaction never ended");
     let current = client
         .get_customer(GetCustomerRequest { id: created.id })
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(current.notes, "");
+    assert_eq!(current.notes, "", "the abandoned update was not committed");
     assert_eq!(current.etag, created.etag);
 }
 

@@ -2,7 +2,8 @@
 
 use chrono::{Duration, Utc};
 use logistics_contracts::orders::{
-    GetTrackingRequest, RejectionReason, TrackingEventCode as Code, TrackingEventOutcome as Outcome,
+    GetTrackingRequest, OrderStatus, RejectionReason, TrackingEventCode as Code,
+    TrackingEventOutcome as Outcome,
 };
 use logistics_platform::time::timestamp;
 use logistics_tests::{TestApp, order_in_status};
@@ -21,7 +22,11 @@ async fn an_event_with_a_time_out_of_range_is_rejected_alone_and_the_rest_of_the
     let mut client = app.tracking_client().await;
     let mut numbers = Vec::new();
     for _ in 0..4 {
-        numbers.push(order_in_status(&app, &customer, "IN_TRANSIT", &[]).await.1);
+        numbers.push(
+            order_in_status(&app, &customer, OrderStatus::InTransit, &[])
+                .await
+                .1,
+        );
     }
     let mut ancient_estimate = scan(&numbers[1], "ancient-estimate", Code::Delayed, 5);
     ancient_estimate.new_estimated_delivery_time = Some(Timestamp {

@@ -41,7 +41,7 @@ async fn a_delivery_stores_its_proof_once_and_reports_its_facts() {
     let app = TestApp::spawn().await;
     let customer = customer_of(&app).await;
     let promised = Utc::now() - Duration::hours(1);
-    let (id, number) = order_in_status(&app, &customer, "OUT_FOR_DELIVERY", &[]).await;
+    let (id, number) = order_in_status(&app, &customer, OrderStatus::OutForDelivery, &[]).await;
     set_promised_delivery_time(&app, &id, promised).await;
     let mut client = app.tracking_client_with(&app.keys.orders_tracker).await;
     let request = delivery(&number, png(1024 * 1024));
@@ -131,7 +131,7 @@ async fn a_delivery_refuses_a_large_photo_bad_counts_and_an_undelivered_state() 
     let app = TestApp::spawn().await;
     let customer = customer_of(&app).await;
     let mut client = app.tracking_client().await;
-    let (_, number) = order_in_status(&app, &customer, "IN_TRANSIT", &[]).await;
+    let (_, number) = order_in_status(&app, &customer, OrderStatus::InTransit, &[]).await;
 
     let mut too_big = delivery(&number, png(1024 * 1024 + 1));
     too_big.signed_by = String::new();
@@ -152,7 +152,7 @@ async fn a_delivery_refuses_a_large_photo_bad_counts_and_an_undelivered_state() 
     let refused = client.record_delivery(too_many).await.unwrap_err();
     assert_eq!(violated_fields(&refused), ["missing_pieces"]);
 
-    let (_, waiting) = order_in_status(&app, &customer, "CONFIRMED", &[]).await;
+    let (_, waiting) = order_in_status(&app, &customer, OrderStatus::Confirmed, &[]).await;
     let refused = client
         .record_delivery(delivery(&waiting, png(100)))
         .await

@@ -17,7 +17,7 @@ use super::{customer_of, record, scan};
 async fn duplicate_events_are_ignored_with_a_per_event_duplicate() {
     let app = TestApp::spawn().await;
     let customer = customer_of(&app).await;
-    let (_, number) = order_in_status(&app, &customer, "PICKUP_SCHEDULED", &[]).await;
+    let (_, number) = order_in_status(&app, &customer, OrderStatus::PickupScheduled, &[]).await;
     let mut client = app.tracking_client().await;
     let batch = vec![
         scan(&number, "e-1", Code::PickedUp, 30),
@@ -60,7 +60,7 @@ async fn duplicate_events_are_ignored_with_a_per_event_duplicate() {
 async fn a_late_event_is_stored_in_time_order_without_moving_the_status_back() {
     let app = TestApp::spawn().await;
     let customer = customer_of(&app).await;
-    let (_, number) = order_in_status(&app, &customer, "PICKUP_SCHEDULED", &[]).await;
+    let (_, number) = order_in_status(&app, &customer, OrderStatus::PickupScheduled, &[]).await;
     let mut client = app.tracking_client().await;
     record(
         &mut client,
@@ -111,53 +111,57 @@ async fn each_illegal_transition_is_refused_and_the_rest_of_the_batch_is_recorde
     // (status of the order, event, expected reason)
     let cases = [
         (
-            "CREATED",
+            OrderStatus::Created,
             Code::PickedUp,
             RejectionReason::IllegalTransition,
         ),
         (
-            "CONFIRMED",
+            OrderStatus::Confirmed,
             Code::ArrivedAtHub,
             RejectionReason::IllegalTransition,
         ),
         (
-            "CONFIRMED",
+            OrderStatus::Confirmed,
             Code::Exception,
             RejectionReason::IllegalTransition,
         ),
         (
-            "CONFIRMED",
+            OrderStatus::Confirmed,
             Code::Delayed,
             RejectionReason::IllegalTransition,
         ),
         (
-            "PICKUP_SCHEDULED",
+            OrderStatus::PickupScheduled,
             Code::OutForDelivery,
             RejectionReason::IllegalTransition,
         ),
         (
-            "PICKUP_SCHEDULED",
+            OrderStatus::PickupScheduled,
             Code::ReturnedToSender,
             RejectionReason::IllegalTransition,
         ),
         (
-            "IN_TRANSIT",
+            OrderStatus::InTransit,
             Code::PickedUp,
             RejectionReason::IllegalTransition,
         ),
         (
-            "DELIVERED",
+            OrderStatus::Delivered,
             Code::InTransit,
             RejectionReason::IllegalTransition,
         ),
         (
-            "RETURNED_TO_SENDER",
+            OrderStatus::ReturnedToSender,
             Code::OutForDelivery,
             RejectionReason::IllegalTransition,
         ),
-        ("CANCELLED", Code::PickedUp, RejectionReason::OrderCancelled),
         (
-            "OUT_FOR_DELIVERY",
+            OrderStatus::Cancelled,
+            Code::PickedUp,
+            RejectionReason::OrderCancelled,
+        ),
+        (
+            OrderStatus::OutForDelivery,
             Code::Delivered,
             RejectionReason::DeliveryNeedsProof,
         ),
@@ -165,12 +169,12 @@ async fn each_illegal_transition_is_refused_and_the_rest_of_the_batch_is_recorde
     let mut batch = Vec::new();
     let mut numbers = Vec::new();
     for (at, (status, code, _)) in cases.iter().enumerate() {
-        let (_, number) = order_in_status(&app, &customer, status, &[]).await;
+        let (_, number) = order_in_status(&app, &customer, *status, &[]).await;
         batch.push(scan(&number, &format!("bad-{at}"), *code, 5));
         numbers.push(number);
     }
     // A good event in the same batch, an unknown number, a future time and a malformed event.
-    let (_, good) = order_in_status(&app, &customer, "CONFIRMED", &[]).await;
+    let (_, good) = order_in_status(&app, &customer, OrderStatus::Confirmed, &[]).await;
     batch.push(scan(&good, "good", Code::PickedUp, 5));
     let unknown = logistics_orders::domain::numbers::tracking_number(89_999_999_999);
     batch.push(scan(&unknown, "unknown", Code::InTransit, 5));
@@ -185,11 +189,11 @@ async fn each_illegal_transition_is_refused_and_the_rest_of_the_batch_is_recorde
         assert_eq!(
             result.outcome,
             Outcome::Rejected as i32,
-            "{status} + {code:?}"
+            "{status:?} + {code:?}"
         );
         assert_eq!(
             result.rejection_reason, *reason as i32,
-            "{status} + {code:?}: {}",
+            "{status:?} + {code:?}: {}",
             result.message
         );
     }
@@ -231,7 +235,7 @@ async fn an_empty_batch_and_one_over_a_thousand_are_invalid_arguments() {
     let app = TestApp::spawn().await;
     let customer = customer_of(&app).await;
     let mut client = app.tracking_client().await;
-    let (_, number) = order_in_status(&app, &customer, "IN_TRANSIT", &[]).await;
+    let (_, number) = order_in_status(&app, &customer, OrderStatus::InTransit, &[]).await;
     for count in [0, 1001] {
         let events = (0..count)
             .map(|at| scan(&number, &format!("e-{at}"), Code::InTransit, 5))
@@ -254,7 +258,7 @@ async fn an_empty_batch_and_one_over_a_thousand_are_invalid_arguments() {
 async fn a_stream_of_events_is_recorded_in_batches_and_summed_up() {
     let app = TestApp::spawn().await;
     let customer = customer_of(&app).await;
-    let (_, number) = order_in_status(&app, &customer, "PICKUP_SCHEDULED", &[]).await;
+    let (_, number) = order_in_status(&app, &customer, OrderStatus::PickupScheduled, &[]).await;
     let mut client = app.tracking_client_with(&app.keys.orders_tracker).await;
     let messages = vec![
         StreamTrackingEventsRequest {
@@ -303,7 +307,7 @@ async fn a_stream_of_events_is_recorded_in_batches_and_summed_up() {
 async fn tracking_changes_appear_in_the_orders_change_feed() {
     let app = TestApp::spawn().await;
     let customer = customer_of(&app).await;
-    let (id, number) = order_in_status(&app, &customer, "PICKUP_SCHEDULED", &[]).await;
+    let (id, number) = order_in_status(&app, &customer, OrderStatus::PickupScheduled, &[]).await;
     let mut feed = app
         .orders_client()
         .await

@@ -2,7 +2,7 @@
 
 use chrono::{Duration, Utc};
 use logistics_contracts::orders::{
-    ListProblemShipmentsRequest, ProblemReason, TrackingEventCode as Code,
+    ListProblemShipmentsRequest, OrderStatus, ProblemReason, TrackingEventCode as Code,
 };
 use logistics_tests::{TestApp, order_in_status, set_promised_delivery_time, violated_fields};
 
@@ -13,12 +13,13 @@ async fn problem_shipments_are_exceptions_late_ones_and_those_that_stopped_movin
     let app = TestApp::spawn().await;
     let customer = customer_of(&app).await;
     let mut client = app.tracking_client().await;
-    let (_, exception) = order_in_status(&app, &customer, "IN_TRANSIT", &[]).await;
-    let (late_id, late) = order_in_status(&app, &customer, "IN_TRANSIT", &[]).await;
+    let (_, exception) = order_in_status(&app, &customer, OrderStatus::InTransit, &[]).await;
+    let (late_id, late) = order_in_status(&app, &customer, OrderStatus::InTransit, &[]).await;
     set_promised_delivery_time(&app, &late_id, Utc::now() - Duration::hours(1)).await;
-    let (_, still) = order_in_status(&app, &customer, "IN_TRANSIT", &[]).await;
-    let (_, healthy) = order_in_status(&app, &customer, "IN_TRANSIT", &[]).await;
-    let (delivered_id, delivered) = order_in_status(&app, &customer, "DELIVERED", &[]).await;
+    let (_, still) = order_in_status(&app, &customer, OrderStatus::InTransit, &[]).await;
+    let (_, healthy) = order_in_status(&app, &customer, OrderStatus::InTransit, &[]).await;
+    let (delivered_id, delivered) =
+        order_in_status(&app, &customer, OrderStatus::Delivered, &[]).await;
     set_promised_delivery_time(&app, &delivered_id, Utc::now() - Duration::hours(1)).await;
     record(
         &mut client,

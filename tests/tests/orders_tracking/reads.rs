@@ -1,7 +1,7 @@
 //! Reading tracking: one number, a batch of up to 30, and by customer reference.
 
 use logistics_contracts::orders::{
-    BatchGetTrackingRequest, GetTrackingRequest, SearchTrackingByReferenceRequest,
+    BatchGetTrackingRequest, GetTrackingRequest, OrderStatus, SearchTrackingByReferenceRequest,
     TrackingEventCode as Code,
 };
 use logistics_tests::{TestApp, order_in_status, reason, violated_fields};
@@ -14,7 +14,7 @@ async fn batch_get_tracking_answers_thirty_numbers_and_refuses_thirty_one() {
     let app = TestApp::spawn().await;
     let customer = customer_of(&app).await;
     let mut client = app.tracking_client().await;
-    let (_, known) = order_in_status(&app, &customer, "PICKUP_SCHEDULED", &[]).await;
+    let (_, known) = order_in_status(&app, &customer, OrderStatus::PickupScheduled, &[]).await;
     record(&mut client, vec![scan(&known, "p", Code::PickedUp, 5)]).await;
     let mut numbers: Vec<String> = (0..29)
         .map(|at| logistics_orders::domain::numbers::tracking_number(80_000_000_000 + at))
@@ -82,7 +82,7 @@ async fn get_tracking_bounds_the_events_and_says_older_ones_exist() {
     let app = TestApp::spawn().await;
     let customer = customer_of(&app).await;
     let mut client = app.tracking_client().await;
-    let (_, number) = order_in_status(&app, &customer, "IN_TRANSIT", &[]).await;
+    let (_, number) = order_in_status(&app, &customer, OrderStatus::InTransit, &[]).await;
     let events = (0..5)
         .map(|at| scan(&number, &format!("h-{at}"), Code::ArrivedAtHub, 50 - at))
         .collect();
@@ -111,10 +111,11 @@ async fn tracking_is_found_by_customer_reference_page_by_page() {
     let mut client = app.tracking_client().await;
     let mut numbers = Vec::new();
     for _ in 0..3 {
-        let (_, number) = order_in_status(&app, &customer, "IN_TRANSIT", &["PO-7731", "X"]).await;
+        let (_, number) =
+            order_in_status(&app, &customer, OrderStatus::InTransit, &["PO-7731", "X"]).await;
         numbers.push(number);
     }
-    order_in_status(&app, &customer, "IN_TRANSIT", &["PO-7732"]).await;
+    order_in_status(&app, &customer, OrderStatus::InTransit, &["PO-7732"]).await;
 
     let mut seen = Vec::new();
     let mut page_token = String::new();

@@ -24,7 +24,7 @@ async fn next(
 async fn watch_tracking_receives_live_events_and_ends_at_a_final_status() {
     let app = TestApp::spawn().await;
     let customer = customer_of(&app).await;
-    let (_, number) = order_in_status(&app, &customer, "PICKUP_SCHEDULED", &[]).await;
+    let (_, number) = order_in_status(&app, &customer, OrderStatus::PickupScheduled, &[]).await;
     let mut client = app.tracking_client().await;
     let mut watcher = app.tracking_client().await;
     let mut stream = watcher
@@ -74,7 +74,7 @@ async fn watch_tracking_receives_live_events_and_ends_at_a_final_status() {
 async fn watching_a_finished_shipment_sends_its_state_and_ends() {
     let app = TestApp::spawn().await;
     let customer = customer_of(&app).await;
-    let (_, number) = order_in_status(&app, &customer, "CANCELLED", &[]).await;
+    let (_, number) = order_in_status(&app, &customer, OrderStatus::Cancelled, &[]).await;
     let mut watcher = app.tracking_client().await;
     let mut stream = watcher
         .watch_tracking(WatchTrackingRequest {
@@ -92,7 +92,7 @@ async fn watching_a_finished_shipment_sends_its_state_and_ends() {
 async fn a_watch_ends_with_unavailable_when_the_server_shuts_down() {
     let app = TestApp::spawn().await;
     let customer = customer_of(&app).await;
-    let (_, number) = order_in_status(&app, &customer, "IN_TRANSIT", &[]).await;
+    let (_, number) = order_in_status(&app, &customer, OrderStatus::InTransit, &[]).await;
     let mut watcher = app.tracking_client().await;
     let mut stream = watcher
         .watch_tracking(WatchTrackingRequest {
@@ -113,7 +113,7 @@ async fn a_watch_ends_with_unavailable_when_the_server_shuts_down() {
 async fn a_watch_ends_as_soon_as_the_order_is_cancelled() {
     let app = TestApp::spawn().await;
     let customer = customer_of(&app).await;
-    let (order_id, number) = order_in_status(&app, &customer, "CONFIRMED", &[]).await;
+    let (order_id, number) = order_in_status(&app, &customer, OrderStatus::Confirmed, &[]).await;
     let mut watcher = app.tracking_client().await;
     let mut stream = watcher
         .watch_tracking(WatchTrackingRequest {
