@@ -9,8 +9,8 @@ mod watch;
 
 use chrono::{Duration, Utc};
 use logistics_contracts::orders::{
-    OrderStatus, RecordTrackingEventsRequest, RecordTrackingEventsResponse, TrackingEvent,
-    TrackingEventCode, TrackingEventSource,
+    RecordTrackingEventsRequest, RecordTrackingEventsResponse, TrackingEvent, TrackingEventCode,
+    TrackingEventSource,
 };
 use logistics_platform::time::timestamp;
 use logistics_tests::{TestApp, TrackingClient, create_customer, enterprise};
