@@ -187,3 +187,44 @@ async fn the_follower_status_shows_cursor_times_and_lag_moving_as_events_are_app
     assert_eq!(stored(&pool).await.0, third.cursor);
     pool.close().await;
 }
+
+#[tokio::test]
+async fn the_follower_migration_keeps_a_cursor_table_an_older_service_migration_created() {
+    let app = TestApp::spawn().await;
+    let pool = app.schema_pool("feed_legacy").await;
+    // feed_cursors as customers' migration 0006 created it, with a feed half followed.
+    sqlx::raw_sql(
+        "CREATE TABLE feed_cursors (
+             feed           text        PRIMARY KEY,
+             cursor         text        NOT NULL,
+             applied_events bigint      NOT NULL DEFAULT 0 CHECK (applied_events >= 0),
+             skipped_events bigint      NOT NULL DEFAULT 0 CHECK (skipped_events >= 0),
+             update_time    timestamptz NOT NULL DEFAULT now()
+         );
+         INSERT INTO feed_cursors (feed, cursor, applied_events, skipped_events)
+         VALUES ('orders', 'old-cursor', 42, 2);",
+    )
+    .execute(&pool)
+    .await
+    .expect("the old table");
+
+    feed_follower::migrate(&pool).await.expect("migrating");
+    feed_follower::migrate(&pool)
+        .await
+        .expect("migrating again");
+
+    let row: (String, i64, i64, i64, Option<DateTime<Utc>>) = sqlx::query_as(
+        "SELECT cursor, applied_events, skipped_events, duplicate_events, last_event_time
+         FROM feed_cursors WHERE feed = 'orders'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("reading the cursor");
+    assert_eq!(row, ("old-cursor".to_owned(), 42, 2, 0, None));
+    let dedupe: i64 = sqlx::query_scalar("SELECT count(*) FROM feed_applied_events")
+        .fetch_one(&pool)
+        .await
+        .expect("the dedupe table");
+    assert_eq!(dedupe, 0);
+    pool.close().await;
+}
