@@ -15,7 +15,7 @@ use logistics_contracts::customers::engagement_service_server::EngagementService
 use logistics_contracts::customers::loyalty_service_server::LoyaltyServiceServer;
 use logistics_platform::jobs::{Job, JobRunner, Schedule};
 use logistics_platform::server::GrpcServer;
-use logistics_platform::{ServiceContext, db, idempotency};
+use logistics_platform::{ServiceContext, db, feed_follower, idempotency};
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 use tokio::net::TcpListener;
@@ -33,6 +33,8 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 pub async fn migrate(context: &ServiceContext) -> anyhow::Result<()> {
     let pool = db::connect(&context.database_url, SCHEMA, &context.database).await?;
     db::migrate(&pool, &MIGRATOR).await?;
+    // After 0006, which created feed_cursors before the follower moved into the platform.
+    feed_follower::migrate(&pool).await?;
     pool.close().await;
     Ok(())
 }
@@ -48,7 +50,7 @@ pub async fn run(context: ServiceContext, listener: TcpListener) -> anyhow::Resu
     let contacts = api::contact_service::ContactsApi::new(pool.clone(), &context)?;
     let loyalty = api::loyalty_service::LoyaltyApi::new(pool.clone(), &context);
     let jobs = schedule_jobs(&pool, &context, &customers, &engagement, &loyalty);
-    feeds::follower::spawn(pool.clone(), &context)?;
+    let follower = feeds::spawn(pool.clone(), &context)?;
     GrpcServer::new(NAME, DOMAIN, &context.server, context.keys.clone())
         .add_service(
             CustomerServiceServer::new(customers).max_decoding_message_size(limit),
@@ -69,6 +71,9 @@ pub async fn run(context: ServiceContext, listener: TcpListener) -> anyhow::Resu
         .serve(listener, context.shutdown.clone())
         .await?;
     jobs.join().await;
+    if let Some(follower) = follower {
+        follower.join().await;
+    }
     pool.close().await;
     Ok(())
 }

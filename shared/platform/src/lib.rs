@@ -1,7 +1,7 @@
 //! What every service of the logistics suite shares, so no two services write it twice:
 //! configuration pieces, telemetry, the gRPC server and clients, the error mapping, database pools
-//! and migrations, pagination, idempotency, change feeds, authentication, and an embedded
-//! PostgreSQL for development and tests.
+//! and migrations, pagination, idempotency, change feeds and their follower, authentication, and
+//! an embedded PostgreSQL for development and tests.
 
 pub mod address;
 pub mod auth;
@@ -13,6 +13,7 @@ pub mod db;
 pub mod embedded_pg;
 pub mod error;
 pub mod etag;
+pub mod feed_follower;
 pub mod field_mask;
 pub mod fields;
 pub mod idempotency;

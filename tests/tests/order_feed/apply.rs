@@ -159,6 +159,33 @@ async fn the_same_delivery_applied_again_under_a_new_cursor_changes_nothing_twic
 }
 
 #[tokio::test]
+async fn the_same_event_id_again_under_a_new_cursor_is_passed_over_without_its_effects() {
+    let app = TestApp::spawn().await;
+    let mut client = app.customers_client().await;
+    let company = create_customer(&mut client, enterprise("Echo Ltd")).await;
+    let mut feed = Feeder::new(&app).await;
+    let first = feed.next(delivered(&company.id, "O-2501", PRICE_FEN, hours_ago(2)));
+    assert_eq!(
+        apply(&feed.pool, "", &first).await.unwrap(),
+        Applied::Applied
+    );
+    let events_once = customer_events(&app).await;
+
+    // The producer sends it again after a cursor reset: same id, another cursor.
+    let mut again = first.clone();
+    again.envelope.as_mut().unwrap().cursor = "c2".to_owned();
+    assert_eq!(
+        apply(&feed.pool, "c1", &again).await.unwrap(),
+        Applied::Duplicate
+    );
+
+    assert_eq!(shipments(&app, &company.id).await, 1);
+    assert_eq!(points(&app, &company.id).await, (12_345, 1));
+    assert_eq!(customer_events(&app).await, events_once);
+    assert_eq!(cursor_row(&app).await, Some(("c2".to_owned(), 2, 0)));
+}
+
+#[tokio::test]
 async fn a_second_follower_behind_the_cursor_writes_nothing_even_racing_the_first() {
     let app = TestApp::spawn().await;
     let mut client = app.customers_client().await;

@@ -33,7 +33,7 @@ const CATCH_UP: Duration = Duration::from_secs(60);
 const POINTS_EACH: i64 = PRICE_FEN / 1000;
 
 /// Writes `events` to the orders outbox, `per_transaction` to a transaction, as orders would.
-async fn produce(app: &TestApp, events: Vec<Event>, per_transaction: usize) {
+pub(super) async fn produce(app: &TestApp, events: Vec<Event>, per_transaction: usize) {
     let pool = app.schema_pool("orders").await;
     for chunk in events.chunks(per_transaction.max(1)) {
         let mut tx = pool.begin().await.expect("an orders transaction");
@@ -53,7 +53,7 @@ async fn produce(app: &TestApp, events: Vec<Event>, per_transaction: usize) {
 }
 
 /// `count` deliveries spread over `customers` in turn, numbered from `first`.
-fn deliveries(customers: &[String], first: usize, count: usize) -> Vec<Event> {
+pub(super) fn deliveries(customers: &[String], first: usize, count: usize) -> Vec<Event> {
     (first..first + count)
         .map(|n| {
             let customer = &customers[n % customers.len()];

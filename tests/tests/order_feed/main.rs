@@ -4,7 +4,8 @@
 //!
 //! `apply` drives the customers crate's transactional apply function directly on the app's
 //! database, with made-up cursors (the app's own follower finds the orders feed empty there, so
-//! it never competes); `end_to_end` lets the real follower read the real orders feed.
+//! it never competes); `end_to_end` lets the real follower read the real orders feed;
+//! `follower_status` runs the platform's follower on its own over that feed, and reads its status.
 
 use std::time::Duration;
 
@@ -23,6 +24,7 @@ use logistics_tests::TestApp;
 
 mod apply;
 mod end_to_end;
+mod follower_status;
 
 /// Prices in fen: 123,456.78 CNY (MEDIUM spend for an enterprise, 12,345 points).
 const PRICE_FEN: i64 = 12_345_678;

@@ -1,19 +1,21 @@
-//! Applying the orders service's change events to the customers they are about.
+//! Applying the orders service's change events to the customers they are about: the handler the
+//! customers service plugs into the platform's feed follower
+//! ([`logistics_platform::feed_follower`]).
 //!
-//! Each event is applied in one transaction of the customers schema that also moves the feed's
-//! cursor past it, after checking that the cursor still stands where the follower read it: the
-//! event's effects and "done" commit together or not at all, and a second follower of the same feed
-//! (a standby that took over too early) finds the cursor moved and writes nothing. Each effect is
-//! also idempotent by its own key (activity by order number, points by customer and order number,
-//! the thank-you follow-up by customer, reason and order number), so even an event applied without
-//! its cursor (a cursor reset by hand) changes nothing twice. What each event means is in
-//! [`crate::domain::order_feed`].
+//! The follower applies each event in one transaction of the customers schema that also moves the
+//! feed's cursor past it, after checking that the cursor still stands where it read it, and passes
+//! over an event whose id it applied already. Each effect is also idempotent by its own key
+//! (activity by order number, points by customer and order number, the thank-you follow-up by
+//! customer, reason and order number), so even an event applied again under another id and cursor
+//! (a cursor reset by hand, after the follower's dedupe window) changes nothing twice. What each
+//! event means is in [`crate::domain::order_feed`].
 
 use chrono::{DateTime, Utc};
 use logistics_contracts::orders::{
     OrderCreated, OrderDelivered, StreamChangesResponse, stream_changes_response::Event,
 };
 use logistics_platform::ApiError;
+use logistics_platform::feed_follower::{EventPosition, FeedFollower, FeedHandler, Handled};
 use logistics_platform::time::from_timestamp;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -33,23 +35,28 @@ use crate::domain::order_feed::{
 use crate::store::engagement::NewFollowUp;
 use crate::store::{customers as customer_store, feeds, grading};
 
-/// The name of the orders feed's cursor row.
+pub use logistics_platform::feed_follower::Applied;
+
+/// The name of the orders feed (its cursor row, lock, metrics and logs).
 pub const FEED: &str = "orders";
 
-/// What applying one event came to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Applied {
-    /// Its effects, if its type has any for customers, are stored and the cursor moved past it.
-    Applied,
-    /// It names a customer this service does not know, or has deleted: logged, counted in
-    /// `feed_cursors.skipped_events`, and the cursor moved past it, so it never holds up the feed.
-    Skipped,
-    /// The cursor no longer stands where the follower read it: another follower got here first.
-    /// Nothing was written; the follower resumes from `stored`.
-    Superseded {
-        /// The cursor as stored now.
-        stored: String,
-    },
+/// What the orders feed does to customers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OrdersFeed;
+
+/// The follower of the orders feed over the customers schema of `pool`.
+pub fn follower(pool: PgPool) -> FeedFollower<OrdersFeed> {
+    FeedFollower::new(pool, crate::NAME, FEED, OrdersFeed)
+}
+
+/// Applies `event`, which the follower read after the cursor `after` ('' for the beginning), and
+/// moves the cursor past it, in one transaction: the follower's unit of work, for replays and tests.
+pub async fn apply(
+    pool: &PgPool,
+    after: &str,
+    event: &StreamChangesResponse,
+) -> Result<Applied, ApiError> {
+    follower(pool.clone()).apply(after, event).await
 }
 
 /// Whether an event found its customer.
@@ -58,61 +65,40 @@ enum Outcome {
     UnknownCustomer,
 }
 
-/// Applies `event`, which the follower read after the cursor `after` ('' for the beginning), and
-/// moves the cursor past it, in one transaction.
-pub async fn apply(
-    pool: &PgPool,
-    after: &str,
-    event: &StreamChangesResponse,
-) -> Result<Applied, ApiError> {
-    let envelope = event
-        .envelope
-        .as_ref()
-        .filter(|envelope| !envelope.cursor.is_empty())
-        .ok_or_else(|| anyhow::anyhow!("an orders event came without its cursor"))?;
-    let written = envelope
-        .occur_time
-        .as_ref()
-        .and_then(from_timestamp)
-        .unwrap_or_else(Utc::now);
-    let mut tx = pool.begin().await?;
-    let stored = match feeds::lock_cursor(&mut tx, FEED).await? {
-        Some(stored) => stored,
-        None => {
-            feeds::ensure_cursor(pool, FEED).await?;
-            feeds::lock_cursor(&mut tx, FEED)
-                .await?
-                .ok_or_else(|| anyhow::anyhow!("the {FEED} feed cursor vanished"))?
-        }
-    };
-    if stored != after {
-        return Ok(Applied::Superseded { stored });
+impl FeedHandler for OrdersFeed {
+    type Event = StreamChangesResponse;
+
+    /// Created and delivered orders change their customer; an event naming a customer this
+    /// service does not know, or has deleted, is logged and skipped.
+    async fn apply(
+        &self,
+        tx: &mut PgConnection,
+        event: &StreamChangesResponse,
+        position: &EventPosition,
+    ) -> Result<Handled, ApiError> {
+        let written = position.occur_time;
+        let now = Utc::now();
+        let outcome = match &event.event {
+            Some(Event::OrderCreated(created)) => on_created(tx, created, written, now).await?,
+            Some(Event::Delivered(delivered)) => on_delivered(tx, delivered, written, now).await?,
+            // Nothing else concerns customers (see domain::order_feed), nor does an event type
+            // newer than this build's contracts (decoded as no event).
+            _ => Outcome::Done,
+        };
+        Ok(match outcome {
+            Outcome::Done => Handled::Applied,
+            Outcome::UnknownCustomer => {
+                tracing::warn!(
+                    feed = FEED,
+                    event_id = %position.event_id,
+                    event_type = %position.event_type,
+                    order_id = %position.resource_id,
+                    "the event names a customer this service does not know or has deleted; skipped"
+                );
+                Handled::Skipped
+            }
+        })
     }
-    let now = Utc::now();
-    let outcome = match &event.event {
-        Some(Event::OrderCreated(created)) => on_created(&mut tx, created, written, now).await?,
-        Some(Event::Delivered(delivered)) => on_delivered(&mut tx, delivered, written, now).await?,
-        // Nothing else concerns customers (see domain::order_feed), nor does an event type newer
-        // than this build's contracts (decoded as no event).
-        _ => Outcome::Done,
-    };
-    let skipped = matches!(outcome, Outcome::UnknownCustomer);
-    if skipped {
-        tracing::warn!(
-            feed = FEED,
-            event_id = %envelope.event_id,
-            event_type = %envelope.event_type,
-            order_id = %envelope.resource_id,
-            "the event names a customer this service does not know or has deleted; skipped"
-        );
-    }
-    feeds::advance(&mut tx, FEED, &envelope.cursor, skipped).await?;
-    tx.commit().await?;
-    Ok(if skipped {
-        Applied::Skipped
-    } else {
-        Applied::Applied
-    })
 }
 
 /// A new order: the customer is engaging, so a PROSPECT, DORMANT or CHURNED customer becomes

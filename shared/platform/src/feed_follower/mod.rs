@@ -1,0 +1,742 @@
+//! Following another service's change feed (`StreamChanges`) in the background, into a typed
+//! handler that the following service plugs in.
+//!
+//! A [`FeedFollower`] is one feed followed by one service: "orders" followed by customers, say.
+//! It owns everything but what an event means:
+//! - one replica follows at a time: the one holding a PostgreSQL advisory lock named after the
+//!   service and the feed, on a connection of its own outside the pool, so it is held exactly as
+//!   long as that connection (a replica that dies releases it with its socket). The others stand
+//!   by and try again every few seconds;
+//! - a durable cursor per feed (`feed_cursors`, in the following service's schema): each stream
+//!   starts after it;
+//! - each event is applied in one transaction that also moves the cursor past it, after checking
+//!   that the cursor still stands where the follower read it: effects and "done" commit together
+//!   or not at all, and a second follower of the same feed (a standby that took over while the
+//!   first was mid-event) finds the cursor moved and writes nothing;
+//! - an event whose id was applied already (a replay after a cursor reset) moves the cursor
+//!   without reaching the handler (`feed_applied_events`, pruned after a window);
+//! - reconnecting with backoff whenever the stream ends or fails;
+//! - where it stands, as a [`FollowerStatus`] read from its [`FollowerHandle`], and as metrics
+//!   (`logistics.feed.*`, attributes `feed` and `follower`);
+//! - joining on shutdown.
+//!
+//! The tables are created by [`migrate`], which a following service runs after its own
+//! migrations.
+
+mod store;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use logistics_contracts::common::{ChangeFeedStart, EventEnvelope, change_feed_start};
+use opentelemetry::KeyValue;
+use opentelemetry::metrics::{Counter, Gauge};
+use sqlx::migrate::Migrator;
+use sqlx::{Connection as _, PgConnection, PgPool};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
+
+use crate::error::ApiError;
+use store::{Counted, CursorRow};
+
+/// How often a standby replica tries to take over the feed (and reads where the feed stands).
+const STANDBY_RETRY: Duration = Duration::from_secs(2);
+/// How often the follower checks that its lock connection is still alive.
+const LOCK_CHECK: Duration = Duration::from_secs(5);
+/// The first pause before reconnecting; it doubles on every failure in a row.
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+/// The longest pause before reconnecting.
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// How long the ids of applied events are kept by default.
+pub const DEDUPE_WINDOW: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+/// How often the leader forgets ids older than the window.
+const PRUNE_EVERY: Duration = Duration::from_secs(60 * 60);
+
+/// Creates or completes the follower's tables (`feed_cursors`, `feed_applied_events`) in the
+/// pool's schema. Run it after the service's own migrations: it finds tables an older migration of
+/// the service created and leaves their rows as they are.
+pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
+    let mut migrator: Migrator = sqlx::migrate!("./feed_follower_migrations");
+    migrator.dangerous_set_table_name("_platform_feed_migrations");
+    migrator.run(pool).await?;
+    Ok(())
+}
+
+/// A message of a `StreamChanges` stream: an envelope (id, cursor, time, type) and the event.
+pub trait ChangeEvent: prost::Message + Default + Send + Sync + 'static {
+    /// The event's envelope; `None` is an error of the producer.
+    fn envelope(&self) -> Option<&EventEnvelope>;
+}
+
+impl ChangeEvent for logistics_contracts::orders::StreamChangesResponse {
+    fn envelope(&self) -> Option<&EventEnvelope> {
+        self.envelope.as_ref()
+    }
+}
+
+impl ChangeEvent for logistics_contracts::customers::StreamChangesResponse {
+    fn envelope(&self) -> Option<&EventEnvelope> {
+        self.envelope.as_ref()
+    }
+}
+
+/// Where an event sits in its feed, from its envelope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventPosition {
+    /// The feed's name, e.g. "orders".
+    pub feed: &'static str,
+    /// The event's id at its source.
+    pub event_id: String,
+    /// The opaque cursor just after the event.
+    pub cursor: String,
+    /// Dotted type, e.g. "order.delivered".
+    pub event_type: String,
+    /// The resource the event is about.
+    pub resource_id: String,
+    /// When the change was written at the source; when the event was received, if the envelope
+    /// lacks it.
+    pub occur_time: DateTime<Utc>,
+}
+
+/// What the handler made of an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handled {
+    /// Its effects, if it has any for this service, are written in the transaction.
+    Applied,
+    /// Passed over (e.g. it names a record this service does not know): counted in
+    /// `feed_cursors.skipped_events`; the cursor moves past it all the same, so it never holds up
+    /// the feed. The handler logs why.
+    Skipped,
+}
+
+/// The following service's side of a feed: what each event does, in the transaction that moves
+/// the cursor past it. Effects should also be idempotent by their own keys where they can: the
+/// follower keeps event ids only for its dedupe window.
+pub trait FeedHandler: Send + Sync + 'static {
+    /// The feed's message type (its `StreamChangesResponse`).
+    type Event: ChangeEvent;
+
+    /// Applies `event` in `tx`. An error rolls everything back; the follower reconnects and the
+    /// event comes again.
+    fn apply(
+        &self,
+        tx: &mut PgConnection,
+        event: &Self::Event,
+        position: &EventPosition,
+    ) -> impl Future<Output = Result<Handled, ApiError>> + Send;
+}
+
+/// What applying one event came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    /// The handler applied it and the cursor moved past it.
+    Applied,
+    /// The handler passed it over; the cursor moved past it.
+    Skipped,
+    /// Its id was applied already: the handler was not called; the cursor moved past it.
+    Duplicate,
+    /// The cursor no longer stands where the follower read it: another follower got here first.
+    /// Nothing was written; the follower resumes from `stored`.
+    Superseded {
+        /// The cursor as stored now.
+        stored: String,
+    },
+}
+
+/// Where a follower stands: what reporting serves, and what the metrics show.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FollowerStatus {
+    /// The feed's name, e.g. "orders".
+    pub feed: &'static str,
+    /// Whether this replica holds the feed's lock and follows it (the others stand by, and read
+    /// the figures below from the database every few seconds).
+    pub following: bool,
+    /// The opaque cursor of the last event consumed; empty before the first.
+    pub cursor: String,
+    /// Events the cursor has moved past.
+    pub applied_events: i64,
+    /// Of those, events the handler passed over.
+    pub skipped_events: i64,
+    /// Of those, events whose id had been applied already.
+    pub duplicate_events: i64,
+    /// When the last event consumed was written at its source.
+    pub last_event_time: Option<DateTime<Utc>>,
+    /// When the last event was applied (the cursor last moved).
+    pub last_applied_time: Option<DateTime<Utc>>,
+    /// How long the last event took from its source to here (`last_applied_time -
+    /// last_event_time`): it grows while the follower works behind a backlog. On a quiet feed it
+    /// keeps its last value; `last_applied_time` tells since when.
+    pub lag: Option<Duration>,
+}
+
+impl FollowerStatus {
+    fn new(feed: &'static str) -> Self {
+        Self {
+            feed,
+            following: false,
+            cursor: String::new(),
+            applied_events: 0,
+            skipped_events: 0,
+            duplicate_events: 0,
+            last_event_time: None,
+            last_applied_time: None,
+            lag: None,
+        }
+    }
+
+    fn update(&mut self, row: &CursorRow) {
+        self.cursor.clone_from(&row.cursor);
+        self.applied_events = row.applied_events;
+        self.skipped_events = row.skipped_events;
+        self.duplicate_events = row.duplicate_events;
+        self.last_event_time = row.last_event_time;
+        self.last_applied_time = (row.applied_events > 0).then_some(row.update_time);
+        self.lag = row
+            .last_event_time
+            .map(|written| (row.update_time - written).to_std().unwrap_or_default());
+    }
+}
+
+/// One feed followed by one service.
+pub struct FeedFollower<H: FeedHandler> {
+    inner: Arc<Inner<H>>,
+}
+
+impl<H: FeedHandler> Clone for FeedFollower<H> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+struct Inner<H> {
+    pool: PgPool,
+    service: &'static str,
+    feed: &'static str,
+    handler: H,
+    dedupe_window: Duration,
+    status: watch::Sender<FollowerStatus>,
+    metrics: Metrics,
+}
+
+/// Opens the feed's stream: after the cursor given, or from the beginning when `None`.
+type OpenStream<E> = Box<
+    dyn Fn(
+            Option<ChangeFeedStart>,
+        ) -> BoxFuture<'static, Result<tonic::Streaming<E>, tonic::Status>>
+        + Send
+        + Sync,
+>;
+
+impl<H: FeedHandler> FeedFollower<H> {
+    /// `service` (e.g. "customers") following `feed` (e.g. "orders") into `handler`, keeping its
+    /// cursor in `pool`'s schema. Lock names are `logistics.<service>.feed.<feed>`, unique across
+    /// every service sharing the database.
+    pub fn new(pool: PgPool, service: &'static str, feed: &'static str, handler: H) -> Self {
+        let (status, _) = watch::channel(FollowerStatus::new(feed));
+        Self {
+            inner: Arc::new(Inner {
+                pool,
+                service,
+                feed,
+                handler,
+                dedupe_window: DEDUPE_WINDOW,
+                status,
+                metrics: Metrics::new(service, feed),
+            }),
+        }
+    }
+
+    /// Keeps the ids of applied events for `window` (default [`DEDUPE_WINDOW`]) instead.
+    pub fn with_dedupe_window(self, window: Duration) -> Self {
+        let mut inner = Arc::into_inner(self.inner).expect("configured before use");
+        inner.dedupe_window = window;
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The feed's name.
+    pub fn feed(&self) -> &'static str {
+        self.inner.feed
+    }
+
+    /// Where the follower stands, as last seen.
+    pub fn status(&self) -> FollowerStatus {
+        self.inner.status.borrow().clone()
+    }
+
+    /// Applies `event`, read after the cursor `after` ('' for the beginning), and moves the cursor
+    /// past it, in one transaction. The unit of work of the background follower, public for
+    /// replays and tests.
+    pub async fn apply(&self, after: &str, event: &H::Event) -> Result<Applied, ApiError> {
+        self.inner.apply(after, event).await
+    }
+
+    /// Follows the feed in the background until `shutdown`: `open` opens the feed's stream (the
+    /// producer's `StreamChanges` through a platform [`crate::client::channel`]) from a start.
+    pub fn spawn<F, Fut>(self, open: F, shutdown: CancellationToken) -> FollowerHandle
+    where
+        F: Fn(Option<ChangeFeedStart>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<tonic::Response<tonic::Streaming<H::Event>>, tonic::Status>>
+            + Send
+            + 'static,
+    {
+        let open: OpenStream<H::Event> = Box::new(move |start| {
+            let opening = open(start);
+            Box::pin(async move { opening.await.map(tonic::Response::into_inner) })
+        });
+        let status = self.inner.status.subscribe();
+        let span = tracing::info_span!("feed_follower", feed = self.inner.feed);
+        let runner = Runner {
+            inner: self.inner,
+            open,
+            shutdown,
+        };
+        FollowerHandle {
+            status,
+            task: tokio::spawn(runner.run().instrument(span)),
+        }
+    }
+}
+
+/// A follower running in the background.
+pub struct FollowerHandle {
+    status: watch::Receiver<FollowerStatus>,
+    task: JoinHandle<()>,
+}
+
+impl FollowerHandle {
+    /// Where the follower stands, as last seen.
+    pub fn status(&self) -> FollowerStatus {
+        self.status.borrow().clone()
+    }
+
+    /// A receiver that sees every change of the status.
+    pub fn watch(&self) -> watch::Receiver<FollowerStatus> {
+        self.status.clone()
+    }
+
+    /// Waits for the follower to stop: call after shutdown was signalled.
+    pub async fn join(self) {
+        if let Err(error) = self.task.await {
+            tracing::error!(%error, "a feed follower's task panicked");
+        }
+    }
+}
+
+impl<H: FeedHandler> Inner<H> {
+    async fn apply(&self, after: &str, event: &H::Event) -> Result<Applied, ApiError> {
+        let feed = self.feed;
+        let envelope = event
+            .envelope()
+            .filter(|envelope| !envelope.cursor.is_empty())
+            .ok_or_else(|| anyhow::anyhow!("a {feed} event came without its cursor"))?;
+        let position = EventPosition {
+            feed,
+            event_id: envelope.event_id.clone(),
+            cursor: envelope.cursor.clone(),
+            event_type: envelope.event_type.clone(),
+            resource_id: envelope.resource_id.clone(),
+            occur_time: envelope
+                .occur_time
+                .as_ref()
+                .and_then(crate::time::from_timestamp)
+                .unwrap_or_else(Utc::now),
+        };
+        let mut tx = self.pool.begin().await?;
+        let stored = match store::lock_cursor(&mut tx, feed).await? {
+            Some(stored) => stored,
+            None => {
+                store::ensure_cursor(&self.pool, feed).await?;
+                store::lock_cursor(&mut tx, feed)
+                    .await?
+                    .ok_or_else(|| anyhow::anyhow!("the {feed} feed cursor vanished"))?
+            }
+        };
+        if stored != after {
+            return Ok(Applied::Superseded { stored });
+        }
+        let first = position.event_id.is_empty()
+            || store::first_application(&mut tx, feed, &position.event_id).await?;
+        let counted = if first {
+            match self.handler.apply(&mut tx, event, &position).await? {
+                Handled::Applied => Counted::Applied,
+                Handled::Skipped => Counted::Skipped,
+            }
+        } else {
+            tracing::info!(
+                feed,
+                event_id = %position.event_id,
+                event_type = %position.event_type,
+                "the event was applied already; passed over"
+            );
+            Counted::Duplicate
+        };
+        let row = store::advance(
+            &mut tx,
+            feed,
+            &position.cursor,
+            position.occur_time,
+            counted,
+        )
+        .await?;
+        tx.commit().await?;
+        self.status.send_modify(|status| status.update(&row));
+        self.metrics.applied(counted, &row);
+        Ok(match counted {
+            Counted::Applied => Applied::Applied,
+            Counted::Skipped => Applied::Skipped,
+            Counted::Duplicate => Applied::Duplicate,
+        })
+    }
+
+    /// Reads where the feed stands from the database into the status.
+    async fn refresh(&self, following: bool) -> Result<(), ApiError> {
+        let mut connection = self.pool.acquire().await?;
+        let row = store::cursor(&mut connection, self.feed).await?;
+        self.status.send_modify(|status| {
+            status.following = following;
+            if let Some(row) = &row {
+                status.update(row);
+            }
+        });
+        self.metrics.following(following);
+        Ok(())
+    }
+}
+
+/// The background task of a follower.
+struct Runner<H: FeedHandler> {
+    inner: Arc<Inner<H>>,
+    open: OpenStream<H::Event>,
+    shutdown: CancellationToken,
+}
+
+/// Why following stopped while the replica held the lock.
+enum Stop {
+    Shutdown,
+    LockLost(sqlx::Error),
+}
+
+impl<H: FeedHandler> Runner<H> {
+    async fn run(self) {
+        let feed = self.inner.feed;
+        loop {
+            let Some(mut lock) = self.take_over().await else {
+                return;
+            };
+            tracing::info!(feed, "this replica follows the {feed} feed");
+            if let Err(error) = self.inner.refresh(true).await {
+                tracing::warn!(feed, %error, "cannot read where the feed stands");
+            }
+            let stop = tokio::select! {
+                () = self.shutdown.cancelled() => Stop::Shutdown,
+                error = watch_lock(&mut lock) => Stop::LockLost(error),
+                () = self.follow() => Stop::Shutdown,
+                () = self.prune() => Stop::Shutdown,
+            };
+            self.inner
+                .status
+                .send_modify(|status| status.following = false);
+            self.inner.metrics.following(false);
+            match stop {
+                Stop::Shutdown => {
+                    // Closing the connection releases the lock at once for a standby.
+                    let _ = lock.close().await;
+                    tracing::info!(feed, "stopped following the {feed} feed");
+                    return;
+                }
+                Stop::LockLost(error) => tracing::warn!(
+                    feed, %error,
+                    "lost the connection holding the feed lock; standing by"
+                ),
+            }
+        }
+    }
+
+    fn lock_name(&self) -> String {
+        format!("logistics.{}.feed.{}", self.inner.service, self.inner.feed)
+    }
+
+    /// Waits until this replica holds the feed lock, on a connection of its own; `None` on
+    /// shutdown. While it stands by, it keeps the status as the database has it.
+    async fn take_over(&self) -> Option<PgConnection> {
+        let feed = self.inner.feed;
+        let mut standby: Option<PgConnection> = None;
+        loop {
+            let attempt = async {
+                let mut connection = match standby.take() {
+                    Some(connection) => connection,
+                    None => PgConnection::connect_with(&self.inner.pool.connect_options()).await?,
+                };
+                let ours: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext($1))")
+                    .bind(self.lock_name())
+                    .fetch_one(&mut connection)
+                    .await?;
+                Ok::<_, sqlx::Error>((ours, connection))
+            };
+            match attempt.await {
+                Ok((true, connection)) => return Some(connection),
+                Ok((false, connection)) => {
+                    tracing::debug!(feed, "another replica follows the {feed} feed");
+                    standby = Some(connection);
+                    if let Err(error) = self.inner.refresh(false).await {
+                        tracing::debug!(feed, %error, "cannot read where the feed stands");
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(feed, %error, "cannot take the feed lock; retrying");
+                }
+            }
+            tokio::select! {
+                () = self.shutdown.cancelled() => return None,
+                () = tokio::time::sleep(STANDBY_RETRY) => {}
+            }
+        }
+    }
+
+    /// Follows the feed until cancelled: each stream from the stored cursor, a new one with backoff
+    /// after it ends or fails.
+    async fn follow(&self) {
+        let feed = self.inner.feed;
+        let mut backoff = Backoff::default();
+        loop {
+            match self.follow_stream(&mut backoff).await {
+                Ok(()) => tracing::info!(feed, "the {feed} feed ended; reconnecting"),
+                Err(error) => tracing::warn!(
+                    feed, error = %format!("{error:#}"),
+                    "following the {feed} feed failed; reconnecting"
+                ),
+            }
+            tokio::time::sleep(backoff.next_delay()).await;
+        }
+    }
+
+    /// Reads one stream from the stored cursor, applying each event; returns when the stream ends
+    /// or another follower moved the cursor (the next stream resumes from where it stands).
+    async fn follow_stream(&self, backoff: &mut Backoff) -> anyhow::Result<()> {
+        let feed = self.inner.feed;
+        store::ensure_cursor(&self.inner.pool, feed).await?;
+        let mut after = {
+            let mut connection = self.inner.pool.acquire().await?;
+            store::cursor(&mut connection, feed)
+                .await?
+                .map(|stored| stored.cursor)
+                .unwrap_or_default()
+        };
+        let start = (!after.is_empty()).then(|| ChangeFeedStart {
+            position: Some(change_feed_start::Position::AfterCursor(after.clone())),
+        });
+        let mut stream = (self.open)(start).await?;
+        while let Some(event) = stream.message().await? {
+            match self.inner.apply(&after, &event).await? {
+                Applied::Applied | Applied::Skipped | Applied::Duplicate => {
+                    after = event
+                        .envelope()
+                        .map(|envelope| envelope.cursor.clone())
+                        .unwrap_or_default();
+                    backoff.reset();
+                }
+                Applied::Superseded { .. } => {
+                    tracing::info!(
+                        feed,
+                        "another follower moved the cursor; resuming from where it stands"
+                    );
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Forgets the ids of events applied longer ago than the dedupe window, every hour.
+    async fn prune(&self) {
+        let feed = self.inner.feed;
+        loop {
+            match store::prune_applied(&self.inner.pool, feed, self.inner.dedupe_window).await {
+                Ok(0) => {}
+                Ok(pruned) => tracing::info!(feed, pruned, "forgot the ids of old applied events"),
+                Err(error) => tracing::warn!(feed, %error, "pruning applied event ids failed"),
+            }
+            tokio::time::sleep(PRUNE_EVERY).await;
+        }
+    }
+}
+
+/// Returns when the lock connection fails a liveness check: the lock went with it.
+async fn watch_lock(lock: &mut PgConnection) -> sqlx::Error {
+    loop {
+        tokio::time::sleep(LOCK_CHECK).await;
+        if let Err(error) = lock.ping().await {
+            return error;
+        }
+    }
+}
+
+/// The follower's instruments: events by outcome, lag and last-applied time per feed.
+struct Metrics {
+    attributes: [KeyValue; 2],
+    events: Counter<u64>,
+    lag: Gauge<f64>,
+    last_applied: Gauge<f64>,
+    following: Gauge<u64>,
+}
+
+impl Metrics {
+    fn new(service: &'static str, feed: &'static str) -> Self {
+        let meter = opentelemetry::global::meter("logistics.feeds");
+        Self {
+            attributes: [
+                KeyValue::new("feed", feed),
+                KeyValue::new("follower", service),
+            ],
+            events: meter
+                .u64_counter("logistics.feed.events")
+                .with_description(
+                    "Events a feed follower consumed, by feed and outcome \
+                     (applied, skipped, duplicate)",
+                )
+                .build(),
+            lag: meter
+                .f64_gauge("logistics.feed.lag")
+                .with_unit("s")
+                .with_description("How long the last event applied took from its source")
+                .build(),
+            last_applied: meter
+                .f64_gauge("logistics.feed.last_applied")
+                .with_unit("s")
+                .with_description("When the last event was applied, in seconds since the epoch")
+                .build(),
+            following: meter
+                .u64_gauge("logistics.feed.following")
+                .with_description("1 on the replica that follows the feed, 0 on standbys")
+                .build(),
+        }
+    }
+
+    fn applied(&self, counted: Counted, row: &CursorRow) {
+        let outcome = match counted {
+            Counted::Applied => "applied",
+            Counted::Skipped => "skipped",
+            Counted::Duplicate => "duplicate",
+        };
+        let mut attributes = self.attributes.to_vec();
+        attributes.push(KeyValue::new("outcome", outcome));
+        self.events.add(1, &attributes);
+        if let Some(written) = row.last_event_time {
+            let lag = (row.update_time - written).to_std().unwrap_or_default();
+            self.lag.record(lag.as_secs_f64(), &self.attributes);
+        }
+        let applied_at = row.update_time.timestamp_micros() as f64 / 1e6;
+        self.last_applied.record(applied_at, &self.attributes);
+    }
+
+    fn following(&self, following: bool) {
+        self.following
+            .record(u64::from(following), &self.attributes);
+    }
+}
+
+/// Pauses between reconnections: doubling from [`FIRST_BACKOFF`] up to [`MAX_BACKOFF`], each
+/// drawn at random from its upper half, so replicas and services restarting together do not
+/// reconnect in step.
+#[derive(Debug, Default)]
+struct Backoff {
+    failures: u32,
+}
+
+impl Backoff {
+    fn next_delay(&mut self) -> Duration {
+        let ceiling = FIRST_BACKOFF
+            .saturating_mul(2u32.saturating_pow(self.failures))
+            .min(MAX_BACKOFF);
+        self.failures = self.failures.saturating_add(1);
+        ceiling.mul_f64(0.5 + rand::random::<f64>() / 2.0)
+    }
+
+    fn reset(&mut self) {
+        self.failures = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reconnect_pauses_double_from_100_ms_to_a_10_s_cap_with_jitter() {
+        let mut backoff = Backoff::default();
+        let ceilings_ms = [100, 200, 400, 800, 1600, 3200, 6400, 10_000, 10_000, 10_000];
+        for ceiling in ceilings_ms {
+            let delay = backoff.next_delay();
+            let ceiling = Duration::from_millis(ceiling);
+            assert!(
+                delay >= ceiling / 2 && delay <= ceiling,
+                "{delay:?} not within {ceiling:?}"
+            );
+        }
+        for _ in 0..100 {
+            assert!(backoff.next_delay() <= MAX_BACKOFF);
+        }
+    }
+
+    #[test]
+    fn a_success_starts_the_pauses_over() {
+        let mut backoff = Backoff::default();
+        for _ in 0..6 {
+            backoff.next_delay();
+        }
+        backoff.reset();
+        assert!(backoff.next_delay() <= FIRST_BACKOFF);
+    }
+
+    #[test]
+    fn the_status_reads_lag_and_last_applied_time_from_the_cursor_row() {
+        let written = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let row = CursorRow {
+            cursor: "c3".to_owned(),
+            applied_events: 3,
+            skipped_events: 1,
+            duplicate_events: 0,
+            update_time: written + chrono::Duration::milliseconds(1500),
+            last_event_time: Some(written),
+        };
+        let mut status = FollowerStatus::new("orders");
+        status.update(&row);
+        assert_eq!(status.cursor, "c3");
+        assert_eq!((status.applied_events, status.skipped_events), (3, 1));
+        assert_eq!(status.last_event_time, Some(written));
+        assert_eq!(status.last_applied_time, Some(row.update_time));
+        assert_eq!(status.lag, Some(Duration::from_millis(1500)));
+
+        // A fresh row: nothing applied yet, no times, no lag.
+        let fresh = CursorRow {
+            cursor: String::new(),
+            applied_events: 0,
+            skipped_events: 0,
+            duplicate_events: 0,
+            update_time: written,
+            last_event_time: None,
+        };
+        status.update(&fresh);
+        assert_eq!(
+            (status.last_applied_time, status.lag, status.cursor.as_str()),
+            (None, None, "")
+        );
+
+        // Clocks apart: an event written "after" it was applied lags by nothing, not by a panic.
+        let skewed = CursorRow {
+            last_event_time: Some(written + chrono::Duration::seconds(5)),
+            ..row
+        };
+        status.update(&skewed);
+        assert_eq!(status.lag, Some(Duration::ZERO));
+    }
+}
