@@ -33,7 +33,7 @@ use sqlx::{PgPool, Row};
 use tonic::Code;
 
 /// Cases per service: both tests together take about a minute on a quiet 2-core machine.
-const CASES: u32 = 6000;
+const CASES: u32 = 5000;
 
 /// What one generated call came to.
 pub type Outcome = Result<(), tonic::Status>;
@@ -223,9 +223,15 @@ fn no_customers_request_however_malformed_gets_internal_or_unknown_or_stores_any
     let (app, clients, known, fingerprint) = runtime.block_on(async {
         let app = TestApp::spawn().await;
         let mut clients = customers::Clients::connect(&app).await;
-        let known = customers::setup(&mut clients).await;
         // The follower's cursor moves whenever it polls the (here idle) orders feed.
         let fingerprint = Fingerprint::of(&app, "customers", &["feed_cursors"]).await;
+        let empty = fingerprint.take().await;
+        let known = customers::setup(&mut clients).await;
+        assert_ne!(
+            fingerprint.take().await,
+            empty,
+            "the fingerprint sees writes"
+        );
         (app, clients, known, fingerprint)
     });
     fuzz(
@@ -249,8 +255,14 @@ fn no_orders_request_however_malformed_gets_internal_or_unknown_or_stores_anythi
     let (app, clients, known, fingerprint) = runtime.block_on(async {
         let app = TestApp::spawn().await;
         let mut clients = orders::Clients::connect(&app).await;
-        let known = orders::setup(&app, &mut clients).await;
         let fingerprint = Fingerprint::of(&app, "orders", &[]).await;
+        let empty = fingerprint.take().await;
+        let known = orders::setup(&app, &mut clients).await;
+        assert_ne!(
+            fingerprint.take().await,
+            empty,
+            "the fingerprint sees writes"
+        );
         (app, clients, known, fingerprint)
     });
     fuzz(
