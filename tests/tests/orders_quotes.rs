@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use logistics_contracts::common::{Address, Money, TransportMode};
 use logistics_contracts::orders::{
-    CargoLine, GetRateCardRequest, Quote, QuoteShipmentRequest, RateCard, UpdateRateCardRequest,
+    CargoLine, GetRateCardRequest, Lane, Quote, QuoteShipmentRequest, RateCard,
+    UpdateRateCardRequest,
 };
 use logistics_tests::{QuotesClient, TestApp, reason, violated_fields};
 use prost_types::Timestamp;
@@ -569,4 +570,40 @@ async fn an_orders_reader_can_quote_and_read_the_card_but_not_update_it() {
             .version,
         2
     );
+}
+
+/// Found by the request fuzz: a card with hundreds of bad lanes made a status whose BadRequest
+/// outgrew the HTTP/2 header block, and the caller saw INTERNAL "h2 protocol error" instead.
+#[tokio::test]
+async fn a_card_with_thousands_of_bad_lanes_is_refused_as_invalid_with_the_rest_counted() {
+    let app = TestApp::spawn().await;
+    let mut client = app.orders_quotes_client().await;
+    let mut card = current_card(&mut client).await;
+    card.lanes = (0..2000)
+        .map(|_| Lane {
+            mode: 99,
+            origin_zone: "\u{1}".repeat(300),
+            destination_zone: String::new(),
+            transit_hours: -1,
+            ..Lane::default()
+        })
+        .collect();
+
+    let status = client
+        .update_rate_card(UpdateRateCardRequest {
+            rate_card: Some(card),
+            reason: "fuzz".to_owned(),
+        })
+        .await
+        .unwrap_err();
+
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    let details = status.get_error_details();
+    let listed = details.bad_request().unwrap().field_violations.len();
+    assert!(listed >= 20, "{listed}");
+    let omitted: usize = details.error_info().unwrap().metadata["omitted_violations"]
+        .parse()
+        .unwrap();
+    assert!(omitted > 1000, "{omitted}");
+    assert_eq!(current_card(&mut client).await.version, 1);
 }

@@ -3,11 +3,37 @@
 //! Each status carries one `google.rpc.ErrorInfo` with a stable UPPER_SNAKE reason and the
 //! service's domain (`logistics.<service>`); bad input also carries a `google.rpc.BadRequest` with
 //! every offending field. Internal causes are logged here and never sent to the caller.
+//!
+//! All of it travels in HTTP/2 headers (`grpc-message`, `grpc-status-details-bin`), and HTTP/2
+//! clients refuse a header block past a limit (16 KiB in hyper, so in tonic): a caller would get
+//! INTERNAL "h2 protocol error" instead of the status. So what a status says is bounded: each text
+//! at [`MAX_TEXT_CHARS`] characters (a text may quote the caller's input, e.g. an id), and the
+//! violations listed at [`MAX_VIOLATION_BYTES`] in all; the rest are counted in ErrorInfo's
+//! `omitted_violations`.
 
 use std::collections::HashMap;
 
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
+
+/// Longest text of a status (its message, a field path, a description, an ErrorInfo value), in
+/// characters; longer ones are cut and end with "…". Percent-encoded, 256 characters of the widest
+/// kind take 3 KiB of `grpc-message`.
+pub const MAX_TEXT_CHARS: usize = 256;
+
+/// Most bytes of field paths and descriptions listed in a status's BadRequest: about 8 KiB once
+/// base64-encoded, which leaves room for the message and ErrorInfo under a 16 KiB header block.
+pub const MAX_VIOLATION_BYTES: usize = 6 * 1024;
+
+/// `text` cut to at most `max_chars` characters, ending with "…" when cut.
+fn bounded(text: String, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        return text;
+    }
+    let mut cut: String = text.chars().take(max_chars.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
 
 /// One field that failed validation, named by its path in the request (e.g. `customer.display_name`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,8 +153,24 @@ impl ApiError {
                 message,
                 violations,
             } => {
+                let total = violations.len();
+                let mut listed = 0;
+                let mut bytes = 0;
                 for violation in violations {
-                    details.add_bad_request_violation(violation.field, violation.description);
+                    let field = bounded(violation.field, MAX_TEXT_CHARS);
+                    let description = bounded(violation.description, MAX_TEXT_CHARS);
+                    bytes += field.len() + description.len();
+                    if bytes > MAX_VIOLATION_BYTES {
+                        break;
+                    }
+                    details.add_bad_request_violation(field, description);
+                    listed += 1;
+                }
+                if listed < total {
+                    info.insert(
+                        "omitted_violations".to_owned(),
+                        (total - listed).to_string(),
+                    );
                 }
                 (Code::InvalidArgument, reason, message)
             }
@@ -189,8 +231,12 @@ impl ApiError {
                 )
             }
         };
+        let info: HashMap<String, String> = info
+            .into_iter()
+            .map(|(key, value)| (key, bounded(value, MAX_TEXT_CHARS)))
+            .collect();
         details.set_error_info(reason, domain, info);
-        Status::with_error_details(code, message, details)
+        Status::with_error_details(code, bounded(message, MAX_TEXT_CHARS), details)
     }
 }
 
@@ -391,5 +437,61 @@ mod tests {
         let info = details.error_info().unwrap();
         assert_eq!(info.reason, "CUSTOMER_NOT_FOUND");
         assert_eq!(info.metadata["id"], "C000001");
+    }
+
+    /// The size of the header block a status travels in.
+    fn header_bytes(status: &Status) -> usize {
+        let mut headers = http::HeaderMap::new();
+        status.add_header(&mut headers).expect("a valid status");
+        headers
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len() + 32)
+            .sum()
+    }
+
+    #[test]
+    fn a_status_fits_an_http2_header_block_however_many_violations_and_however_long_the_input() {
+        let mut violations = Violations::new();
+        for at in 0..10_000 {
+            violations.add(format!("lanes[{at}].origin_zone"), "is required");
+        }
+        violations.add(
+            format!("update_mask.paths[{}]", "🚚".repeat(1 << 18)),
+            format!("unknown path {}", "x".repeat(1 << 20)),
+        );
+        let status = violations.into_error().into_status("logistics.test");
+        assert!(
+            header_bytes(&status) < 16 * 1024,
+            "{}",
+            header_bytes(&status)
+        );
+        assert_eq!(status.message(), "10001 fields are invalid");
+        let details = status.get_error_details();
+        let listed = details.bad_request().unwrap().field_violations.len();
+        assert!((100..10_001).contains(&listed), "{listed}");
+        assert_eq!(
+            details.error_info().unwrap().metadata["omitted_violations"],
+            (10_001 - listed).to_string()
+        );
+
+        let not_found = ApiError::NotFound {
+            reason: "CUSTOMER_NOT_FOUND",
+            resource: "customer",
+            id: "\u{0}🚚".repeat(1 << 18),
+        }
+        .into_status("logistics.customers");
+        assert!(
+            header_bytes(&not_found) < 16 * 1024,
+            "{}",
+            header_bytes(&not_found)
+        );
+        assert!(not_found.message().ends_with('…'));
+    }
+
+    #[test]
+    fn a_few_short_violations_are_listed_in_full() {
+        assert_eq!(bounded("C000001".to_owned(), MAX_TEXT_CHARS), "C000001");
+        assert_eq!(bounded("abcdef".to_owned(), 4), "abc…");
+        assert_eq!(bounded("中文中文".to_owned(), 4), "中文中文");
     }
 }
