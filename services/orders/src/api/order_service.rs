@@ -96,11 +96,7 @@ impl OrdersApi {
         request: CreateOrderRequest,
     ) -> Result<pb::Order, ApiError> {
         let mut violations = Violations::new();
-        let request_id = if request.request_id.is_empty() {
-            None
-        } else {
-            parse_uuid(&mut violations, "request_id", &request.request_id)
-        };
+        let request_id = parse_uuid(&mut violations, "request_id", &request.request_id);
         let draft = match &request.order {
             Some(order) => validate_new_order(&mut violations, order),
             None => {
@@ -109,24 +105,22 @@ impl OrdersApi {
             }
         };
         violations.finish()?;
-        let Some(draft) = draft else {
+        let (Some(draft), Some(request_id)) = (draft, request_id) else {
             return Err(ApiError::invalid_field("order", "is not a valid order"));
         };
 
-        let key = request_id.map(|request_id| IdempotencyKey {
+        let key = IdempotencyKey {
             principal: principal.to_owned(),
             method: "CreateOrder",
             request_id,
-        });
+        };
         // The rate card before the transaction: reading it on a cache miss (every
         // CARD_CACHE_TTL) takes a connection of its own, and concurrent creates each holding
         // their transaction's connection while waiting for a second one would drain the pool
         // until its acquire timeout (seen under load as waves of DATABASE_UNAVAILABLE).
         let card = self.quoter.current_card().await?;
         let mut tx = self.pool.begin().await?;
-        if let Some(key) = &key
-            && let Claim::Replay(response) = idempotency::claim(&mut tx, key, &request).await?
-        {
+        if let Claim::Replay(response) = idempotency::claim(&mut tx, &key, &request).await? {
             return Ok(response);
         }
         // Asked only once the request is known to be new, so a retry of a created order is
@@ -148,9 +142,7 @@ impl OrdersApi {
             order: Some(order.clone()),
         });
         events::append(&mut tx, "order.created", &order.id, event).await?;
-        if let Some(key) = &key {
-            idempotency::record(&mut tx, key, &order).await?;
-        }
+        idempotency::record(&mut tx, &key, &order).await?;
         tx.commit().await?;
         Ok(order)
     }
