@@ -226,7 +226,7 @@ impl OrdersApi {
         let now = Utc::now();
         let cancelled =
             store::set_status(&mut tx, current.id, to, Some(request.reason.trim()), now).await?;
-        let event = stream_changes_response::Event::Cancelled(OrderCancelled {
+        let event = stream_changes_response::Event::OrderCancelled(OrderCancelled {
             order_id: cancelled.id.to_string(),
             customer_id: cancelled.customer_id.to_string(),
             reason: request.reason.trim().to_owned(),
@@ -267,7 +267,7 @@ pub(super) async fn append_status_changed(
     after: &Order,
     cause: &str,
 ) -> Result<(), ApiError> {
-    let event = stream_changes_response::Event::StatusChanged(OrderStatusChanged {
+    let event = stream_changes_response::Event::OrderStatusChanged(OrderStatusChanged {
         order_id: after.id.to_string(),
         customer_id: after.customer_id.to_string(),
         from_status: status_to_proto(before.status).into(),
