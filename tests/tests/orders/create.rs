@@ -170,6 +170,20 @@ async fn retrying_a_create_with_its_request_id_returns_the_first_order() {
 }
 
 #[tokio::test]
+async fn an_order_may_name_its_customer_by_code_and_is_stored_with_the_id() {
+    let app = TestApp::spawn().await;
+    let customer = create_customer(&mut app.customers_client().await, enterprise("Acme")).await;
+    let mut orders = app.orders_client().await;
+
+    let order = place_order(&mut orders, road_order(&customer.customer_code)).await;
+    assert_eq!(order.customer_id, customer.id);
+
+    let refused = refused_order(&app, "C999999", "an unknown code").await;
+    assert_eq!(refused.code(), Code::NotFound);
+    assert_eq!(reason(&refused), "CUSTOMER_NOT_FOUND");
+}
+
+#[tokio::test]
 async fn a_create_without_a_request_id_is_refused_like_in_customers() {
     let app = TestApp::spawn().await;
     let customer = create_customer(&mut app.customers_client().await, enterprise("Acme")).await;

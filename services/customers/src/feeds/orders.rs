@@ -91,7 +91,9 @@ pub async fn apply(
     let now = Utc::now();
     let outcome = match &event.event {
         Some(Event::OrderCreated(created)) => on_created(&mut tx, created, written, now).await?,
-        Some(Event::OrderDelivered(delivered)) => on_delivered(&mut tx, delivered, written, now).await?,
+        Some(Event::OrderDelivered(delivered)) => {
+            on_delivered(&mut tx, delivered, written, now).await?
+        }
         // Nothing else concerns customers (see domain::order_feed), nor does an event type newer
         // than this build's contracts (decoded as no event).
         _ => Outcome::Done,

@@ -127,7 +127,8 @@ impl OrdersApi {
         // answered even while customers is down. The claim's row lock makes a concurrent
         // duplicate wait here and then replay. If customers refuses or cannot answer, the
         // transaction rolls back: nothing is written.
-        let standing = self.customers.standing(draft.customer_id).await?;
+        let customer_id = self.customers.resolve(&draft.customer).await?;
+        let standing = self.customers.standing(customer_id).await?;
         let now = Utc::now();
         let pickup_at = draft.pickup_at(now);
         let quote = quote(
@@ -136,7 +137,7 @@ impl OrdersApi {
             pickup_at,
         )
         .map_err(quote_error)?;
-        let new = draft.into_new_order(principal, standing.priority_transport, &quote);
+        let new = draft.into_new_order(customer_id, principal, standing.priority_transport, &quote);
         let order = to_proto(&store::insert(&mut tx, &new, now).await?);
         let event = stream_changes_response::Event::OrderCreated(OrderCreated {
             order: Some(order.clone()),
