@@ -6,7 +6,7 @@ use logistics_contracts::common::Address;
 use logistics_contracts::orders::{self as pb, OrderDocument};
 use logistics_platform::ApiError;
 use logistics_platform::address::{REGION_CODE_PREFIX_RULE, is_region_code_prefix};
-use logistics_platform::error::{Violations, parse_uuid};
+use logistics_platform::error::Violations;
 use logistics_platform::time::{optional_timestamp, timestamp};
 
 use super::fields::{cny, mode_from_proto, mode_to_proto};
@@ -165,9 +165,7 @@ pub(crate) fn read_filter(
         return ListFilter::default();
     };
     let mut read = ListFilter::default();
-    if !filter.customer_id.is_empty() {
-        read.customer_id = parse_uuid(violations, "filter.customer_id", &filter.customer_id);
-    }
+    // filter.customer_id may be a customer code, resolved by the caller of this.
     if filter.statuses.len() > 10 {
         violations.add("filter.statuses", "at most 10 statuses");
     }

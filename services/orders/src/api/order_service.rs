@@ -12,6 +12,7 @@ use logistics_contracts::orders::{
 use logistics_platform::auth::ScopeTable;
 use logistics_platform::changefeed::{ChangeFeed, Start};
 use logistics_platform::error::{Violations, parse_uuid};
+use logistics_platform::fields::customer_ref_field;
 use logistics_platform::idempotency::{self, Claim, IdempotencyKey};
 use logistics_platform::pagination::{PageTokens, page_size};
 use logistics_platform::time::timestamp;
@@ -159,7 +160,15 @@ impl OrdersApi {
 
     async fn list(&self, request: ListOrdersRequest) -> Result<ListOrdersResponse, ApiError> {
         let mut violations = Violations::new();
-        let filter = read_filter(&mut violations, request.filter.as_ref());
+        let customer = request.filter.as_ref().and_then(|filter| {
+            customer_ref_field(
+                &mut violations,
+                "filter.customer_id",
+                &filter.customer_id,
+                false,
+            )
+        });
+        let mut filter = read_filter(&mut violations, request.filter.as_ref());
         let order = match pb::OrderOrder::try_from(request.order_by) {
             Ok(pb::OrderOrder::Unspecified | pb::OrderOrder::CreateTimeDesc) => {
                 ListOrder::CreateTimeDesc
@@ -172,6 +181,9 @@ impl OrdersApi {
             }
         };
         violations.finish()?;
+        if let Some(customer) = &customer {
+            filter.customer_id = Some(self.customers.resolve(customer).await?);
+        }
         let size = page_size(request.page_size)?;
         // A token is bound to the filter and the order, not to the page size.
         let query = [
