@@ -84,7 +84,7 @@ pub async fn place_order(client: &mut OrdersClient, order: Order) -> Order {
     client
         .create_order(CreateOrderRequest {
             order: Some(order),
-            request_id: String::new(),
+            request_id: crate::request_id(),
         })
         .await
         .expect("placing an order")

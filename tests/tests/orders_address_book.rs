@@ -149,11 +149,17 @@ async fn a_retried_create_returns_the_first_address_and_a_reused_request_id_is_r
         1
     );
 
-    let mut different = request;
+    let mut different = request.clone();
     different.saved_address.as_mut().unwrap().label = "Another".to_owned();
     let status = client.create_saved_address(different).await.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
     assert_eq!(reason(&status), "IDEMPOTENCY_KEY_REUSED");
+
+    let mut without_key = request;
+    without_key.request_id = String::new();
+    let status = client.create_saved_address(without_key).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(violated_fields(&status), ["request_id"]);
 }
 
 #[tokio::test]
@@ -201,7 +207,7 @@ async fn every_bad_field_of_a_saved_address_is_reported_at_once() {
     let status = client
         .create_saved_address(CreateSavedAddressRequest {
             saved_address: Some(recipient_only),
-            request_id: String::new(),
+            request_id: request_id(),
         })
         .await
         .unwrap_err();

@@ -4,12 +4,13 @@
 use std::time::Duration;
 
 use logistics_contracts::customers::customer_service_client::CustomerServiceClient;
-use logistics_contracts::customers::{CustomerStatus, GetServiceLevelRequest};
+use logistics_contracts::customers::{CustomerStatus, GetCustomerRequest, GetServiceLevelRequest};
 use logistics_platform::ApiError;
 use logistics_platform::cache::Cache;
 use logistics_platform::client::{
     CallCredentials, PeerChannel, PeersConfig, channel, retry_idempotent,
 };
+use logistics_platform::fields::CustomerRef;
 use tonic::Code;
 use tonic::service::interceptor::InterceptedService;
 use tonic_types::StatusExt as _;
@@ -20,6 +21,10 @@ use uuid::Uuid;
 const STANDING_TTL: Duration = Duration::from_secs(5);
 /// Customers whose standing is remembered at most; the least used are forgotten first.
 const STANDING_CAPACITY: u64 = 10_000;
+/// How long a customer code's id is reused: a code names one customer for good.
+const CODE_TTL: Duration = Duration::from_secs(3600);
+/// Customer codes whose id is remembered at most.
+const CODE_CAPACITY: u64 = 100_000;
 
 /// What orders needs to know about a customer before taking an order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +38,7 @@ pub struct CustomerStanding {
 pub struct CustomersDirectory {
     client: CustomerServiceClient<InterceptedService<PeerChannel, CallCredentials>>,
     standings: Cache<Uuid, CustomerStanding>,
+    ids: Cache<String, Uuid>,
 }
 
 impl CustomersDirectory {
@@ -46,6 +52,7 @@ impl CustomersDirectory {
                 CallCredentials::bearer(&key)?,
             ),
             standings: Cache::new(STANDING_TTL, STANDING_CAPACITY),
+            ids: Cache::new(CODE_TTL, CODE_CAPACITY),
         })
     }
 
@@ -58,6 +65,45 @@ impl CustomersDirectory {
         self.standings
             .get_or_load(customer_id, self.ask_standing(customer_id))
             .await
+    }
+
+    /// The id of the customer a caller named by id or by customer code. A code is looked up
+    /// with the customers service (deleted and erased customers too): unknown, NOT_FOUND
+    /// CUSTOMER_NOT_FOUND; the customers service unreachable, UNAVAILABLE CUSTOMERS_UNAVAILABLE.
+    pub async fn resolve(&self, customer: &CustomerRef) -> Result<Uuid, ApiError> {
+        match customer {
+            CustomerRef::Id(id) => Ok(*id),
+            CustomerRef::Code(code) => {
+                self.ids
+                    .get_or_load(code.clone(), self.ask_id(code.clone()))
+                    .await
+            }
+        }
+    }
+
+    async fn ask_id(&self, code: String) -> Result<Uuid, ApiError> {
+        let request = GetCustomerRequest { id: code.clone() };
+        let answer = retry_idempotent(|| {
+            let mut client = self.client.clone();
+            let request = request.clone();
+            async move { client.get_customer(request).await }
+        })
+        .await
+        .map_err(|status| match status.code() {
+            Code::NotFound => ApiError::NotFound {
+                reason: "CUSTOMER_NOT_FOUND",
+                resource: "customer",
+                id: code.clone(),
+            },
+            code => unavailable(&format!("GetCustomer: {code:?}"), &status),
+        })?
+        .into_inner();
+        Uuid::try_parse(&answer.id).map_err(|_| {
+            ApiError::Internal(anyhow::anyhow!(
+                "the customers service answered {code} with id {:?}",
+                answer.id
+            ))
+        })
     }
 
     async fn ask_standing(&self, customer_id: Uuid) -> Result<CustomerStanding, ApiError> {
@@ -134,25 +180,26 @@ fn refusal(customer_id: Uuid, status: tonic::Status) -> ApiError {
                 ],
             }
         }
-        (code, _) => {
-            // Our own key refused, a deadline, the service down: nothing the caller did wrong,
-            // and nothing written. The details stay in our log.
-            if matches!(code, Code::Unauthenticated | Code::PermissionDenied) {
-                tracing::error!(
-                    code = ?code,
-                    error = status.message(),
-                    "the customers service refused orders' key: check LOGISTICS_SERVICE_API_KEY"
-                );
-            }
-            ApiError::Unavailable {
-                reason: "CUSTOMERS_UNAVAILABLE",
-                message: "the customers service could not confirm the customer; retry later"
-                    .to_owned(),
-                source: Some(anyhow::anyhow!(
-                    "GetServiceLevel: {code:?} {peer_reason}: {}",
-                    status.message()
-                )),
-            }
-        }
+        (code, _) => unavailable(&format!("GetServiceLevel: {code:?} {peer_reason}"), &status),
+    }
+}
+
+/// Our own key refused, a deadline, the service down: nothing the caller did wrong, and nothing
+/// written. The details stay in our log.
+fn unavailable(call: &str, status: &tonic::Status) -> ApiError {
+    if matches!(
+        status.code(),
+        Code::Unauthenticated | Code::PermissionDenied
+    ) {
+        tracing::error!(
+            code = ?status.code(),
+            error = status.message(),
+            "the customers service refused orders' key: check LOGISTICS_SERVICE_API_KEY"
+        );
+    }
+    ApiError::Unavailable {
+        reason: "CUSTOMERS_UNAVAILABLE",
+        message: "the customers service could not confirm the customer; retry later".to_owned(),
+        source: Some(anyhow::anyhow!("{call}: {}", status.message())),
     }
 }

@@ -15,15 +15,34 @@ pub const MAX_CITY_CHARS: usize = 100;
 /// Longest postal code, in characters.
 pub const MAX_POSTAL_CODE_CHARS: usize = 20;
 
+/// Longest region code, in characters: the suite's one rule for region codes, wherever they are
+/// taken (addresses, profiles, tracking locations, filters, rate-card prefixes). A GB/T 2260 code
+/// has 6 digits (12 with the statistical township and village levels), an ISO 3166-2 code at
+/// most 6 characters; 16 leaves room and is what stored addresses and profiles were checked
+/// against from the start, so no stored code is refused on its next write.
+pub const MAX_REGION_CODE_CHARS: usize = 16;
+
+/// How a bad region code is described to the caller.
+pub const REGION_CODE_RULE: &str =
+    "must be a region code such as \"310115\" or \"CN-SH\" (upper case, at most 16 characters)";
+
+/// How a bad region-code prefix is described to the caller.
+pub const REGION_CODE_PREFIX_RULE: &str =
+    "must be 1 to 16 upper-case letters, digits or '-', e.g. \"31\" or \"CN-SH\"";
+
 /// Whether `code` looks like a region code: a GB/T 2260 code ("310115") or an ISO 3166-2 code
-/// ("CN-SH"), upper case, at most 16 characters.
+/// ("CN-SH"), upper case, at most [`MAX_REGION_CODE_CHARS`] characters.
 pub fn is_region_code(code: &str) -> bool {
-    (1..=16).contains(&code.len())
-        && code
+    is_region_code_prefix(code) && !code.starts_with('-') && !code.ends_with('-')
+}
+
+/// Whether `prefix` can start a region code ("31", "CN-"): 1 to [`MAX_REGION_CODE_CHARS`]
+/// upper-case letters, digits or '-'.
+pub fn is_region_code_prefix(prefix: &str) -> bool {
+    (1..=MAX_REGION_CODE_CHARS).contains(&prefix.len())
+        && prefix
             .bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
-        && !code.starts_with('-')
-        && !code.ends_with('-')
 }
 
 /// Whether an address must name its region: shipments are zoned by it, profiles may omit it.
@@ -60,10 +79,7 @@ pub fn check_address(violations: &mut Violations, field: &str, address: &Address
             );
         }
     } else if !is_region_code(&address.region_code) {
-        violations.add(
-            part("region_code"),
-            "must be a region code such as \"310115\" or \"CN-SH\" (upper case, at most 16 characters)",
-        );
+        violations.add(part("region_code"), REGION_CODE_RULE);
     }
     let country = &address.country_code;
     if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
@@ -206,6 +222,12 @@ mod tests {
         }
         for bad in ["", "cn-sh", "-CN", "CN-", "12345678901234567", "31 01"] {
             assert!(!is_region_code(bad), "{bad}");
+        }
+        for prefix in ["3", "31", "CN-", "1234567890123456"] {
+            assert!(is_region_code_prefix(prefix), "{prefix}");
+        }
+        for bad in ["", "cn", "12345678901234567", "3 1"] {
+            assert!(!is_region_code_prefix(bad), "{bad}");
         }
     }
 }

@@ -22,6 +22,53 @@ use prost_types::Timestamp;
 use crate::error::Violations;
 use crate::time::from_timestamp;
 
+/// How a caller names a customer, wherever a service takes one: by id, or by the customer code
+/// people read. Every service accepts both.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CustomerRef {
+    /// The UUID.
+    Id(uuid::Uuid),
+    /// The customer code, e.g. "C000042".
+    Code(String),
+}
+
+impl CustomerRef {
+    /// Reads a UUID or a customer code ("C" and six or more digits, any letter case).
+    pub fn parse(text: &str) -> Option<Self> {
+        if let Ok(id) = uuid::Uuid::try_parse(text) {
+            return Some(Self::Id(id));
+        }
+        let digits = text.strip_prefix(['C', 'c'])?;
+        let is_code =
+            (6..=18).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
+        is_code.then(|| Self::Code(format!("C{digits}")))
+    }
+}
+
+/// What a violation of a customer reference says.
+pub const CUSTOMER_REF_RULE: &str = "must be a customer's id (UUID) or code (e.g. \"C000042\")";
+
+/// Reads the customer named at `field` (a UUID or a customer code); a violation when it is
+/// neither, or empty while `required`.
+pub fn customer_ref_field(
+    violations: &mut Violations,
+    field: &str,
+    text: &str,
+    required: bool,
+) -> Option<CustomerRef> {
+    if text.is_empty() {
+        if required {
+            violations.add(field, "is required");
+        }
+        return None;
+    }
+    let parsed = CustomerRef::parse(text);
+    if parsed.is_none() {
+        violations.add(field, CUSTOMER_REF_RULE);
+    }
+    parsed
+}
+
 /// What a violation of the timestamp range says.
 pub const TIMESTAMP_RANGE: &str =
     "must be a valid time from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z (nanos 0 to 999999999)";

@@ -365,7 +365,7 @@ async fn a_delivery_priced_in_another_currency_counts_as_a_shipment_without_spen
     let mut client = app.customers_client().await;
     let company = create_customer(&mut client, enterprise("Dollar Corp")).await;
     let mut delivery = delivered(&company.id, "O-8001", PRICE_FEN, hours_ago(1));
-    if let Event::Delivered(details) = &mut delivery {
+    if let Event::OrderDelivered(details) = &mut delivery {
         details.price.as_mut().unwrap().currency_code = "USD".to_owned();
     }
 

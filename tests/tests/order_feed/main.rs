@@ -53,7 +53,7 @@ fn delivered(
     price_fen: i64,
     delivery_time: DateTime<Utc>,
 ) -> Event {
-    Event::Delivered(OrderDelivered {
+    Event::OrderDelivered(OrderDelivered {
         order_id: uuid::Uuid::new_v4().to_string(),
         customer_id: customer_id.to_owned(),
         order_number: order_number.to_owned(),
@@ -79,7 +79,7 @@ fn created(customer_id: &str, order_number: &str) -> Event {
 }
 
 fn cancelled(customer_id: &str) -> Event {
-    Event::Cancelled(OrderCancelled {
+    Event::OrderCancelled(OrderCancelled {
         order_id: uuid::Uuid::new_v4().to_string(),
         customer_id: customer_id.to_owned(),
         reason: "changed plans".to_owned(),
@@ -88,7 +88,7 @@ fn cancelled(customer_id: &str) -> Event {
 }
 
 fn returned(customer_id: &str) -> Event {
-    Event::Returned(OrderReturned {
+    Event::OrderReturned(OrderReturned {
         order_id: uuid::Uuid::new_v4().to_string(),
         customer_id: customer_id.to_owned(),
         reason: "refused by the consignee".to_owned(),
@@ -100,9 +100,9 @@ fn returned(customer_id: &str) -> Event {
 fn event_type(event: &Event) -> &'static str {
     match event {
         Event::OrderCreated(_) => "order.created",
-        Event::Delivered(_) => "order.delivered",
-        Event::Cancelled(_) => "order.cancelled",
-        Event::Returned(_) => "order.returned",
+        Event::OrderDelivered(_) => "order.delivered",
+        Event::OrderCancelled(_) => "order.cancelled",
+        Event::OrderReturned(_) => "order.returned",
         _ => "order.other",
     }
 }

@@ -170,6 +170,38 @@ async fn retrying_a_create_with_its_request_id_returns_the_first_order() {
 }
 
 #[tokio::test]
+async fn an_order_may_name_its_customer_by_code_and_is_stored_with_the_id() {
+    let app = TestApp::spawn().await;
+    let customer = create_customer(&mut app.customers_client().await, enterprise("Acme")).await;
+    let mut orders = app.orders_client().await;
+
+    let order = place_order(&mut orders, road_order(&customer.customer_code)).await;
+    assert_eq!(order.customer_id, customer.id);
+
+    let refused = refused_order(&app, "C999999", "an unknown code").await;
+    assert_eq!(refused.code(), Code::NotFound);
+    assert_eq!(reason(&refused), "CUSTOMER_NOT_FOUND");
+}
+
+#[tokio::test]
+async fn a_create_without_a_request_id_is_refused_like_in_customers() {
+    let app = TestApp::spawn().await;
+    let customer = create_customer(&mut app.customers_client().await, enterprise("Acme")).await;
+    let refused = app
+        .orders_client()
+        .await
+        .create_order(CreateOrderRequest {
+            order: Some(road_order(&customer.id)),
+            request_id: String::new(),
+        })
+        .await
+        .expect_err("no request id");
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert_eq!(violated_fields(&refused), ["request_id"]);
+    assert!(list_all(&app).await.is_empty());
+}
+
+#[tokio::test]
 async fn concurrent_retries_of_one_create_make_one_order() {
     let app = TestApp::spawn().await;
     let customer = create_customer(&mut app.customers_client().await, enterprise("Acme")).await;
@@ -202,7 +234,7 @@ async fn refused_order(app: &TestApp, customer_id: &str, why: &str) -> tonic::St
         .await
         .create_order(CreateOrderRequest {
             order: Some(road_order(customer_id)),
-            request_id: String::new(),
+            request_id: request_id(),
         })
         .await
         .expect_err(why)

@@ -66,6 +66,18 @@ async fn orders_are_filtered_by_customer_status_mode_region_and_reference() {
         [rail.order_number.clone(), road.order_number.clone()],
         "newest first"
     );
+    let by_customer_code = list(
+        &mut orders,
+        OrderFilter {
+            customer_id: acme.customer_code.clone(),
+            ..OrderFilter::default()
+        },
+    )
+    .await;
+    assert_eq!(
+        by_customer_code, by_customer,
+        "a customer code names the customer too"
+    );
     let cancelled = list(
         &mut orders,
         OrderFilter {

@@ -108,7 +108,7 @@ async fn a_delivery_stores_its_proof_once_and_reports_its_facts() {
             .fetch_one(&pool)
             .await
             .unwrap();
-    let Some(Event::Delivered(facts)) = StreamChangesResponse::decode(payload.as_slice())
+    let Some(Event::OrderDelivered(facts)) = StreamChangesResponse::decode(payload.as_slice())
         .unwrap()
         .event
     else {

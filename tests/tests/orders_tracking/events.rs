@@ -340,7 +340,7 @@ async fn tracking_changes_appear_in_the_orders_change_feed() {
         let envelope = change.envelope.unwrap();
         assert_eq!(envelope.resource_id, id);
         types.push(envelope.event_type);
-        if let Some(Event::StatusChanged(changed)) = change.event {
+        if let Some(Event::OrderStatusChanged(changed)) = change.event {
             assert!(changed.change_time.is_some());
             assert!(!changed.cause.is_empty());
         }

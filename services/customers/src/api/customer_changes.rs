@@ -52,7 +52,7 @@ pub(crate) async fn record_shipment(
     if !recorded {
         return Ok(None);
     }
-    let event = Event::CustomerActivityRecorded(ActivityRecorded {
+    let event = Event::ActivityRecorded(ActivityRecorded {
         customer_id: customer.id.to_string(),
         activity_id: shipment.activity_id.to_owned(),
         occur_time: Some(timestamp(shipment.occur_time)),

@@ -3,7 +3,7 @@
 
 use logistics_contracts::common::{self as common_pb, TransportMode};
 use logistics_contracts::customers as pb;
-use logistics_platform::address::{Region, check_address, is_region_code};
+use logistics_platform::address::{REGION_CODE_RULE, Region, check_address, is_region_code};
 use logistics_platform::error::Violations;
 use logistics_platform::field_mask::resolve_update_mask;
 use logistics_platform::time::{optional_timestamp, timestamp};
@@ -99,10 +99,7 @@ pub(super) fn validate_profile(
             }
             ProfileField::RegionCode => {
                 if !customer.region_code.is_empty() && !is_region_code(&customer.region_code) {
-                    violations.add(
-                        name,
-                        "must be a region code such as \"310115\" or \"CN-SH\" (upper case, at most 16)",
-                    );
+                    violations.add(name, REGION_CODE_RULE);
                 }
             }
         }
@@ -303,10 +300,7 @@ pub(super) fn validate_filter(
         None
     });
     if !filter.region_code.is_empty() && !is_region_code(&filter.region_code) {
-        violations.add(
-            "filter.region_code",
-            "must be a region code such as \"310115\" or \"CN-SH\"",
-        );
+        violations.add("filter.region_code", REGION_CODE_RULE);
     }
     violations.limit_text(
         "filter.display_name_prefix",

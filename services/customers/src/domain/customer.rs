@@ -218,27 +218,8 @@ impl Customer {
     }
 }
 
-/// How a caller names a customer: by id, or by the code people read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CustomerRef {
-    /// The UUID.
-    Id(Uuid),
-    /// The customer code, e.g. "C000042".
-    Code(String),
-}
-
-impl CustomerRef {
-    /// Reads a UUID or a customer code ("C" and six or more digits, any letter case).
-    pub fn parse(text: &str) -> Option<Self> {
-        if let Ok(id) = Uuid::try_parse(text) {
-            return Some(Self::Id(id));
-        }
-        let digits = text.strip_prefix(['C', 'c'])?;
-        let is_code =
-            (6..=18).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
-        is_code.then(|| Self::Code(format!("C{digits}")))
-    }
-}
+/// How a caller names a customer: one rule for every service that takes a customer.
+pub use logistics_platform::fields::CustomerRef;
 
 #[cfg(test)]
 mod tests {

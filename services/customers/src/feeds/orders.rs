@@ -80,7 +80,9 @@ impl FeedHandler for OrdersFeed {
         let now = Utc::now();
         let outcome = match &event.event {
             Some(Event::OrderCreated(created)) => on_created(tx, created, written, now).await?,
-            Some(Event::Delivered(delivered)) => on_delivered(tx, delivered, written, now).await?,
+            Some(Event::OrderDelivered(delivered)) => {
+                on_delivered(tx, delivered, written, now).await?
+            }
             // Nothing else concerns customers (see domain::order_feed), nor does an event type
             // newer than this build's contracts (decoded as no event).
             _ => Outcome::Done,

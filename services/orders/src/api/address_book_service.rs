@@ -64,8 +64,7 @@ impl AddressBookApi {
         request: CreateSavedAddressRequest,
     ) -> Result<pb::SavedAddress, ApiError> {
         let mut violations = Violations::new();
-        let request_id = (!request.request_id.is_empty())
-            .then(|| parse_uuid(&mut violations, "request_id", &request.request_id));
+        let request_id = parse_uuid(&mut violations, "request_id", &request.request_id);
         let Some(input) = &request.saved_address else {
             violations.add("saved_address", "is required");
             return Err(violations.into_error());
@@ -76,21 +75,21 @@ impl AddressBookApi {
             &input.customer_id,
         );
         let details = validate_details(input, SavedAddressField::ALL, &mut violations);
-        let (Some(customer_id), Some(details)) = (customer_id, details) else {
+        let (Some(customer_id), Some(details), Some(request_id)) =
+            (customer_id, details, request_id)
+        else {
             return Err(violations.into_error());
         };
         report_problems(&details, &mut violations);
         violations.finish()?;
 
         let mut tx = self.pool.begin().await?;
-        let key = request_id.flatten().map(|request_id| IdempotencyKey {
+        let key = IdempotencyKey {
             principal: principal.to_owned(),
             method: "CreateSavedAddress",
             request_id,
-        });
-        if let Some(key) = &key
-            && let Claim::Replay(first) = idempotency::claim(&mut tx, key, &request).await?
-        {
+        };
+        if let Claim::Replay(first) = idempotency::claim(&mut tx, &key, &request).await? {
             return Ok(first);
         }
         let count = store::lock_book(&mut tx, customer_id).await?;
@@ -108,9 +107,7 @@ impl AddressBookApi {
         store::clear_defaults(&mut tx, customer_id, id, &details).await?;
         let row = store::insert(&mut tx, id, customer_id, &details).await?;
         let saved = to_proto(&row)?;
-        if let Some(key) = &key {
-            idempotency::record(&mut tx, key, &saved).await?;
-        }
+        idempotency::record(&mut tx, &key, &saved).await?;
         tx.commit().await?;
         Ok(saved)
     }

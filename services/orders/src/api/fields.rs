@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use logistics_contracts::common::{Address, TransportMode as ProtoMode};
 use logistics_contracts::orders::CargoLine;
-use logistics_platform::address::{Region, check_address, is_region_code};
+use logistics_platform::address::{REGION_CODE_RULE, Region, check_address, is_region_code};
 use logistics_platform::error::Violations;
 use logistics_platform::money::cny_fen;
 use prost_types::Timestamp;
@@ -75,10 +75,7 @@ pub(crate) fn region_code_field(violations: &mut Violations, field: &str, code: 
     if code.is_empty() {
         violations.add(field, "is required");
     } else if !is_region_code(code) {
-        violations.add(
-            field,
-            "must be a region code such as \"310115\" or \"CN-SH\" (upper case, at most 16 characters)",
-        );
+        violations.add(field, REGION_CODE_RULE);
     }
     code.to_owned()
 }

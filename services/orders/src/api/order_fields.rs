@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use logistics_contracts::common::Address;
 use logistics_contracts::orders::{self as pb, OrderDocument};
 use logistics_platform::ApiError;
-use logistics_platform::error::{Violations, parse_uuid};
+use logistics_platform::address::{REGION_CODE_PREFIX_RULE, is_region_code_prefix};
+use logistics_platform::error::Violations;
 use logistics_platform::time::{optional_timestamp, timestamp};
 
 use logistics_platform::money::cny;
@@ -159,9 +160,7 @@ pub(crate) fn read_filter(
         return ListFilter::default();
     };
     let mut read = ListFilter::default();
-    if !filter.customer_id.is_empty() {
-        read.customer_id = parse_uuid(violations, "filter.customer_id", &filter.customer_id);
-    }
+    // filter.customer_id may be a customer code, resolved by the caller of this.
     if filter.statuses.len() > 10 {
         violations.add("filter.statuses", "at most 10 statuses");
     }
@@ -178,18 +177,12 @@ pub(crate) fn read_filter(
         }
     }
     if !filter.region_code_prefix.is_empty() {
-        let prefix = &filter.region_code_prefix;
-        if prefix.len() > 12
-            || !prefix
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        {
-            violations.add(
-                "filter.region_code_prefix",
-                "at most 12 letters, digits or dashes",
-            );
+        // Letter case is forgiven here: a filter only reads.
+        let prefix = filter.region_code_prefix.to_ascii_uppercase();
+        if is_region_code_prefix(&prefix) {
+            read.region_code_prefix = Some(prefix);
         } else {
-            read.region_code_prefix = Some(prefix.to_uppercase());
+            violations.add("filter.region_code_prefix", REGION_CODE_PREFIX_RULE);
         }
     }
     let mut time = |field: &str, value: Option<&prost_types::Timestamp>| {

@@ -5,7 +5,8 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, SubsecRound as _, TimeDelta, Utc};
 use logistics_contracts::orders::{self as pb, DocumentKind};
-use logistics_platform::error::{Violations, parse_uuid};
+use logistics_platform::error::Violations;
+use logistics_platform::fields::{CustomerRef, customer_ref_field};
 use uuid::Uuid;
 
 use super::fields::{mode_field, validate_address, validate_cargo};
@@ -28,8 +29,8 @@ const MAX_REQUESTED_WINDOW: TimeDelta = TimeDelta::days(7);
 /// A new order whose every field is valid, before it is priced.
 #[derive(Debug, Clone)]
 pub(crate) struct OrderDraft {
-    /// The ordering customer.
-    pub customer_id: Uuid,
+    /// The ordering customer, as the caller named it (id or customer code).
+    pub customer: CustomerRef,
     mode: TransportMode,
     origin: PostalAddress,
     destination: PostalAddress,
@@ -65,12 +66,13 @@ impl OrderDraft {
     /// The order to store, accepted at `quote`.
     pub fn into_new_order(
         self,
+        customer_id: Uuid,
         created_by: &str,
         priority_transport: bool,
         quote: &QuoteOutcome,
     ) -> NewOrder {
         NewOrder {
-            customer_id: self.customer_id,
+            customer_id,
             mode: self.mode,
             origin: self.origin,
             destination: self.destination,
@@ -92,12 +94,7 @@ pub(crate) fn validate_new_order(
     order: &pb::Order,
 ) -> Option<OrderDraft> {
     let before = violations.len();
-    let customer_id = if order.customer_id.is_empty() {
-        violations.add("order.customer_id", "is required");
-        None
-    } else {
-        parse_uuid(violations, "order.customer_id", &order.customer_id)
-    };
+    let customer = customer_ref_field(violations, "order.customer_id", &order.customer_id, true);
     let mode = mode_field(violations, "order.mode", order.mode);
     let origin = validate_address(violations, "order.origin", order.origin.as_ref());
     let destination = validate_address(violations, "order.destination", order.destination.as_ref());
@@ -135,7 +132,7 @@ pub(crate) fn validate_new_order(
         return None;
     }
     Some(OrderDraft {
-        customer_id: customer_id?,
+        customer: customer?,
         mode: mode?,
         origin: origin?,
         destination: destination?,

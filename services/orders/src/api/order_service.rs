@@ -12,6 +12,7 @@ use logistics_contracts::orders::{
 use logistics_platform::auth::ScopeTable;
 use logistics_platform::changefeed::{ChangeFeed, Start};
 use logistics_platform::error::{Violations, parse_uuid};
+use logistics_platform::fields::customer_ref_field;
 use logistics_platform::idempotency::{self, Claim, IdempotencyKey};
 use logistics_platform::pagination::{PageTokens, page_size};
 use logistics_platform::time::timestamp;
@@ -96,11 +97,7 @@ impl OrdersApi {
         request: CreateOrderRequest,
     ) -> Result<pb::Order, ApiError> {
         let mut violations = Violations::new();
-        let request_id = if request.request_id.is_empty() {
-            None
-        } else {
-            parse_uuid(&mut violations, "request_id", &request.request_id)
-        };
+        let request_id = parse_uuid(&mut violations, "request_id", &request.request_id);
         let draft = match &request.order {
             Some(order) => validate_new_order(&mut violations, order),
             None => {
@@ -109,31 +106,30 @@ impl OrdersApi {
             }
         };
         violations.finish()?;
-        let Some(draft) = draft else {
+        let (Some(draft), Some(request_id)) = (draft, request_id) else {
             return Err(ApiError::invalid_field("order", "is not a valid order"));
         };
 
-        let key = request_id.map(|request_id| IdempotencyKey {
+        let key = IdempotencyKey {
             principal: principal.to_owned(),
             method: "CreateOrder",
             request_id,
-        });
+        };
         // The rate card before the transaction: reading it on a cache miss (every
         // CARD_CACHE_TTL) takes a connection of its own, and concurrent creates each holding
         // their transaction's connection while waiting for a second one would drain the pool
         // until its acquire timeout (seen under load as waves of DATABASE_UNAVAILABLE).
         let card = self.quoter.current_card().await?;
         let mut tx = self.pool.begin().await?;
-        if let Some(key) = &key
-            && let Claim::Replay(response) = idempotency::claim(&mut tx, key, &request).await?
-        {
+        if let Claim::Replay(response) = idempotency::claim(&mut tx, &key, &request).await? {
             return Ok(response);
         }
         // Asked only once the request is known to be new, so a retry of a created order is
         // answered even while customers is down. The claim's row lock makes a concurrent
         // duplicate wait here and then replay. If customers refuses or cannot answer, the
         // transaction rolls back: nothing is written.
-        let standing = self.customers.standing(draft.customer_id).await?;
+        let customer_id = self.customers.resolve(&draft.customer).await?;
+        let standing = self.customers.standing(customer_id).await?;
         let now = Utc::now();
         let pickup_at = draft.pickup_at(now);
         let quote = quote(
@@ -142,15 +138,13 @@ impl OrdersApi {
             pickup_at,
         )
         .map_err(quote_error)?;
-        let new = draft.into_new_order(principal, standing.priority_transport, &quote);
+        let new = draft.into_new_order(customer_id, principal, standing.priority_transport, &quote);
         let order = to_proto(&store::insert(&mut tx, &new, now).await?);
         let event = stream_changes_response::Event::OrderCreated(OrderCreated {
             order: Some(order.clone()),
         });
         events::append(&mut tx, "order.created", &order.id, event).await?;
-        if let Some(key) = &key {
-            idempotency::record(&mut tx, key, &order).await?;
-        }
+        idempotency::record(&mut tx, &key, &order).await?;
         tx.commit().await?;
         Ok(order)
     }
@@ -166,7 +160,15 @@ impl OrdersApi {
 
     async fn list(&self, request: ListOrdersRequest) -> Result<ListOrdersResponse, ApiError> {
         let mut violations = Violations::new();
-        let filter = read_filter(&mut violations, request.filter.as_ref());
+        let customer = request.filter.as_ref().and_then(|filter| {
+            customer_ref_field(
+                &mut violations,
+                "filter.customer_id",
+                &filter.customer_id,
+                false,
+            )
+        });
+        let mut filter = read_filter(&mut violations, request.filter.as_ref());
         let order = match pb::OrderOrder::try_from(request.order_by) {
             Ok(pb::OrderOrder::Unspecified | pb::OrderOrder::CreateTimeDesc) => {
                 ListOrder::CreateTimeDesc
@@ -179,6 +181,9 @@ impl OrdersApi {
             }
         };
         violations.finish()?;
+        if let Some(customer) = &customer {
+            filter.customer_id = Some(self.customers.resolve(customer).await?);
+        }
         let size = page_size(request.page_size)?;
         // A token is bound to the filter and the order, not to the page size.
         let query = [
@@ -234,7 +239,7 @@ impl OrdersApi {
         let now = Utc::now();
         let cancelled =
             store::set_status(&mut tx, current.id, to, Some(request.reason.trim()), now).await?;
-        let event = stream_changes_response::Event::Cancelled(OrderCancelled {
+        let event = stream_changes_response::Event::OrderCancelled(OrderCancelled {
             order_id: cancelled.id.to_string(),
             customer_id: cancelled.customer_id.to_string(),
             reason: request.reason.trim().to_owned(),
@@ -275,7 +280,7 @@ pub(super) async fn append_status_changed(
     after: &Order,
     cause: &str,
 ) -> Result<(), ApiError> {
-    let event = stream_changes_response::Event::StatusChanged(OrderStatusChanged {
+    let event = stream_changes_response::Event::OrderStatusChanged(OrderStatusChanged {
         order_id: after.id.to_string(),
         customer_id: after.customer_id.to_string(),
         from_status: status_to_proto(before.status).into(),

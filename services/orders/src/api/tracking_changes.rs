@@ -76,7 +76,7 @@ pub(crate) fn status_changed(
     change(
         "order.status_changed",
         order,
-        Event::StatusChanged(OrderStatusChanged {
+        Event::OrderStatusChanged(OrderStatusChanged {
             order_id: order.id.to_string(),
             customer_id: order.customer_id.to_string(),
             from_status: status_to_proto(from).into(),
@@ -93,7 +93,7 @@ pub(crate) fn picked_up(order: &TrackedOrder, at: DateTime<Utc>) -> Change {
     change(
         "order.picked_up",
         order,
-        Event::PickedUp(OrderPickedUp {
+        Event::OrderPickedUp(OrderPickedUp {
             order_id: order.id.to_string(),
             customer_id: order.customer_id.to_string(),
             pickup_time: Some(timestamp(at)),
@@ -107,7 +107,7 @@ pub(crate) fn returned(order: &TrackedOrder, at: DateTime<Utc>, reason: &str) ->
     change(
         "order.returned",
         order,
-        Event::Returned(OrderReturned {
+        Event::OrderReturned(OrderReturned {
             order_id: order.id.to_string(),
             customer_id: order.customer_id.to_string(),
             reason: reason.to_owned(),
@@ -138,7 +138,7 @@ pub(crate) fn delivered(order: &TrackedOrder, proof: &ProofRow) -> Change {
     change(
         "order.delivered",
         order,
-        Event::Delivered(OrderDelivered {
+        Event::OrderDelivered(OrderDelivered {
             order_id: order.id.to_string(),
             customer_id: order.customer_id.to_string(),
             order_number: order.order_number.clone(),

@@ -5,6 +5,7 @@ use logistics_contracts::orders::{
     self as pb, EventFieldViolation, TrackingEventCode, TrackingEventSource, TrackingLocation,
 };
 use logistics_platform::ApiError;
+use logistics_platform::address::{REGION_CODE_RULE, is_region_code};
 use logistics_platform::error::{FieldViolation, Violations};
 use logistics_platform::time::{optional_timestamp, timestamp};
 
@@ -163,11 +164,14 @@ pub(crate) fn location_field(
         32,
     );
     violations.limit_text(&format!("{field}.city"), &location.city, 100);
-    violations.limit_text(&format!("{field}.region_code"), &location.region_code, 12);
+    let region_code = location.region_code.trim();
+    if !region_code.is_empty() && !is_region_code(region_code) {
+        violations.add(format!("{field}.region_code"), REGION_CODE_RULE);
+    }
     Location {
         facility_code: location.facility_code.trim().to_owned(),
         city: location.city.trim().to_owned(),
-        region_code: location.region_code.trim().to_owned(),
+        region_code: region_code.to_owned(),
     }
 }
 

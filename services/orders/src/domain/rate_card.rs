@@ -23,7 +23,7 @@ pub const MAX_LANES: usize = 500;
 /// Longest zone name, in characters.
 pub const MAX_ZONE_NAME_CHARS: usize = 40;
 /// Longest region-code prefix, as long as the longest region code.
-pub const MAX_PREFIX_CHARS: usize = 16;
+pub const MAX_PREFIX_CHARS: usize = logistics_platform::address::MAX_REGION_CODE_CHARS;
 /// Volumetric divisors accepted, in cm3 per kg: from very dense (sea, 1 t per m3 is 1000) to
 /// far lighter than any carrier uses.
 pub const DIVISOR_RANGE: std::ops::RangeInclusive<i32> = 500..=20_000;
@@ -331,10 +331,7 @@ fn zone_name_problem(name: &str) -> Option<String> {
 }
 
 fn is_region_prefix(prefix: &str) -> bool {
-    (1..=MAX_PREFIX_CHARS).contains(&prefix.len())
-        && prefix
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
+    logistics_platform::address::is_region_code_prefix(prefix)
 }
 
 /// Zones of the default card: China's usual seven regions by GB/T 2260 province prefix, with the

@@ -131,20 +131,20 @@ pub async fn setup(app: &TestApp, clients: &mut Clients) -> Known {
     let mut orders = vec![uuid::Uuid::new_v4().to_string()];
     let mut tracking_numbers = vec!["LG000000000CN".to_owned()];
     for status in [
-        "CREATED",
-        "CONFIRMED",
-        "PICKUP_SCHEDULED",
-        "PICKUP_SCHEDULED",
-        "PICKED_UP",
-        "IN_TRANSIT",
-        "OUT_FOR_DELIVERY",
-        "OUT_FOR_DELIVERY",
-        "DELIVERED",
-        "EXCEPTION",
-        "CANCELLED",
+        OrderStatus::Created,
+        OrderStatus::Confirmed,
+        OrderStatus::PickupScheduled,
+        OrderStatus::PickupScheduled,
+        OrderStatus::PickedUp,
+        OrderStatus::InTransit,
+        OrderStatus::OutForDelivery,
+        OrderStatus::OutForDelivery,
+        OrderStatus::Delivered,
+        OrderStatus::Exception,
+        OrderStatus::Cancelled,
         // Victims of CancelOrder and CancelPickup.
-        "CREATED",
-        "PICKUP_SCHEDULED",
+        OrderStatus::Created,
+        OrderStatus::PickupScheduled,
     ] {
         let (id, number) = order_in_status(app, &customers[0], status, &["PO-2026-0042"]).await;
         let order = clients
