@@ -3,7 +3,6 @@
 
 pub mod api;
 pub mod domain;
-mod events;
 pub mod feeds;
 pub mod store;
 

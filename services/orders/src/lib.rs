@@ -4,7 +4,6 @@
 pub mod api;
 pub mod clients;
 pub mod domain;
-mod events;
 pub mod store;
 
 use chrono::NaiveTime;

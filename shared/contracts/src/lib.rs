@@ -30,6 +30,8 @@ pub mod logistics {
     }
 }
 
+pub mod feeds;
+
 pub use logistics::common::v1 as common;
 pub use logistics::customers::v1 as customers;
 pub use logistics::orders::v1 as orders;

@@ -19,6 +19,9 @@ use tokio_util::sync::CancellationToken;
 use tonic::Status;
 use uuid::Uuid;
 
+use logistics_contracts::feeds::{FeedEvent, FeedMessage};
+use prost::Message as _;
+
 use crate::error::ApiError;
 use crate::pagination::TokenKey;
 
@@ -30,7 +33,50 @@ const IDLE_POLL: Duration = Duration::from_millis(500);
 /// Events buffered per reader before the feed waits for the reader.
 const READER_BUFFER: usize = 256;
 
-/// Appends an event to the outbox within `tx`, the transaction that makes the change.
+/// Records `event` about `resource_id` in the outbox within `tx`, the transaction that makes the
+/// change, under the type name the event's contract gives it.
+pub async fn record<E: FeedEvent>(
+    tx: &mut PgConnection,
+    resource_id: &str,
+    event: E,
+) -> Result<(), ApiError> {
+    let event_type = event.event_type();
+    let payload = event.into_message().encode_to_vec();
+    append(tx, event_type, resource_id, &payload).await?;
+    Ok(())
+}
+
+/// Records several events in the order given, with one statement: what a batch write (e.g. a
+/// batch of tracking events) announces.
+pub async fn record_all<E: FeedEvent>(
+    tx: &mut PgConnection,
+    changes: impl IntoIterator<Item = (String, E)>,
+) -> Result<(), ApiError> {
+    let events: Vec<(&str, String, Vec<u8>)> = changes
+        .into_iter()
+        .map(|(resource_id, event)| {
+            let event_type = event.event_type();
+            (
+                event_type,
+                resource_id,
+                event.into_message().encode_to_vec(),
+            )
+        })
+        .collect();
+    append_all(tx, &events).await?;
+    Ok(())
+}
+
+/// Turns an outbox row back into the service's feed message, with its envelope: the decoder a
+/// service hands to [`ChangeFeed::subscribe`].
+pub fn decode<M: FeedMessage>(event: StoredEvent) -> Result<M, ApiError> {
+    let (mut message, envelope) = event.decode::<M>()?;
+    message.set_envelope(envelope);
+    Ok(message)
+}
+
+/// Appends an already encoded event to the outbox within `tx`: the raw writer under [`record`],
+/// for tests that forge events.
 pub async fn append(
     tx: &mut PgConnection,
     event_type: &str,
@@ -51,8 +97,8 @@ pub async fn append(
     Ok(())
 }
 
-/// Appends events to the outbox within `tx` with one statement, in the order given: what a batch
-/// write (e.g. a batch of tracking events) announces.
+/// Appends already encoded events to the outbox within `tx` with one statement, in the order
+/// given: the raw writer under [`record_all`].
 pub async fn append_all(
     tx: &mut PgConnection,
     events: &[(&str, String, Vec<u8>)],
@@ -93,7 +139,7 @@ pub async fn append_all(
 
 /// One event as read from the outbox.
 #[derive(Debug, Clone)]
-pub struct FeedEvent {
+pub struct StoredEvent {
     /// Unique id of the event.
     pub event_id: Uuid,
     /// Opaque cursor just after this event.
@@ -108,7 +154,7 @@ pub struct FeedEvent {
     pub payload: Vec<u8>,
 }
 
-impl FeedEvent {
+impl StoredEvent {
     /// The service's event message, decoded from the payload, and the envelope to put on it.
     pub fn decode<M: prost::Message + Default>(
         self,
@@ -205,7 +251,7 @@ impl ChangeFeed {
     ) -> Result<ReceiverStream<Result<T, Status>>, ApiError>
     where
         T: Send + 'static,
-        F: Fn(FeedEvent) -> Result<T, ApiError> + Send + 'static,
+        F: Fn(StoredEvent) -> Result<T, ApiError> + Send + 'static,
     {
         let (mut position, committed_before) = match start {
             Start::Beginning => (Position::default(), None),
@@ -284,7 +330,7 @@ impl ChangeFeed {
         &self,
         after: Position,
         committed_before: Option<&str>,
-    ) -> Result<Vec<(Position, FeedEvent)>, ApiError> {
+    ) -> Result<Vec<(Position, StoredEvent)>, ApiError> {
         type Row = (String, i64, Uuid, String, String, Vec<u8>, DateTime<Utc>);
         let rows: Vec<Row> = sqlx::query_as(
             // The select list names the text form `txid_text`, never `txid`: ORDER BY prefers an
@@ -309,7 +355,7 @@ impl ChangeFeed {
             .map(
                 |(txid, id, event_id, event_type, resource_id, payload, occur_time)| {
                     let position = position_from_row((txid, id))?;
-                    let event = FeedEvent {
+                    let event = StoredEvent {
                         event_id,
                         cursor: self.seal_cursor(position),
                         occur_time,

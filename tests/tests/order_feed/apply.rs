@@ -7,6 +7,7 @@ use logistics_contracts::customers::{
     CustomerStatus, CustomerTier, DeleteCustomerRequest, FollowUpReason, FollowUpStatus,
     GetCustomerValueRequest, RecordActivityRequest, RunLifecycleSweepRequest, ValueClass,
 };
+use logistics_contracts::feeds::FeedEvent as _;
 use logistics_contracts::orders::{StreamChangesResponse, stream_changes_response::Event};
 use logistics_customers::feeds::orders::{Applied, apply};
 use logistics_platform::time::timestamp;
@@ -14,8 +15,8 @@ use logistics_tests::{TestApp, create_customer, enterprise, individual};
 use sqlx::PgPool;
 
 use super::{
-    PRICE_FEN, cancelled, created, cursor_row, customer, delivered, envelope, event_type, points,
-    returned, shipments, status_history, thank_yous,
+    PRICE_FEN, cancelled, created, cursor_row, customer, delivered, envelope, points, returned,
+    shipments, status_history, thank_yous,
 };
 
 /// A follower of made-up cursors "c1", "c2", ... over the customers schema.
@@ -39,7 +40,7 @@ impl Feeder {
         self.sent += 1;
         let cursor = format!("c{}", self.sent);
         StreamChangesResponse {
-            envelope: envelope(event_type(&event), "an order", &cursor),
+            envelope: envelope(event.event_type(), "an order", &cursor),
             event: Some(event),
         }
     }

@@ -13,6 +13,7 @@ use chrono::Utc;
 use logistics_contracts::customers::{
     CustomerStatus, RecordActivityRequest, RunLifecycleSweepRequest,
 };
+use logistics_contracts::feeds::FeedEvent as _;
 use logistics_contracts::orders::{
     CancelOrderRequest, StreamChangesResponse, stream_changes_response::Event,
 };
@@ -23,8 +24,8 @@ use logistics_tests::{TestApp, create_customer, enterprise, individual};
 use prost::Message as _;
 
 use super::{
-    PRICE_FEN, cursor_row, customer, delivered, event_type, eventually, points, shipments,
-    status_history, thank_yous,
+    PRICE_FEN, cursor_row, customer, delivered, eventually, points, shipments, status_history,
+    thank_yous,
 };
 
 /// Long enough for the follower to reconnect after its longest backoff and catch up.
@@ -43,7 +44,7 @@ pub(super) async fn produce(app: &TestApp, events: Vec<Event>, per_transaction: 
                 event: Some(event.clone()),
             }
             .encode_to_vec();
-            changefeed::append(&mut tx, event_type(event), "an order", &payload)
+            changefeed::append(&mut tx, event.event_type(), "an order", &payload)
                 .await
                 .expect("writing to the orders outbox");
         }

@@ -96,17 +96,6 @@ fn returned(customer_id: &str) -> Event {
     })
 }
 
-/// The event type the orders service writes for `event`.
-fn event_type(event: &Event) -> &'static str {
-    match event {
-        Event::OrderCreated(_) => "order.created",
-        Event::OrderDelivered(_) => "order.delivered",
-        Event::OrderCancelled(_) => "order.cancelled",
-        Event::OrderReturned(_) => "order.returned",
-        _ => "order.other",
-    }
-}
-
 /// The orders feed's cursor row as customers stored it: (cursor, applied, skipped).
 async fn cursor_row(app: &TestApp) -> Option<(String, i64, i64)> {
     let pool = app.schema_pool("customers").await;

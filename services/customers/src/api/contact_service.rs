@@ -13,6 +13,7 @@ use logistics_contracts::customers::{
     ListContactsResponse, RemoveContactRequest, UpdateContactRequest, stream_changes_response,
 };
 use logistics_platform::auth::{Principal, ScopeTable, principal_of};
+use logistics_platform::changefeed;
 use logistics_platform::error::{Violations, parse_uuid};
 use logistics_platform::etag;
 use logistics_platform::idempotency::{self, Claim, IdempotencyKey};
@@ -29,7 +30,6 @@ use super::customer_service::{not_found as customer_not_found, parse_ref};
 use super::{customer_ref_field, erasure, respond};
 use crate::domain::contact::{ContactDetails, ContactField, MAX_CONTACTS_PER_CUSTOMER};
 use crate::domain::customer::CustomerRef;
-use crate::events;
 use crate::store::contacts::{
     self as store, ContactRow, CustomerState, LookupColumn, SealedContact, Searchable,
 };
@@ -192,7 +192,7 @@ impl ContactsApi {
             role: contact.role.clone(),
             primary: contact.primary,
         });
-        events::append(&mut tx, "customer.contact_added", &contact.id, event).await?;
+        changefeed::record(&mut tx, &contact.id, event).await?;
         // The response proper is kept sealed in contact_first_answers, deleted with the contact.
         let stored = pb::Contact {
             id: contact.id.clone(),
@@ -263,7 +263,7 @@ impl ContactsApi {
             primary: contact.primary,
             changed_fields: changed.iter().map(|f| f.path().to_owned()).collect(),
         });
-        events::append(&mut tx, "customer.contact_updated", &contact.id, event).await?;
+        changefeed::record(&mut tx, &contact.id, event).await?;
         tx.commit().await?;
         Ok(contact)
     }
@@ -282,7 +282,7 @@ impl ContactsApi {
             contact_id: id.to_string(),
             customer_id: customer.id.to_string(),
         });
-        events::append(&mut tx, "customer.contact_removed", &id.to_string(), event).await?;
+        changefeed::record(&mut tx, &id.to_string(), event).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use logistics_contracts::customers::{ActivityRecorded, stream_changes_response::Event};
 use logistics_platform::ApiError;
+use logistics_platform::changefeed;
 use logistics_platform::time::timestamp;
 use sqlx::PgConnection;
 
@@ -13,7 +14,6 @@ use super::grading_fields::{status_change_to_proto, tier_change_to_proto};
 use crate::domain::customer::{Customer, CustomerRef, Status};
 use crate::domain::grading::grade;
 use crate::domain::lifecycle::status_after_shipment;
-use crate::events;
 use crate::store::customers as customer_store;
 use crate::store::grading::{self as store, StoredPolicy};
 
@@ -59,7 +59,7 @@ pub(crate) async fn record_shipment(
         spend: Some(cny(shipment.spend_fen)),
     });
     let customer_id = customer.id.to_string();
-    events::append(tx, "customer.activity_recorded", &customer_id, event).await?;
+    changefeed::record(tx, &customer_id, event).await?;
     let mut customer = reread(tx, &CustomerRef::Id(customer.id)).await?;
     if let Some(to) = status_after_shipment(customer.status) {
         customer = change_status(tx, &customer, to, shipment.status_reason, BY_ACTIVITY).await?;
@@ -90,13 +90,7 @@ pub(crate) async fn change_status(
 ) -> Result<Customer, ApiError> {
     let (updated, change) = store::change_status(tx, customer, to, reason, changed_by).await?;
     let event = Event::CustomerStatusChanged(status_change_to_proto(&change));
-    events::append(
-        tx,
-        "customer.status_changed",
-        &customer.id.to_string(),
-        event,
-    )
-    .await?;
+    changefeed::record(tx, &customer.id.to_string(), event).await?;
     Ok(updated)
 }
 
@@ -121,6 +115,6 @@ pub(crate) async fn regrade(
     }
     let (updated, change) = store::change_grade(tx, &customer, &grade, policy.version).await?;
     let event = Event::CustomerTierChanged(tier_change_to_proto(&change));
-    events::append(tx, "customer.tier_changed", &customer.id.to_string(), event).await?;
+    changefeed::record(tx, &customer.id.to_string(), event).await?;
     Ok(updated)
 }

@@ -13,6 +13,7 @@ use logistics_contracts::customers::{
     UpdateGradingPolicyRequest, stream_changes_response::Event,
 };
 use logistics_platform::ApiError;
+use logistics_platform::changefeed;
 use logistics_platform::error::{Violations, parse_uuid};
 use logistics_platform::money::cny;
 use logistics_platform::pagination::page_size;
@@ -32,7 +33,6 @@ use crate::domain::customer::{Customer, CustomerRef, Kind, Status};
 use crate::domain::grading::GovernmentLevel;
 use crate::domain::lifecycle::{status_after_inactivity, status_after_unblock};
 use crate::domain::value::rfm_scores;
-use crate::events;
 use crate::store::customers as customer_store;
 use crate::store::grading::{self as store, StoredPolicy};
 
@@ -311,13 +311,7 @@ impl CustomersApi {
         let stored = store::insert_policy(&mut tx, current.version + 1, &policy, principal).await?;
         let proto = policy_to_proto(&stored);
         let event = Event::GradingPolicyUpdated(proto.clone());
-        events::append(
-            &mut tx,
-            "grading_policy.updated",
-            &stored.version.to_string(),
-            event,
-        )
-        .await?;
+        changefeed::record(&mut tx, &stored.version.to_string(), event).await?;
         tx.commit().await?;
         self.policy_cache.set(stored).await;
         Ok(proto)

@@ -14,7 +14,7 @@ use logistics_contracts::customers::{
 };
 use logistics_platform::auth::ScopeTable;
 use logistics_platform::cache::CachedValue;
-use logistics_platform::changefeed::{ChangeFeed, Start};
+use logistics_platform::changefeed::{self, ChangeFeed, Start};
 use logistics_platform::error::{Violations, parse_uuid};
 use logistics_platform::etag;
 use logistics_platform::idempotency::{self, Claim, IdempotencyKey};
@@ -29,12 +29,12 @@ use tonic::{Request, Response, Status};
 use super::customer_lifecycle::{POLICY_CACHE_TTL, QUINTILES_TTL};
 use super::{principal_name, respond};
 
+use crate::DOMAIN;
 use crate::domain::customer::{Customer, CustomerRef};
 use crate::domain::grading::{Activity, grade};
 use crate::domain::value::Quintiles;
 use crate::store::customers::{self as store, ListOrder, ListPosition};
 use crate::store::grading::{self as grading_store, StoredPolicy};
-use crate::{DOMAIN, events};
 
 use super::customer_fields::{
     mask_fields, populated_fields, to_proto, validate_filter, validate_new, validate_profile,
@@ -150,7 +150,7 @@ impl CustomersApi {
         let event = stream_changes_response::Event::CustomerCreated(CustomerCreated {
             customer: Some(customer.clone()),
         });
-        events::append(&mut tx, "customer.created", &customer.id, event).await?;
+        changefeed::record(&mut tx, &customer.id, event).await?;
         idempotency::record(&mut tx, &key, &customer).await?;
         tx.commit().await?;
         Ok(customer)
@@ -227,7 +227,7 @@ impl CustomersApi {
                 .map(|field| field.path().to_owned())
                 .collect(),
         });
-        events::append(&mut tx, "customer.updated", &updated.id, event).await?;
+        changefeed::record(&mut tx, &updated.id, event).await?;
         tx.commit().await?;
         Ok(updated)
     }
@@ -245,7 +245,7 @@ impl CustomersApi {
         let event = stream_changes_response::Event::CustomerDeleted(CustomerDeleted {
             customer: Some(deleted.clone()),
         });
-        events::append(&mut tx, "customer.deleted", &deleted.id, event).await?;
+        changefeed::record(&mut tx, &deleted.id, event).await?;
         tx.commit().await?;
         Ok(deleted)
     }
@@ -255,7 +255,7 @@ impl CustomersApi {
         request: StreamChangesRequest,
     ) -> Result<ReceiverStream<Result<StreamChangesResponse, Status>>, ApiError> {
         let start = Start::requested(request.start);
-        self.feed.subscribe(start, events::decode).await
+        self.feed.subscribe(start, changefeed::decode).await
     }
 }
 

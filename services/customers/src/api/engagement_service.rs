@@ -13,6 +13,7 @@ use logistics_contracts::customers::{
     SurveyRecorded, stream_changes_response::Event,
 };
 use logistics_platform::auth::ScopeTable;
+use logistics_platform::changefeed;
 use logistics_platform::error::{Violations, parse_uuid};
 use logistics_platform::etag;
 use logistics_platform::idempotency::{self, Claim, IdempotencyKey};
@@ -33,7 +34,6 @@ use super::engagement_fields::{
 };
 use super::{follow_up_sweep, principal_name, respond, survey_sampling};
 use crate::domain::follow_up::{FollowUpAction, transition};
-use crate::events;
 use crate::store::engagement::{self as store, FollowUpRow, TimePosition};
 use crate::store::surveys;
 
@@ -143,7 +143,7 @@ impl EngagementApi {
             direction: interaction.direction,
             occur_time: interaction.occur_time,
         });
-        events::append(&mut tx, "interaction.logged", &interaction.id, event).await?;
+        changefeed::record(&mut tx, &interaction.id, event).await?;
         idempotency::record(&mut tx, &key, &interaction).await?;
         tx.commit().await?;
         Ok(interaction)
@@ -248,7 +248,7 @@ impl EngagementApi {
             due_time: Some(timestamp(row.due_time)),
             complete_time: Some(timestamp(complete_time)),
         });
-        events::append(&mut tx, "follow_up.completed", &row.id.to_string(), event).await?;
+        changefeed::record(&mut tx, &row.id.to_string(), event).await?;
         tx.commit().await?;
         follow_up_to_proto(&row)
     }
@@ -274,7 +274,7 @@ impl EngagementApi {
             due_time: Some(timestamp(row.due_time)),
             cancel_time: row.cancel_time.map(timestamp),
         });
-        events::append(&mut tx, "follow_up.cancelled", &row.id.to_string(), event).await?;
+        changefeed::record(&mut tx, &row.id.to_string(), event).await?;
         tx.commit().await?;
         follow_up_to_proto(&row)
     }
@@ -365,7 +365,7 @@ impl EngagementApi {
             information: survey.information,
             survey_time: survey.survey_time,
         });
-        events::append(&mut tx, "survey.recorded", &survey.id, event).await?;
+        changefeed::record(&mut tx, &survey.id, event).await?;
         idempotency::record(&mut tx, &key, &survey).await?;
         tx.commit().await?;
         Ok(survey)

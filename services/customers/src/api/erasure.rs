@@ -9,6 +9,7 @@ use logistics_contracts::customers::{
     stream_changes_response::Event,
 };
 use logistics_platform::ApiError;
+use logistics_platform::changefeed;
 use logistics_platform::time::timestamp;
 use prost::Message as _;
 use sqlx::PgConnection;
@@ -17,7 +18,6 @@ use super::customer_changes::BY_ACTIVITY;
 use super::customer_fields::to_proto;
 use super::customer_lifecycle::BY_SWEEP;
 use crate::domain::customer::CustomerRef;
-use crate::events;
 use crate::store::contacts::{self as store, CustomerState};
 use crate::store::customers;
 use crate::store::engagement::{self, ERASED_TEXT};
@@ -103,7 +103,7 @@ pub(super) async fn erase(
         customer_code: erased.customer_code.clone(),
         contacts_erased: contacts_erased as i32,
     });
-    events::append(tx, "customer.personal_data_erased", &erased.id, event).await?;
+    changefeed::record(tx, &erased.id, event).await?;
     Ok(EraseCustomerPersonalDataResponse {
         customer: Some(erased),
         contacts_erased: contacts_erased as i32,

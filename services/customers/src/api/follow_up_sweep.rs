@@ -10,13 +10,13 @@ use logistics_contracts::customers::{
     FollowUpMissed, FollowUpScheduled, stream_changes_response::Event,
 };
 use logistics_platform::ApiError;
+use logistics_platform::changefeed;
 use logistics_platform::jobs::{Job, JobRunner, Schedule};
 use logistics_platform::time::timestamp;
 use sqlx::PgPool;
 
 use super::engagement_fields::{reason_to_proto, status_to_proto};
 use crate::domain::follow_up::Month;
-use crate::events;
 use crate::store::engagement::{self as store, FollowUpRow};
 
 /// How often the background sweep runs.
@@ -50,7 +50,7 @@ pub async fn sweep(pool: &PgPool) -> Result<SweepOutcome, ApiError> {
                 due_time: Some(timestamp(row.due_time)),
                 miss_time: Some(timestamp(row.update_time)),
             });
-            events::append(&mut tx, "follow_up.missed", &row.id.to_string(), event).await?;
+            changefeed::record(&mut tx, &row.id.to_string(), event).await?;
         }
         tx.commit().await?;
         missed += rows.len();
@@ -97,7 +97,7 @@ pub(crate) async fn append_scheduled(
         status: status_to_proto(row.status()?).into(),
         due_time: Some(timestamp(row.due_time)),
     });
-    events::append(tx, "follow_up.scheduled", &row.id.to_string(), event).await
+    changefeed::record(tx, &row.id.to_string(), event).await
 }
 
 /// The sweep's job name (and lock) across the suite.

@@ -13,6 +13,7 @@ use logistics_contracts::customers::{
     RunPointsExpiryResponse, stream_changes_response,
 };
 use logistics_platform::auth::ScopeTable;
+use logistics_platform::changefeed;
 use logistics_platform::error::{Violations, parse_uuid};
 use logistics_platform::idempotency::{self, Claim, IdempotencyKey};
 use logistics_platform::jobs::{Job, JobRunner, Schedule};
@@ -31,7 +32,6 @@ use crate::domain::customer::CustomerRef;
 use crate::domain::loyalty::{
     self as rules, Insufficient, MAX_AWARD_AMOUNT_MINOR, MAX_POINTS_PER_MOVEMENT,
 };
-use crate::events;
 use crate::store::contacts::{CustomerState, customer_state};
 use crate::store::loyalty::{self as store, Account, MovementRow, NewMovement};
 
@@ -415,7 +415,7 @@ async fn emit(tx: &mut PgConnection, movement: &pb::PointMovement) -> Result<(),
     let event = stream_changes_response::Event::PointsMoved(PointsMoved {
         movement: Some(movement.clone()),
     });
-    events::append(tx, "customer.points_moved", &movement.customer_id, event).await
+    changefeed::record(tx, &movement.customer_id, event).await
 }
 
 fn insufficient(refused: Insufficient) -> ApiError {

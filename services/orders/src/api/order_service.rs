@@ -10,7 +10,7 @@ use logistics_contracts::orders::{
     SchedulePickupRequest, StreamChangesRequest, StreamChangesResponse, stream_changes_response,
 };
 use logistics_platform::auth::ScopeTable;
-use logistics_platform::changefeed::{ChangeFeed, Start};
+use logistics_platform::changefeed::{self, ChangeFeed, Start};
 use logistics_platform::error::{Violations, parse_uuid};
 use logistics_platform::fields::customer_ref_field;
 use logistics_platform::idempotency::{self, Claim, IdempotencyKey};
@@ -28,13 +28,13 @@ use super::order_fields::{
 };
 use super::order_input::validate_new_order;
 use super::{principal_name, respond};
+use crate::DOMAIN;
 use crate::clients::CustomersDirectory;
 use crate::domain::order::Order;
 use crate::domain::quote::quote;
 use crate::domain::status::OrderStatus;
 use crate::store::orders::{self as store, ListOrder, ListPosition, OrderRef};
 use crate::store::rate_cards::{Quoter, quote_error};
-use crate::{DOMAIN, events};
 
 /// The scope each RPC of OrderService needs.
 pub const SCOPES: ScopeTable = logistics_platform::scope_table!(
@@ -143,7 +143,7 @@ impl OrdersApi {
         let event = stream_changes_response::Event::OrderCreated(OrderCreated {
             order: Some(order.clone()),
         });
-        events::append(&mut tx, "order.created", &order.id, event).await?;
+        changefeed::record(&mut tx, &order.id, event).await?;
         idempotency::record(&mut tx, &key, &order).await?;
         tx.commit().await?;
         Ok(order)
@@ -217,7 +217,7 @@ impl OrdersApi {
             customer_id: confirmed.customer_id.to_string(),
             confirm_time: Some(timestamp(now)),
         });
-        events::append(&mut tx, "order.confirmed", &confirmed.id.to_string(), event).await?;
+        changefeed::record(&mut tx, &confirmed.id.to_string(), event).await?;
         append_status_changed(&mut tx, &current, &confirmed, "ConfirmOrder").await?;
         tx.commit().await?;
         Ok(to_proto(&confirmed))
@@ -245,7 +245,7 @@ impl OrdersApi {
             reason: request.reason.trim().to_owned(),
             cancel_time: Some(timestamp(now)),
         });
-        events::append(&mut tx, "order.cancelled", &cancelled.id.to_string(), event).await?;
+        changefeed::record(&mut tx, &cancelled.id.to_string(), event).await?;
         append_status_changed(&mut tx, &current, &cancelled, "CancelOrder").await?;
         // Watchers of the shipment end at a final status: wake them now, not at their next re-check.
         crate::store::tracking::notify_new_events(&mut tx, &[cancelled.id]).await?;
@@ -258,7 +258,7 @@ impl OrdersApi {
         request: StreamChangesRequest,
     ) -> Result<ReceiverStream<Result<StreamChangesResponse, Status>>, ApiError> {
         let start = Start::requested(request.start);
-        self.feed.subscribe(start, events::decode).await
+        self.feed.subscribe(start, changefeed::decode).await
     }
 }
 
@@ -288,7 +288,7 @@ pub(super) async fn append_status_changed(
         change_time: Some(timestamp(after.status_time)),
         cause: cause.to_owned(),
     });
-    events::append(tx, "order.status_changed", &after.id.to_string(), event).await
+    changefeed::record(tx, &after.id.to_string(), event).await
 }
 
 #[tonic::async_trait]

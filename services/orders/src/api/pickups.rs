@@ -6,6 +6,7 @@ use logistics_contracts::orders::{
     SchedulePickupRequest, VehicleDispatched, stream_changes_response::Event,
 };
 use logistics_platform::ApiError;
+use logistics_platform::changefeed;
 use logistics_platform::error::Violations;
 use logistics_platform::time::timestamp;
 
@@ -17,7 +18,6 @@ use super::order_service::{OrdersApi, append_status_changed, lock_for_change};
 use crate::domain::order::{Dispatch, PickupPlan};
 use crate::domain::pickup::{check_window, promise_for};
 use crate::domain::status::OrderStatus;
-use crate::events;
 use crate::store::orders as store;
 
 /// How far ahead of our clock a reported dispatch time may be: clock skew, not typos.
@@ -80,13 +80,7 @@ impl OrdersApi {
             window: Some(window_to_proto(window)),
             same_day,
         });
-        events::append(
-            &mut tx,
-            "order.pickup_scheduled",
-            &scheduled.id.to_string(),
-            event,
-        )
-        .await?;
+        changefeed::record(&mut tx, &scheduled.id.to_string(), event).await?;
         if !rescheduling {
             append_status_changed(&mut tx, &current, &scheduled, "SchedulePickup").await?;
         }
@@ -130,13 +124,7 @@ impl OrdersApi {
             customer_id: confirmed.customer_id.to_string(),
             reason: request.reason.trim().to_owned(),
         });
-        events::append(
-            &mut tx,
-            "order.pickup_cancelled",
-            &confirmed.id.to_string(),
-            event,
-        )
-        .await?;
+        changefeed::record(&mut tx, &confirmed.id.to_string(), event).await?;
         append_status_changed(&mut tx, &current, &confirmed, "CancelPickup").await?;
         tx.commit().await?;
         Ok(to_proto(&confirmed))
@@ -194,13 +182,7 @@ impl OrdersApi {
             window: Some(window_to_proto(plan.window)),
             on_time: dispatch_time <= plan.window.start,
         });
-        events::append(
-            &mut tx,
-            "order.vehicle_dispatched",
-            &dispatched.id.to_string(),
-            event,
-        )
-        .await?;
+        changefeed::record(&mut tx, &dispatched.id.to_string(), event).await?;
         tx.commit().await?;
         Ok(to_proto(&dispatched))
     }

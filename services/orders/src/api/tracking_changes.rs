@@ -8,12 +8,11 @@ use chrono::{DateTime, Utc};
 use logistics_contracts::common::TransportMode;
 use logistics_contracts::orders::{
     self as pb, OrderDelivered, OrderPickedUp, OrderReturned, OrderStatusChanged, RouteChanged,
-    StreamChangesResponse, stream_changes_response::Event,
+    stream_changes_response::Event,
 };
 use logistics_platform::ApiError;
 use logistics_platform::changefeed;
 use logistics_platform::time::timestamp;
-use prost::Message as _;
 use sqlx::PgConnection;
 
 use super::order_fields::status_to_proto;
@@ -22,9 +21,9 @@ use crate::store::delivery::ProofRow;
 use crate::store::tracking::TrackedOrder;
 
 /// A change event waiting to be written.
+/// One change event a tracking write causes, about one order.
 #[derive(Debug, Clone)]
 pub(crate) struct Change {
-    event_type: &'static str,
     resource_id: String,
     event: Event,
 }
@@ -35,22 +34,15 @@ pub(crate) async fn append_changes(
     tx: &mut PgConnection,
     changes: Vec<Change>,
 ) -> Result<(), ApiError> {
-    let events: Vec<(&str, String, Vec<u8>)> = changes
-        .into_iter()
-        .map(|change| {
-            let payload = StreamChangesResponse {
-                envelope: None,
-                event: Some(change.event),
-            }
-            .encode_to_vec();
-            (change.event_type, change.resource_id, payload)
-        })
-        .collect();
-    changefeed::append_all(tx, &events).await?;
-    Ok(())
+    changefeed::record_all(
+        tx,
+        changes
+            .into_iter()
+            .map(|change| (change.resource_id, change.event)),
+    )
+    .await
 }
 
-/// The protobuf value of a status stored by name.
 pub(crate) fn stored_status_to_proto(status: &str) -> pb::OrderStatus {
     OrderStatus::parse(status).map_or(pb::OrderStatus::Unspecified, status_to_proto)
 }
@@ -74,7 +66,6 @@ pub(crate) fn status_changed(
     cause: &str,
 ) -> Change {
     change(
-        "order.status_changed",
         order,
         Event::OrderStatusChanged(OrderStatusChanged {
             order_id: order.id.to_string(),
@@ -91,7 +82,6 @@ pub(crate) fn status_changed(
 pub(crate) fn picked_up(order: &TrackedOrder, at: DateTime<Utc>) -> Change {
     let within_window = order.pickup_window_end.is_none_or(|end| at <= end);
     change(
-        "order.picked_up",
         order,
         Event::OrderPickedUp(OrderPickedUp {
             order_id: order.id.to_string(),
@@ -105,7 +95,6 @@ pub(crate) fn picked_up(order: &TrackedOrder, at: DateTime<Utc>) -> Change {
 /// order.returned
 pub(crate) fn returned(order: &TrackedOrder, at: DateTime<Utc>, reason: &str) -> Change {
     change(
-        "order.returned",
         order,
         Event::OrderReturned(OrderReturned {
             order_id: order.id.to_string(),
@@ -119,7 +108,6 @@ pub(crate) fn returned(order: &TrackedOrder, at: DateTime<Utc>, reason: &str) ->
 /// order.route_changed
 pub(crate) fn route_changed(order: &TrackedOrder, at: DateTime<Utc>, reason: &str) -> Change {
     change(
-        "order.route_changed",
         order,
         Event::RouteChanged(RouteChanged {
             order_id: order.id.to_string(),
@@ -136,7 +124,6 @@ pub(crate) fn delivered(order: &TrackedOrder, proof: &ProofRow) -> Change {
     let mode = TransportMode::from_str_name(&format!("TRANSPORT_MODE_{}", order.mode))
         .unwrap_or(TransportMode::Unspecified);
     change(
-        "order.delivered",
         order,
         Event::OrderDelivered(OrderDelivered {
             order_id: order.id.to_string(),
@@ -159,9 +146,8 @@ pub(crate) fn delivered(order: &TrackedOrder, proof: &ProofRow) -> Change {
     )
 }
 
-fn change(event_type: &'static str, order: &TrackedOrder, event: Event) -> Change {
+fn change(order: &TrackedOrder, event: Event) -> Change {
     Change {
-        event_type,
         resource_id: order.id.to_string(),
         event,
     }

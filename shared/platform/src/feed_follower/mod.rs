@@ -31,7 +31,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
-use logistics_contracts::common::{ChangeFeedStart, EventEnvelope, change_feed_start};
+use logistics_contracts::common::{ChangeFeedStart, change_feed_start};
 use opentelemetry::KeyValue;
 use opentelemetry::metrics::{Counter, Gauge};
 use sqlx::migrate::Migrator;
@@ -68,22 +68,7 @@ pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
 }
 
 /// A message of a `StreamChanges` stream: an envelope (id, cursor, time, type) and the event.
-pub trait ChangeEvent: prost::Message + Default + Send + Sync + 'static {
-    /// The event's envelope; `None` is an error of the producer.
-    fn envelope(&self) -> Option<&EventEnvelope>;
-}
-
-impl ChangeEvent for logistics_contracts::orders::StreamChangesResponse {
-    fn envelope(&self) -> Option<&EventEnvelope> {
-        self.envelope.as_ref()
-    }
-}
-
-impl ChangeEvent for logistics_contracts::customers::StreamChangesResponse {
-    fn envelope(&self) -> Option<&EventEnvelope> {
-        self.envelope.as_ref()
-    }
-}
+pub use logistics_contracts::feeds::FeedMessage as ChangeEvent;
 
 /// Where an event sits in its feed, from its envelope.
 #[derive(Debug, Clone, PartialEq, Eq)]
