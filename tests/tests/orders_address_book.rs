@@ -6,7 +6,9 @@ use logistics_contracts::orders::{
     AddressUsage, CreateSavedAddressRequest, DeleteSavedAddressRequest, GetSavedAddressRequest,
     ListSavedAddressesRequest, SavedAddress, UpdateSavedAddressRequest,
 };
-use logistics_tests::{AddressBookClient, TestApp, reason, request_id, violated_fields};
+use logistics_tests::{
+    AddressBookClient, TestApp, create_customer, enterprise, reason, request_id, violated_fields,
+};
 use prost_types::FieldMask;
 use tonic::Code;
 
@@ -169,7 +171,7 @@ async fn every_bad_field_of_a_saved_address_is_reported_at_once() {
 
     let request = CreateSavedAddressRequest {
         saved_address: Some(SavedAddress {
-            customer_id: "C000042".to_owned(),
+            customer_id: "customer-42".to_owned(),
             label: "x".repeat(101),
             address: Some(Address {
                 recipient: String::new(),
@@ -212,6 +214,55 @@ async fn every_bad_field_of_a_saved_address_is_reported_at_once() {
         .await
         .unwrap_err();
     assert_eq!(violated_fields(&status), ["saved_address.default_sender"]);
+}
+
+#[tokio::test]
+async fn a_customer_code_names_the_customer_and_an_unknown_code_is_not_found() {
+    let app = TestApp::spawn().await;
+    let acme = create_customer(&mut app.customers_client().await, enterprise("Acme")).await;
+    let mut client = app.orders_address_book_client().await;
+
+    let by_code = create(
+        &mut client,
+        saved(&acme.customer_code, "Pudong", AddressUsage::Sender),
+    )
+    .await;
+    assert_eq!(by_code.customer_id, acme.id, "always answered as the id");
+    let by_id = create(
+        &mut client,
+        saved(&acme.id, "Depot", AddressUsage::Recipient),
+    )
+    .await;
+    let listed_by_code = list(&mut client, &acme.customer_code, AddressUsage::Unspecified).await;
+    assert_eq!(listed_by_code, [by_code.clone(), by_id.clone()]);
+    assert_eq!(
+        list(&mut client, &acme.id, AddressUsage::Unspecified).await,
+        listed_by_code
+    );
+    let lower_case = acme.customer_code.to_lowercase();
+    assert_eq!(
+        list(&mut client, &lower_case, AddressUsage::Sender).await,
+        [by_code]
+    );
+
+    let status = client
+        .create_saved_address(CreateSavedAddressRequest {
+            saved_address: Some(saved("C999999999", "Nowhere", AddressUsage::Both)),
+            request_id: request_id(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::NotFound, "{status:?}");
+    assert_eq!(reason(&status), "CUSTOMER_NOT_FOUND");
+    let status = client
+        .list_saved_addresses(ListSavedAddressesRequest {
+            customer_id: "C999999999".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::NotFound, "{status:?}");
+    assert_eq!(reason(&status), "CUSTOMER_NOT_FOUND");
 }
 
 #[tokio::test]

@@ -81,11 +81,15 @@ pub async fn run_with(
     let quoter = store::rate_cards::Quoter::new(pool.clone());
     let quotes = api::quote_service::QuotesApi::new(pool.clone(), quoter.clone());
     let customers = clients::CustomersDirectory::connect(&context.peers)?;
+    let address_book = api::address_book_service::AddressBookApi::new(
+        pool.clone(),
+        context.token_key.clone(),
+        customers.clone(),
+    );
+    let tracking =
+        api::tracking_service::TrackingApi::new(pool.clone(), &context, customers.clone());
     let orders =
         api::order_service::OrdersApi::new(pool.clone(), customers, quoter, &settings, &context);
-    let address_book =
-        api::address_book_service::AddressBookApi::new(pool.clone(), context.token_key.clone());
-    let tracking = api::tracking_service::TrackingApi::new(pool.clone(), &context);
     tracking.schedule_partition_upkeep(&jobs);
     GrpcServer::new(NAME, DOMAIN, &context.server, context.keys.clone())
         .add_service(

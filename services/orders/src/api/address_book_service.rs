@@ -10,6 +10,7 @@ use logistics_platform::auth::ScopeTable;
 use logistics_platform::error::{Violations, parse_uuid};
 use logistics_platform::etag;
 use logistics_platform::field_mask::resolve_update_mask;
+use logistics_platform::fields::customer_ref_field;
 use logistics_platform::idempotency::{self, Claim, IdempotencyKey};
 use logistics_platform::pagination::{PageTokens, TokenKey};
 use logistics_platform::time::timestamp;
@@ -20,6 +21,7 @@ use uuid::Uuid;
 
 use super::fields::validate_address;
 use super::{principal_name, respond};
+use crate::clients::CustomersDirectory;
 use crate::domain::address::{
     AddressUsage, MAX_SAVED_ADDRESSES_PER_CUSTOMER, SavedAddressDetails, SavedAddressField,
 };
@@ -42,19 +44,22 @@ const DEFAULT_PAGE: usize = 50;
 /// Largest page: a whole address book.
 const MAX_PAGE: usize = MAX_SAVED_ADDRESSES_PER_CUSTOMER as usize;
 
-/// The address book API over its database.
+/// The address book API over its database and, for customer codes, the customers service.
 #[derive(Clone)]
 pub struct AddressBookApi {
     pool: PgPool,
     page_tokens: PageTokens,
+    customers: CustomersDirectory,
 }
 
 impl AddressBookApi {
-    /// The API over `pool`, sealing page tokens with `token_key`.
-    pub fn new(pool: PgPool, token_key: TokenKey) -> Self {
+    /// The API over `pool`, sealing page tokens with `token_key` and resolving customer codes
+    /// through `customers`.
+    pub fn new(pool: PgPool, token_key: TokenKey, customers: CustomersDirectory) -> Self {
         Self {
             pool,
             page_tokens: PageTokens::new(token_key, "orders.saved_addresses.list"),
+            customers,
         }
     }
 
@@ -69,14 +74,14 @@ impl AddressBookApi {
             violations.add("saved_address", "is required");
             return Err(violations.into_error());
         };
-        let customer_id = parse_uuid(
+        let customer = customer_ref_field(
             &mut violations,
             "saved_address.customer_id",
             &input.customer_id,
+            true,
         );
         let details = validate_details(input, SavedAddressField::ALL, &mut violations);
-        let (Some(customer_id), Some(details), Some(request_id)) =
-            (customer_id, details, request_id)
+        let (Some(customer), Some(details), Some(request_id)) = (customer, details, request_id)
         else {
             return Err(violations.into_error());
         };
@@ -92,6 +97,8 @@ impl AddressBookApi {
         if let Claim::Replay(first) = idempotency::claim(&mut tx, &key, &request).await? {
             return Ok(first);
         }
+        // After the claim, like CreateOrder: a retry is answered even while customers is down.
+        let customer_id = self.customers.resolve(&customer).await?;
         let count = store::lock_book(&mut tx, customer_id).await?;
         if count >= MAX_SAVED_ADDRESSES_PER_CUSTOMER {
             return Err(ApiError::FailedPrecondition {
@@ -126,7 +133,8 @@ impl AddressBookApi {
         request: ListSavedAddressesRequest,
     ) -> Result<ListSavedAddressesResponse, ApiError> {
         let mut violations = Violations::new();
-        let customer_id = parse_uuid(&mut violations, "customer_id", &request.customer_id);
+        let customer =
+            customer_ref_field(&mut violations, "customer_id", &request.customer_id, true);
         let usages: &[AddressUsage] = match ProtoUsage::try_from(request.usage) {
             Ok(ProtoUsage::Unspecified) => AddressUsage::ALL,
             Ok(ProtoUsage::Sender) => &[AddressUsage::Sender, AddressUsage::Both],
@@ -145,10 +153,12 @@ impl AddressBookApi {
             0 => DEFAULT_PAGE,
             size => (size as usize).min(MAX_PAGE),
         };
-        let Some(customer_id) = customer_id else {
+        let Some(customer) = customer else {
             return Err(violations.into_error());
         };
         violations.finish()?;
+        // Bound to the customer's id, so a page token serves its code and its id alike.
+        let customer_id = self.customers.resolve(&customer).await?;
         let query = format!("{customer_id}/{}", request.usage);
         let after: Option<Uuid> = self
             .page_tokens

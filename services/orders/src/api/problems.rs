@@ -5,7 +5,8 @@ use logistics_contracts::orders::{
     ListProblemShipmentsRequest, ListProblemShipmentsResponse, ProblemReason, ProblemShipment,
 };
 use logistics_platform::ApiError;
-use logistics_platform::error::{Violations, parse_uuid};
+use logistics_platform::error::Violations;
+use logistics_platform::fields::customer_ref_field;
 use logistics_platform::pagination::page_size;
 use uuid::Uuid;
 
@@ -21,9 +22,8 @@ impl TrackingApi {
         request: ListProblemShipmentsRequest,
     ) -> Result<ListProblemShipmentsResponse, ApiError> {
         let mut violations = Violations::new();
-        let customer_id = (!request.customer_id.is_empty())
-            .then(|| parse_uuid(&mut violations, "customer_id", &request.customer_id))
-            .flatten();
+        let customer =
+            customer_ref_field(&mut violations, "customer_id", &request.customer_id, false);
         let threshold = no_movement_threshold(request.no_movement_seconds)
             .map_err(|problem| violations.add("no_movement_seconds", problem))
             .ok();
@@ -34,7 +34,16 @@ impl TrackingApi {
             return Err(violations.into_error());
         };
         violations.finish()?;
-        let query = format!("{}\0{}", request.customer_id, threshold.num_seconds());
+        let customer_id = match &customer {
+            Some(customer) => Some(self.customers.resolve(customer).await?),
+            None => None,
+        };
+        // Bound to the customer's id, so a page token serves its code and its id alike.
+        let query = format!(
+            "{}\0{}",
+            customer_id.map(|id| id.to_string()).unwrap_or_default(),
+            threshold.num_seconds()
+        );
         let after: Option<(i64, Uuid)> = self
             .problem_pages
             .open(query.as_bytes(), &request.page_token)?;

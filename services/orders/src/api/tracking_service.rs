@@ -15,7 +15,8 @@ use logistics_contracts::orders::{
     TrackingEventOutcome, WatchTrackingRequest, WatchTrackingResponse,
 };
 use logistics_platform::auth::ScopeTable;
-use logistics_platform::error::{Violations, parse_uuid};
+use logistics_platform::error::Violations;
+use logistics_platform::fields::customer_ref_field;
 use logistics_platform::jobs::{Job, JobRunner, Schedule};
 use logistics_platform::pagination::PageTokens;
 use logistics_platform::{ApiError, ServiceContext};
@@ -29,6 +30,7 @@ use super::tracking_fields::{tracking_number_field, tracking_to_proto};
 use super::tracking_record::{MAX_BATCH_EVENTS, record_batch};
 use super::watch::{MAX_WATCHERS, WatchHub, not_found};
 use super::{principal_name, respond};
+use crate::clients::CustomersDirectory;
 use crate::store::tracking::{self as store, EventRow, TrackedOrder};
 
 /// The scope each RPC of TrackingService needs.
@@ -66,11 +68,14 @@ pub struct TrackingApi {
     pub(super) reference_pages: PageTokens,
     pub(super) problem_pages: PageTokens,
     pub(super) hub: WatchHub,
+    /// Resolves the customer codes of customer filters.
+    pub(super) customers: CustomersDirectory,
 }
 
 impl TrackingApi {
-    /// The API over `pool`, listening for new events until the context's shutdown.
-    pub fn new(pool: PgPool, context: &ServiceContext) -> Self {
+    /// The API over `pool`, listening for new events until the context's shutdown, resolving
+    /// customer codes through `customers`.
+    pub fn new(pool: PgPool, context: &ServiceContext, customers: CustomersDirectory) -> Self {
         Self {
             hub: WatchHub::start(
                 pool.clone(),
@@ -81,6 +86,7 @@ impl TrackingApi {
             reference_pages: PageTokens::new(context.token_key.clone(), "tracking.by_reference"),
             problem_pages: PageTokens::new(context.token_key.clone(), "tracking.problems"),
             pool,
+            customers,
         }
     }
 
@@ -212,9 +218,8 @@ impl TrackingApi {
             &request.customer_reference,
             MAX_REFERENCE_CHARS,
         );
-        let customer_id = (!request.customer_id.is_empty())
-            .then(|| parse_uuid(&mut violations, "customer_id", &request.customer_id))
-            .flatten();
+        let customer =
+            customer_ref_field(&mut violations, "customer_id", &request.customer_id, false);
         let size = bounded_count(
             &mut violations,
             "page_size",
@@ -230,8 +235,16 @@ impl TrackingApi {
             REFERENCE_EVENTS.1,
         );
         violations.finish()?;
+        let customer_id = match &customer {
+            Some(customer) => Some(self.customers.resolve(customer).await?),
+            None => None,
+        };
         let reference = request.customer_reference.trim();
-        let query = format!("{reference}\0{}", request.customer_id);
+        // Bound to the customer's id, so a page token serves its code and its id alike.
+        let query = format!(
+            "{reference}\0{}",
+            customer_id.map(|id| id.to_string()).unwrap_or_default()
+        );
         let after: Option<(i64, Uuid)> = self
             .reference_pages
             .open(query.as_bytes(), &request.page_token)?;
