@@ -153,8 +153,16 @@ impl RateCard {
     /// force. Paths are those of the `RateCard` message, e.g. `lanes[3].origin_zone`.
     pub fn problems(&self) -> Vec<(String, String)> {
         let mut problems = Vec::new();
-        let mut problem = |field: String, text: String| problems.push((field, text));
+        self.zone_problems(&mut problems);
+        let moded = self.mode_problems(&mut problems);
+        self.lane_problems(&moded, &mut problems);
+        self.surcharge_problems(&mut problems);
+        problems
+    }
 
+    /// Zones: named once each, every region prefix well-formed and in one zone only.
+    fn zone_problems(&self, problems: &mut Vec<(String, String)>) {
+        let mut problem = |field: String, text: String| problems.push((field, text));
         if self.zones.is_empty() || self.zones.len() > MAX_ZONES {
             problem("zones".into(), format!("must list 1 to {MAX_ZONES} zones"));
         }
@@ -201,10 +209,11 @@ impl RateCard {
         if let Some(why) = zone_name_problem(&self.fallback_zone) {
             problem("fallback_zone".into(), why);
         }
-        let known_zone = |name: &str| {
-            name == self.fallback_zone || self.zones.iter().any(|zone| zone.name == name)
-        };
+    }
 
+    /// Mode terms: each mode once, divisors and weight steps in range. Answers the modes priced.
+    fn mode_problems(&self, problems: &mut Vec<(String, String)>) -> Vec<TransportMode> {
+        let mut problem = |field: String, text: String| problems.push((field, text));
         let mut moded: Vec<TransportMode> = Vec::new();
         for (at, terms) in self.modes.iter().enumerate() {
             if moded.contains(&terms.mode) {
@@ -232,6 +241,16 @@ impl RateCard {
                 );
             }
         }
+
+        moded
+    }
+
+    /// Lanes: priced modes, known zones, one lane per key, fees and transit times in range.
+    fn lane_problems(&self, moded: &[TransportMode], problems: &mut Vec<(String, String)>) {
+        let mut problem = |field: String, text: String| problems.push((field, text));
+        let known_zone = |name: &str| {
+            name == self.fallback_zone || self.zones.iter().any(|zone| zone.name == name)
+        };
 
         if self.lanes.is_empty() || self.lanes.len() > MAX_LANES {
             problem("lanes".into(), format!("must list 1 to {MAX_LANES} lanes"));
@@ -289,7 +308,11 @@ impl RateCard {
                 );
             }
         }
+    }
 
+    /// Surcharges and the priority transit cut, in percent.
+    fn surcharge_problems(&self, problems: &mut Vec<(String, String)>) {
+        let mut problem = |field: String, text: String| problems.push((field, text));
         for (name, percent, max) in [
             (
                 "dangerous_goods_surcharge_percent",
@@ -311,7 +334,6 @@ impl RateCard {
                 problem(name.into(), format!("must be 0 to {max} percent"));
             }
         }
-        problems
     }
 }
 
