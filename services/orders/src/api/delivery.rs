@@ -7,6 +7,7 @@ use logistics_contracts::orders::{
 };
 use logistics_platform::ApiError;
 use logistics_platform::error::Violations;
+use logistics_platform::stored::Stored;
 use logistics_platform::time::timestamp;
 use prost::Message as _;
 use sha2::{Digest, Sha256};
@@ -149,9 +150,9 @@ impl TrackingApi {
             sequence,
             event_id: Uuid::now_v7(),
             client_event_id: DELIVERY_EVENT_ID.to_owned(),
-            source: EventSource::System.as_str().to_owned(),
+            source: Stored(EventSource::System),
             source_name,
-            code: EventCode::Delivered.as_str().to_owned(),
+            code: Stored(EventCode::Delivered),
             occur_time: delivery_time,
             receive_time: now,
             facility_code: location.facility_code,
@@ -159,7 +160,7 @@ impl TrackingApi {
             region_code: location.region_code,
             description: format!("Delivered, signed by {}", proof.signed_by),
             new_estimated_delivery_time: None,
-            applied_status: Some(OrderStatus::Delivered.as_str().to_owned()),
+            applied_status: Some(Stored(OrderStatus::Delivered)),
             late: order
                 .last_movement_time
                 .is_some_and(|newest| delivery_time < newest),
