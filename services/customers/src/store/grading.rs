@@ -221,7 +221,7 @@ pub async fn change_status(
     .bind(changed_by)
     .fetch_one(tx)
     .await?;
-    Ok((row.try_into()?, change))
+    Ok((row.into(), change))
 }
 
 /// A tier change as stored.
@@ -285,7 +285,7 @@ pub async fn change_grade(
     .bind(policy_version)
     .fetch_one(tx)
     .await?;
-    Ok((row.try_into()?, change))
+    Ok((row.into(), change))
 }
 
 /// Keeps a new customer's first grade in its tier history.
@@ -328,7 +328,7 @@ pub async fn set_government_level(
         .bind(level.as_str())
         .fetch_one(tx)
         .await?;
-    row.try_into()
+    Ok(row.into())
 }
 
 /// Blanks the reasons people wrote for a customer's status changes (they may name people); the
