@@ -261,3 +261,33 @@ async fn three_shipments_from_quote_to_proof_of_delivery_make_an_individual_freq
         );
     }
 }
+
+/// A name stored in an enum's text column that the code does not know fails the read, saying
+/// which enum and which name; known names read as the enum.
+#[tokio::test]
+async fn a_stored_enum_reads_its_names_and_refuses_unknown_ones() {
+    use logistics_orders::domain::status::OrderStatus as Status;
+    use logistics_platform::stored::Stored;
+
+    let app = TestApp::spawn().await;
+    let pool = app.schema_pool("orders").await;
+    let known: Stored<Status> = sqlx::query_scalar("SELECT 'IN_TRANSIT'::text")
+        .fetch_one(&pool)
+        .await
+        .expect("a known name");
+    assert_eq!(known.get(), Status::InTransit);
+    let error = sqlx::query_scalar::<_, Stored<Status>>("SELECT 'LOST'::text")
+        .fetch_one(&pool)
+        .await
+        .expect_err("an unknown name");
+    assert!(
+        error.to_string().contains(r#"unknown OrderStatus "LOST""#),
+        "{error}"
+    );
+    let written: String = sqlx::query_scalar("SELECT $1")
+        .bind(Stored(Status::PickedUp))
+        .fetch_one(&pool)
+        .await
+        .expect("a stored enum as a parameter");
+    assert_eq!(written, "PICKED_UP");
+}

@@ -23,6 +23,7 @@ mod named_enum;
 pub mod pagination;
 pub mod pii;
 pub mod server;
+pub mod stored;
 pub mod telemetry;
 pub mod time;
 

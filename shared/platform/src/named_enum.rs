@@ -1,6 +1,8 @@
 //! Enums stored in the database by name.
 
-/// Declares an enum stored in the database by name, with its names, parsing and every value.
+/// Declares an enum stored in the database by name, with its names, parsing and every value, and
+/// implements [`StoredEnum`](crate::stored::StoredEnum) so rows hold it as
+/// [`Stored`](crate::stored::Stored).
 ///
 /// ```
 /// logistics_platform::named_enum! {
@@ -32,6 +34,18 @@ macro_rules! named_enum {
             /// The value stored under `text`.
             pub fn parse(text: &str) -> Option<Self> {
                 match text { $($text => Some(Self::$variant),)+ _ => None }
+            }
+        }
+
+        impl $crate::stored::StoredEnum for $name {
+            const NAME: &'static str = stringify!($name);
+
+            fn as_str(self) -> &'static str {
+                $name::as_str(self)
+            }
+
+            fn parse(text: &str) -> Option<Self> {
+                $name::parse(text)
             }
         }
     };

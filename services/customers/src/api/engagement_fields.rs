@@ -222,8 +222,8 @@ pub(super) fn interaction_to_proto(row: &InteractionRow) -> Result<pb::Interacti
     Ok(pb::Interaction {
         id: row.id.to_string(),
         customer_id: row.customer_id.to_string(),
-        channel: channel_to_proto(row.channel()?).into(),
-        direction: direction_to_proto(row.direction()?).into(),
+        channel: channel_to_proto(row.channel.0).into(),
+        direction: direction_to_proto(row.direction.0).into(),
         subject: row.subject.clone(),
         summary: row.summary.clone(),
         agent: row.agent.clone(),
@@ -327,8 +327,8 @@ pub(super) fn follow_up_to_proto(row: &FollowUpRow) -> Result<pb::FollowUp, ApiE
     Ok(pb::FollowUp {
         id: row.id.to_string(),
         customer_id: row.customer_id.to_string(),
-        reason: reason_to_proto(row.reason()?).into(),
-        status: status_to_proto(row.status()?).into(),
+        reason: reason_to_proto(row.reason.0).into(),
+        status: status_to_proto(row.status.0).into(),
         due_time: Some(timestamp(row.due_time)),
         agent: row.agent.clone(),
         notes: row.notes.clone(),

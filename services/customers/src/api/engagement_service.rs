@@ -228,7 +228,7 @@ impl EngagementApi {
 
         let mut tx = self.pool.begin().await?;
         let current = lock_follow_up(&mut tx, id, &request.id).await?;
-        let previous = current.status()?;
+        let previous = current.status.0;
         ensure_allowed(&current, FollowUpAction::Complete)?;
         ensure_etag(&current, &request.etag)?;
         let row = store::complete_follow_up(
@@ -242,9 +242,9 @@ impl EngagementApi {
         let event = Event::FollowUpCompleted(FollowUpCompleted {
             follow_up_id: row.id.to_string(),
             customer_id: row.customer_id.to_string(),
-            reason: reason_to_proto(row.reason()?).into(),
+            reason: reason_to_proto(row.reason.0).into(),
             previous_status: status_to_proto(previous).into(),
-            status: status_to_proto(row.status()?).into(),
+            status: status_to_proto(row.status.0).into(),
             due_time: Some(timestamp(row.due_time)),
             complete_time: Some(timestamp(complete_time)),
         });
@@ -269,8 +269,8 @@ impl EngagementApi {
         let event = Event::FollowUpCancelled(FollowUpCancelled {
             follow_up_id: row.id.to_string(),
             customer_id: row.customer_id.to_string(),
-            reason: reason_to_proto(row.reason()?).into(),
-            status: status_to_proto(row.status()?).into(),
+            reason: reason_to_proto(row.reason.0).into(),
+            status: status_to_proto(row.status.0).into(),
             due_time: Some(timestamp(row.due_time)),
             cancel_time: row.cancel_time.map(timestamp),
         });
@@ -436,7 +436,7 @@ async fn lock_follow_up(
 }
 
 fn ensure_allowed(follow_up: &FollowUpRow, action: FollowUpAction) -> Result<(), ApiError> {
-    transition(follow_up.status()?, action)
+    transition(follow_up.status.0, action)
         .map(|_| ())
         .map_err(|illegal| ApiError::FailedPrecondition {
             reason: "ILLEGAL_TRANSITION",

@@ -17,7 +17,7 @@ use sqlx::PgConnection;
 use super::customer_changes::BY_ACTIVITY;
 use super::customer_fields::to_proto;
 use super::customer_lifecycle::BY_SWEEP;
-use crate::domain::customer::CustomerRef;
+use crate::domain::customer::{CustomerRef, Kind};
 use crate::store::contacts::{self as store, CustomerState};
 use crate::store::customers;
 use crate::store::engagement::{self, ERASED_TEXT};
@@ -35,7 +35,7 @@ pub(super) async fn erase(
     engagement::erase_free_text(tx, customer.id).await?;
     grading::erase_status_reasons(tx, customer.id, SYSTEM_AUTHORS, ERASED_TEXT).await?;
     // An individual's name is personal data; a company's or an institution's is not.
-    let anonymous_name = (customer.kind == "INDIVIDUAL")
+    let anonymous_name = (customer.kind.0 == Kind::Individual)
         .then(|| format!("Erased customer {}", customer.customer_code));
     let erase_time =
         store::erase_customer_fields(tx, customer.id, anonymous_name.as_deref()).await?;

@@ -5,12 +5,12 @@ use logistics_contracts::common::{self as common_pb, Money};
 use logistics_contracts::customers as pb;
 use logistics_platform::error::Violations;
 use logistics_platform::money::{cny, cny_fen};
+use logistics_platform::stored::Stored;
 use logistics_platform::time::timestamp;
 use prost_types::Duration;
 
 use super::customer_fields::{status_to_proto, tier_to_proto, value_class_to_proto};
-use crate::domain::customer::Status;
-use crate::domain::grading::{GradingPolicy, Priority, ServiceLevel, Tier, ValueClass};
+use crate::domain::grading::{GradingPolicy, Priority, ServiceLevel, ValueClass};
 use crate::store::grading::{StatusChangeRow, StoredPolicy, TierChangeRow};
 
 /// Largest amount accepted anywhere, in fen: ten billion yuan.
@@ -203,15 +203,11 @@ fn service_level_from_proto(
     }
 }
 
-fn status_by_name(name: &str) -> pb::CustomerStatus {
-    Status::parse(name).map_or(pb::CustomerStatus::Unspecified, status_to_proto)
-}
-
 pub(super) fn status_change_to_proto(change: &StatusChangeRow) -> pb::StatusChange {
     pb::StatusChange {
         customer_id: change.customer_id.to_string(),
-        from_status: status_by_name(&change.from_status).into(),
-        to_status: status_by_name(&change.to_status).into(),
+        from_status: status_to_proto(change.from_status.0).into(),
+        to_status: status_to_proto(change.to_status.0).into(),
         reason: change.reason.clone(),
         changed_by: change.changed_by.clone(),
         change_time: Some(timestamp(change.change_time)),
@@ -219,16 +215,12 @@ pub(super) fn status_change_to_proto(change: &StatusChangeRow) -> pb::StatusChan
 }
 
 pub(super) fn tier_change_to_proto(change: &TierChangeRow) -> pb::TierChange {
-    let tier = |name: Option<&str>| tier_to_proto(name.and_then(Tier::parse));
-    let class = |name: &str| {
-        ValueClass::parse(name).map_or(pb::ValueClass::Unspecified, value_class_to_proto)
-    };
     pb::TierChange {
         customer_id: change.customer_id.to_string(),
-        from_tier: tier(change.from_tier.as_deref()).into(),
-        to_tier: tier(Some(&change.to_tier)).into(),
-        from_value_class: class(&change.from_value_class).into(),
-        to_value_class: class(&change.to_value_class).into(),
+        from_tier: tier_to_proto(change.from_tier.map(Stored::get)).into(),
+        to_tier: tier_to_proto(Some(change.to_tier.0)).into(),
+        from_value_class: value_class_to_proto(change.from_value_class.0).into(),
+        to_value_class: value_class_to_proto(change.to_value_class.0).into(),
         reason: change.reason.clone(),
         policy_version: change.policy_version,
         change_time: Some(timestamp(change.change_time)),

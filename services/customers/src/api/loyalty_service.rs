@@ -30,7 +30,7 @@ use super::customer_service::{not_found as customer_not_found, parse_ref};
 use super::{customer_ref_field, principal_name, respond};
 use crate::domain::customer::CustomerRef;
 use crate::domain::loyalty::{
-    self as rules, Insufficient, MAX_AWARD_AMOUNT_MINOR, MAX_POINTS_PER_MOVEMENT,
+    self as rules, Insufficient, MAX_AWARD_AMOUNT_MINOR, MAX_POINTS_PER_MOVEMENT, MovementKind,
 };
 use crate::store::contacts::{CustomerState, customer_state};
 use crate::store::loyalty::{self as store, Account, MovementRow, NewMovement};
@@ -82,7 +82,7 @@ pub struct LoyaltyApi {
 
 /// A movement a caller asked for, validated.
 struct Requested<'a> {
-    kind: &'static str,
+    kind: MovementKind,
     points: i64,
     reason: &'a str,
     reference: &'a str,
@@ -185,7 +185,7 @@ impl LoyaltyApi {
         };
         violations.finish()?;
         let requested = Requested {
-            kind: "ADJUST",
+            kind: MovementKind::Adjust,
             points: request.points,
             reason: request.reason.trim(),
             reference: "",
@@ -223,7 +223,7 @@ impl LoyaltyApi {
         };
         violations.finish()?;
         let requested = Requested {
-            kind: "REDEEM",
+            kind: MovementKind::Redeem,
             points: -request.points,
             reason: request.reason.trim(),
             reference: request.reference.trim(),
@@ -327,7 +327,7 @@ pub(crate) async fn award_in(
         return Ok(None);
     }
     let requested = Requested {
-        kind: "EARN",
+        kind: MovementKind::Earn,
         points,
         reason: AWARD_REASON,
         reference,
@@ -359,7 +359,7 @@ async fn move_points(
         }
     }
     account.balance += requested.points;
-    if requested.kind == "EARN" {
+    if requested.kind == MovementKind::Earn {
         account.lifetime_earned += requested.points;
     }
     let movement = NewMovement {
@@ -397,7 +397,7 @@ async fn expire_due(
         account.balance -= lot.remaining;
         let reference = format!("lot {}", lot.id);
         let movement = NewMovement {
-            kind: "EXPIRE",
+            kind: MovementKind::Expire,
             points: -lot.remaining,
             balance_after: account.balance,
             reason: "points expired 365 days after they were earned",
@@ -433,12 +433,11 @@ fn insufficient(refused: Insufficient) -> ApiError {
 }
 
 fn to_proto(row: &MovementRow) -> pb::PointMovement {
-    let kind = match row.kind.as_str() {
-        "EARN" => PointMovementKind::Earn,
-        "REDEEM" => PointMovementKind::Redeem,
-        "ADJUST" => PointMovementKind::Adjust,
-        "EXPIRE" => PointMovementKind::Expire,
-        _ => PointMovementKind::Unspecified,
+    let kind = match row.kind.0 {
+        MovementKind::Earn => PointMovementKind::Earn,
+        MovementKind::Redeem => PointMovementKind::Redeem,
+        MovementKind::Adjust => PointMovementKind::Adjust,
+        MovementKind::Expire => PointMovementKind::Expire,
     };
     pb::PointMovement {
         id: row.id.to_string(),

@@ -5,6 +5,21 @@
 //! oldest points go first, and never takes more than the unexpired points.
 
 use chrono::{DateTime, Duration, Utc};
+use logistics_platform::named_enum;
+
+named_enum! {
+    /// What moved points on an account.
+    MovementKind {
+        /// Earned by a shipment.
+        Earn = "EARN",
+        /// Spent.
+        Redeem = "REDEEM",
+        /// Set by hand, either way.
+        Adjust = "ADJUST",
+        /// A lot ran out.
+        Expire = "EXPIRE",
+    }
+}
 
 /// Fen of shipment price per point: DOMAIN.md's default of 1 point per 10 CNY (1,000 fen).
 pub const FEN_PER_POINT: i64 = 1000;

@@ -3,10 +3,11 @@
 
 use chrono::{DateTime, Utc};
 use logistics_platform::ApiError;
+use logistics_platform::stored::Stored;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::domain::customer::CustomerRef;
+use crate::domain::customer::{CustomerRef, Kind};
 
 const COLUMNS: &str = "id, customer_id, name_sealed, phone_sealed, email_sealed, role, is_primary, \
                        version, create_time, update_time";
@@ -68,7 +69,7 @@ pub struct CustomerState {
     /// Its code.
     pub customer_code: String,
     /// INDIVIDUAL, ENTERPRISE or GOVERNMENT.
-    pub kind: String,
+    pub kind: Stored<Kind>,
     /// Whether it is deleted.
     pub deleted: bool,
     /// When its personal data was first erased.

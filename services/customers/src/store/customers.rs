@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use logistics_platform::ApiError;
+use logistics_platform::stored::Stored;
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
@@ -24,60 +25,41 @@ pub(crate) const COLUMNS: &str = "id, customer_code, kind, role, display_name, i
 pub(crate) struct CustomerRow {
     id: Uuid,
     customer_code: String,
-    kind: String,
-    role: String,
+    kind: Stored<Kind>,
+    role: Stored<Role>,
     display_name: String,
     industry: String,
     region_code: String,
-    status: String,
+    status: Stored<Status>,
     account_manager: String,
     notes: String,
     version: i64,
     create_time: DateTime<Utc>,
     update_time: DateTime<Utc>,
     delete_time: Option<DateTime<Utc>>,
-    tier: Option<String>,
-    value_class: String,
-    government_level: Option<String>,
+    tier: Option<Stored<Tier>>,
+    value_class: Stored<ValueClass>,
+    government_level: Option<Stored<GovernmentLevel>>,
     last_shipment_time: Option<DateTime<Utc>>,
     last_order_time: Option<DateTime<Utc>>,
     addresses: Json<Vec<PostalAddress>>,
     transport_needs: Json<TransportNeeds>,
 }
 
-impl TryFrom<CustomerRow> for Customer {
-    type Error = ApiError;
-
-    fn try_from(row: CustomerRow) -> Result<Self, ApiError> {
-        let corrupt = |column: &str, value: &str| {
-            ApiError::Internal(anyhow::anyhow!(
-                "customer {}: unknown {column} {value:?} in the database",
-                row.id
-            ))
-        };
-        let tier = match &row.tier {
-            None => None,
-            Some(tier) => Some(Tier::parse(tier).ok_or_else(|| corrupt("tier", tier))?),
-        };
-        let government_level = match &row.government_level {
-            None => None,
-            Some(level) => {
-                Some(GovernmentLevel::parse(level).ok_or_else(|| corrupt("level", level))?)
-            }
-        };
-        Ok(Customer {
+impl From<CustomerRow> for Customer {
+    fn from(row: CustomerRow) -> Self {
+        Customer {
             id: row.id,
-            customer_code: row.customer_code.clone(),
-            kind: Kind::parse(&row.kind).ok_or_else(|| corrupt("kind", &row.kind))?,
-            status: Status::parse(&row.status).ok_or_else(|| corrupt("status", &row.status))?,
-            tier,
-            value_class: ValueClass::parse(&row.value_class)
-                .ok_or_else(|| corrupt("value class", &row.value_class))?,
-            government_level,
+            customer_code: row.customer_code,
+            kind: row.kind.0,
+            status: row.status.0,
+            tier: row.tier.map(Stored::get),
+            value_class: row.value_class.0,
+            government_level: row.government_level.map(Stored::get),
             last_shipment_time: row.last_shipment_time,
             last_order_time: row.last_order_time,
             profile: Profile {
-                role: Role::parse(&row.role).ok_or_else(|| corrupt("role", &row.role))?,
+                role: row.role.0,
                 display_name: row.display_name,
                 industry: row.industry,
                 region_code: row.region_code,
@@ -90,7 +72,7 @@ impl TryFrom<CustomerRow> for Customer {
             create_time: row.create_time,
             update_time: row.update_time,
             delete_time: row.delete_time,
-        })
+        }
     }
 }
 
@@ -134,7 +116,7 @@ pub async fn insert(
         .bind(grade.value_class.as_str())
         .fetch_one(tx)
         .await?;
-    row.try_into()
+    Ok(row.into())
 }
 
 /// Reads one customer, deleted or not. `lock` takes a row lock for the rest of the transaction.
@@ -154,11 +136,7 @@ pub async fn find(
         CustomerRef::Id(id) => query.bind(id.to_string()),
         CustomerRef::Code(code) => query.bind(code.clone()),
     };
-    query
-        .fetch_optional(conn)
-        .await?
-        .map(Customer::try_from)
-        .transpose()
+    Ok(query.fetch_optional(conn).await?.map(Customer::from))
 }
 
 /// Writes a customer's profile, bumping its version.
@@ -187,7 +165,7 @@ pub async fn update_profile(
         .bind(Json(&profile.transport_needs))
         .fetch_one(tx)
         .await?;
-    row.try_into()
+    Ok(row.into())
 }
 
 /// Marks a customer deleted, bumping its version.
@@ -201,7 +179,7 @@ pub async fn mark_deleted(tx: &mut PgConnection, id: Uuid) -> Result<Customer, A
         .bind(id)
         .fetch_one(tx)
         .await?;
-    row.try_into()
+    Ok(row.into())
 }
 
 /// Which customers to list.
@@ -324,7 +302,7 @@ pub async fn list(
             key: sort_key,
             id: row.id,
         });
-        customers.push(Customer::try_from(row)?);
+        customers.push(Customer::from(row));
     }
     Ok((customers, if more { next } else { None }))
 }

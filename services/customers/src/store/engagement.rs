@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use logistics_platform::ApiError;
+use logistics_platform::stored::Stored;
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
@@ -92,12 +93,6 @@ pub(super) fn into_page<T>(
     (rows, next)
 }
 
-fn corrupt(table: &str, id: Uuid, column: &str, value: &str) -> ApiError {
-    ApiError::Internal(anyhow::anyhow!(
-        "{table} {id}: unknown {column} {value:?} in the database"
-    ))
-}
-
 // ---- Interactions ----
 
 const INTERACTION_COLUMNS: &str =
@@ -110,10 +105,10 @@ pub struct InteractionRow {
     pub id: Uuid,
     /// The customer.
     pub customer_id: Uuid,
-    /// Stored channel name.
-    pub channel: String,
-    /// Stored direction name.
-    pub direction: String,
+    /// How it took place.
+    pub channel: Stored<Channel>,
+    /// Who reached out.
+    pub direction: Stored<Direction>,
     /// What it was about.
     pub subject: String,
     /// What was said.
@@ -124,20 +119,6 @@ pub struct InteractionRow {
     pub occur_time: DateTime<Utc>,
     /// When it was logged.
     pub create_time: DateTime<Utc>,
-}
-
-impl InteractionRow {
-    /// The channel, checked.
-    pub fn channel(&self) -> Result<Channel, ApiError> {
-        Channel::parse(&self.channel)
-            .ok_or_else(|| corrupt("interaction", self.id, "channel", &self.channel))
-    }
-
-    /// The direction, checked.
-    pub fn direction(&self) -> Result<Direction, ApiError> {
-        Direction::parse(&self.direction)
-            .ok_or_else(|| corrupt("interaction", self.id, "direction", &self.direction))
-    }
 }
 
 /// What LogInteraction stores.
@@ -249,10 +230,10 @@ pub struct FollowUpRow {
     pub id: Uuid,
     /// The customer.
     pub customer_id: Uuid,
-    /// Stored reason name.
-    pub reason: String,
-    /// Stored status name.
-    pub status: String,
+    /// Why it was scheduled.
+    pub reason: Stored<FollowUpReason>,
+    /// Where it stands.
+    pub status: Stored<FollowUpStatus>,
     /// When it must be done by.
     pub due_time: DateTime<Utc>,
     /// Agent in charge.
@@ -278,18 +259,6 @@ pub struct FollowUpRow {
 }
 
 impl FollowUpRow {
-    /// The status, checked.
-    pub fn status(&self) -> Result<FollowUpStatus, ApiError> {
-        FollowUpStatus::parse(&self.status)
-            .ok_or_else(|| corrupt("follow-up", self.id, "status", &self.status))
-    }
-
-    /// The reason, checked.
-    pub fn reason(&self) -> Result<FollowUpReason, ApiError> {
-        FollowUpReason::parse(&self.reason)
-            .ok_or_else(|| corrupt("follow-up", self.id, "reason", &self.reason))
-    }
-
     /// The etag callers send back to act only on what they read.
     pub fn etag(&self) -> String {
         logistics_platform::etag::of(self.version)

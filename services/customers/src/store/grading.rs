@@ -2,13 +2,14 @@
 
 use chrono::{DateTime, Utc};
 use logistics_platform::ApiError;
+use logistics_platform::stored::Stored;
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::customers::{COLUMNS, CustomerRow};
 use crate::domain::customer::{Customer, Status};
-use crate::domain::grading::{Activity, GovernmentLevel, Grade, GradingPolicy};
+use crate::domain::grading::{Activity, GovernmentLevel, Grade, GradingPolicy, Tier, ValueClass};
 use crate::domain::value::{Quintiles, ValueFigures};
 
 /// A policy version as stored.
@@ -181,9 +182,9 @@ pub struct StatusChangeRow {
     /// The customer.
     pub customer_id: Uuid,
     /// Status before.
-    pub from_status: String,
+    pub from_status: Stored<Status>,
     /// Status after.
-    pub to_status: String,
+    pub to_status: Stored<Status>,
     /// Why.
     pub reason: String,
     /// Who.
@@ -221,7 +222,7 @@ pub async fn change_status(
     .bind(changed_by)
     .fetch_one(tx)
     .await?;
-    Ok((row.try_into()?, change))
+    Ok((row.into(), change))
 }
 
 /// A tier change as stored.
@@ -232,13 +233,13 @@ pub struct TierChangeRow {
     /// The customer.
     pub customer_id: Uuid,
     /// Tier before.
-    pub from_tier: Option<String>,
+    pub from_tier: Option<Stored<Tier>>,
     /// Tier after.
-    pub to_tier: String,
+    pub to_tier: Stored<Tier>,
     /// Value class before.
-    pub from_value_class: String,
+    pub from_value_class: Stored<ValueClass>,
     /// Value class after.
-    pub to_value_class: String,
+    pub to_value_class: Stored<ValueClass>,
     /// Why.
     pub reason: String,
     /// Under which policy version.
@@ -285,7 +286,7 @@ pub async fn change_grade(
     .bind(policy_version)
     .fetch_one(tx)
     .await?;
-    Ok((row.try_into()?, change))
+    Ok((row.into(), change))
 }
 
 /// Keeps a new customer's first grade in its tier history.
@@ -328,7 +329,7 @@ pub async fn set_government_level(
         .bind(level.as_str())
         .fetch_one(tx)
         .await?;
-    row.try_into()
+    Ok(row.into())
 }
 
 /// Blanks the reasons people wrote for a customer's status changes (they may name people); the

@@ -2,10 +2,11 @@
 
 use chrono::{DateTime, Utc};
 use logistics_platform::ApiError;
+use logistics_platform::stored::Stored;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::domain::loyalty::Lot;
+use crate::domain::loyalty::{Lot, MovementKind};
 
 const MOVEMENT_COLUMNS: &str =
     "id, customer_id, kind, points, balance_after, reason, reference, create_time, expire_time";
@@ -17,8 +18,8 @@ pub struct MovementRow {
     pub id: i64,
     /// The customer.
     pub customer_id: Uuid,
-    /// EARN, REDEEM, ADJUST or EXPIRE.
-    pub kind: String,
+    /// What moved the points.
+    pub kind: Stored<MovementKind>,
     /// Signed points.
     pub points: i64,
     /// Balance right after.
@@ -36,8 +37,8 @@ pub struct MovementRow {
 /// What a movement writes.
 #[derive(Debug, Clone)]
 pub struct NewMovement<'a> {
-    /// EARN, REDEEM, ADJUST or EXPIRE.
-    pub kind: &'static str,
+    /// What moves the points.
+    pub kind: MovementKind,
     /// Signed points, not zero.
     pub points: i64,
     /// Balance right after.
@@ -123,7 +124,7 @@ pub async fn insert_movement(
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(customer_id)
-        .bind(movement.kind)
+        .bind(movement.kind.as_str())
         .bind(movement.points)
         .bind(movement.balance_after)
         .bind(movement.reason)

@@ -210,7 +210,7 @@ impl AddressBookApi {
             ));
         }
         ensure_etag(&row, &input.etag)?;
-        let mut details = row.details()?;
+        let mut details = row.details();
         let changed = details.apply(&patch, &fields);
         let mut violations = Violations::new();
         report_problems(&details, &mut violations);
@@ -322,7 +322,7 @@ fn usage_to_proto(usage: AddressUsage) -> ProtoUsage {
 }
 
 fn to_proto(row: &SavedAddressRow) -> Result<pb::SavedAddress, ApiError> {
-    let details = row.details()?;
+    let details = row.details();
     Ok(pb::SavedAddress {
         id: row.id.to_string(),
         customer_id: row.customer_id.to_string(),

@@ -7,13 +7,14 @@ use logistics_contracts::orders::{
 };
 use logistics_platform::ApiError;
 use logistics_platform::error::Violations;
+use logistics_platform::stored::Stored;
 use logistics_platform::time::timestamp;
 use prost::Message as _;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::order_fields::status_to_proto;
-use super::tracking_changes::{self as changes, status_of};
+use super::tracking_changes as changes;
 use super::tracking_fields::{
     MAX_SOURCE_NAME_CHARS, location_field, location_to_proto, tracking_number_field,
 };
@@ -97,7 +98,7 @@ impl TrackingApi {
         ) {
             return Err(ApiError::invalid_field(field, problem));
         }
-        let from = status_of(&order)?;
+        let from = order.status.get();
         check_delivery(from, order.pickup_time, delivery_time, now).map_err(refused)?;
 
         let route_changed = order.route_changed || request.route_changed;
@@ -149,9 +150,9 @@ impl TrackingApi {
             sequence,
             event_id: Uuid::now_v7(),
             client_event_id: DELIVERY_EVENT_ID.to_owned(),
-            source: EventSource::System.as_str().to_owned(),
+            source: Stored(EventSource::System),
             source_name,
-            code: EventCode::Delivered.as_str().to_owned(),
+            code: Stored(EventCode::Delivered),
             occur_time: delivery_time,
             receive_time: now,
             facility_code: location.facility_code,
@@ -159,7 +160,7 @@ impl TrackingApi {
             region_code: location.region_code,
             description: format!("Delivered, signed by {}", proof.signed_by),
             new_estimated_delivery_time: None,
-            applied_status: Some(OrderStatus::Delivered.as_str().to_owned()),
+            applied_status: Some(Stored(OrderStatus::Delivered)),
             late: order
                 .last_movement_time
                 .is_some_and(|newest| delivery_time < newest),

@@ -10,7 +10,6 @@ use logistics_platform::fields::customer_ref_field;
 use logistics_platform::pagination::page_size;
 use uuid::Uuid;
 
-use super::tracking_changes::status_of;
 use super::tracking_fields::tracking_to_proto;
 use super::tracking_service::{TrackingApi, keyset_time};
 use crate::domain::problems::{Problem, Shipment, no_movement_threshold, problems};
@@ -64,7 +63,7 @@ impl TrackingApi {
         let mut shipments = Vec::with_capacity(orders.len());
         for order in &orders {
             let shipment = Shipment {
-                status: status_of(order)?,
+                status: order.status.get(),
                 promised_delivery_time: order.promised_delivery_time,
                 last_movement_time: order.last_movement_time,
                 pickup_time: order.pickup_time,

@@ -1,13 +1,12 @@
 //! Change events caused by tracking and delivery, written to the outbox in the transaction of the
 //! change. A batch of events writes its change events with one statement.
 //!
-//! The orders service's own `events` module (OrderService/StreamChanges) reads them back: the
-//! payload is the same `StreamChangesResponse` message without its envelope.
+//! They go through the platform's one outbox writer (`changefeed::record_all`), which names each
+//! event by its contract, as every other change of the service does.
 
 use chrono::{DateTime, Utc};
-use logistics_contracts::common::TransportMode;
 use logistics_contracts::orders::{
-    self as pb, OrderDelivered, OrderPickedUp, OrderReturned, OrderStatusChanged, RouteChanged,
+    OrderDelivered, OrderPickedUp, OrderReturned, OrderStatusChanged, RouteChanged,
     stream_changes_response::Event,
 };
 use logistics_platform::ApiError;
@@ -15,6 +14,7 @@ use logistics_platform::changefeed;
 use logistics_platform::time::timestamp;
 use sqlx::PgConnection;
 
+use super::fields::mode_to_proto;
 use super::order_fields::status_to_proto;
 use crate::domain::status::OrderStatus;
 use crate::store::delivery::ProofRow;
@@ -41,21 +41,6 @@ pub(crate) async fn append_changes(
             .map(|change| (change.resource_id, change.event)),
     )
     .await
-}
-
-pub(crate) fn stored_status_to_proto(status: &str) -> pb::OrderStatus {
-    OrderStatus::parse(status).map_or(pb::OrderStatus::Unspecified, status_to_proto)
-}
-
-/// The status of an order row; a name the status machine does not know is a bug.
-pub(crate) fn status_of(order: &TrackedOrder) -> Result<OrderStatus, ApiError> {
-    OrderStatus::parse(&order.status).ok_or_else(|| {
-        ApiError::Internal(anyhow::anyhow!(
-            "order {} has unknown status {:?}",
-            order.id,
-            order.status
-        ))
-    })
 }
 
 /// order.status_changed
@@ -121,8 +106,7 @@ pub(crate) fn route_changed(order: &TrackedOrder, at: DateTime<Utc>, reason: &st
 
 /// order.delivered, with the delivery's facts.
 pub(crate) fn delivered(order: &TrackedOrder, proof: &ProofRow) -> Change {
-    let mode = TransportMode::from_str_name(&format!("TRANSPORT_MODE_{}", order.mode))
-        .unwrap_or(TransportMode::Unspecified);
+    let mode = mode_to_proto(order.mode.get());
     change(
         order,
         Event::OrderDelivered(OrderDelivered {

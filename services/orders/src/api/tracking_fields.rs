@@ -9,7 +9,7 @@ use logistics_platform::address::{REGION_CODE_RULE, is_region_code};
 use logistics_platform::error::{FieldViolation, Violations};
 use logistics_platform::time::{optional_timestamp, timestamp};
 
-use super::tracking_changes::stored_status_to_proto;
+use super::order_fields::status_to_proto;
 use crate::domain::numbers::is_tracking_number;
 use crate::domain::tracking::{EventCode, EventSource};
 use crate::store::tracking::{EventRow, TrackedOrder};
@@ -207,8 +207,9 @@ pub(crate) fn event_to_proto(row: &EventRow, tracking_number: &str) -> pb::Track
         new_estimated_delivery_time: optional_timestamp(row.new_estimated_delivery_time),
         applied_status: row
             .applied_status
-            .as_deref()
-            .map_or(pb::OrderStatus::Unspecified, stored_status_to_proto)
+            .map_or(pb::OrderStatus::Unspecified, |status| {
+                status_to_proto(status.0)
+            })
             .into(),
         late: row.late,
     }
@@ -247,7 +248,7 @@ pub(crate) fn tracking_to_proto(
         tracking_number: order.tracking_number.clone(),
         order_id: order.id.to_string(),
         order_number: order.order_number.clone(),
-        status: stored_status_to_proto(&order.status).into(),
+        status: status_to_proto(order.status.0).into(),
         status_time: Some(timestamp(order.status_time)),
         promised_delivery_time: Some(timestamp(order.promised_delivery_time)),
         estimated_delivery_time: Some(timestamp(order.estimated_delivery_time)),

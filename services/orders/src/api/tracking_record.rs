@@ -8,11 +8,12 @@ use logistics_contracts::orders::{
     self as pb, EventFieldViolation, RejectionReason, TrackingEventOutcome, TrackingEventResult,
 };
 use logistics_platform::ApiError;
+use logistics_platform::stored::Stored;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::order_fields::status_to_proto;
-use super::tracking_changes::{self as changes, Change, status_of};
+use super::tracking_changes::{self as changes, Change};
 use super::tracking_fields::{ParsedEvent, event_violations, parse_event};
 use crate::domain::status::OrderStatus;
 use crate::domain::tracking::{
@@ -141,7 +142,7 @@ impl Batch<'_> {
         events: &[&ParsedEvent],
     ) -> Result<(), ApiError> {
         let mut state = TrackingState {
-            status: status_of(order)?,
+            status: order.status.get(),
             status_time: order.status_time,
             create_time: order.create_time,
             last_movement_time: order.last_movement_time,
@@ -171,7 +172,7 @@ impl Batch<'_> {
         if sequence > order.tracking_sequence {
             self.updates.push(OrderTrackingUpdate {
                 id: order.id,
-                status: state.status.as_str().to_owned(),
+                status: state.status,
                 status_time: state.status_time,
                 pickup_time: state.pickup_time,
                 last_movement_time: state.last_movement_time,
@@ -197,9 +198,9 @@ impl Batch<'_> {
             sequence,
             event_id,
             client_event_id: event.client_event_id.clone(),
-            source: event.source.as_str().to_owned(),
+            source: Stored(event.source),
             source_name: event.source_name.clone(),
-            code: event.code.as_str().to_owned(),
+            code: Stored(event.code),
             occur_time: event.occur_time,
             receive_time: self.now,
             facility_code: event.location.facility_code.clone(),
@@ -207,7 +208,7 @@ impl Batch<'_> {
             region_code: event.location.region_code.clone(),
             description: event.description.clone(),
             new_estimated_delivery_time: event.new_estimated_delivery_time,
-            applied_status: applied_status.map(|status| status.as_str().to_owned()),
+            applied_status: applied_status.map(Stored),
             late: applied.late,
             recorded_by: self.principal.to_owned(),
         });

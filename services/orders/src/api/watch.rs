@@ -16,9 +16,8 @@ use tokio_util::sync::CancellationToken;
 use tonic::Status;
 use uuid::Uuid;
 
-use super::tracking_changes::stored_status_to_proto;
+use super::order_fields::status_to_proto;
 use super::tracking_fields::{event_to_proto, tracking_to_proto};
-use crate::domain::status::OrderStatus;
 use crate::store::tracking::{self as store, NOTIFY_CHANNEL_PREFIX, TrackedOrder};
 use crate::{DOMAIN, SCHEMA};
 
@@ -176,13 +175,13 @@ impl Watcher {
         )
         .await?;
         drop(conn);
-        let mut status = self.order.status.clone();
+        let mut status = self.order.status;
         for event in &events {
             if let Some(applied) = &event.applied_status {
-                status.clone_from(applied);
+                status = *applied;
             }
             let message = WatchTrackingResponse {
-                status: stored_status_to_proto(&status).into(),
+                status: status_to_proto(status.get()).into(),
                 update: Some(watch_tracking_response::Update::Event(event_to_proto(
                     event,
                     &self.order.tracking_number,
@@ -203,7 +202,7 @@ impl Watcher {
     }
 
     fn is_over(&self) -> bool {
-        OrderStatus::parse(&self.order.status).is_some_and(OrderStatus::is_final)
+        self.order.status.0.is_final()
     }
 }
 

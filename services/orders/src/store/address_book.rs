@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use logistics_platform::ApiError;
+use logistics_platform::stored::Stored;
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -24,7 +25,7 @@ pub struct SavedAddressRow {
     /// The address.
     pub address: Json<PostalAddress>,
     /// SENDER, RECIPIENT or BOTH.
-    pub usage: String,
+    pub usage: Stored<AddressUsage>,
     /// Default sender address.
     pub default_sender: bool,
     /// Default recipient address.
@@ -39,17 +40,14 @@ pub struct SavedAddressRow {
 
 impl SavedAddressRow {
     /// The fields callers set.
-    pub fn details(&self) -> Result<SavedAddressDetails, ApiError> {
-        let usage = AddressUsage::parse(&self.usage).ok_or_else(|| {
-            anyhow::anyhow!("saved address {} has usage {:?}", self.id, self.usage)
-        })?;
-        Ok(SavedAddressDetails {
+    pub fn details(&self) -> SavedAddressDetails {
+        SavedAddressDetails {
             label: self.label.clone(),
             address: self.address.0.clone(),
-            usage,
+            usage: self.usage.0,
             default_sender: self.default_sender,
             default_recipient: self.default_recipient,
-        })
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use logistics_platform::ApiError;
+use logistics_platform::stored::Stored;
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
@@ -29,8 +30,8 @@ struct OrderRow {
     order_number: String,
     tracking_number: String,
     customer_id: Uuid,
-    mode: String,
-    status: String,
+    mode: Stored<TransportMode>,
+    status: Stored<OrderStatus>,
     origin: Json<PostalAddress>,
     destination: Json<PostalAddress>,
     cargo: Json<Vec<CargoLine>>,
@@ -66,15 +67,6 @@ impl TryFrom<OrderRow> for Order {
     type Error = ApiError;
 
     fn try_from(row: OrderRow) -> Result<Self, ApiError> {
-        let corrupt = |column: &str, value: &str| {
-            ApiError::Internal(anyhow::anyhow!(
-                "order {}: unknown {column} {value:?} in the database",
-                row.id
-            ))
-        };
-        let status =
-            OrderStatus::parse(&row.status).ok_or_else(|| corrupt("status", &row.status))?;
-        let mode = TransportMode::parse(&row.mode).ok_or_else(|| corrupt("mode", &row.mode))?;
         let window = |start: Option<DateTime<Utc>>, end: Option<DateTime<Utc>>| {
             start.zip(end).map(|(start, end)| Window { start, end })
         };
@@ -94,8 +86,8 @@ impl TryFrom<OrderRow> for Order {
             order_number: row.order_number,
             tracking_number: row.tracking_number,
             customer_id: row.customer_id,
-            mode,
-            status,
+            mode: row.mode.0,
+            status: row.status.0,
             origin: row.origin.0,
             destination: row.destination.0,
             cargo: row.cargo.0,

@@ -5,10 +5,13 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use logistics_platform::ApiError;
+use logistics_platform::stored::Stored;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::domain::tracking::{BEFORE_ORDER_TOLERANCE, EventSource};
+use crate::domain::mode::TransportMode;
+use crate::domain::status::OrderStatus;
+use crate::domain::tracking::{BEFORE_ORDER_TOLERANCE, EventCode, EventSource};
 
 /// The columns of [`TrackedOrder`].
 pub(crate) const TRACKED_COLUMNS: &str =
@@ -29,10 +32,10 @@ pub struct TrackedOrder {
     pub tracking_number: String,
     /// The customer.
     pub customer_id: Uuid,
-    /// Transport mode by name, e.g. ROAD.
-    pub mode: String,
-    /// Status by name.
-    pub status: String,
+    /// Transport mode.
+    pub mode: Stored<TransportMode>,
+    /// Status.
+    pub status: Stored<OrderStatus>,
     /// When the status last changed.
     pub status_time: DateTime<Utc>,
     /// When the order was created.
@@ -82,12 +85,12 @@ pub struct EventRow {
     pub event_id: Uuid,
     /// The sender's id.
     pub client_event_id: String,
-    /// Source by name.
-    pub source: String,
+    /// Who reported it.
+    pub source: Stored<EventSource>,
     /// Which scanner or partner.
     pub source_name: String,
-    /// Code by name.
-    pub code: String,
+    /// What it reports.
+    pub code: Stored<EventCode>,
     /// When it happened.
     pub occur_time: DateTime<Utc>,
     /// When it was received.
@@ -103,7 +106,7 @@ pub struct EventRow {
     /// For DELAYED.
     pub new_estimated_delivery_time: Option<DateTime<Utc>>,
     /// The status it moved the order to.
-    pub applied_status: Option<String>,
+    pub applied_status: Option<Stored<OrderStatus>>,
     /// Stored behind a newer event.
     pub late: bool,
     /// Who recorded it.
@@ -203,7 +206,7 @@ pub async fn existing_keys(
     if keys.is_empty() {
         return Ok(HashSet::new());
     }
-    let rows: Vec<(Uuid, String, String, String)> = sqlx::query_as(
+    let rows: Vec<(Uuid, Stored<EventSource>, String, String)> = sqlx::query_as(
         "SELECT k.order_id, k.source, k.source_name, k.client_event_id
          FROM tracking_event_keys k
          JOIN unnest($1::uuid[], $2::text[], $3::text[], $4::text[])
@@ -226,15 +229,14 @@ pub async fn existing_keys(
     .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(order_id, source, source_name, client_event_id)| {
-            let source = EventSource::parse(&source)?.as_str();
-            Some(EventKey {
+        .map(
+            |(order_id, source, source_name, client_event_id)| EventKey {
                 order_id,
-                source,
+                source: source.0.as_str(),
                 source_name,
                 client_event_id,
-            })
-        })
+            },
+        )
         .collect())
 }
 
@@ -255,9 +257,9 @@ pub async fn insert_events(tx: &mut PgConnection, events: &[EventRow]) -> Result
         .bind(events.iter().map(|e| e.sequence).collect::<Vec<_>>())
         .bind(events.iter().map(|e| e.event_id).collect::<Vec<_>>())
         .bind(column(|e| e.client_event_id.clone()))
-        .bind(column(|e| e.source.clone()))
+        .bind(events.iter().map(|e| e.source).collect::<Vec<_>>())
         .bind(column(|e| e.source_name.clone()))
-        .bind(column(|e| e.code.clone()))
+        .bind(events.iter().map(|e| e.code).collect::<Vec<_>>())
         .bind(events.iter().map(|e| e.occur_time).collect::<Vec<_>>())
         .bind(events.iter().map(|e| e.receive_time).collect::<Vec<_>>())
         .bind(column(|e| e.facility_code.clone()))
@@ -270,12 +272,7 @@ pub async fn insert_events(tx: &mut PgConnection, events: &[EventRow]) -> Result
                 .map(|e| e.new_estimated_delivery_time)
                 .collect::<Vec<_>>(),
         )
-        .bind(
-            events
-                .iter()
-                .map(|e| e.applied_status.clone())
-                .collect::<Vec<_>>(),
-        )
+        .bind(events.iter().map(|e| e.applied_status).collect::<Vec<_>>())
         .bind(events.iter().map(|e| e.late).collect::<Vec<_>>())
         .bind(column(|e| e.recorded_by.clone()))
         .execute(&mut *tx)
@@ -285,7 +282,7 @@ pub async fn insert_events(tx: &mut PgConnection, events: &[EventRow]) -> Result
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[])",
     )
     .bind(events.iter().map(|e| e.order_id).collect::<Vec<_>>())
-    .bind(column(|e| e.source.clone()))
+    .bind(events.iter().map(|e| e.source).collect::<Vec<_>>())
     .bind(column(|e| e.source_name.clone()))
     .bind(column(|e| e.client_event_id.clone()))
     .bind(events.iter().map(|e| e.event_id).collect::<Vec<_>>())
@@ -299,8 +296,8 @@ pub async fn insert_events(tx: &mut PgConnection, events: &[EventRow]) -> Result
 pub struct OrderTrackingUpdate {
     /// The order.
     pub id: Uuid,
-    /// Status by name.
-    pub status: String,
+    /// Status.
+    pub status: OrderStatus,
     /// When the status last changed.
     pub status_time: DateTime<Utc>,
     /// When picked up.
@@ -337,7 +334,12 @@ pub async fn save_orders(
          WHERE o.id = u.id",
     )
     .bind(updates.iter().map(|u| u.id).collect::<Vec<_>>())
-    .bind(updates.iter().map(|u| u.status.clone()).collect::<Vec<_>>())
+    .bind(
+        updates
+            .iter()
+            .map(|u| u.status.as_str())
+            .collect::<Vec<_>>(),
+    )
     .bind(updates.iter().map(|u| u.status_time).collect::<Vec<_>>())
     .bind(updates.iter().map(|u| u.pickup_time).collect::<Vec<_>>())
     .bind(
