@@ -9,7 +9,7 @@ use logistics_tests::{
 };
 use tokio_stream::StreamExt as _;
 
-use crate::{FuzzCall, Outcome};
+use super::{FuzzCall, Outcome};
 
 mod requests;
 pub use requests::calls;

@@ -6,7 +6,7 @@ use logistics_contracts::customers::*;
 use proptest::prelude::*;
 
 use super::{Call, Known};
-use crate::values::*;
+use crate::fuzz_every_request::values::*;
 
 const CUSTOMER_PATHS: &[&str] = &[
     "role",

@@ -203,12 +203,9 @@ fn sorted(mut fields: Vec<String>) -> Vec<String> {
     fields
 }
 
-// One file per area; the crate root keeps the fixture they share.
-#[path = "engagement/follow_ups.rs"]
+// One file per area; this module keeps the fixture they share.
 mod follow_ups;
-#[path = "engagement/interactions.rs"]
 mod interactions;
-#[path = "engagement/surveys.rs"]
 mod surveys;
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use logistics_contracts::orders::*;
 use proptest::prelude::*;
 
 use super::{Call, Known};
-use crate::values::*;
+use crate::fuzz_every_request::values::*;
 
 const SAVED_ADDRESS_PATHS: &[&str] = &[
     "label",
