@@ -1,7 +1,7 @@
 //! RecordDelivery and GetProofOfDelivery: the delivery with its proof, the DELIVERED event, and
 //! the change events that carry the delivery's facts.
 
-use chrono::{SubsecRound as _, Utc};
+use chrono::{DateTime, SubsecRound as _, Utc};
 use logistics_contracts::orders::{
     DeliveryImage, GetProofOfDeliveryRequest, ProofOfDelivery, RecordDeliveryRequest,
 };
@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::order_fields::status_to_proto;
 use super::tracking_changes as changes;
 use super::tracking_fields::{
-    MAX_SOURCE_NAME_CHARS, location_field, location_to_proto, tracking_number_field,
+    Location, MAX_SOURCE_NAME_CHARS, location_field, location_to_proto, tracking_number_field,
 };
 use super::tracking_service::TrackingApi;
 use super::watch::not_found;
@@ -26,7 +26,7 @@ use crate::domain::delivery::{
 use crate::domain::status::OrderStatus;
 use crate::domain::tracking::{EventCode, EventSource};
 use crate::store::delivery::{self as store, ProofRow};
-use crate::store::tracking::{self as tracking_store, EventRow};
+use crate::store::tracking::{self as tracking_store, EventRow, TrackedOrder};
 
 /// Longest signer name.
 const MAX_SIGNED_BY_CHARS: usize = 100;
@@ -41,30 +41,7 @@ impl TrackingApi {
         principal: &str,
         request: RecordDeliveryRequest,
     ) -> Result<ProofOfDelivery, ApiError> {
-        let mut violations = Violations::new();
-        tracking_number_field(&mut violations, "tracking_number", &request.tracking_number);
-        violations.require_text("signed_by", &request.signed_by, MAX_SIGNED_BY_CHARS);
-        violations.limit_multiline_text("notes", &request.notes, MAX_NOTES_CHARS);
-        violations.limit_text("source_name", &request.source_name, MAX_SOURCE_NAME_CHARS);
-        let location = location_field(&mut violations, "location", request.location.as_ref());
-        let delivery_time = request
-            .delivery_time
-            .as_ref()
-            .and_then(|time| violations.time("delivery_time", time));
-        for (field, image) in [("signature", &request.signature), ("photo", &request.photo)] {
-            if let Some(image) = image
-                && let Some((part, problem)) = image_problem(&image.content_type, &image.content)
-            {
-                violations.add(format!("{field}.{part}"), problem);
-            }
-        }
-        if request.damaged_pieces < 0 {
-            violations.add("damaged_pieces", "must not be negative");
-        }
-        if request.missing_pieces < 0 {
-            violations.add("missing_pieces", "must not be negative");
-        }
-        violations.finish()?;
+        let (location, delivery_time) = check_request(&request)?;
         let request_sha256 = Sha256::digest(request.encode_to_vec()).to_vec();
         // PostgreSQL keeps microseconds: the proof answered now must equal the one read later.
         let now = Utc::now().trunc_subsecs(6);
@@ -102,70 +79,18 @@ impl TrackingApi {
         check_delivery(from, order.pickup_time, delivery_time, now).map_err(refused)?;
 
         let route_changed = order.route_changed || request.route_changed;
-        let image = |image: &Option<DeliveryImage>| {
-            image
-                .as_ref()
-                .map(|image| (image.content_type.clone(), image.content.clone()))
-                .unzip()
-        };
-        let (signature_type, signature) = image(&request.signature);
-        let (photo_type, photo) = image(&request.photo);
-        let proof = ProofRow {
-            order_id: order.id,
-            signed_by: request.signed_by.trim().to_owned(),
-            delivery_time,
-            signature_bytes: signature
-                .as_ref()
-                .map_or(0, |bytes: &Vec<u8>| bytes.len() as i32),
-            signature_type,
-            signature,
-            photo_bytes: photo
-                .as_ref()
-                .map_or(0, |bytes: &Vec<u8>| bytes.len() as i32),
-            photo_type,
-            photo,
-            damaged_pieces: request.damaged_pieces,
-            missing_pieces: request.missing_pieces,
-            document_errors: request.document_errors,
+        let delivered = Delivered {
+            at: delivery_time,
             route_changed,
-            on_time: on_time(delivery_time, order.promised_delivery_time),
-            promised_delivery_time: order.promised_delivery_time,
-            notes: request.notes.trim().to_owned(),
-            facility_code: location.facility_code.clone(),
-            city: location.city.clone(),
-            region_code: location.region_code.clone(),
-            recorded_by: principal.to_owned(),
-            record_time: now,
-            request_sha256,
+            location: &location,
+            principal,
+            now,
         };
+        let proof = proof_row(&request, &order, delivered, request_sha256);
         store::insert(&mut tx, &proof).await?;
 
         let sequence = order.tracking_sequence + 1;
-        let source_name = match request.source_name.trim() {
-            "" => principal.to_owned(),
-            name => name.to_owned(),
-        };
-        let event = EventRow {
-            order_id: order.id,
-            sequence,
-            event_id: Uuid::now_v7(),
-            client_event_id: DELIVERY_EVENT_ID.to_owned(),
-            source: Stored(EventSource::System),
-            source_name,
-            code: Stored(EventCode::Delivered),
-            occur_time: delivery_time,
-            receive_time: now,
-            facility_code: location.facility_code,
-            city: location.city,
-            region_code: location.region_code,
-            description: format!("Delivered, signed by {}", proof.signed_by),
-            new_estimated_delivery_time: None,
-            applied_status: Some(Stored(OrderStatus::Delivered)),
-            late: order
-                .last_movement_time
-                .is_some_and(|newest| delivery_time < newest),
-            recorded_by: principal.to_owned(),
-        };
+        let event = delivered_event(&request, &order, &proof, sequence, delivered);
         tracking_store::insert_events(&mut tx, std::slice::from_ref(&event)).await?;
         store::mark_delivered(
             &mut tx,
@@ -217,6 +142,133 @@ impl TrackingApi {
                 id: request.tracking_number.clone(),
             })?;
         Ok(proof_to_proto(&proof, &order.tracking_number))
+    }
+}
+
+/// The facts of a delivery being recorded, shared by the rows it writes.
+#[derive(Clone, Copy)]
+struct Delivered<'a> {
+    /// When it was delivered.
+    at: DateTime<Utc>,
+    /// Whether the shipment left its planned route, before or at delivery.
+    route_changed: bool,
+    /// Where.
+    location: &'a Location,
+    /// Who records it.
+    principal: &'a str,
+    /// When it is recorded.
+    now: DateTime<Utc>,
+}
+
+/// Checks a RecordDelivery request's own fields, every bad one reported: answers the location
+/// and the delivery time it gives, if any.
+fn check_request(
+    request: &RecordDeliveryRequest,
+) -> Result<(Location, Option<DateTime<Utc>>), ApiError> {
+    let mut violations = Violations::new();
+    tracking_number_field(&mut violations, "tracking_number", &request.tracking_number);
+    violations.require_text("signed_by", &request.signed_by, MAX_SIGNED_BY_CHARS);
+    violations.limit_multiline_text("notes", &request.notes, MAX_NOTES_CHARS);
+    violations.limit_text("source_name", &request.source_name, MAX_SOURCE_NAME_CHARS);
+    let location = location_field(&mut violations, "location", request.location.as_ref());
+    let delivery_time = request
+        .delivery_time
+        .as_ref()
+        .and_then(|time| violations.time("delivery_time", time));
+    for (field, image) in [("signature", &request.signature), ("photo", &request.photo)] {
+        if let Some(image) = image
+            && let Some((part, problem)) = image_problem(&image.content_type, &image.content)
+        {
+            violations.add(format!("{field}.{part}"), problem);
+        }
+    }
+    if request.damaged_pieces < 0 {
+        violations.add("damaged_pieces", "must not be negative");
+    }
+    if request.missing_pieces < 0 {
+        violations.add("missing_pieces", "must not be negative");
+    }
+    violations.finish()?;
+    Ok((location, delivery_time))
+}
+
+/// The proof of delivery as stored.
+fn proof_row(
+    request: &RecordDeliveryRequest,
+    order: &TrackedOrder,
+    delivered: Delivered<'_>,
+    request_sha256: Vec<u8>,
+) -> ProofRow {
+    let image = |image: &Option<DeliveryImage>| {
+        image
+            .as_ref()
+            .map(|image| (image.content_type.clone(), image.content.clone()))
+            .unzip()
+    };
+    let (signature_type, signature) = image(&request.signature);
+    let (photo_type, photo) = image(&request.photo);
+    ProofRow {
+        order_id: order.id,
+        signed_by: request.signed_by.trim().to_owned(),
+        delivery_time: delivered.at,
+        signature_bytes: signature
+            .as_ref()
+            .map_or(0, |bytes: &Vec<u8>| bytes.len() as i32),
+        signature_type,
+        signature,
+        photo_bytes: photo
+            .as_ref()
+            .map_or(0, |bytes: &Vec<u8>| bytes.len() as i32),
+        photo_type,
+        photo,
+        damaged_pieces: request.damaged_pieces,
+        missing_pieces: request.missing_pieces,
+        document_errors: request.document_errors,
+        route_changed: delivered.route_changed,
+        on_time: on_time(delivered.at, order.promised_delivery_time),
+        promised_delivery_time: order.promised_delivery_time,
+        notes: request.notes.trim().to_owned(),
+        facility_code: delivered.location.facility_code.clone(),
+        city: delivered.location.city.clone(),
+        region_code: delivered.location.region_code.clone(),
+        recorded_by: delivered.principal.to_owned(),
+        record_time: delivered.now,
+        request_sha256,
+    }
+}
+
+/// The DELIVERED tracking event a delivery writes, `sequence` in the order's history.
+fn delivered_event(
+    request: &RecordDeliveryRequest,
+    order: &TrackedOrder,
+    proof: &ProofRow,
+    sequence: i64,
+    delivered: Delivered<'_>,
+) -> EventRow {
+    let source_name = match request.source_name.trim() {
+        "" => delivered.principal.to_owned(),
+        name => name.to_owned(),
+    };
+    EventRow {
+        order_id: order.id,
+        sequence,
+        event_id: Uuid::now_v7(),
+        client_event_id: DELIVERY_EVENT_ID.to_owned(),
+        source: Stored(EventSource::System),
+        source_name,
+        code: Stored(EventCode::Delivered),
+        occur_time: delivered.at,
+        receive_time: delivered.now,
+        facility_code: delivered.location.facility_code.clone(),
+        city: delivered.location.city.clone(),
+        region_code: delivered.location.region_code.clone(),
+        description: format!("Delivered, signed by {}", proof.signed_by),
+        new_estimated_delivery_time: None,
+        applied_status: Some(Stored(OrderStatus::Delivered)),
+        late: order
+            .last_movement_time
+            .is_some_and(|newest| delivered.at < newest),
+        recorded_by: delivered.principal.to_owned(),
     }
 }
 
