@@ -4,6 +4,7 @@
 pub mod api;
 pub mod domain;
 pub mod feeds;
+pub mod reasons;
 pub mod store;
 
 use std::time::Duration;

@@ -1,6 +1,7 @@
 //! Typed clients of the services orders calls: customers, to learn whether a customer may order
 //! and on which terms.
 
+use crate::reasons::Reason;
 use std::time::Duration;
 
 use logistics_contracts::customers::customer_service_client::CustomerServiceClient;
@@ -91,7 +92,7 @@ impl CustomersDirectory {
         .await
         .map_err(|status| match status.code() {
             Code::NotFound => ApiError::NotFound {
-                reason: "CUSTOMER_NOT_FOUND",
+                reason: Reason::CustomerNotFound.as_str(),
                 resource: "customer",
                 id: code.clone(),
             },
@@ -120,7 +121,7 @@ impl CustomersDirectory {
         .into_inner();
         if answer.status() == CustomerStatus::Blocked {
             return Err(ApiError::FailedPrecondition {
-                reason: "CUSTOMER_BLOCKED",
+                reason: Reason::CustomerBlocked.as_str(),
                 message: format!("customer {customer_id} is blocked and may not order"),
                 metadata: vec![("customer_id", customer_id.to_string())],
             });
@@ -149,13 +150,19 @@ fn refusal(customer_id: Uuid, status: tonic::Status) -> ApiError {
     };
     match (status.code(), peer_reason.as_str()) {
         (Code::NotFound, _) => ApiError::NotFound {
-            reason: "CUSTOMER_NOT_FOUND",
+            reason: Reason::CustomerNotFound.as_str(),
             resource: "customer",
             id: customer_id.to_string(),
         },
-        (Code::FailedPrecondition, "CUSTOMER_DELETED") => refused("CUSTOMER_DELETED", "deleted"),
-        (Code::FailedPrecondition, "CUSTOMER_BLOCKED") => refused("CUSTOMER_BLOCKED", "blocked"),
-        (Code::FailedPrecondition, "CUSTOMER_ERASED") => refused("CUSTOMER_ERASED", "erased"),
+        (Code::FailedPrecondition, "CUSTOMER_DELETED") => {
+            refused(Reason::CustomerDeleted.as_str(), "deleted")
+        }
+        (Code::FailedPrecondition, "CUSTOMER_BLOCKED") => {
+            refused(Reason::CustomerBlocked.as_str(), "blocked")
+        }
+        (Code::FailedPrecondition, "CUSTOMER_ERASED") => {
+            refused(Reason::CustomerErased.as_str(), "erased")
+        }
         (Code::FailedPrecondition, _) => {
             // A standing this build does not know (a newer customers service): the customer may
             // not order, but we must not guess why. The peer's reason goes along for programs.
@@ -165,7 +172,7 @@ fn refusal(customer_id: Uuid, status: tonic::Status) -> ApiError {
                 "the customers service refused a customer for a reason orders does not know"
             );
             ApiError::FailedPrecondition {
-                reason: "CUSTOMER_NOT_ELIGIBLE",
+                reason: Reason::CustomerNotEligible.as_str(),
                 message: format!(
                     "the customers service refused customer {customer_id} ({})",
                     if peer_reason.is_empty() {
@@ -198,7 +205,7 @@ fn unavailable(call: &str, status: &tonic::Status) -> ApiError {
         );
     }
     ApiError::Unavailable {
-        reason: "CUSTOMERS_UNAVAILABLE",
+        reason: Reason::CustomersUnavailable.as_str(),
         message: "the customers service could not confirm the customer; retry later".to_owned(),
         source: Some(anyhow::anyhow!("{call}: {}", status.message())),
     }

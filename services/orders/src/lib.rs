@@ -4,6 +4,7 @@
 pub mod api;
 pub mod clients;
 pub mod domain;
+pub mod reasons;
 pub mod store;
 
 use chrono::NaiveTime;

@@ -3,6 +3,7 @@
 //! holding `customers:pii` (every answer passes through [`Audience::present`]), and never
 //! written to logs, events or idempotency records.
 
+use crate::reasons::Reason;
 use std::sync::Arc;
 
 use logistics_contracts::customers::contact_service_server::ContactService;
@@ -171,7 +172,7 @@ impl ContactsApi {
         ensure_writable(&customer)?;
         if store::count(&mut tx, customer.id).await? >= MAX_CONTACTS_PER_CUSTOMER {
             return Err(ApiError::FailedPrecondition {
-                reason: "CONTACT_LIMIT_REACHED",
+                reason: Reason::ContactLimitReached.as_str(),
                 message: format!(
                     "customer {} has {MAX_CONTACTS_PER_CUSTOMER} contacts already; remove one first",
                     customer.customer_code
@@ -494,7 +495,7 @@ async fn lock_contact(
 
 fn contact_not_found(id: &str) -> ApiError {
     ApiError::NotFound {
-        reason: "CONTACT_NOT_FOUND",
+        reason: Reason::ContactNotFound.as_str(),
         resource: "contact",
         id: id.to_owned(),
     }
@@ -507,9 +508,9 @@ fn ensure_writable(customer: &CustomerState) -> Result<(), ApiError> {
         metadata: vec![("customer_code", customer.customer_code.clone())],
     };
     if customer.deleted {
-        Err(refusal("CUSTOMER_DELETED", "deleted"))
+        Err(refusal(Reason::CustomerDeleted.as_str(), "deleted"))
     } else if customer.erase_time.is_some() {
-        Err(refusal("CUSTOMER_ERASED", "erased"))
+        Err(refusal(Reason::CustomerErased.as_str(), "erased"))
     } else {
         Ok(())
     }

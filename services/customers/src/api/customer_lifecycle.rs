@@ -1,6 +1,7 @@
 //! CustomerService RPCs of the lifecycle and grading: activity, blocking, government levels,
 //! grading policy, service levels, value scores and the sweep.
 
+use crate::reasons::Reason;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -109,7 +110,7 @@ impl CustomersApi {
             return Err(illegal_transition(
                 &current,
                 Status::Blocked,
-                "ALREADY_BLOCKED",
+                Reason::AlreadyBlocked.as_str(),
             ));
         }
         let blocked = change_status(
@@ -139,7 +140,11 @@ impl CustomersApi {
         let policy = store::current_policy(&mut tx).await?;
         let to = status_after_unblock(current.last_activity_time(), now, &policy.policy);
         if current.status != Status::Blocked {
-            return Err(illegal_transition(&current, to, "NOT_BLOCKED"));
+            return Err(illegal_transition(
+                &current,
+                to,
+                Reason::NotBlocked.as_str(),
+            ));
         }
         let unblocked = change_status(&mut tx, &current, to, &request.reason, principal).await?;
         let unblocked = regrade(&mut tx, unblocked, &policy, now).await?;
@@ -174,7 +179,7 @@ impl CustomersApi {
         ensure_etag(&current, &request.etag)?;
         if current.kind != Kind::Government {
             return Err(ApiError::FailedPrecondition {
-                reason: "NOT_A_GOVERNMENT_CUSTOMER",
+                reason: Reason::NotAGovernmentCustomer.as_str(),
                 message: format!(
                     "customer {} is {}, not a government customer",
                     current.customer_code,
@@ -275,7 +280,7 @@ impl CustomersApi {
                 store::policy_version(&mut conn, version)
                     .await?
                     .ok_or(ApiError::NotFound {
-                        reason: "POLICY_VERSION_NOT_FOUND",
+                        reason: Reason::PolicyVersionNotFound.as_str(),
                         resource: "grading policy version",
                         id: version.to_string(),
                     })?

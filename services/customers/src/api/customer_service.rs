@@ -1,6 +1,7 @@
 //! `logistics.customers.v1.CustomerService`: customer records. Decode and validate each request,
 //! call the store in one transaction, encode the response.
 
+use crate::reasons::Reason;
 use logistics_contracts::customers::customer_service_server::CustomerService;
 use logistics_contracts::customers::{
     self as pb, BlockCustomerRequest, CreateCustomerRequest, CustomerCreated, CustomerDeleted,
@@ -272,7 +273,7 @@ pub(super) async fn lock_for_change(
 
 pub(super) fn not_found(id: &str) -> ApiError {
     ApiError::NotFound {
-        reason: "CUSTOMER_NOT_FOUND",
+        reason: Reason::CustomerNotFound.as_str(),
         resource: "customer",
         id: id.to_owned(),
     }
@@ -282,7 +283,7 @@ pub(super) fn ensure_not_deleted(customer: &Customer) -> Result<(), ApiError> {
     match customer.delete_time {
         None => Ok(()),
         Some(_) => Err(ApiError::FailedPrecondition {
-            reason: "CUSTOMER_DELETED",
+            reason: Reason::CustomerDeleted.as_str(),
             message: format!("customer {} is deleted", customer.customer_code),
             metadata: vec![("customer_code", customer.customer_code.clone())],
         }),

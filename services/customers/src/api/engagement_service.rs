@@ -2,6 +2,7 @@
 //! satisfaction surveys. Decode and validate each request, call the store in one transaction with
 //! its change event, encode the response.
 
+use crate::reasons::Reason;
 use chrono::Utc;
 use logistics_contracts::customers::engagement_service_server::EngagementService;
 use logistics_contracts::customers::{
@@ -404,12 +405,12 @@ fn idempotency_key(principal: &str, method: &'static str, request_id: Uuid) -> I
 async fn ensure_customer_open(tx: &mut PgConnection, customer_id: Uuid) -> Result<(), ApiError> {
     match store::customer_state(tx, customer_id).await? {
         None => Err(ApiError::NotFound {
-            reason: "CUSTOMER_NOT_FOUND",
+            reason: Reason::CustomerNotFound.as_str(),
             resource: "customer",
             id: customer_id.to_string(),
         }),
         Some(state) if state.delete_time.is_some() => Err(ApiError::FailedPrecondition {
-            reason: "CUSTOMER_DELETED",
+            reason: Reason::CustomerDeleted.as_str(),
             message: format!("customer {} is deleted", state.customer_code),
             metadata: vec![("customer_code", state.customer_code)],
         }),
@@ -419,7 +420,7 @@ async fn ensure_customer_open(tx: &mut PgConnection, customer_id: Uuid) -> Resul
 
 fn follow_up_not_found(id: &str) -> ApiError {
     ApiError::NotFound {
-        reason: "FOLLOW_UP_NOT_FOUND",
+        reason: Reason::FollowUpNotFound.as_str(),
         resource: "follow-up",
         id: id.to_owned(),
     }
@@ -439,7 +440,7 @@ fn ensure_allowed(follow_up: &FollowUpRow, action: FollowUpAction) -> Result<(),
     transition(follow_up.status.0, action)
         .map(|_| ())
         .map_err(|illegal| ApiError::FailedPrecondition {
-            reason: "ILLEGAL_TRANSITION",
+            reason: Reason::IllegalTransition.as_str(),
             message: format!(
                 "follow-up {} is {} and cannot become {}",
                 follow_up.id,

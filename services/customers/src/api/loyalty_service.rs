@@ -2,6 +2,7 @@
 //! transaction holding the customer's account row, first expiring its lots that are past due, so
 //! balances never go below zero and concurrent redemptions queue instead of both passing.
 
+use crate::reasons::Reason;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -420,7 +421,7 @@ async fn emit(tx: &mut PgConnection, movement: &pb::PointMovement) -> Result<(),
 
 fn insufficient(refused: Insufficient) -> ApiError {
     ApiError::FailedPrecondition {
-        reason: "INSUFFICIENT_POINTS",
+        reason: Reason::InsufficientPoints.as_str(),
         message: format!(
             "the balance is {} points; {} requested",
             refused.balance, refused.requested
@@ -465,7 +466,7 @@ async fn find_customer(
 fn ensure_not_deleted(customer: &CustomerState) -> Result<(), ApiError> {
     if customer.deleted {
         Err(ApiError::FailedPrecondition {
-            reason: "CUSTOMER_DELETED",
+            reason: Reason::CustomerDeleted.as_str(),
             message: format!("customer {} is deleted", customer.customer_code),
             metadata: vec![("customer_code", customer.customer_code.clone())],
         })

@@ -1,5 +1,6 @@
 //! SQL for grading and the lifecycle: policies, activity, status and tier changes with history.
 
+use crate::reasons::Reason;
 use chrono::{DateTime, Utc};
 use logistics_platform::ApiError;
 use logistics_platform::stored::Stored;
@@ -91,7 +92,7 @@ pub async fn insert_policy(
     .fetch_optional(tx)
     .await?;
     row.map(stored).ok_or(ApiError::Aborted {
-        reason: "CONCURRENT_MODIFICATION",
+        reason: Reason::ConcurrentModification.as_str(),
         message: "the grading policy changed meanwhile; read it again".to_owned(),
     })
 }

@@ -1,5 +1,6 @@
 //! `logistics.orders.v1.AddressBookService`: saved addresses per customer (寄送清单).
 
+use crate::reasons::Reason;
 use logistics_contracts::orders::address_book_service_server::AddressBookService;
 use logistics_contracts::orders::{
     self as pb, AddressUsage as ProtoUsage, CreateSavedAddressRequest, DeleteSavedAddressRequest,
@@ -102,7 +103,7 @@ impl AddressBookApi {
         let count = store::lock_book(&mut tx, customer_id).await?;
         if count >= MAX_SAVED_ADDRESSES_PER_CUSTOMER {
             return Err(ApiError::FailedPrecondition {
-                reason: "ADDRESS_BOOK_FULL",
+                reason: Reason::AddressBookFull.as_str(),
                 message: format!(
                     "customer {customer_id} has {MAX_SAVED_ADDRESSES_PER_CUSTOMER} saved addresses already; delete one first"
                 ),
@@ -344,7 +345,7 @@ fn parse_id(field: &str, text: &str) -> Result<Uuid, ApiError> {
 
 fn not_found(id: &str) -> ApiError {
     ApiError::NotFound {
-        reason: "SAVED_ADDRESS_NOT_FOUND",
+        reason: Reason::SavedAddressNotFound.as_str(),
         resource: "saved address",
         id: id.to_owned(),
     }
@@ -374,7 +375,7 @@ async fn ensure_label_free(
 ) -> Result<(), ApiError> {
     if store::label_taken(tx, customer_id, label, except).await? {
         return Err(ApiError::AlreadyExists {
-            reason: "SAVED_ADDRESS_LABEL_TAKEN",
+            reason: Reason::SavedAddressLabelTaken.as_str(),
             message: format!("the customer has a saved address labelled {label:?} already"),
         });
     }

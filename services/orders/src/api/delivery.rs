@@ -1,6 +1,7 @@
 //! RecordDelivery and GetProofOfDelivery: the delivery with its proof, the DELIVERED event, and
 //! the change events that carry the delivery's facts.
 
+use crate::reasons::Reason;
 use chrono::{DateTime, SubsecRound as _, Utc};
 use logistics_contracts::orders::{
     DeliveryImage, GetProofOfDeliveryRequest, ProofOfDelivery, RecordDeliveryRequest,
@@ -60,7 +61,7 @@ impl TrackingApi {
                 return Ok(proof_to_proto(&stored, &order.tracking_number));
             }
             return Err(ApiError::FailedPrecondition {
-                reason: "ALREADY_DELIVERED",
+                reason: Reason::AlreadyDelivered.as_str(),
                 message: format!(
                     "shipment {} was delivered already, with another proof",
                     order.tracking_number
@@ -137,7 +138,7 @@ impl TrackingApi {
         let proof = store::find(&mut conn, order.id, !request.omit_images)
             .await?
             .ok_or_else(|| ApiError::NotFound {
-                reason: "PROOF_OF_DELIVERY_NOT_FOUND",
+                reason: Reason::ProofOfDeliveryNotFound.as_str(),
                 resource: "proof of delivery",
                 id: request.tracking_number.clone(),
             })?;
@@ -275,7 +276,7 @@ fn delivered_event(
 fn refused(refused: DeliveryRefused) -> ApiError {
     match refused {
         DeliveryRefused::Illegal(illegal) => ApiError::FailedPrecondition {
-            reason: "ILLEGAL_TRANSITION",
+            reason: Reason::IllegalTransition.as_str(),
             message: illegal.to_string(),
             metadata: vec![
                 (

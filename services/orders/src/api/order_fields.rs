@@ -1,6 +1,7 @@
 //! How OrderService reads and writes its messages: order references, filters, and the proto form
 //! of a stored order.
 
+use crate::reasons::Reason;
 use chrono::{DateTime, Utc};
 use logistics_contracts::common::Address;
 use logistics_contracts::orders::{self as pb, OrderDocument};
@@ -60,7 +61,7 @@ pub(crate) fn order_ref_field(
 /// The NOT_FOUND of an order the caller named.
 pub(crate) fn order_not_found(id: &str) -> ApiError {
     ApiError::NotFound {
-        reason: "ORDER_NOT_FOUND",
+        reason: Reason::OrderNotFound.as_str(),
         resource: "order",
         id: id.to_owned(),
     }
@@ -78,7 +79,7 @@ pub(crate) fn ensure_etag(order: &Order, etag: &str) -> Result<(), ApiError> {
 /// The FAILED_PRECONDITION of a move the status machine refuses, naming both statuses.
 pub(crate) fn illegal_transition(order: &Order, to: OrderStatus) -> ApiError {
     ApiError::FailedPrecondition {
-        reason: "ILLEGAL_TRANSITION",
+        reason: Reason::IllegalTransition.as_str(),
         message: format!(
             "order {} is {} and cannot become {}",
             order.order_number,

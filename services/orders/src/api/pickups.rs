@@ -1,5 +1,6 @@
 //! Pickups of OrderService: scheduling a window, cancelling it, dispatching the vehicle.
 
+use crate::reasons::Reason;
 use chrono::{TimeDelta, Utc};
 use logistics_contracts::orders::{
     self as pb, CancelPickupRequest, DispatchVehicleRequest, PickupCancelled, PickupScheduled,
@@ -104,7 +105,7 @@ impl OrdersApi {
         ensure_etag(&current, &request.etag)?;
         if current.status != OrderStatus::PickupScheduled {
             return Err(ApiError::FailedPrecondition {
-                reason: "NO_PICKUP_SCHEDULED",
+                reason: Reason::NoPickupScheduled.as_str(),
                 message: format!(
                     "order {} is {}: it has no scheduled pickup to cancel",
                     current.order_number,
@@ -197,7 +198,7 @@ fn ensure_not_dispatched(order: &crate::domain::order::Order) -> Result<(), ApiE
     {
         None => Ok(()),
         Some(dispatch) => Err(ApiError::FailedPrecondition {
-            reason: "VEHICLE_DISPATCHED",
+            reason: Reason::VehicleDispatched.as_str(),
             message: format!(
                 "a vehicle ({}) was already dispatched for order {}",
                 dispatch.vehicle_id, order.order_number

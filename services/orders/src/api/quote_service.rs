@@ -1,6 +1,7 @@
 //! `logistics.orders.v1.QuoteService`: prices and promises from the rate card, and the card's
 //! versions.
 
+use crate::reasons::Reason;
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
@@ -102,7 +103,7 @@ impl QuotesApi {
             version => store::version(&mut conn, version)
                 .await?
                 .ok_or(ApiError::NotFound {
-                    reason: "RATE_CARD_VERSION_NOT_FOUND",
+                    reason: Reason::RateCardVersionNotFound.as_str(),
                     resource: "rate card version",
                     id: version.to_string(),
                 })?,

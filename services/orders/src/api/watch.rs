@@ -3,6 +3,7 @@
 //! broadcast channel. Watchers then read what is new by the order's recording sequence, so a
 //! missed or merged notification loses nothing.
 
+use crate::reasons::Reason;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -68,7 +69,7 @@ impl WatchHub {
             .clone()
             .try_acquire_owned()
             .map_err(|_| ApiError::ResourceExhausted {
-                reason: "TOO_MANY_WATCHERS",
+                reason: Reason::TooManyWatchers.as_str(),
                 message: "this server watches as many shipments as it can; retry later".to_owned(),
             })
     }
@@ -209,7 +210,7 @@ impl Watcher {
 /// NOT_FOUND for a tracking number no shipment has.
 pub(crate) fn not_found(tracking_number: &str) -> ApiError {
     ApiError::NotFound {
-        reason: "TRACKING_NUMBER_NOT_FOUND",
+        reason: Reason::TrackingNumberNotFound.as_str(),
         resource: "shipment",
         id: tracking_number.to_owned(),
     }

@@ -1,5 +1,6 @@
 //! SQL on rate cards, and [`Quoter`]: the card in force, cached, and quoting by it.
 
+use crate::reasons::Reason;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -101,7 +102,7 @@ pub async fn insert(
     .fetch_optional(conn)
     .await?;
     row.map(stored).ok_or(ApiError::Aborted {
-        reason: "CONCURRENT_MODIFICATION",
+        reason: Reason::ConcurrentModification.as_str(),
         message: format!(
             "rate card version {} was made meanwhile; read the card again",
             card.version
@@ -169,7 +170,7 @@ pub fn quote_error(error: QuoteError) -> ApiError {
             ApiError::invalid_field(format!("cargo[{line}]"), message)
         }
         QuoteError::ModeNotOffered { mode, version } => ApiError::FailedPrecondition {
-            reason: "MODE_NOT_OFFERED",
+            reason: Reason::ModeNotOffered.as_str(),
             message,
             metadata: vec![
                 ("mode", mode.as_str().to_owned()),
@@ -181,7 +182,7 @@ pub fn quote_error(error: QuoteError) -> ApiError {
             origin_zone,
             destination_zone,
         } => ApiError::FailedPrecondition {
-            reason: "NO_LANE",
+            reason: Reason::NoLane.as_str(),
             message,
             metadata: vec![
                 ("mode", mode.as_str().to_owned()),
