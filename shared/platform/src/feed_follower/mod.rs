@@ -23,7 +23,10 @@
 //! The tables are created by [`migrate`], which a following service runs after its own
 //! migrations.
 
+mod metrics;
 mod store;
+#[cfg(test)]
+mod tests;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -32,8 +35,6 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use logistics_contracts::common::{ChangeFeedStart, change_feed_start};
-use opentelemetry::KeyValue;
-use opentelemetry::metrics::{Counter, Gauge};
 use sqlx::migrate::Migrator;
 use sqlx::{Connection as _, PgConnection, PgPool};
 use tokio::sync::watch;
@@ -42,6 +43,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
 use crate::error::ApiError;
+use metrics::Metrics;
 use store::{Counted, CursorRow};
 
 /// How often a standby replica tries to take over the feed (and reads where the feed stands).
@@ -565,70 +567,6 @@ async fn watch_lock(lock: &mut PgConnection) -> sqlx::Error {
     }
 }
 
-/// The follower's instruments: events by outcome, lag and last-applied time per feed.
-struct Metrics {
-    attributes: [KeyValue; 2],
-    events: Counter<u64>,
-    lag: Gauge<f64>,
-    last_applied: Gauge<f64>,
-    following: Gauge<u64>,
-}
-
-impl Metrics {
-    fn new(service: &'static str, feed: &'static str) -> Self {
-        let meter = opentelemetry::global::meter("logistics.feeds");
-        Self {
-            attributes: [
-                KeyValue::new("feed", feed),
-                KeyValue::new("follower", service),
-            ],
-            events: meter
-                .u64_counter("logistics.feed.events")
-                .with_description(
-                    "Events a feed follower consumed, by feed and outcome \
-                     (applied, skipped, duplicate)",
-                )
-                .build(),
-            lag: meter
-                .f64_gauge("logistics.feed.lag")
-                .with_unit("s")
-                .with_description("How long the last event applied took from its source")
-                .build(),
-            last_applied: meter
-                .f64_gauge("logistics.feed.last_applied")
-                .with_unit("s")
-                .with_description("When the last event was applied, in seconds since the epoch")
-                .build(),
-            following: meter
-                .u64_gauge("logistics.feed.following")
-                .with_description("1 on the replica that follows the feed, 0 on standbys")
-                .build(),
-        }
-    }
-
-    fn applied(&self, counted: Counted, row: &CursorRow) {
-        let outcome = match counted {
-            Counted::Applied => "applied",
-            Counted::Skipped => "skipped",
-            Counted::Duplicate => "duplicate",
-        };
-        let mut attributes = self.attributes.to_vec();
-        attributes.push(KeyValue::new("outcome", outcome));
-        self.events.add(1, &attributes);
-        if let Some(written) = row.last_event_time {
-            let lag = (row.update_time - written).to_std().unwrap_or_default();
-            self.lag.record(lag.as_secs_f64(), &self.attributes);
-        }
-        let applied_at = row.update_time.timestamp_micros() as f64 / 1e6;
-        self.last_applied.record(applied_at, &self.attributes);
-    }
-
-    fn following(&self, following: bool) {
-        self.following
-            .record(u64::from(following), &self.attributes);
-    }
-}
-
 /// Pauses between reconnections: doubling from [`FIRST_BACKOFF`] up to [`MAX_BACKOFF`], each
 /// drawn at random from its upper half, so replicas and services restarting together do not
 /// reconnect in step.
@@ -648,80 +586,5 @@ impl Backoff {
 
     fn reset(&mut self) {
         self.failures = 0;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reconnect_pauses_double_from_100_ms_to_a_10_s_cap_with_jitter() {
-        let mut backoff = Backoff::default();
-        let ceilings_ms = [100, 200, 400, 800, 1600, 3200, 6400, 10_000, 10_000, 10_000];
-        for ceiling in ceilings_ms {
-            let delay = backoff.next_delay();
-            let ceiling = Duration::from_millis(ceiling);
-            assert!(
-                delay >= ceiling / 2 && delay <= ceiling,
-                "{delay:?} not within {ceiling:?}"
-            );
-        }
-        for _ in 0..100 {
-            assert!(backoff.next_delay() <= MAX_BACKOFF);
-        }
-    }
-
-    #[test]
-    fn a_success_starts_the_pauses_over() {
-        let mut backoff = Backoff::default();
-        for _ in 0..6 {
-            backoff.next_delay();
-        }
-        backoff.reset();
-        assert!(backoff.next_delay() <= FIRST_BACKOFF);
-    }
-
-    #[test]
-    fn the_status_reads_lag_and_last_applied_time_from_the_cursor_row() {
-        let written = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
-        let row = CursorRow {
-            cursor: "c3".to_owned(),
-            applied_events: 3,
-            skipped_events: 1,
-            duplicate_events: 0,
-            update_time: written + chrono::Duration::milliseconds(1500),
-            last_event_time: Some(written),
-        };
-        let mut status = FollowerStatus::new("orders");
-        status.update(&row);
-        assert_eq!(status.cursor, "c3");
-        assert_eq!((status.applied_events, status.skipped_events), (3, 1));
-        assert_eq!(status.last_event_time, Some(written));
-        assert_eq!(status.last_applied_time, Some(row.update_time));
-        assert_eq!(status.lag, Some(Duration::from_millis(1500)));
-
-        // A fresh row: nothing applied yet, no times, no lag.
-        let fresh = CursorRow {
-            cursor: String::new(),
-            applied_events: 0,
-            skipped_events: 0,
-            duplicate_events: 0,
-            update_time: written,
-            last_event_time: None,
-        };
-        status.update(&fresh);
-        assert_eq!(
-            (status.last_applied_time, status.lag, status.cursor.as_str()),
-            (None, None, "")
-        );
-
-        // Clocks apart: an event written "after" it was applied lags by nothing, not by a panic.
-        let skewed = CursorRow {
-            last_event_time: Some(written + chrono::Duration::seconds(5)),
-            ..row
-        };
-        status.update(&skewed);
-        assert_eq!(status.lag, Some(Duration::ZERO));
     }
 }
