@@ -1,0 +1,280 @@
+//! Claims for compensation (索赔): which complaints may carry one, until when, how much may be
+//! approved, and how a claim moves (SUBMITTED -> UNDER_REVIEW -> APPROVED | REJECTED -> PAID).
+
+use chrono::{DateTime, Days, FixedOffset, Months, NaiveDate, Utc};
+use logistics_platform::named_enum;
+
+use super::complaint::Category;
+
+named_enum! {
+    /// Where a claim stands.
+    ClaimStatus {
+        /// Filed with the complaint.
+        Submitted = "SUBMITTED",
+        /// Being reviewed.
+        UnderReview = "UNDER_REVIEW",
+        /// An amount was approved.
+        Approved = "APPROVED",
+        /// Turned down.
+        Rejected = "REJECTED",
+        /// The approved amount was paid.
+        Paid = "PAID",
+    }
+}
+
+impl ClaimStatus {
+    /// Whether a decision (approve or reject) may be taken now.
+    pub fn awaits_decision(self) -> bool {
+        matches!(self, Self::Submitted | Self::UnderReview)
+    }
+}
+
+/// How long after the shipment a claim may be filed (the service's settings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClaimWindows {
+    /// For DAMAGE, SHORTAGE and DELAY: days after the delivery.
+    pub after_delivery_days: u32,
+    /// For LOSS: months after the promised delivery.
+    pub after_promise_months: u32,
+}
+
+impl Default for ClaimWindows {
+    /// DOMAIN.md: 21 days after delivery, 9 months for non-delivery.
+    fn default() -> Self {
+        Self {
+            after_delivery_days: 21,
+            after_promise_months: 9,
+        }
+    }
+}
+
+/// What a claim's window is measured from, taken from the shipment at filing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShipmentTimes {
+    /// When it was delivered; `None` if it was not.
+    pub delivered: Option<DateTime<Utc>>,
+    /// When delivery was promised; `None` if nothing was promised yet.
+    pub promised: Option<DateTime<Utc>>,
+}
+
+/// Why a claim may not be filed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ClaimRefused {
+    /// Only DAMAGE, SHORTAGE, DELAY and LOSS are claimable.
+    #[error("a claim must be about DAMAGE, SHORTAGE, DELAY or LOSS, not {}", .0.as_str())]
+    NotClaimable(Category),
+    /// DAMAGE, SHORTAGE and DELAY are claimed after the delivery.
+    #[error("a {} claim can be filed once the order is delivered", .0.as_str())]
+    BeforeDelivery(Category),
+    /// A delivered order was not lost (a missing part is a SHORTAGE).
+    #[error("the order was delivered: claim a SHORTAGE or DAMAGE instead of a LOSS")]
+    OnDeliveredOrder,
+    /// A LOSS is claimed against the promised delivery, and there is none yet.
+    #[error("the order has no promised delivery time yet, so nothing is lost")]
+    NothingPromised,
+    /// Too late.
+    #[error("the claim window closed at {0}")]
+    WindowClosed(DateTime<Utc>),
+}
+
+/// The end of the last day a claim about `category` may be filed (in the company's time zone),
+/// or why no claim may be filed at all. `now` is when it is filed.
+pub fn window_end(
+    category: Category,
+    shipment: ShipmentTimes,
+    windows: ClaimWindows,
+    zone: FixedOffset,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, ClaimRefused> {
+    let local_date = |instant: DateTime<Utc>| instant.with_timezone(&zone).date_naive();
+    let last_day = match category {
+        Category::Damage | Category::Shortage | Category::Delay => {
+            let delivered = shipment
+                .delivered
+                .ok_or(ClaimRefused::BeforeDelivery(category))?;
+            local_date(delivered).checked_add_days(Days::new(windows.after_delivery_days.into()))
+        }
+        Category::Loss => {
+            if shipment.delivered.is_some() {
+                return Err(ClaimRefused::OnDeliveredOrder);
+            }
+            let promised = shipment.promised.ok_or(ClaimRefused::NothingPromised)?;
+            local_date(promised).checked_add_months(Months::new(windows.after_promise_months))
+        }
+        other => return Err(ClaimRefused::NotClaimable(other)),
+    };
+    let end = last_day
+        .and_then(|day| end_of_day(day, zone))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC);
+    if now >= end {
+        return Err(ClaimRefused::WindowClosed(end));
+    }
+    Ok(end)
+}
+
+/// The first instant after `day` in `zone`.
+fn end_of_day(day: NaiveDate, zone: FixedOffset) -> Option<DateTime<Utc>> {
+    let next = day.checked_add_days(Days::new(1))?;
+    let local_midnight = next.and_hms_opt(0, 0, 0)?;
+    Some(local_midnight.and_local_timezone(zone).single()?.to_utc())
+}
+
+/// Why an approval is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ApprovalRefused {
+    /// More than the customer asked for.
+    #[error("the approved amount {approved} fen is above the claimed {claimed} fen")]
+    AboveClaimed {
+        /// Asked to approve.
+        approved: i64,
+        /// Claimed.
+        claimed: i64,
+    },
+    /// More than the goods were declared to be worth.
+    #[error("the approved amount {approved} fen is above the declared value {declared} fen")]
+    AboveDeclaredValue {
+        /// Asked to approve.
+        approved: i64,
+        /// Declared.
+        declared: i64,
+    },
+}
+
+/// Checks an amount to approve (fen, more than 0) against the claimed amount and the declared
+/// value of the goods, when one was declared.
+pub fn check_approval(
+    approved: i64,
+    claimed: i64,
+    declared_value: Option<i64>,
+) -> Result<(), ApprovalRefused> {
+    if approved > claimed {
+        return Err(ApprovalRefused::AboveClaimed { approved, claimed });
+    }
+    match declared_value {
+        Some(declared) if approved > declared => {
+            Err(ApprovalRefused::AboveDeclaredValue { approved, declared })
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, TimeZone, Utc};
+    use logistics_platform::time::company_time_zone;
+
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).unwrap().to_utc()
+    }
+
+    fn window(
+        category: Category,
+        shipment: ShipmentTimes,
+        now: &str,
+    ) -> Result<DateTime<Utc>, ClaimRefused> {
+        window_end(
+            category,
+            shipment,
+            ClaimWindows::default(),
+            company_time_zone(),
+            at(now),
+        )
+    }
+
+    const DELIVERED: ShipmentTimes = ShipmentTimes {
+        delivered: Some(DateTime::from_timestamp_nanos(1_780_000_000_000_000_000)),
+        promised: None,
+    };
+
+    #[test]
+    fn damage_shortage_and_delay_may_be_claimed_until_the_end_of_the_21st_day_after_delivery() {
+        // Delivered 2026-06-01 23:30 Shanghai (15:30Z): the last day is 2026-06-22, local.
+        let shipment = ShipmentTimes {
+            delivered: Some(at("2026-06-01T15:30:00Z")),
+            promised: None,
+        };
+        for category in [Category::Damage, Category::Shortage, Category::Delay] {
+            let end = window(category, shipment, "2026-06-22T15:59:59Z").unwrap();
+            assert_eq!(end, at("2026-06-22T16:00:00Z"), "{category:?}");
+            let late = window(category, shipment, "2026-06-22T16:00:00Z").unwrap_err();
+            assert_eq!(late, ClaimRefused::WindowClosed(end));
+        }
+    }
+
+    #[test]
+    fn a_loss_may_be_claimed_until_nine_months_after_the_promised_delivery() {
+        let shipment = ShipmentTimes {
+            delivered: None,
+            promised: Some(at("2026-05-31T02:00:00Z")),
+        };
+        // 2026-05-31 + 9 months is 2027-02-28 (the month has no 31st).
+        let end = window(Category::Loss, shipment, "2027-02-28T00:00:00Z").unwrap();
+        assert_eq!(end, Utc.with_ymd_and_hms(2027, 2, 28, 16, 0, 0).unwrap());
+        assert!(window(Category::Loss, shipment, "2027-03-01T00:00:00Z").is_err());
+    }
+
+    #[test]
+    fn claims_that_do_not_fit_the_shipment_are_refused_with_the_reason() {
+        let in_transit = ShipmentTimes {
+            delivered: None,
+            promised: Some(at("2026-06-01T00:00:00Z")),
+        };
+        let now = "2026-06-02T00:00:00Z";
+        assert_eq!(
+            window(Category::Damage, in_transit, now),
+            Err(ClaimRefused::BeforeDelivery(Category::Damage))
+        );
+        assert_eq!(
+            window(Category::Loss, DELIVERED, now),
+            Err(ClaimRefused::OnDeliveredOrder)
+        );
+        let unpromised = ShipmentTimes {
+            delivered: None,
+            promised: None,
+        };
+        assert_eq!(
+            window(Category::Loss, unpromised, now),
+            Err(ClaimRefused::NothingPromised)
+        );
+        for category in [Category::Billing, Category::Other, Category::StaffAttitude] {
+            assert_eq!(
+                window(category, DELIVERED, now),
+                Err(ClaimRefused::NotClaimable(category))
+            );
+        }
+    }
+
+    #[test]
+    fn an_approval_is_capped_by_the_claim_and_by_the_declared_value() {
+        assert_eq!(check_approval(500, 500, None), Ok(()));
+        assert_eq!(check_approval(400, 500, Some(400)), Ok(()));
+        assert_eq!(
+            check_approval(501, 500, None),
+            Err(ApprovalRefused::AboveClaimed {
+                approved: 501,
+                claimed: 500
+            })
+        );
+        assert_eq!(
+            check_approval(450, 500, Some(400)),
+            Err(ApprovalRefused::AboveDeclaredValue {
+                approved: 450,
+                declared: 400
+            })
+        );
+    }
+
+    #[test]
+    fn only_a_submitted_or_reviewed_claim_awaits_a_decision() {
+        let awaiting: Vec<_> = ClaimStatus::ALL
+            .iter()
+            .filter(|status| status.awaits_decision())
+            .collect();
+        assert_eq!(
+            awaiting,
+            [&ClaimStatus::Submitted, &ClaimStatus::UnderReview]
+        );
+    }
+}

@@ -1,0 +1,5 @@
+//! The complaints service's rules, free of I/O: plain Rust with table-driven tests.
+
+pub mod claim;
+pub mod complaint;
+pub mod policy;
