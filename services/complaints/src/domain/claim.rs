@@ -4,7 +4,7 @@
 use chrono::{DateTime, Days, FixedOffset, Months, NaiveDate, Utc};
 use logistics_platform::named_enum;
 
-use super::complaint::Category;
+use super::kinds::Category;
 
 named_enum! {
     /// Where a claim stands.
@@ -26,6 +26,117 @@ impl ClaimStatus {
     /// Whether a decision (approve or reject) may be taken now.
     pub fn awaits_decision(self) -> bool {
         matches!(self, Self::Submitted | Self::UnderReview)
+    }
+}
+
+/// A claim as stored with its complaint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    /// What the customer claims, in fen.
+    pub claimed_fen: i64,
+    /// What backs the claim: references or short descriptions.
+    pub evidence: Vec<String>,
+    /// Where it stands.
+    pub status: ClaimStatus,
+    /// The first instant at which it could no longer have been filed.
+    pub window_end: DateTime<Utc>,
+    /// The goods' declared value at filing, in fen; `None` when nothing was declared.
+    pub declared_value_fen: Option<i64>,
+    /// What was approved, in fen.
+    pub approved_fen: Option<i64>,
+    /// Why it was rejected.
+    pub rejection_reason: Option<String>,
+    /// Who approved or rejected it.
+    pub reviewed_by: Option<String>,
+    /// When.
+    pub review_time: Option<DateTime<Utc>>,
+    /// The payment's reference.
+    pub payment_reference: Option<String>,
+    /// When it was paid.
+    pub pay_time: Option<DateTime<Utc>>,
+}
+
+/// A decision on a claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Pay this many fen.
+    Approve(i64),
+    /// Pay nothing, for this reason.
+    Reject(String),
+}
+
+/// Why a claim cannot be moved as asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClaimMoveRefused {
+    /// It was approved or rejected before.
+    #[error("the claim was already decided: it is {}", .0.as_str())]
+    AlreadyDecided(ClaimStatus),
+    /// Only an approved claim is paid.
+    #[error("only an APPROVED claim can be paid; it is {}", .0.as_str())]
+    NotApproved(ClaimStatus),
+    /// It was paid under another reference.
+    #[error("the claim was already paid with reference {0:?}")]
+    AlreadyPaid(String),
+    /// The amount is too high.
+    #[error(transparent)]
+    Approval(#[from] ApprovalRefused),
+}
+
+impl Claim {
+    /// Starts the review when the complaint's investigation begins; later investigations leave
+    /// the claim as it is.
+    pub fn start_review(&mut self) {
+        if self.status == ClaimStatus::Submitted {
+            self.status = ClaimStatus::UnderReview;
+        }
+    }
+
+    /// Approves or rejects the claim, once.
+    pub fn decide(
+        &mut self,
+        decision: Decision,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), ClaimMoveRefused> {
+        if !self.status.awaits_decision() {
+            return Err(ClaimMoveRefused::AlreadyDecided(self.status));
+        }
+        match decision {
+            Decision::Approve(fen) => {
+                check_approval(fen, self.claimed_fen, self.declared_value_fen)?;
+                self.status = ClaimStatus::Approved;
+                self.approved_fen = Some(fen);
+            }
+            Decision::Reject(reason) => {
+                self.status = ClaimStatus::Rejected;
+                self.rejection_reason = Some(reason);
+            }
+        }
+        self.reviewed_by = Some(by.to_owned());
+        self.review_time = Some(now);
+        Ok(())
+    }
+
+    /// Records the payment of an approved claim. Paying again with the same reference changes
+    /// nothing (`Ok(false)`): payment systems retry.
+    pub fn mark_paid(
+        &mut self,
+        reference: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, ClaimMoveRefused> {
+        match self.status {
+            ClaimStatus::Paid if self.payment_reference.as_deref() == Some(reference) => Ok(false),
+            ClaimStatus::Paid => Err(ClaimMoveRefused::AlreadyPaid(
+                self.payment_reference.clone().unwrap_or_default(),
+            )),
+            ClaimStatus::Approved => {
+                self.status = ClaimStatus::Paid;
+                self.payment_reference = Some(reference.to_owned());
+                self.pay_time = Some(now);
+                Ok(true)
+            }
+            other => Err(ClaimMoveRefused::NotApproved(other)),
+        }
     }
 }
 
@@ -275,6 +386,84 @@ mod tests {
         assert_eq!(
             awaiting,
             [&ClaimStatus::Submitted, &ClaimStatus::UnderReview]
+        );
+    }
+
+    fn submitted(claimed_fen: i64, declared_value_fen: Option<i64>) -> Claim {
+        Claim {
+            claimed_fen,
+            evidence: vec!["photo of the crushed carton".to_owned()],
+            status: ClaimStatus::Submitted,
+            window_end: at("2026-07-01T00:00:00Z"),
+            declared_value_fen,
+            approved_fen: None,
+            rejection_reason: None,
+            reviewed_by: None,
+            review_time: None,
+            payment_reference: None,
+            pay_time: None,
+        }
+    }
+
+    #[test]
+    fn a_claim_is_reviewed_decided_once_and_paid_once() {
+        let now = at("2026-06-10T08:00:00Z");
+        let mut claim = submitted(50_000, Some(40_000));
+        claim.start_review();
+        assert_eq!(claim.status, ClaimStatus::UnderReview);
+        claim.start_review();
+        assert_eq!(claim.status, ClaimStatus::UnderReview);
+        assert_eq!(
+            claim.decide(Decision::Approve(45_000), "lead", now),
+            Err(ClaimMoveRefused::Approval(
+                ApprovalRefused::AboveDeclaredValue {
+                    approved: 45_000,
+                    declared: 40_000
+                }
+            ))
+        );
+        assert_eq!(
+            claim.mark_paid("PAY-1", now),
+            Err(ClaimMoveRefused::NotApproved(ClaimStatus::UnderReview))
+        );
+        claim
+            .decide(Decision::Approve(40_000), "lead", now)
+            .unwrap();
+        assert_eq!(
+            (claim.status, claim.approved_fen),
+            (ClaimStatus::Approved, Some(40_000))
+        );
+        assert_eq!(
+            claim.decide(Decision::Reject("late".to_owned()), "lead", now),
+            Err(ClaimMoveRefused::AlreadyDecided(ClaimStatus::Approved))
+        );
+        assert_eq!(claim.mark_paid("PAY-1", now), Ok(true));
+        assert_eq!(claim.mark_paid("PAY-1", now), Ok(false));
+        assert_eq!(
+            claim.mark_paid("PAY-2", now),
+            Err(ClaimMoveRefused::AlreadyPaid("PAY-1".to_owned()))
+        );
+    }
+
+    #[test]
+    fn a_rejected_claim_keeps_its_reason_and_is_never_paid() {
+        let now = at("2026-06-10T08:00:00Z");
+        let mut claim = submitted(50_000, None);
+        claim
+            .decide(
+                Decision::Reject("packing was the customer's".to_owned()),
+                "lead",
+                now,
+            )
+            .unwrap();
+        assert_eq!(claim.status, ClaimStatus::Rejected);
+        assert_eq!(
+            claim.rejection_reason.as_deref(),
+            Some("packing was the customer's")
+        );
+        assert_eq!(
+            claim.mark_paid("PAY-1", now),
+            Err(ClaimMoveRefused::NotApproved(ClaimStatus::Rejected))
         );
     }
 }

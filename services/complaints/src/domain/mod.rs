@@ -1,5 +1,6 @@
 //! The complaints service's rules, free of I/O: plain Rust with table-driven tests.
 
 pub mod claim;
-pub mod complaint;
+pub mod kinds;
 pub mod policy;
+pub mod status;

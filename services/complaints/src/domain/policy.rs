@@ -4,7 +4,7 @@
 
 use logistics_platform::named_enum;
 
-use super::complaint::Category;
+use super::kinds::Category;
 
 named_enum! {
     /// How urgently a complaint is handled, lowest first.
