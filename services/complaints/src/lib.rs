@@ -4,6 +4,8 @@
 //! only, so deployments, probes and the suite's wiring can be exercised end to end, and it owns
 //! (creates) its PostgreSQL schema.
 
+pub mod domain;
+
 use logistics_platform::server::GrpcServer;
 use logistics_platform::{ServiceContext, db};
 use tokio::net::TcpListener;
