@@ -197,10 +197,11 @@ fn problems_say_what_is_wrong() {
     assert_eq!(
         problems,
         [
-            "weekdays[2].windows[1].end: the window ends (10:00) before it starts (11:00): it must last",
-            "weekdays[2].windows[1].start: starts (11:00) before windows[0] ends (12:00): windows \
-             must be sorted and not overlap",
-            "make_up_days[1].date: 2026-02-16 is also holidays[0]: a date cannot both rest and work",
+            "weekdays[2].windows[1].end: must end after the window starts (11:00), not at 10:00",
+            "weekdays[2].windows[1].start: must start at or after windows[0] ends (12:00), not at \
+             11:00: sorted, no overlaps",
+            "make_up_days[1].date: 2026-02-16 is also holidays[0]: \
+             a date cannot both rest and work",
         ]
     );
 }

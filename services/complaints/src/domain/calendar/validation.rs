@@ -109,9 +109,9 @@ fn validate_windows(day_index: usize, windows: &[WorkingWindow], problems: &mut 
             problems.push(FieldProblem::new(
                 format!("{path}.end"),
                 format!(
-                    "the window ends ({}) before it starts ({}): it must last",
-                    hh_mm(end),
-                    hh_mm(start)
+                    "must end after the window starts ({}), not at {}",
+                    hh_mm(start),
+                    hh_mm(end)
                 ),
             ));
         }
@@ -121,10 +121,10 @@ fn validate_windows(day_index: usize, windows: &[WorkingWindow], problems: &mut 
             problems.push(FieldProblem::new(
                 format!("{path}.start"),
                 format!(
-                    "starts ({}) before windows[{}] ends ({}): windows must be sorted and not overlap",
-                    hh_mm(start),
+                    "must start at or after windows[{}] ends ({}), not at {}: sorted, no overlaps",
                     index - 1,
-                    hh_mm(previous_end)
+                    hh_mm(previous_end),
+                    hh_mm(start)
                 ),
             ));
         }
