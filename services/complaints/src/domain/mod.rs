@@ -1,6 +1,8 @@
 //! The complaints service's rules, free of I/O: plain Rust with table-driven tests.
 
+pub mod calendar;
 pub mod claim;
 pub mod kinds;
 pub mod policy;
+pub mod sla;
 pub mod status;
