@@ -2,6 +2,7 @@
 
 pub mod calendar;
 pub mod claim;
+pub mod complaint;
 pub mod kinds;
 pub mod policy;
 pub mod sla;
