@@ -5,6 +5,10 @@
 //! (creates) its PostgreSQL schema.
 
 pub mod domain;
+pub(crate) mod app;
+pub(crate) mod clients;
+pub(crate) mod reasons;
+pub(crate) mod store;
 
 use logistics_platform::server::GrpcServer;
 use logistics_platform::{ServiceContext, db};
