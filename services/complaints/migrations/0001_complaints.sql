@@ -12,6 +12,7 @@ CREATE TABLE complaints (
     category                 text        NOT NULL,
     customer_id              uuid        NOT NULL,
     order_id                 uuid,
+    order_number             text,
     tracking_number          text,
     subject                  text        NOT NULL,
     description              text        NOT NULL DEFAULT '',
@@ -31,8 +32,9 @@ CREATE TABLE complaints (
     root_cause               text,
     investigated_by          text,
     investigate_time         timestamptz,
-    -- The proposal (logistics.complaints.v1.ProposedResolution, encoded), replaced as a whole.
-    proposal                 bytea,
+    -- The proposal (actions with their amounts in fen, the message, who and when) as JSON,
+    -- replaced as a whole.
+    proposal                 jsonb,
     resolution_feedback      text        NOT NULL DEFAULT '',
     -- The SLA targets in business minutes, fixed at filing (or when staff set the priority).
     first_response_target    bigint      NOT NULL CHECK (first_response_target > 0),
@@ -68,6 +70,9 @@ CREATE TABLE complaints (
 CREATE INDEX complaints_file_time ON complaints (file_time DESC, id DESC);
 CREATE INDEX complaints_customer ON complaints (customer_id, file_time DESC);
 CREATE INDEX complaints_order ON complaints (order_id) WHERE order_id IS NOT NULL;
+CREATE INDEX complaints_order_number ON complaints (order_number) WHERE order_number IS NOT NULL;
+CREATE INDEX complaints_tracking_number ON complaints (tracking_number)
+    WHERE tracking_number IS NOT NULL;
 CREATE INDEX complaints_agent ON complaints (assigned_agent) WHERE assigned_agent <> '';
 -- The sweep's work: open complaints whose next warning, breach or double breach has come.
 CREATE INDEX complaints_first_response_clock ON complaints (first_response_warn_at)

@@ -102,7 +102,9 @@ impl Service {
         match self {
             Service::Customers => logistics_customers::run(context, listener).await,
             Service::Orders => logistics_orders::run_with(context, shared.orders, listener).await,
-            Service::Complaints => logistics_complaints::run(context, listener).await,
+            Service::Complaints => {
+                logistics_complaints::run_with(context, shared.complaints, listener).await
+            }
             Service::Reporting => logistics_reporting::run(context, listener).await,
         }
         .with_context(|| format!("serving {}", self.name()))

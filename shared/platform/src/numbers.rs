@@ -7,7 +7,10 @@ use chrono::{DateTime, FixedOffset, Utc};
 /// The `sequence`-th number of its kind, made at `at`: `prefix`, the date in `zone` and the
 /// sequence on eight digits (wider when it outgrows them).
 pub fn dated_number(prefix: char, at: DateTime<Utc>, zone: FixedOffset, sequence: i64) -> String {
-    format!("{prefix}{}{sequence:08}", at.with_timezone(&zone).format("%Y%m%d"))
+    format!(
+        "{prefix}{}{sequence:08}",
+        at.with_timezone(&zone).format("%Y%m%d")
+    )
 }
 
 /// Whether `text` looks like a number made by [`dated_number`] with `prefix`: the letter and 16
@@ -41,7 +44,13 @@ mod tests {
 
     #[test]
     fn text_that_only_resembles_a_number_is_not_one() {
-        for text in ["K", "K2026", "K2026120500000007x", "k2026120500000007", "K-026120500000007"] {
+        for text in [
+            "K",
+            "K2026",
+            "K2026120500000007x",
+            "k2026120500000007",
+            "K-026120500000007",
+        ] {
             assert!(!is_dated_number('K', text), "{text}");
         }
     }

@@ -7,7 +7,7 @@ use logistics_contracts::complaints::{self as pb, stream_changes_response::Event
 use logistics_platform::money::cny;
 use logistics_platform::{ApiError, changefeed, etag};
 
-use super::events::{self, Clock};
+use super::events;
 use super::proto::{self, Extras};
 use super::{Complaints, Settings, not_found, refused};
 use crate::domain::audit::{AuditAction, AuditEntry};
@@ -166,7 +166,10 @@ impl Complaints {
                 store::audit::append(&mut tx, complaint.id, entry).await?;
             }
             let resource = complaint.id.to_string();
-            let changes = journal.events.into_iter().map(|event| (resource.clone(), event));
+            let changes = journal
+                .events
+                .into_iter()
+                .map(|event| (resource.clone(), event));
             changefeed::record_all(&mut tx, changes).await?;
             tx.commit().await?;
         }
@@ -214,7 +217,9 @@ fn apply(
             complaint
                 .set_priority(priority, reason.clone(), targets)
                 .map_err(refused)?;
-            journal.events.push(events::priority_set(complaint, from, now));
+            journal
+                .events
+                .push(events::priority_set(complaint, from, now));
             let detail = format!("{} -> {}: {reason}", from.as_str(), priority.as_str());
             (AuditAction::PrioritySet, detail, Outcome::default())
         }
@@ -284,7 +289,9 @@ fn apply(
             complaint
                 .review_claim(decision, actor, now)
                 .map_err(refused)?;
-            journal.events.extend(events::claim_reviewed(complaint, now));
+            journal
+                .events
+                .extend(events::claim_reviewed(complaint, now));
             (AuditAction::ClaimReviewed, detail, Outcome::default())
         }
         Step::MarkClaimPaid { reference } => {
@@ -320,12 +327,9 @@ fn apply(
     }
     let (first_response, resolution) = complaint.readings(calendar, now);
     if outcome.first_response {
-        journal.events.push(events::acknowledged(
-            complaint,
-            &first_response,
-            actor,
-            now,
-        ));
+        journal
+            .events
+            .push(events::acknowledged(complaint, &first_response, actor, now));
     }
     if action == AuditAction::Resolved {
         journal
@@ -356,12 +360,4 @@ fn yuan(fen: i64) -> String {
         (money.amount_minor % 100).abs(),
         money.currency_code
     )
-}
-
-/// Reads a clock of a complaint for an event.
-pub(crate) fn clock_of(clock: Clock, complaint: &Complaint) -> &crate::domain::complaint::ClockMarks {
-    match clock {
-        Clock::FirstResponse => &complaint.first_response,
-        Clock::Resolution => &complaint.resolution,
-    }
 }

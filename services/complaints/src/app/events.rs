@@ -9,8 +9,8 @@ use logistics_platform::money::cny;
 use logistics_platform::time::timestamp;
 
 use super::proto::{
-    category_to_proto, channel_to_proto, claim_status_to_proto, kind_to_proto,
-    priority_to_proto, status_to_proto,
+    category_to_proto, channel_to_proto, claim_status_to_proto, kind_to_proto, priority_to_proto,
+    status_to_proto,
 };
 use crate::domain::complaint::Complaint;
 use crate::domain::policy::Priority;

@@ -208,7 +208,8 @@ async fn open(
         .shipment
         .as_ref()
         .map(|shipment| evidence_of(shipment, now).encode_to_vec());
-    store::complaints::insert(tx, &complaint, evidence.as_deref()).await?;
+    let order_number = order.map(|order| order.order_number.as_str());
+    store::complaints::insert(tx, &complaint, order_number, evidence.as_deref()).await?;
     let entry = AuditEntry {
         action: AuditAction::Filed,
         actor: filed_by.to_owned(),
@@ -256,8 +257,8 @@ fn claim_of(
         delivered: order.and_then(|order| time(&order.delivery_time)),
         promised: order.and_then(|order| time(&order.promised_delivery_time)),
     };
-    let window_end = claim::window_end(category, times, windows, company_zone(), now)
-        .map_err(claim_refused)?;
+    let window_end =
+        claim::window_end(category, times, windows, company_zone(), now).map_err(claim_refused)?;
     Ok(Claim {
         claimed_fen: claimed.claimed_fen,
         evidence: claimed.evidence.clone(),
@@ -356,6 +357,10 @@ impl DeclaredValue for logistics_contracts::orders::Order {
             .filter_map(|line| line.declared_value.as_ref())
             .map(|money| money.amount_minor)
             .collect();
-        (!declared.is_empty()).then(|| declared.iter().fold(0_i64, |sum, fen| sum.saturating_add(*fen)))
+        (!declared.is_empty()).then(|| {
+            declared
+                .iter()
+                .fold(0_i64, |sum, fen| sum.saturating_add(*fen))
+        })
     }
 }

@@ -57,8 +57,6 @@ pub(crate) mod actors {
     pub(crate) const SLA_SWEEP: &str = "sla-sweep";
     /// The close 7 days after a resolution.
     pub(crate) const AUTO_CLOSE: &str = "auto-close";
-    /// Cases the service opens from the orders feed.
-    pub(crate) const PROACTIVE: &str = "proactive";
 }
 
 impl Complaints {

@@ -23,16 +23,15 @@ use crate::domain::policy::Priority;
 use crate::domain::sla::{ClockReading, ClockState};
 use crate::domain::status::Status;
 
-/// Maps a domain enum to its proto enum and back; the variants share their names.
+/// Maps a domain enum to its proto enum and back (or only to it, with `to`); the variants share
+/// their names.
 macro_rules! enum_mapping {
     ($to_proto:ident, $from_proto:ident, $domain:ident, $proto:ident, [$($variant:ident),+ $(,)?]) => {
-        /// The contract's value of a domain value.
-        pub(crate) fn $to_proto(value: $domain) -> $proto {
-            match value {
-                $($domain::$variant => $proto::$variant,)+
-            }
-        }
+        enum_mapping!(to $to_proto, $domain, $proto, [$($variant),+]);
 
+        enum_mapping!(from $from_proto, $domain, $proto, [$($variant),+]);
+    };
+    (from $from_proto:ident, $domain:ident, $proto:ident, [$($variant:ident),+]) => {
         /// The domain value of a contract's value; `None` for UNSPECIFIED.
         pub(crate) fn $from_proto(value: $proto) -> Option<$domain> {
             match value {
@@ -42,29 +41,63 @@ macro_rules! enum_mapping {
             }
         }
     };
+    (to $to_proto:ident, $domain:ident, $proto:ident, [$($variant:ident),+ $(,)?]) => {
+        /// The contract's value of a domain value.
+        pub(crate) fn $to_proto(value: $domain) -> $proto {
+            match value {
+                $($domain::$variant => $proto::$variant,)+
+            }
+        }
+    };
 }
 
-enum_mapping!(kind_to_proto, kind_from_proto, Kind, PbKind, [Complaint, Inquiry, Suggestion, Claim]);
+enum_mapping!(
+    kind_to_proto,
+    kind_from_proto,
+    Kind,
+    PbKind,
+    [Complaint, Inquiry, Suggestion, Claim]
+);
 enum_mapping!(
     channel_to_proto,
     channel_from_proto,
     Channel,
     PbChannel,
-    [Phone, Hotline, Email, Letter, Web, InPerson, Chat, Proactive]
+    [
+        Phone, Hotline, Email, Letter, Web, InPerson, Chat, Proactive
+    ]
 );
 enum_mapping!(
     category_to_proto,
     category_from_proto,
     Category,
     PbCategory,
-    [Delay, Damage, Loss, Shortage, WrongDelivery, DocumentError, Billing, StaffAttitude, Other]
+    [
+        Delay,
+        Damage,
+        Loss,
+        Shortage,
+        WrongDelivery,
+        DocumentError,
+        Billing,
+        StaffAttitude,
+        Other
+    ]
 );
 enum_mapping!(
     status_to_proto,
     status_from_proto,
     Status,
     PbStatus,
-    [Received, Investigating, PendingCustomer, ResolutionProposed, Resolved, Reopened, Closed]
+    [
+        Received,
+        Investigating,
+        PendingCustomer,
+        ResolutionProposed,
+        Resolved,
+        Reopened,
+        Closed
+    ]
 );
 enum_mapping!(
     priority_to_proto,
@@ -87,16 +120,15 @@ enum_mapping!(
     PbActionKind,
     [Redelivery, Refund, Compensation, Apology]
 );
+// Output only in the contract: no way back.
 enum_mapping!(
-    claim_status_to_proto,
-    claim_status_from_proto,
+    to claim_status_to_proto,
     ClaimStatus,
     PbClaimStatus,
     [Submitted, UnderReview, Approved, Rejected, Paid]
 );
 enum_mapping!(
-    audit_action_to_proto,
-    audit_action_from_proto,
+    to audit_action_to_proto,
     AuditAction,
     PbAuditAction,
     [

@@ -4,6 +4,7 @@
 use chrono::Utc;
 use logistics_contracts::complaints as pb;
 use logistics_platform::ApiError;
+use logistics_platform::fields::CustomerRef;
 
 use super::proto::{self, Extras, priority_to_proto, status_to_proto};
 use super::{Complaints, not_found};
@@ -19,6 +20,18 @@ pub(crate) struct Page {
 }
 
 impl Complaints {
+    /// `query` with the customer a caller named by id or code; an unknown code is NOT_FOUND.
+    pub(crate) async fn query_with(
+        &self,
+        mut query: ComplaintQuery,
+        customer: Option<&CustomerRef>,
+    ) -> Result<ComplaintQuery, ApiError> {
+        if let Some(customer) = customer {
+            query.customer_id = Some(self.customers.resolve(customer).await?);
+        }
+        Ok(query)
+    }
+
     /// The complaint `reference` names; with `full`, its audit trail and evidence events too.
     pub(crate) async fn get(
         &self,

@@ -29,7 +29,9 @@ impl Complaints {
             .ok_or_else(|| ApiError::NotFound {
                 reason: Reason::CalendarVersionNotFound.as_str(),
                 resource: "business calendar version",
-                id: version.map(|version| version.to_string()).unwrap_or_default(),
+                id: version
+                    .map(|version| version.to_string())
+                    .unwrap_or_default(),
             })
     }
 

@@ -38,13 +38,9 @@ impl Complaints {
         let mut seen = std::collections::HashSet::new();
         loop {
             let mut conn = self.pool.acquire().await?;
-            let due = store::complaints::due_for_sweep(
-                &mut conn,
-                now,
-                now - AUTO_CLOSE_AFTER,
-                BATCH,
-            )
-            .await?;
+            let due =
+                store::complaints::due_for_sweep(&mut conn, now, now - AUTO_CLOSE_AFTER, BATCH)
+                    .await?;
             drop(conn);
             // A complaint swept once and still listed (its marks moved past `now` again, or
             // another writer raced) waits for the next run rather than looping here.
@@ -60,7 +56,6 @@ impl Complaints {
         }
         Ok(totals)
     }
-
 }
 
 /// Recomputes the clock marks of every complaint that is not closed, after the calendar
@@ -128,7 +123,15 @@ async fn sweep_one(
     }
     complaint.refresh_clocks(calendar, now);
     for clock in [Clock::FirstResponse, Clock::Resolution] {
-        escalate(&mut complaint, clock, calendar, now, &mut entries, &mut feed, totals);
+        escalate(
+            &mut complaint,
+            clock,
+            calendar,
+            now,
+            &mut entries,
+            &mut feed,
+            totals,
+        );
     }
     if complaint == before {
         return Ok(());
@@ -206,7 +209,11 @@ fn escalate(
                 actors::SLA_SWEEP,
                 now,
                 None,
-                format!("level {level} ({who}): {} clock past {}% of its target", clock.name(), level * 100),
+                format!(
+                    "level {level} ({who}): {} clock past {}% of its target",
+                    clock.name(),
+                    level * 100
+                ),
             ));
             feed.push(events::escalated(complaint, clock, level, now));
             if level == 1 {

@@ -151,6 +151,7 @@ pub struct Pause {
 
 impl Pause {
     /// A pause over `[from, to)`.
+    #[cfg(test)]
     pub fn closed(from: DateTime<Utc>, to: DateTime<Utc>) -> Self {
         Self { from, to: Some(to) }
     }

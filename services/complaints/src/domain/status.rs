@@ -72,11 +72,6 @@ pub struct IllegalTransition {
 }
 
 impl Status {
-    /// Whether someone still has to act: not RESOLVED and not CLOSED.
-    pub fn is_open(self) -> bool {
-        !matches!(self, Self::Resolved | Self::Closed)
-    }
-
     /// Whether the complaint may begin to wait for the customer from here (and come back to it).
     fn can_pause(self) -> bool {
         matches!(
@@ -214,15 +209,6 @@ mod tests {
                 .after(Move::WaitForCustomer, Kind::Complaint)
                 .is_err()
         );
-    }
-
-    #[test]
-    fn only_resolved_and_closed_complaints_are_not_open() {
-        let closed: Vec<_> = Status::ALL
-            .iter()
-            .filter(|status| !status.is_open())
-            .collect();
-        assert_eq!(closed, [&Resolved, &Closed]);
     }
 
     #[test]

@@ -13,9 +13,7 @@ use uuid::Uuid;
 
 use crate::domain::calendar::Pause;
 use crate::domain::claim::{Claim, ClaimStatus};
-use crate::domain::complaint::{
-    Action, ClockMarks, Complaint, Investigation, Proposal, Rating,
-};
+use crate::domain::complaint::{Action, ClockMarks, Complaint, Investigation, Proposal, Rating};
 use crate::domain::kinds::{ActionKind, Category, Channel, Kind, ResponsibleParty};
 use crate::domain::policy::{Priority, Targets};
 use crate::domain::status::Status;
@@ -294,9 +292,9 @@ pub(crate) async fn find(
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT {COLUMNS} FROM complaints WHERE id = $1{lock}"
             )))
-                .bind(id)
-                .fetch_optional(&mut *conn)
-                .await?
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
         }
         ComplaintRef::Number(number) => {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -338,14 +336,14 @@ async fn latest_rating(conn: &mut PgConnection, id: Uuid) -> Result<Option<Ratin
     .bind(id)
     .fetch_optional(&mut *conn)
     .await?;
-    Ok(row.map(
-        |(resolution_number, score, comment, rate_time)| Rating {
+    Ok(
+        row.map(|(resolution_number, score, comment, rate_time)| Rating {
             resolution_number,
             score,
             comment,
             rate_time,
-        },
-    ))
+        }),
+    )
 }
 
 /// The next number of the complaint sequence.
@@ -360,15 +358,16 @@ pub(crate) async fn next_sequence(conn: &mut PgConnection) -> Result<i64, ApiErr
 pub(crate) async fn insert(
     conn: &mut PgConnection,
     complaint: &Complaint,
+    order_number: Option<&str>,
     evidence: Option<&[u8]>,
 ) -> Result<(), ApiError> {
     sqlx::query(
         "INSERT INTO complaints (id, complaint_number, kind, channel, category, customer_id,
                 order_id, tracking_number, subject, description, status, priority, assigned_agent,
                 assigned_team, evidence, first_response_target, resolution_target, file_time,
-                update_time, filed_by)
+                update_time, filed_by, order_number, version)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18, $18, $19)",
+                 $18, $18, $19, $20, 0)",
     )
     .bind(complaint.id)
     .bind(&complaint.number)
@@ -389,6 +388,7 @@ pub(crate) async fn insert(
     .bind(complaint.targets.resolution_minutes)
     .bind(complaint.file_time)
     .bind(&complaint.filed_by)
+    .bind(order_number)
     .execute(&mut *conn)
     .await?;
     if let Some(claim) = &complaint.claim {
@@ -406,6 +406,8 @@ pub(crate) async fn insert(
         .execute(&mut *conn)
         .await?;
     }
+    // Version 0 until the rest of the complaint is written the one way every change writes
+    // it, which makes it version 1.
     save(conn, complaint).await
 }
 
@@ -441,7 +443,12 @@ pub(crate) async fn save(conn: &mut PgConnection, complaint: &Complaint) -> Resu
     .bind(investigation.map(|found| &found.root_cause))
     .bind(investigation.map(|found| &found.recorded_by))
     .bind(investigation.map(|found| found.record_time))
-    .bind(complaint.proposal.as_ref().map(|proposal| Json(ProposalDocument::of(proposal))))
+    .bind(
+        complaint
+            .proposal
+            .as_ref()
+            .map(|proposal| Json(ProposalDocument::of(proposal))),
+    )
     .bind(&complaint.resolution_feedback)
     .bind(complaint.targets.first_response_minutes)
     .bind(complaint.targets.resolution_minutes)
@@ -532,32 +539,13 @@ pub(crate) async fn evidence(
     Ok(row.and_then(|(evidence,)| evidence))
 }
 
-/// Whether the customer has an open complaint about the order (anything but RESOLVED and
-/// CLOSED), so a proactive case is not opened next to it.
-pub(crate) async fn has_open_about(
-    conn: &mut PgConnection,
-    customer_id: Uuid,
-    order_id: Uuid,
-) -> Result<bool, ApiError> {
-    let (open,): (bool,) = sqlx::query_as(
-        "SELECT EXISTS (SELECT 1 FROM complaints
-                         WHERE customer_id = $1 AND order_id = $2
-                           AND status NOT IN ('RESOLVED', 'CLOSED'))",
-    )
-    .bind(customer_id)
-    .bind(order_id)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(open)
-}
-
 /// Which complaints a list or a count takes. Unset fields match everything.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ComplaintQuery {
     /// Only this customer's.
     pub customer_id: Option<Uuid>,
-    /// Only about this order.
-    pub order_id: Option<Uuid>,
+    /// Only about this order: its id, order number or tracking number.
+    pub order: Option<String>,
     /// Only in these statuses (empty: any).
     pub statuses: Vec<Status>,
     /// Only this kind.
@@ -588,8 +576,15 @@ impl ComplaintQuery {
         if let Some(customer_id) = self.customer_id {
             query.push(" AND customer_id = ").push_bind(customer_id);
         }
-        if let Some(order_id) = self.order_id {
-            query.push(" AND order_id = ").push_bind(order_id);
+        if let Some(order) = &self.order {
+            query
+                .push(" AND (order_id::text = ")
+                .push_bind(order.to_lowercase())
+                .push(" OR order_number = ")
+                .push_bind(order.clone())
+                .push(" OR tracking_number = ")
+                .push_bind(order.clone())
+                .push(")");
         }
         if !self.statuses.is_empty() {
             let names: Vec<&str> = self.statuses.iter().map(|status| status.as_str()).collect();
@@ -605,7 +600,9 @@ impl ComplaintQuery {
             query.push(" AND priority = ").push_bind(priority.as_str());
         }
         if let Some(agent) = &self.assigned_agent {
-            query.push(" AND assigned_agent = ").push_bind(agent.clone());
+            query
+                .push(" AND assigned_agent = ")
+                .push_bind(agent.clone());
         }
         if let Some(team) = &self.assigned_team {
             query.push(" AND assigned_team = ").push_bind(team.clone());

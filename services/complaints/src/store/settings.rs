@@ -75,9 +75,8 @@ impl CalendarDocument {
     }
 
     fn into_calendar(self) -> Result<(BusinessCalendar, BTreeMap<NaiveDate, String>), ApiError> {
-        let corrupt = |what: String| {
-            ApiError::Internal(anyhow::anyhow!("stored business calendar: {what}"))
-        };
+        let corrupt =
+            |what: String| ApiError::Internal(anyhow::anyhow!("stored business calendar: {what}"));
         let time_zone = self
             .time_zone
             .parse()
@@ -107,7 +106,11 @@ impl CalendarDocument {
             names.insert(day.date, day.name);
         }
         let calendar = BusinessCalendar::new(spec).map_err(|problems| {
-            corrupt(format!("{} problems, the first: {}", problems.len(), problems[0]))
+            corrupt(format!(
+                "{} problems, the first: {}",
+                problems.len(),
+                problems[0]
+            ))
         })?;
         names.retain(|_, name| !name.is_empty());
         Ok((calendar, names))
@@ -223,7 +226,11 @@ impl PolicyDocument {
             })
             .collect::<Result<Vec<_>, ApiError>>()?;
         SlaPolicy::new(&targets, &severities).map_err(|problems| {
-            corrupt(format!("{} problems, the first: {:?}", problems.len(), problems[0]))
+            corrupt(format!(
+                "{} problems, the first: {:?}",
+                problems.len(),
+                problems[0]
+            ))
         })
     }
 }
