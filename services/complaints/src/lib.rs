@@ -6,6 +6,7 @@ mod api;
 mod app;
 mod clients;
 mod domain;
+mod feeds;
 mod reasons;
 mod store;
 
@@ -17,7 +18,7 @@ use logistics_contracts::complaints::complaint_service_server::ComplaintServiceS
 use logistics_contracts::complaints::sla_service_server::SlaServiceServer;
 use logistics_platform::jobs::{Job, JobRunner, Schedule};
 use logistics_platform::server::GrpcServer;
-use logistics_platform::{ServiceContext, db, idempotency};
+use logistics_platform::{ServiceContext, db, feed_follower, idempotency};
 use sqlx::migrate::Migrator;
 use tokio::net::TcpListener;
 
@@ -37,6 +38,7 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 pub async fn migrate(context: &ServiceContext) -> anyhow::Result<()> {
     let pool = db::connect(&context.database_url, SCHEMA, &context.database).await?;
     db::migrate(&pool, &MIGRATOR).await?;
+    feed_follower::migrate(&pool).await?;
     pool.close().await;
     Ok(())
 }
@@ -135,6 +137,7 @@ pub async fn run_with(
             }
         },
     );
+    let follower = feeds::spawn(pool.clone(), complaints.clone(), &context)?;
     let limit = context.server.max_message_bytes;
     let complaint_api = api::complaint_service::ComplaintsApi::new(complaints.clone(), &context);
     let sla_api = api::sla_service::SlaApi::new(complaints, sweep);
@@ -150,6 +153,7 @@ pub async fn run_with(
         .serve(listener, context.shutdown.clone())
         .await?;
     jobs.join().await;
+    follower.join().await;
     pool.close().await;
     Ok(())
 }

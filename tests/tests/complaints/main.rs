@@ -8,5 +8,6 @@
 mod claims;
 mod filing;
 mod lists;
+mod proactive;
 mod process;
 mod sla;

@@ -69,7 +69,7 @@ pub(crate) struct Filing<'a> {
 }
 
 /// What the peers said about the customer and the shipment.
-struct Parties {
+pub(super) struct Parties {
     customer_id: Uuid,
     service_level: GetServiceLevelResponse,
     shipment: Option<Shipment>,
@@ -112,7 +112,7 @@ impl Complaints {
         Ok(answer)
     }
 
-    async fn parties(&self, new: &NewComplaint) -> Result<Parties, ApiError> {
+    pub(super) async fn parties(&self, new: &NewComplaint) -> Result<Parties, ApiError> {
         let customer_id = self.customers.resolve(&new.customer).await?;
         let service_level = self.customers.service_level(customer_id).await?;
         let shipment = match &new.order {
@@ -141,7 +141,7 @@ impl Complaints {
 
 /// Stores a new complaint with its evidence, audit entry and event, and answers it.
 #[allow(clippy::too_many_arguments)]
-async fn open(
+pub(super) async fn open(
     tx: &mut PgConnection,
     settings: &Settings,
     new: &NewComplaint,

@@ -6,6 +6,7 @@
 pub(crate) mod changes;
 pub(crate) mod events;
 pub(crate) mod filing;
+pub(crate) mod proactive;
 pub(crate) mod proto;
 pub(crate) mod queries;
 pub(crate) mod settings;
@@ -57,6 +58,8 @@ pub(crate) mod actors {
     pub(crate) const SLA_SWEEP: &str = "sla-sweep";
     /// The close 7 days after a resolution.
     pub(crate) const AUTO_CLOSE: &str = "auto-close";
+    /// Cases the service opens from the orders feed.
+    pub(crate) const PROACTIVE: &str = "proactive";
 }
 
 impl Complaints {

@@ -77,11 +77,19 @@ impl Complaints {
                 id: last.id,
             })
         });
+        let ids: Vec<_> = complaints.iter().map(|complaint| complaint.id).collect();
+        let mut evidence = store::complaints::evidence_of_all(&mut conn, &ids).await?;
         let calendar = &settings.calendar.calendar;
         Ok(Page {
             complaints: complaints
                 .iter()
-                .map(|complaint| proto::complaint(complaint, Extras::default(), calendar, now))
+                .map(|complaint| {
+                    let extras = Extras {
+                        evidence: evidence.remove(&complaint.id),
+                        trail: None,
+                    };
+                    proto::complaint(complaint, extras, calendar, now)
+                })
                 .collect(),
             next: next.flatten(),
         })

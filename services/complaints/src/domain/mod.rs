@@ -6,6 +6,7 @@ pub mod claim;
 pub mod complaint;
 pub mod kinds;
 pub mod policy;
+pub mod proactive;
 pub mod settings;
 pub mod sla;
 pub mod status;

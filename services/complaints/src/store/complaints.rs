@@ -539,6 +539,39 @@ pub(crate) async fn evidence(
     Ok(row.and_then(|(evidence,)| evidence))
 }
 
+/// The shipment evidence of those of `ids` that name an order.
+pub(crate) async fn evidence_of_all(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<u8>>, ApiError> {
+    let rows: Vec<(Uuid, Vec<u8>)> = sqlx::query_as(
+        "SELECT id, evidence FROM complaints WHERE id = ANY($1) AND evidence IS NOT NULL",
+    )
+    .bind(ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Whether the customer has an open complaint about the order (anything but RESOLVED and
+/// CLOSED), so a proactive case is not opened next to it.
+pub(crate) async fn has_open_about(
+    conn: &mut PgConnection,
+    customer_id: Uuid,
+    order_id: Uuid,
+) -> Result<bool, ApiError> {
+    let (open,): (bool,) = sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM complaints
+                         WHERE customer_id = $1 AND order_id = $2
+                           AND status NOT IN ('RESOLVED', 'CLOSED'))",
+    )
+    .bind(customer_id)
+    .bind(order_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(open)
+}
+
 /// Which complaints a list or a count takes. Unset fields match everything.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ComplaintQuery {
