@@ -1,11 +1,20 @@
 //! The orders and tracking service: shipments from quote to proof of delivery, served as the gRPC
 //! services of `logistics.orders.v1`.
 
-pub mod api;
-pub mod clients;
-pub mod domain;
-pub mod reasons;
-pub mod store;
+mod api;
+mod clients;
+mod domain;
+mod reasons;
+mod store;
+
+/// The scope of every RPC this crate serves: the suite's server test holds it to the protos.
+pub use api::SCOPES;
+/// The client of the customers service: the suite's tests call it against a refusing peer.
+pub use clients::CustomersDirectory;
+/// Tracking numbers as the service draws them: the orders tests name shipments that do not exist.
+pub use domain::numbers::tracking_number;
+/// The order status machine's states: the orders tests read stored statuses with it.
+pub use domain::status::OrderStatus;
 
 use chrono::NaiveTime;
 use logistics_contracts::orders::address_book_service_server::AddressBookServiceServer;

@@ -30,7 +30,7 @@ use crate::domain::order::PostalAddress;
 use crate::store::address_book::{self as store, SavedAddressRow};
 
 /// The scope each RPC of AddressBookService needs.
-pub const SCOPES: ScopeTable = scope_table!("logistics.orders.v1.AddressBookService" {
+pub(crate) const SCOPES: ScopeTable = scope_table!("logistics.orders.v1.AddressBookService" {
     CreateSavedAddress => "orders:write",
     GetSavedAddress => "orders:read",
     ListSavedAddresses => "orders:read",
@@ -47,7 +47,7 @@ const MAX_PAGE: usize = MAX_SAVED_ADDRESSES_PER_CUSTOMER as usize;
 
 /// The address book API over its database and, for customer codes, the customers service.
 #[derive(Clone)]
-pub struct AddressBookApi {
+pub(crate) struct AddressBookApi {
     pool: PgPool,
     page_tokens: PageTokens,
     customers: CustomersDirectory,
@@ -56,7 +56,7 @@ pub struct AddressBookApi {
 impl AddressBookApi {
     /// The API over `pool`, sealing page tokens with `token_key` and resolving customer codes
     /// through `customers`.
-    pub fn new(pool: PgPool, token_key: TokenKey, customers: CustomersDirectory) -> Self {
+    pub(crate) fn new(pool: PgPool, token_key: TokenKey, customers: CustomersDirectory) -> Self {
         Self {
             pool,
             page_tokens: PageTokens::new(token_key, "orders.saved_addresses.list"),

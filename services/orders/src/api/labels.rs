@@ -15,14 +15,14 @@ use crate::domain::order::{Order, PostalAddress};
 use crate::store::orders;
 
 /// Labels per page when the caller asks for none.
-pub const DEFAULT_LABEL_PAGE: usize = 20;
+pub(crate) const DEFAULT_LABEL_PAGE: usize = 20;
 /// Most labels per page. Larger requests are refused rather than capped: a label page is
 /// heavy (a PDF each), and a printer client asking for more must learn to page, not get a short
 /// batch it may take for the whole order.
-pub const MAX_LABEL_PAGE: usize = 100;
+pub(crate) const MAX_LABEL_PAGE: usize = 100;
 
 /// The labels of one page of an order's pieces.
-pub async fn get_label(
+pub(crate) async fn get_label(
     pool: &PgPool,
     page_tokens: &PageTokens,
     request: GetLabelRequest,

@@ -30,7 +30,7 @@ const MAX_REQUESTED_WINDOW: TimeDelta = TimeDelta::days(7);
 #[derive(Debug, Clone)]
 pub(crate) struct OrderDraft {
     /// The ordering customer, as the caller named it (id or customer code).
-    pub customer: CustomerRef,
+    pub(crate) customer: CustomerRef,
     mode: TransportMode,
     origin: PostalAddress,
     destination: PostalAddress,
@@ -45,7 +45,7 @@ impl OrderDraft {
     /// When the goods are expected to be collected, for the promise: the requested window's start,
     /// or now when none was requested or it has begun. Whole seconds: a promise is no finer, and
     /// the stored promise and the stored quote then agree to the digit.
-    pub fn pickup_at(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+    pub(crate) fn pickup_at(&self, now: DateTime<Utc>) -> DateTime<Utc> {
         self.requested_pickup
             .map(|window| window.start.max(now))
             .unwrap_or(now)
@@ -53,7 +53,7 @@ impl OrderDraft {
     }
 
     /// What the rate card prices.
-    pub fn shipment(&self, priority_transport: bool) -> ShipmentSpec {
+    pub(crate) fn shipment(&self, priority_transport: bool) -> ShipmentSpec {
         ShipmentSpec {
             mode: self.mode,
             origin_region: self.origin.region_code.clone(),
@@ -64,7 +64,7 @@ impl OrderDraft {
     }
 
     /// The order to store, accepted at `quote`.
-    pub fn into_new_order(
+    pub(crate) fn into_new_order(
         self,
         customer_id: Uuid,
         created_by: &str,

@@ -37,7 +37,7 @@ use crate::store::orders::{self as store, ListOrder, ListPosition, OrderRef};
 use crate::store::rate_cards::{Quoter, quote_error};
 
 /// The scope each RPC of OrderService needs.
-pub const SCOPES: ScopeTable = logistics_platform::scope_table!(
+pub(crate) const SCOPES: ScopeTable = logistics_platform::scope_table!(
     "logistics.orders.v1.OrderService" {
         CreateOrder => "orders:write",
         GetOrder => "orders:read",
@@ -54,7 +54,7 @@ pub const SCOPES: ScopeTable = logistics_platform::scope_table!(
 
 /// The orders API over its database and the customers service.
 #[derive(Clone)]
-pub struct OrdersApi {
+pub(crate) struct OrdersApi {
     pub(super) pool: PgPool,
     customers: CustomersDirectory,
     quoter: Quoter,
@@ -67,7 +67,7 @@ pub struct OrdersApi {
 
 impl OrdersApi {
     /// The API over `pool`, calling customers through `customers`.
-    pub fn new(
+    pub(crate) fn new(
         pool: PgPool,
         customers: CustomersDirectory,
         quoter: Quoter,

@@ -22,7 +22,7 @@ use crate::domain::quote::ShipmentSpec;
 use crate::store::rate_cards::{self as store, Quoter};
 
 /// The scope each RPC of QuoteService needs: changing prices is an administrator's job.
-pub const SCOPES: ScopeTable = scope_table!("logistics.orders.v1.QuoteService" {
+pub(crate) const SCOPES: ScopeTable = scope_table!("logistics.orders.v1.QuoteService" {
     QuoteShipment => "orders:read",
     GetRateCard => "orders:read",
     UpdateRateCard => "orders:admin",
@@ -37,7 +37,7 @@ const PICKUP_HORIZON: Duration = Duration::days(90);
 
 /// The quotes API over its database and the shared [`Quoter`].
 #[derive(Clone)]
-pub struct QuotesApi {
+pub(crate) struct QuotesApi {
     pool: PgPool,
     quoter: Quoter,
 }
@@ -45,7 +45,7 @@ pub struct QuotesApi {
 impl QuotesApi {
     /// The API over `pool`, pricing with `quoter` (share it with OrderService, so an update here
     /// shows there at once).
-    pub fn new(pool: PgPool, quoter: Quoter) -> Self {
+    pub(crate) fn new(pool: PgPool, quoter: Quoter) -> Self {
         Self { pool, quoter }
     }
 

@@ -25,36 +25,36 @@ const MAX_DESCRIPTION_CHARS: usize = 500;
 #[derive(Debug, Clone)]
 pub(crate) struct ParsedEvent {
     /// Position in the request (or the stream).
-    pub index: usize,
+    pub(crate) index: usize,
     /// The sender's id, trimmed.
-    pub client_event_id: String,
+    pub(crate) client_event_id: String,
     /// The tracking number.
-    pub tracking_number: String,
+    pub(crate) tracking_number: String,
     /// What happened.
-    pub code: EventCode,
+    pub(crate) code: EventCode,
     /// Who reported it.
-    pub source: EventSource,
+    pub(crate) source: EventSource,
     /// Which scanner or partner, trimmed.
-    pub source_name: String,
+    pub(crate) source_name: String,
     /// When it happened.
-    pub occur_time: DateTime<Utc>,
+    pub(crate) occur_time: DateTime<Utc>,
     /// Where.
-    pub location: Location,
+    pub(crate) location: Location,
     /// Free text, trimmed.
-    pub description: String,
+    pub(crate) description: String,
     /// For DELAYED.
-    pub new_estimated_delivery_time: Option<DateTime<Utc>>,
+    pub(crate) new_estimated_delivery_time: Option<DateTime<Utc>>,
 }
 
 /// Where an event happened.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Location {
     /// Facility code.
-    pub facility_code: String,
+    pub(crate) facility_code: String,
     /// City.
-    pub city: String,
+    pub(crate) city: String,
     /// Region code.
-    pub region_code: String,
+    pub(crate) region_code: String,
 }
 
 /// Checks one event's fields; every bad field is reported, by its path within the event.

@@ -34,7 +34,7 @@ use crate::clients::CustomersDirectory;
 use crate::store::tracking::{self as store, EventRow, TrackedOrder};
 
 /// The scope each RPC of TrackingService needs.
-pub const SCOPES: ScopeTable = logistics_platform::scope_table!("logistics.orders.v1.TrackingService" {
+pub(crate) const SCOPES: ScopeTable = logistics_platform::scope_table!("logistics.orders.v1.TrackingService" {
     RecordTrackingEvents => "orders:track",
     StreamTrackingEvents => "orders:track",
     GetTracking => "orders:read",
@@ -47,7 +47,7 @@ pub const SCOPES: ScopeTable = logistics_platform::scope_table!("logistics.order
 });
 
 /// Most tracking numbers in one BatchGetTracking.
-pub const MAX_BATCH_NUMBERS: usize = 30;
+pub(crate) const MAX_BATCH_NUMBERS: usize = 30;
 /// Events per shipment at most, in any read.
 const MAX_EVENTS: usize = 200;
 /// Events per shipment of BatchGetTracking by default.
@@ -63,7 +63,7 @@ const PARTITION_UPKEEP_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// The tracking API over its database.
 #[derive(Clone)]
-pub struct TrackingApi {
+pub(crate) struct TrackingApi {
     pub(super) pool: PgPool,
     pub(super) reference_pages: PageTokens,
     pub(super) problem_pages: PageTokens,
@@ -75,7 +75,11 @@ pub struct TrackingApi {
 impl TrackingApi {
     /// The API over `pool`, listening for new events until the context's shutdown, resolving
     /// customer codes through `customers`.
-    pub fn new(pool: PgPool, context: &ServiceContext, customers: CustomersDirectory) -> Self {
+    pub(crate) fn new(
+        pool: PgPool,
+        context: &ServiceContext,
+        customers: CustomersDirectory,
+    ) -> Self {
         Self {
             hub: WatchHub::start(
                 pool.clone(),
@@ -92,7 +96,7 @@ impl TrackingApi {
 
     /// Schedules the upkeep of event partitions on `runner`: the coming months' partitions are
     /// created at start (events need them before the first is recorded) and then daily.
-    pub fn schedule_partition_upkeep(&self, runner: &JobRunner) {
+    pub(crate) fn schedule_partition_upkeep(&self, runner: &JobRunner) {
         let pool = self.pool.clone();
         runner.schedule(
             Job::new("orders.tracking_partition_upkeep", pool.clone()),

@@ -23,7 +23,7 @@ use crate::store::tracking::{self as store, NOTIFY_CHANNEL_PREFIX, TrackedOrder}
 use crate::{DOMAIN, SCHEMA};
 
 /// Most watchers one process serves at once.
-pub const MAX_WATCHERS: usize = 1000;
+pub(crate) const MAX_WATCHERS: usize = 1000;
 /// Events in a watch's first message.
 const SNAPSHOT_EVENTS: usize = 200;
 /// Notifications buffered per process before slow watchers skip ahead (they re-read anyway).
@@ -36,7 +36,7 @@ const IDLE_RECHECK: Duration = Duration::from_secs(15);
 
 /// The process's notifications of new tracking events, and its watcher limit.
 #[derive(Clone)]
-pub struct WatchHub {
+pub(crate) struct WatchHub {
     pool: PgPool,
     wake: broadcast::Sender<Uuid>,
     permits: Arc<Semaphore>,
@@ -47,7 +47,7 @@ impl WatchHub {
     /// Starts listening on the database at `database_url` until `shutdown`, and reads through
     /// `pool`; serves at most `max_watchers`. The listener has a connection of its own, outside
     /// the pool, so it never takes a place from the calls.
-    pub fn start(
+    pub(crate) fn start(
         pool: PgPool,
         database_url: String,
         max_watchers: usize,

@@ -1,8 +1,8 @@
 //! SQL on the `orders` schema, one module per area, and nothing else.
 
-pub mod address_book;
-pub mod delivery;
-pub mod orders;
-pub mod problems;
-pub mod rate_cards;
-pub mod tracking;
+pub(crate) mod address_book;
+pub(crate) mod delivery;
+pub(crate) mod orders;
+pub(crate) mod problems;
+pub(crate) mod rate_cards;
+pub(crate) mod tracking;

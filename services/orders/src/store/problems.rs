@@ -11,7 +11,7 @@ use super::tracking::TrackedOrder;
 /// event for `no_movement`; earliest promise first, after the keyset position `after`
 /// (promised_delivery_time, id). The three conditions match the partial indexes of open orders
 /// (by promise, by last movement, in exception).
-pub async fn list(
+pub(crate) async fn list(
     conn: &mut PgConnection,
     now: DateTime<Utc>,
     no_movement: Duration,
