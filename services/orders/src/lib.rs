@@ -2,6 +2,7 @@
 //! services of `logistics.orders.v1`.
 
 mod api;
+mod app;
 mod clients;
 mod domain;
 mod reasons;
@@ -100,7 +101,7 @@ pub async fn run_with(
         api::tracking_service::TrackingApi::new(pool.clone(), &context, customers.clone());
     let orders =
         api::order_service::OrdersApi::new(pool.clone(), customers, quoter, &settings, &context);
-    tracking.schedule_partition_upkeep(&jobs);
+    app::partitions::schedule_partition_upkeep(&jobs, pool.clone());
     GrpcServer::new(NAME, DOMAIN, &context.server, context.keys.clone())
         .add_service(
             OrderServiceServer::new(orders).max_decoding_message_size(limit),

@@ -14,7 +14,6 @@ use logistics_platform::field_mask::resolve_update_mask;
 use logistics_platform::fields::customer_ref_field;
 use logistics_platform::idempotency::{self, Claim, IdempotencyKey};
 use logistics_platform::pagination::{PageTokens, TokenKey};
-use logistics_platform::time::timestamp;
 use logistics_platform::{ApiError, scope_table};
 use sqlx::{PgConnection, PgPool};
 use tonic::{Request, Response, Status};
@@ -22,6 +21,7 @@ use uuid::Uuid;
 
 use super::fields::validate_address;
 use super::{principal_name, respond};
+use crate::app::proto::saved_address_to_proto as to_proto;
 use crate::clients::CustomersDirectory;
 use crate::domain::address::{
     AddressUsage, MAX_SAVED_ADDRESSES_PER_CUSTOMER, SavedAddressDetails, SavedAddressField,
@@ -312,30 +312,6 @@ fn usage_from_proto(value: i32) -> Option<AddressUsage> {
         ProtoUsage::Recipient => Some(AddressUsage::Recipient),
         ProtoUsage::Both => Some(AddressUsage::Both),
     }
-}
-
-fn usage_to_proto(usage: AddressUsage) -> ProtoUsage {
-    match usage {
-        AddressUsage::Sender => ProtoUsage::Sender,
-        AddressUsage::Recipient => ProtoUsage::Recipient,
-        AddressUsage::Both => ProtoUsage::Both,
-    }
-}
-
-fn to_proto(row: &SavedAddressRow) -> Result<pb::SavedAddress, ApiError> {
-    let details = row.details();
-    Ok(pb::SavedAddress {
-        id: row.id.to_string(),
-        customer_id: row.customer_id.to_string(),
-        label: details.label,
-        address: Some(logistics_contracts::common::Address::from(&details.address)),
-        usage: usage_to_proto(details.usage).into(),
-        default_sender: details.default_sender,
-        default_recipient: details.default_recipient,
-        create_time: Some(timestamp(row.create_time)),
-        update_time: Some(timestamp(row.update_time)),
-        etag: etag::of(row.version),
-    })
 }
 
 fn parse_id(field: &str, text: &str) -> Result<Uuid, ApiError> {

@@ -41,17 +41,6 @@ pub(crate) fn mode_from_proto(value: i32) -> Option<TransportMode> {
     }
 }
 
-/// The proto value of a domain mode.
-pub(crate) fn mode_to_proto(mode: TransportMode) -> ProtoMode {
-    match mode {
-        TransportMode::Road => ProtoMode::Road,
-        TransportMode::Rail => ProtoMode::Rail,
-        TransportMode::Sea => ProtoMode::Sea,
-        TransportMode::Air => ProtoMode::Air,
-        TransportMode::Multimodal => ProtoMode::Multimodal,
-    }
-}
-
 /// A required transport mode at `field`.
 pub(crate) fn mode_field(
     violations: &mut Violations,
@@ -227,6 +216,7 @@ mod tests {
     use logistics_platform::money::cny;
 
     use super::*;
+    use crate::app::proto::mode_to_proto;
 
     fn good_line() -> CargoLine {
         CargoLine {

@@ -13,9 +13,9 @@ use logistics_platform::time::timestamp;
 
 use super::order_fields::{
     ensure_etag, illegal_transition, parse_order_ref, read_time, read_window, to_proto,
-    window_to_proto,
 };
 use super::order_service::{OrdersApi, append_status_changed, lock_for_change};
+use crate::app::proto::window_to_proto;
 use crate::domain::order::{Dispatch, PickupPlan};
 use crate::domain::pickup::{check_window, promise_for};
 use crate::domain::status::OrderStatus;

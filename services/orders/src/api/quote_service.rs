@@ -16,8 +16,9 @@ use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 
 use super::fields::{mode_field, region_code_field, time_field, validate_cargo};
-use super::rate_card_fields::{card_from_proto, card_to_proto, quote_to_proto};
+use super::rate_card_fields::{card_from_proto, card_to_proto};
 use super::{principal_name, respond};
+use crate::app::proto::quote_to_proto;
 use crate::domain::quote::ShipmentSpec;
 use crate::store::rate_cards::{self as store, Quoter};
 

@@ -2,7 +2,6 @@
 //! shipments, the event stream and watches have modules of their own.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use logistics_contracts::orders::tracking_service_server::TrackingService;
@@ -10,14 +9,14 @@ use logistics_contracts::orders::{
     BatchGetTrackingRequest, BatchGetTrackingResponse, GetProofOfDeliveryRequest,
     GetTrackingRequest, ListProblemShipmentsRequest, ListProblemShipmentsResponse, ProofOfDelivery,
     RecordDeliveryRequest, RecordTrackingEventsRequest, RecordTrackingEventsResponse,
-    SearchTrackingByReferenceRequest, SearchTrackingByReferenceResponse,
+    RejectionReason, SearchTrackingByReferenceRequest, SearchTrackingByReferenceResponse,
     StreamTrackingEventsRequest, StreamTrackingEventsResponse, Tracking, TrackingEntry,
-    TrackingEventOutcome, WatchTrackingRequest, WatchTrackingResponse,
+    TrackingEvent, TrackingEventOutcome, TrackingEventResult, WatchTrackingRequest,
+    WatchTrackingResponse,
 };
 use logistics_platform::auth::ScopeTable;
 use logistics_platform::error::Violations;
 use logistics_platform::fields::customer_ref_field;
-use logistics_platform::jobs::{Job, JobRunner, Schedule};
 use logistics_platform::pagination::PageTokens;
 use logistics_platform::{ApiError, ServiceContext};
 use sqlx::{PgConnection, PgPool};
@@ -26,10 +25,13 @@ use tonic::{Request, Response, Status, Streaming};
 use uuid::Uuid;
 
 use super::order_input::MAX_REFERENCE_CHARS;
-use super::tracking_fields::{tracking_number_field, tracking_to_proto};
-use super::tracking_record::{MAX_BATCH_EVENTS, record_batch};
-use super::watch::{MAX_WATCHERS, WatchHub, not_found};
+use super::tracking_fields::{
+    event_violations, parse_event, tracking_number_field, tracking_to_proto,
+};
+use super::watch::{MAX_WATCHERS, WatchHub};
 use super::{principal_name, respond};
+use crate::app::errors::shipment_not_found as not_found;
+use crate::app::tracking_record::{self, rejected_result};
 use crate::clients::CustomersDirectory;
 use crate::store::tracking::{self as store, EventRow, TrackedOrder};
 
@@ -56,10 +58,8 @@ const BATCH_DEFAULT_EVENTS: usize = 20;
 const REFERENCE_PAGE: (usize, usize) = (20, 50);
 /// Events per shipment of SearchTrackingByReference: default and maximum.
 const REFERENCE_EVENTS: (usize, usize) = (5, 20);
-/// Months of event partitions kept ready ahead of time.
-const PARTITION_MONTHS_AHEAD: i32 = 3;
-/// How often the partitions are checked.
-const PARTITION_UPKEEP_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
+/// Most events in one RecordTrackingEvents call (and in one transaction).
+const MAX_BATCH_EVENTS: usize = 1000;
 
 /// The tracking API over its database.
 #[derive(Clone)]
@@ -92,28 +92,6 @@ impl TrackingApi {
             pool,
             customers,
         }
-    }
-
-    /// Schedules the upkeep of event partitions on `runner`: the coming months' partitions are
-    /// created at start (events need them before the first is recorded) and then daily.
-    pub(crate) fn schedule_partition_upkeep(&self, runner: &JobRunner) {
-        let pool = self.pool.clone();
-        runner.schedule(
-            Job::new("orders.tracking_partition_upkeep", pool.clone()),
-            Schedule::every_from_start(PARTITION_UPKEEP_EVERY),
-            move || {
-                let pool = pool.clone();
-                async move {
-                    let mut conn = pool.acquire().await?;
-                    let created =
-                        store::ensure_partitions(&mut conn, PARTITION_MONTHS_AHEAD).await?;
-                    if created > 0 {
-                        tracing::info!(created, "created tracking event partitions");
-                    }
-                    Ok(created)
-                }
-            },
-        );
     }
 
     async fn record(
@@ -271,6 +249,36 @@ impl TrackingApi {
             next_page_token,
         })
     }
+}
+
+/// Records `events` (the first at position `first_index` of the caller's numbering) as `principal`
+/// and answers each, in their order: each is checked here, the well-formed ones recorded by the
+/// use case. Only a failure of the database fails the whole batch.
+pub(super) async fn record_batch(
+    pool: &PgPool,
+    principal: &str,
+    events: &[TrackingEvent],
+    first_index: usize,
+) -> Result<Vec<TrackingEventResult>, ApiError> {
+    let mut results: Vec<Option<TrackingEventResult>> = vec![None; events.len()];
+    let mut parsed = Vec::with_capacity(events.len());
+    for (position, event) in events.iter().enumerate() {
+        match parse_event(first_index + position, event) {
+            Ok(event) => parsed.push(event),
+            Err(violations) => {
+                results[position] = Some(rejected_result(
+                    first_index + position,
+                    &event.client_event_id,
+                    &event.tracking_number,
+                    RejectionReason::InvalidEvent,
+                    "the event has invalid fields".to_owned(),
+                    event_violations(violations),
+                ));
+            }
+        }
+    }
+    tracking_record::record_batch(pool, principal, &parsed, first_index, &mut results).await?;
+    Ok(results.into_iter().flatten().collect())
 }
 
 /// The tracking of each order, in the order given, with its latest `limit` events: one query.

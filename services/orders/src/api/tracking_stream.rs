@@ -11,8 +11,7 @@ use logistics_platform::ApiError;
 use tokio::time::Instant;
 use tonic::{Status, Streaming};
 
-use super::tracking_record::record_batch;
-use super::tracking_service::TrackingApi;
+use super::tracking_service::{TrackingApi, record_batch};
 use crate::DOMAIN;
 
 /// Most events in one message of the stream.

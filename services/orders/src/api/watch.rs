@@ -17,8 +17,9 @@ use tokio_util::sync::CancellationToken;
 use tonic::Status;
 use uuid::Uuid;
 
-use super::order_fields::status_to_proto;
 use super::tracking_fields::{event_to_proto, tracking_to_proto};
+use crate::app::errors::shipment_not_found as not_found;
+use crate::app::proto::status_to_proto;
 use crate::store::tracking::{self as store, NOTIFY_CHANNEL_PREFIX, TrackedOrder};
 use crate::{DOMAIN, SCHEMA};
 
@@ -204,15 +205,6 @@ impl Watcher {
 
     fn is_over(&self) -> bool {
         self.order.status.0.is_final()
-    }
-}
-
-/// NOT_FOUND for a tracking number no shipment has.
-pub(crate) fn not_found(tracking_number: &str) -> ApiError {
-    ApiError::NotFound {
-        reason: Reason::TrackingNumberNotFound.as_str(),
-        resource: "shipment",
-        id: tracking_number.to_owned(),
     }
 }
 
