@@ -9,7 +9,8 @@ use logistics_platform::error::Violations;
 use logistics_platform::pagination::PageTokens;
 use sqlx::PgPool;
 
-use super::order_fields::{order_not_found, order_ref_field};
+use super::order_fields::order_ref_field;
+use crate::app::errors::order_not_found;
 use crate::domain::label::{LabelOrder, LabelParty, render_pdf, render_svg};
 use crate::domain::order::{Order, PostalAddress};
 use crate::store::orders;

@@ -9,8 +9,6 @@ use logistics_platform::error::Violations;
 
 use super::fields::mode_from_proto;
 use super::order_input::MAX_REFERENCE_CHARS;
-pub(crate) use crate::app::errors::{ensure_etag, illegal_transition, order_not_found};
-pub(crate) use crate::app::proto::{order_to_proto as to_proto, status_name, status_to_proto};
 use crate::domain::numbers::{is_order_number, is_tracking_number};
 use crate::domain::order::Window;
 use crate::domain::status::OrderStatus;

@@ -5,7 +5,9 @@
 
 pub(crate) mod delivery;
 pub(crate) mod errors;
+pub(crate) mod orders;
 pub(crate) mod partitions;
+pub(crate) mod pickups;
 pub(crate) mod proto;
 pub(crate) mod tracking_changes;
 pub(crate) mod tracking_record;
