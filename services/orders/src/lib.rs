@@ -89,7 +89,7 @@ pub async fn run_with(
     idempotency::schedule_purge(&jobs, "orders.idempotency_purge", pool.clone());
     store::rate_cards::ensure_default_card(&pool).await?;
     let limit = context.server.max_message_bytes;
-    let quoter = store::rate_cards::Quoter::new(pool.clone());
+    let quoter = app::quotes::Quoter::new(pool.clone());
     let quotes = api::quote_service::QuotesApi::new(pool.clone(), quoter.clone());
     let customers = clients::CustomersDirectory::connect(&context.peers)?;
     let address_book = api::address_book_service::AddressBookApi::new(

@@ -16,7 +16,7 @@ use super::tracking_service::TrackingApi;
 use crate::app::delivery::{self, CheckedDelivery};
 use crate::app::tracking_record::Location;
 use crate::domain::delivery::image_problem;
-use crate::store::delivery::ProofRow;
+use crate::store::proofs_of_delivery::ProofRow;
 
 /// Longest signer name.
 const MAX_SIGNED_BY_CHARS: usize = 100;

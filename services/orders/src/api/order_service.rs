@@ -25,9 +25,9 @@ use crate::DOMAIN;
 use crate::app::errors::order_not_found;
 use crate::app::orders::{self, Creation, Named};
 use crate::app::proto::order_to_proto as to_proto;
+use crate::app::quotes::Quoter;
 use crate::clients::CustomersDirectory;
 use crate::store::orders::{self as store, ListOrder, ListPosition};
-use crate::store::rate_cards::Quoter;
 
 /// The scope each RPC of OrderService needs.
 pub(crate) const SCOPES: ScopeTable = logistics_platform::scope_table!(

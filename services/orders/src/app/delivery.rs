@@ -18,7 +18,7 @@ use super::tracking_record::Location;
 use crate::domain::delivery::{DeliveryRefused, check_delivery, on_time, pieces_problem};
 use crate::domain::status::OrderStatus;
 use crate::domain::tracking::{EventCode, EventSource};
-use crate::store::delivery::{self as store, ProofRow};
+use crate::store::proofs_of_delivery::{self as store, ProofRow};
 use crate::store::tracking::{self as tracking_store, EventRow, TrackedOrder};
 
 /// The client event id of the DELIVERED event a delivery stores: one delivery per order.
@@ -98,7 +98,7 @@ pub(crate) async fn record_delivery(
     let sequence = order.tracking_sequence + 1;
     let event = delivered_event(request, &order, &proof, sequence, delivered);
     tracking_store::insert_events(&mut tx, std::slice::from_ref(&event)).await?;
-    store::mark_delivered(
+    tracking_store::mark_delivered(
         &mut tx,
         order.id,
         delivery_time,

@@ -17,13 +17,13 @@ use uuid::Uuid;
 
 use super::errors::{ensure_etag, illegal_transition, order_not_found};
 use super::proto::{order_to_proto, status_to_proto};
+use super::quotes::{Quoter, quote_error};
 use crate::clients::CustomersDirectory;
 use crate::domain::mode::TransportMode;
 use crate::domain::order::{CargoLine, Document, NewOrder, Order, PostalAddress, Window};
 use crate::domain::quote::{CargoMeasure, QuoteOutcome, ShipmentSpec, quote};
 use crate::domain::status::OrderStatus;
 use crate::store::orders::{self as store, OrderRef};
-use crate::store::rate_cards::{Quoter, quote_error};
 
 /// A new order whose every field is valid, before it is priced.
 #[derive(Debug, Clone)]

@@ -16,7 +16,7 @@ use sqlx::PgConnection;
 
 use super::proto::{mode_to_proto, status_to_proto};
 use crate::domain::status::OrderStatus;
-use crate::store::delivery::ProofRow;
+use crate::store::proofs_of_delivery::ProofRow;
 use crate::store::tracking::TrackedOrder;
 
 /// One change event a tracking write causes, about one order.

@@ -1,20 +1,13 @@
-//! SQL on rate cards, and [`Quoter`]: the card in force, cached, and quoting by it.
+//! SQL on `rate_cards`: its versions, the one in force, and the defaults as version 1.
 
 use crate::reasons::Reason;
-use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use logistics_platform::ApiError;
-use logistics_platform::cache::CachedValue;
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 
-use crate::domain::quote::{QuoteError, QuoteOutcome, ShipmentSpec, quote};
 use crate::domain::rate_card::RateCard;
-
-/// How long a replica prices with a card it read: another replica's update shows within it.
-pub(crate) const CARD_CACHE_TTL: Duration = Duration::from_secs(5);
 
 /// A version of the rate card as stored.
 #[derive(Debug, Clone)]
@@ -108,87 +101,4 @@ pub(crate) async fn insert(
             card.version
         ),
     })
-}
-
-/// Quotes by the rate card in force, which it caches for [`CARD_CACHE_TTL`]. Cheap to clone:
-/// clones share the cache.
-#[derive(Clone)]
-pub(crate) struct Quoter {
-    pool: PgPool,
-    card: CachedValue<Arc<RateCard>>,
-}
-
-impl std::fmt::Debug for Quoter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Quoter").finish_non_exhaustive()
-    }
-}
-
-impl Quoter {
-    /// A quoter reading cards from `pool` (the orders schema).
-    pub(crate) fn new(pool: PgPool) -> Self {
-        Self {
-            pool,
-            card: CachedValue::new(CARD_CACHE_TTL),
-        }
-    }
-
-    /// The card in force, at most [`CARD_CACHE_TTL`] old.
-    pub(crate) async fn current_card(&self) -> Result<Arc<RateCard>, ApiError> {
-        self.card
-            .get_or_load(async {
-                let mut conn = self.pool.acquire().await?;
-                Ok(Arc::new(current(&mut conn).await?.card))
-            })
-            .await
-    }
-
-    /// Makes `card` the cached one, e.g. right after this replica stored it.
-    pub(crate) async fn remember(&self, card: Arc<RateCard>) {
-        self.card.set(card).await;
-    }
-
-    /// Prices `spec` by the card in force for a pickup at `pickup_at`. Cargo and region codes must
-    /// have been validated; a shipment the card has no lane or mode for is FAILED_PRECONDITION.
-    pub(crate) async fn quote(
-        &self,
-        spec: &ShipmentSpec,
-        pickup_at: DateTime<Utc>,
-    ) -> Result<QuoteOutcome, ApiError> {
-        let card = self.current_card().await?;
-        quote(&card, spec, pickup_at).map_err(quote_error)
-    }
-}
-
-/// The API error of a refused quote. Cargo problems name the request's `cargo` field: callers
-/// validate cargo first, so they are reached only by a caller that did not.
-pub(crate) fn quote_error(error: QuoteError) -> ApiError {
-    let message = error.to_string();
-    match error {
-        QuoteError::NoCargo | QuoteError::TooLarge => ApiError::invalid_field("cargo", message),
-        QuoteError::BadCargoLine { line } => {
-            ApiError::invalid_field(format!("cargo[{line}]"), message)
-        }
-        QuoteError::ModeNotOffered { mode, version } => ApiError::FailedPrecondition {
-            reason: Reason::ModeNotOffered.as_str(),
-            message,
-            metadata: vec![
-                ("mode", mode.as_str().to_owned()),
-                ("rate_card_version", version.to_string()),
-            ],
-        },
-        QuoteError::NoLane {
-            mode,
-            origin_zone,
-            destination_zone,
-        } => ApiError::FailedPrecondition {
-            reason: Reason::NoLane.as_str(),
-            message,
-            metadata: vec![
-                ("mode", mode.as_str().to_owned()),
-                ("origin_zone", origin_zone),
-                ("destination_zone", destination_zone),
-            ],
-        },
-    }
 }

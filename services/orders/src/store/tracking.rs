@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use logistics_platform::ApiError;
 use logistics_platform::stored::Stored;
 use sqlx::PgConnection;
@@ -14,8 +14,7 @@ use crate::domain::status::OrderStatus;
 use crate::domain::tracking::{BEFORE_ORDER_TOLERANCE, EventCode, EventSource};
 
 /// The columns of [`TrackedOrder`].
-pub(crate) const TRACKED_COLUMNS: &str =
-    "id, order_number, tracking_number, customer_id, mode, status,
+const TRACKED_COLUMNS: &str = "id, order_number, tracking_number, customer_id, mode, status,
     status_time, create_time, promised_delivery_time, estimated_delivery_time, pickup_time,
     delivery_time, last_movement_time, route_changed, origin_region, destination_region,
     tracking_sequence, total_pieces, price_fen, coalesce(pickup_window_end, requested_pickup_end)
@@ -368,6 +367,68 @@ pub(crate) async fn save_orders(
     .execute(tx)
     .await?;
     Ok(())
+}
+
+/// Marks an order delivered at `delivery_time` with its DELIVERED event as the `sequence`-th.
+pub(crate) async fn mark_delivered(
+    tx: &mut PgConnection,
+    order_id: Uuid,
+    delivery_time: DateTime<Utc>,
+    route_changed: bool,
+    sequence: i64,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    sqlx::query(
+        "UPDATE orders SET status = 'DELIVERED', status_time = $2, delivery_time = $2,
+             route_changed = $3, tracking_sequence = $4,
+             last_movement_time = greatest(last_movement_time, $2),
+             version = version + 1, update_time = $5
+         WHERE id = $1",
+    )
+    .bind(order_id)
+    .bind(delivery_time)
+    .bind(route_changed)
+    .bind(sequence)
+    .bind(now)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Open orders that are in EXCEPTION, past their promise at `now`, or on their way without an
+/// event for `no_movement`; earliest promise first, after the keyset position `after`
+/// (promised_delivery_time, id). The three conditions match the partial indexes of open orders
+/// (by promise, by last movement, in exception).
+pub(crate) async fn problem_shipments(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    no_movement: Duration,
+    customer_id: Option<Uuid>,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: usize,
+) -> Result<Vec<TrackedOrder>, ApiError> {
+    let sql = format!(
+        "SELECT {} FROM orders
+         WHERE status NOT IN ('DELIVERED', 'RETURNED_TO_SENDER', 'CANCELLED')
+           AND (status = 'EXCEPTION'
+                OR promised_delivery_time < $1
+                OR (status IN ('PICKED_UP', 'IN_TRANSIT', 'OUT_FOR_DELIVERY', 'EXCEPTION')
+                    AND coalesce(last_movement_time, pickup_time) < $2))
+           AND ($3::uuid IS NULL OR customer_id = $3)
+           AND ($4::timestamptz IS NULL OR (promised_delivery_time, id) > ($4, $5))
+         ORDER BY promised_delivery_time, id
+         LIMIT $6",
+        TRACKED_COLUMNS
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(now)
+        .bind(now - no_movement)
+        .bind(customer_id)
+        .bind(after.map(|(time, _)| time))
+        .bind(after.map(|(_, id)| id))
+        .bind(limit as i64)
+        .fetch_all(conn)
+        .await?)
 }
 
 /// The notification channel of new tracking events in the pool's schema.

@@ -1,4 +1,4 @@
-//! SQL of proofs of delivery.
+//! SQL on `proofs_of_delivery`.
 
 use chrono::{DateTime, Utc};
 use logistics_platform::ApiError;
@@ -117,32 +117,6 @@ pub(crate) async fn insert(tx: &mut PgConnection, proof: &ProofRow) -> Result<()
     .bind(&proof.recorded_by)
     .bind(proof.record_time)
     .bind(&proof.request_sha256)
-    .execute(tx)
-    .await?;
-    Ok(())
-}
-
-/// Marks an order delivered at `delivery_time` with its DELIVERED event as the `sequence`-th.
-pub(crate) async fn mark_delivered(
-    tx: &mut PgConnection,
-    order_id: Uuid,
-    delivery_time: DateTime<Utc>,
-    route_changed: bool,
-    sequence: i64,
-    now: DateTime<Utc>,
-) -> Result<(), ApiError> {
-    sqlx::query(
-        "UPDATE orders SET status = 'DELIVERED', status_time = $2, delivery_time = $2,
-             route_changed = $3, tracking_sequence = $4,
-             last_movement_time = greatest(last_movement_time, $2),
-             version = version + 1, update_time = $5
-         WHERE id = $1",
-    )
-    .bind(order_id)
-    .bind(delivery_time)
-    .bind(route_changed)
-    .bind(sequence)
-    .bind(now)
     .execute(tx)
     .await?;
     Ok(())
