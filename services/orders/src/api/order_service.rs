@@ -22,12 +22,11 @@ use super::order_fields::{parse_order_ref, read_filter};
 use super::order_input::validate_new_order;
 use super::{principal_name, respond};
 use crate::DOMAIN;
-use crate::app::errors::order_not_found;
 use crate::app::orders::{self, Creation, Named};
 use crate::app::proto::order_to_proto as to_proto;
 use crate::app::quotes::Quoter;
 use crate::clients::CustomersDirectory;
-use crate::store::orders::{self as store, ListOrder, ListPosition};
+use crate::store::orders::{ListOrder, ListPosition};
 
 /// The scope each RPC of OrderService needs.
 pub(crate) const SCOPES: ScopeTable = logistics_platform::scope_table!(
@@ -113,11 +112,9 @@ impl OrdersApi {
 
     async fn get(&self, request: GetOrderRequest) -> Result<pb::Order, ApiError> {
         let order_ref = parse_order_ref("id", &request.id)?;
-        let mut conn = self.pool.acquire().await?;
-        let order = store::find(&mut conn, &order_ref, false)
-            .await?
-            .ok_or_else(|| order_not_found(&request.id))?;
-        Ok(to_proto(&order))
+        Ok(to_proto(
+            &orders::get(&self.pool, &order_ref, &request.id).await?,
+        ))
     }
 
     async fn list(&self, request: ListOrdersRequest) -> Result<ListOrdersResponse, ApiError> {
@@ -154,7 +151,7 @@ impl OrdersApi {
         ]
         .concat();
         let after: Option<ListPosition> = self.page_tokens.open(&query, &request.page_token)?;
-        let (orders, next) = store::list(&self.pool, &filter, order, after.as_ref(), size).await?;
+        let (orders, next) = orders::list(&self.pool, &filter, order, after.as_ref(), size).await?;
         Ok(ListOrdersResponse {
             orders: orders.iter().map(to_proto).collect(),
             next_page_token: next

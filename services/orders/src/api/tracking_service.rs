@@ -19,7 +19,7 @@ use logistics_platform::error::Violations;
 use logistics_platform::fields::customer_ref_field;
 use logistics_platform::pagination::PageTokens;
 use logistics_platform::{ApiError, ServiceContext};
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 use uuid::Uuid;
@@ -30,10 +30,9 @@ use super::tracking_fields::{
 };
 use super::watch::{MAX_WATCHERS, WatchHub};
 use super::{principal_name, respond};
-use crate::app::errors::shipment_not_found as not_found;
+use crate::app::tracking_reads::{self, Tracked};
 use crate::app::tracking_record::{self, rejected_result};
 use crate::clients::CustomersDirectory;
-use crate::store::tracking::{self as store, EventRow, TrackedOrder};
 
 /// The scope each RPC of TrackingService needs.
 pub(crate) const SCOPES: ScopeTable = logistics_platform::scope_table!("logistics.orders.v1.TrackingService" {
@@ -132,13 +131,8 @@ impl TrackingApi {
             MAX_EVENTS,
         );
         violations.finish()?;
-        let mut conn = self.pool.acquire().await?;
-        let order = store::find_by_tracking_number(&mut conn, &request.tracking_number)
-            .await?
-            .ok_or_else(|| not_found(&request.tracking_number))?;
-        let events =
-            store::latest_events(&mut conn, &[(order.id, order.events_since())], limit + 1).await?;
-        Ok(tracking_to_proto(&order, events.iter().collect(), limit))
+        let found = tracking_reads::tracking(&self.pool, &request.tracking_number, limit).await?;
+        Ok(encode(&found, limit))
     }
 
     async fn batch_get(
@@ -168,9 +162,11 @@ impl TrackingApi {
         let mut numbers = request.tracking_numbers.clone();
         numbers.sort_unstable();
         numbers.dedup();
-        let mut conn = self.pool.acquire().await?;
-        let orders = store::find_by_tracking_numbers(&mut conn, &numbers).await?;
-        let trackings = with_events(&mut conn, &orders, limit).await?;
+        let trackings: Vec<Tracking> = tracking_reads::trackings(&self.pool, &numbers, limit)
+            .await?
+            .iter()
+            .map(|found| encode(found, limit))
+            .collect();
         let by_number: HashMap<&str, &Tracking> = trackings
             .iter()
             .map(|tracking| (tracking.tracking_number.as_str(), tracking))
@@ -231,19 +227,17 @@ impl TrackingApi {
             .reference_pages
             .open(query.as_bytes(), &request.page_token)?;
         let after = after.map(keyset_time).transpose()?;
-        let mut conn = self.pool.acquire().await?;
-        let mut orders =
-            store::find_by_reference(&mut conn, reference, customer_id, after, size + 1).await?;
-        let more = orders.len() > size;
-        orders.truncate(size);
-        let next_page_token = match (more, orders.last()) {
+        let (found, more) =
+            tracking_reads::by_reference(&self.pool, (reference, customer_id), after, size, limit)
+                .await?;
+        let next_page_token = match (more, found.last()) {
             (true, Some(last)) => self.reference_pages.issue(
                 query.as_bytes(),
-                &(last.create_time.timestamp_micros(), last.id),
+                &(last.order.create_time.timestamp_micros(), last.order.id),
             ),
             _ => String::new(),
         };
-        let trackings = with_events(&mut conn, &orders, limit).await?;
+        let trackings = found.iter().map(|found| encode(found, limit)).collect();
         Ok(SearchTrackingByReferenceResponse {
             trackings,
             next_page_token,
@@ -281,28 +275,9 @@ pub(super) async fn record_batch(
     Ok(results.into_iter().flatten().collect())
 }
 
-/// The tracking of each order, in the order given, with its latest `limit` events: one query.
-async fn with_events(
-    conn: &mut PgConnection,
-    orders: &[TrackedOrder],
-    limit: usize,
-) -> Result<Vec<Tracking>, ApiError> {
-    let bounds: Vec<(Uuid, DateTime<Utc>)> = orders
-        .iter()
-        .map(|order| (order.id, order.events_since()))
-        .collect();
-    let events = store::latest_events(conn, &bounds, limit + 1).await?;
-    let mut by_order: HashMap<Uuid, Vec<&EventRow>> = HashMap::new();
-    for event in &events {
-        by_order.entry(event.order_id).or_default().push(event);
-    }
-    Ok(orders
-        .iter()
-        .map(|order| {
-            let events = by_order.remove(&order.id).unwrap_or_default();
-            tracking_to_proto(order, events, limit)
-        })
-        .collect())
+/// A shipment found with its latest events, as callers see it with at most `limit` of them.
+fn encode(found: &Tracked, limit: usize) -> Tracking {
+    tracking_to_proto(&found.order, found.newest_events.iter().collect(), limit)
 }
 
 /// A requested count: 0 means `default`, more than `max` is capped, negative is refused.

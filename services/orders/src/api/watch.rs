@@ -18,9 +18,9 @@ use tonic::Status;
 use uuid::Uuid;
 
 use super::tracking_fields::{event_to_proto, tracking_to_proto};
-use crate::app::errors::shipment_not_found as not_found;
 use crate::app::proto::status_to_proto;
-use crate::store::tracking::{self as store, NOTIFY_CHANNEL_PREFIX, TrackedOrder};
+use crate::app::tracking_reads::{self, Tracked};
+use crate::store::tracking::{NOTIFY_CHANNEL_PREFIX, TrackedOrder};
 use crate::{DOMAIN, SCHEMA};
 
 /// Most watchers one process serves at once.
@@ -84,20 +84,11 @@ impl WatchHub {
         let permit = self.admit()?;
         // Subscribed before the snapshot is read, so nothing recorded after it goes unnoticed.
         let wake = self.wake.subscribe();
-        let mut conn = self.pool.acquire().await?;
-        let order = store::find_by_tracking_number(&mut conn, tracking_number)
-            .await?
-            .ok_or_else(|| not_found(tracking_number))?;
-        let mut events = store::latest_events(
-            &mut conn,
-            &[(order.id, order.events_since())],
-            SNAPSHOT_EVENTS + 1,
-        )
-        .await?;
-        drop(conn);
-        // Events recorded after the order row was read are sent live, not in the snapshot.
-        events.retain(|event| event.sequence <= order.tracking_sequence);
-        let snapshot = tracking_to_proto(&order, events.iter().collect(), SNAPSHOT_EVENTS);
+        let Tracked {
+            order,
+            newest_events,
+        } = tracking_reads::watch_snapshot(&self.pool, tracking_number, SNAPSHOT_EVENTS).await?;
+        let snapshot = tracking_to_proto(&order, newest_events.iter().collect(), SNAPSHOT_EVENTS);
         let first = WatchTrackingResponse {
             status: snapshot.status,
             update: Some(watch_tracking_response::Update::Snapshot(snapshot)),
@@ -163,20 +154,11 @@ impl Watcher {
 
     /// Sends the events recorded since the last one sent; false when the caller went away.
     async fn send_new_events(&mut self) -> Result<bool, ApiError> {
-        let mut conn = self.hub.pool.acquire().await?;
-        let Some(current) =
-            store::find_by_tracking_number(&mut conn, &self.order.tracking_number).await?
+        let Some((current, events)) =
+            tracking_reads::recorded_since(&self.hub.pool, &self.order).await?
         else {
             return Ok(false);
         };
-        let events = store::events_recorded_after(
-            &mut conn,
-            self.order.id,
-            self.order.events_since(),
-            self.order.tracking_sequence,
-        )
-        .await?;
-        drop(conn);
         let mut status = self.order.status;
         for event in &events {
             if let Some(applied) = &event.applied_status {

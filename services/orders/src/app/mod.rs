@@ -14,4 +14,5 @@ pub(crate) mod problems;
 pub(crate) mod proto;
 pub(crate) mod quotes;
 pub(crate) mod tracking_changes;
+pub(crate) mod tracking_reads;
 pub(crate) mod tracking_record;

@@ -23,7 +23,7 @@ use crate::domain::mode::TransportMode;
 use crate::domain::order::{CargoLine, Document, NewOrder, Order, PostalAddress, Window};
 use crate::domain::quote::{CargoMeasure, QuoteOutcome, ShipmentSpec, quote};
 use crate::domain::status::OrderStatus;
-use crate::store::orders::{self as store, OrderRef};
+use crate::store::orders::{self as store, ListFilter, ListOrder, ListPosition, OrderRef};
 
 /// A new order whose every field is valid, before it is priced.
 #[derive(Debug, Clone)]
@@ -208,6 +208,30 @@ pub(crate) async fn cancel(
     crate::store::tracking::notify_new_events(&mut tx, &[cancelled.id]).await?;
     tx.commit().await?;
     Ok(cancelled)
+}
+
+/// The order the caller named as `named`.
+pub(crate) async fn get(
+    pool: &PgPool,
+    order_ref: &OrderRef,
+    named: &str,
+) -> Result<Order, ApiError> {
+    let mut conn = pool.acquire().await?;
+    store::find(&mut conn, order_ref, false)
+        .await?
+        .ok_or_else(|| order_not_found(named))
+}
+
+/// A page of the orders `filter` lets through, in `order`, after `after`; and the position of
+/// the next page, if any.
+pub(crate) async fn list(
+    pool: &PgPool,
+    filter: &ListFilter,
+    order: ListOrder,
+    after: Option<&ListPosition>,
+    size: usize,
+) -> Result<(Vec<Order>, Option<ListPosition>), ApiError> {
+    store::list(pool, filter, order, after, size).await
 }
 
 /// Reads an order and locks its row until the transaction ends, so concurrent changes queue.
