@@ -16,17 +16,17 @@ use crate::domain::quote::CargoMeasure;
 
 /// The only currency the orders service takes.
 /// Most cargo lines of a shipment.
-pub(crate) const MAX_CARGO_LINES: usize = 100;
+const MAX_CARGO_LINES: usize = 100;
 /// Longest cargo description, in characters.
 pub(crate) const MAX_DESCRIPTION_CHARS: usize = 200;
 /// Pieces of one cargo line.
-pub(crate) const PIECES_RANGE: std::ops::RangeInclusive<i32> = 1..=10_000;
+const PIECES_RANGE: std::ops::RangeInclusive<i32> = 1..=10_000;
 /// Weight of one cargo line, in grams: up to 100 t.
-pub(crate) const WEIGHT_RANGE_GRAMS: std::ops::RangeInclusive<i64> = 1..=100_000_000;
+const WEIGHT_RANGE_GRAMS: std::ops::RangeInclusive<i64> = 1..=100_000_000;
 /// Volume of one cargo line, in cm3: up to 1,000 m3.
-pub(crate) const VOLUME_RANGE_CM3: std::ops::RangeInclusive<i64> = 0..=1_000_000_000;
+const VOLUME_RANGE_CM3: std::ops::RangeInclusive<i64> = 0..=1_000_000_000;
 /// Largest declared value of one cargo line, in fen (100,000,000 CNY).
-pub(crate) const MAX_DECLARED_VALUE_FEN: i64 = 10_000_000_000;
+const MAX_DECLARED_VALUE_FEN: i64 = 10_000_000_000;
 
 /// The domain mode of a proto `logistics.common.v1.TransportMode`; `None` for UNSPECIFIED and
 /// values this build does not know.

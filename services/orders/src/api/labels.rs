@@ -13,11 +13,11 @@ use super::order_fields::order_ref_field;
 use crate::app::labels::{self, LabelKind, render_labels};
 
 /// Labels per page when the caller asks for none.
-pub(crate) const DEFAULT_LABEL_PAGE: usize = 20;
+const DEFAULT_LABEL_PAGE: usize = 20;
 /// Most labels per page. Larger requests are refused rather than capped: a label page is
 /// heavy (a PDF each), and a printer client asking for more must learn to page, not get a short
 /// batch it may take for the whole order.
-pub(crate) const MAX_LABEL_PAGE: usize = 100;
+const MAX_LABEL_PAGE: usize = 100;
 
 /// The labels of one page of an order's pieces.
 pub(crate) async fn get_label(

@@ -53,7 +53,7 @@ pub(crate) fn order_ref_field(
 }
 
 /// A proto status as the service's, if it is one.
-pub(crate) fn status_from_proto(value: i32) -> Option<OrderStatus> {
+fn status_from_proto(value: i32) -> Option<OrderStatus> {
     let name = pb::OrderStatus::try_from(value).ok()?.as_str_name();
     OrderStatus::parse(name.strip_prefix("ORDER_STATUS_")?)
 }

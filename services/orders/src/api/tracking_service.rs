@@ -48,7 +48,7 @@ pub(crate) const SCOPES: ScopeTable = logistics_platform::scope_table!("logistic
 });
 
 /// Most tracking numbers in one BatchGetTracking.
-pub(crate) const MAX_BATCH_NUMBERS: usize = 30;
+const MAX_BATCH_NUMBERS: usize = 30;
 /// Events per shipment at most, in any read.
 const MAX_EVENTS: usize = 200;
 /// Events per shipment of BatchGetTracking by default.

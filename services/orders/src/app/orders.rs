@@ -30,13 +30,21 @@ use crate::store::orders::{self as store, ListFilter, ListOrder, ListPosition, O
 pub(crate) struct OrderDraft {
     /// The ordering customer, as the caller named it (id or customer code).
     pub(crate) customer: CustomerRef,
+    /// How it travels.
     pub(crate) mode: TransportMode,
+    /// Where it is picked up.
     pub(crate) origin: PostalAddress,
+    /// Where it goes.
     pub(crate) destination: PostalAddress,
+    /// The goods, line by line.
     pub(crate) cargo: Vec<CargoLine>,
+    /// What pricing needs of each line.
     pub(crate) measures: Vec<CargoMeasure>,
+    /// The pickup window the customer asked for, if any.
     pub(crate) requested_pickup: Option<Window>,
+    /// The customer's own references.
     pub(crate) customer_references: Vec<String>,
+    /// Documents travelling with it.
     pub(crate) documents: Vec<Document>,
 }
 
@@ -63,7 +71,7 @@ impl OrderDraft {
     }
 
     /// The order to store, accepted at `quote`.
-    pub(crate) fn into_new_order(
+    fn into_new_order(
         self,
         customer_id: Uuid,
         created_by: &str,

@@ -51,7 +51,7 @@ impl Quoter {
     }
 
     /// Makes `card` the cached one, e.g. right after this replica stored it.
-    pub(crate) async fn remember(&self, card: Arc<RateCard>) {
+    async fn remember(&self, card: Arc<RateCard>) {
         self.card.set(card).await;
     }
 

@@ -21,12 +21,12 @@ named_enum! {
 
 impl AddressUsage {
     /// Whether the address may be a sender's.
-    pub(crate) fn serves_sender(self) -> bool {
+    fn serves_sender(self) -> bool {
         matches!(self, Self::Sender | Self::Both)
     }
 
     /// Whether the address may be a recipient's.
-    pub(crate) fn serves_recipient(self) -> bool {
+    fn serves_recipient(self) -> bool {
         matches!(self, Self::Recipient | Self::Both)
     }
 }

@@ -6,11 +6,11 @@ use super::status::{IllegalTransition, OrderStatus};
 use super::tracking::FUTURE_TOLERANCE;
 
 /// Largest signature or photo, in bytes.
-pub(crate) const MAX_IMAGE_BYTES: usize = 1024 * 1024;
+const MAX_IMAGE_BYTES: usize = 1024 * 1024;
 
 /// Media types accepted for signatures and photos: raster images only, recognised by their
 /// first bytes, so nothing that can carry script (SVG, HTML) is stored and served back.
-pub(crate) const IMAGE_TYPES: &[(&str, &[u8])] = &[
+const IMAGE_TYPES: &[(&str, &[u8])] = &[
     ("image/png", b"\x89PNG\r\n\x1a\n"),
     ("image/jpeg", b"\xff\xd8\xff"),
 ];

@@ -16,7 +16,7 @@ use super::mode::TransportMode;
 /// The company printed at the top of every label.
 pub(crate) const COMPANY_NAME: &str = "Logistics Express";
 /// Label width and height, in millimetres.
-pub(crate) const LABEL_SIZE_MM: (f32, f32) = (100.0, 150.0);
+const LABEL_SIZE_MM: (f32, f32) = (100.0, 150.0);
 /// Blank modules left and right of the barcode, as Code 128 requires (at least ten).
 const QUIET_ZONE_MODULES: usize = 10;
 /// Where the barcode sits, in millimetres from the top left: x, y, width (with quiet zones), height.

@@ -3,7 +3,7 @@
 use chrono::{DateTime, FixedOffset, Utc};
 
 /// Digits of a tracking number, check digit included.
-pub(crate) const TRACKING_NUMBER_DIGITS: usize = 12;
+const TRACKING_NUMBER_DIGITS: usize = 12;
 
 /// The order number of the `sequence`-th order, created at `at`: "O", the company-local date,
 /// and the sequence on eight digits (wider when it outgrows them), e.g. "O2026112300000042".

@@ -5,11 +5,11 @@ use chrono::{DateTime, Duration, NaiveTime, Utc};
 use super::order::Window;
 
 /// Shortest window a vehicle can be asked to call in.
-pub(crate) const MIN_WINDOW: Duration = Duration::minutes(30);
+const MIN_WINDOW: Duration = Duration::minutes(30);
 /// Longest window: a longer one is no promise at all.
-pub(crate) const MAX_WINDOW: Duration = Duration::hours(12);
+const MAX_WINDOW: Duration = Duration::hours(12);
 /// How far ahead a pickup can be booked.
-pub(crate) const MAX_LEAD: Duration = Duration::days(30);
+const MAX_LEAD: Duration = Duration::days(30);
 /// The default same-day cut-off, company time: a pickup for today must be booked before it.
 pub(crate) const DEFAULT_SAME_DAY_CUTOFF: NaiveTime = match NaiveTime::from_hms_opt(15, 0, 0) {
     Some(time) => time,

@@ -6,11 +6,11 @@ use super::status::OrderStatus;
 use super::tracking::is_on_the_way;
 
 /// "No movement" threshold when the caller gives none: 24 hours (DOMAIN.md).
-pub(crate) const DEFAULT_NO_MOVEMENT: Duration = Duration::hours(24);
+const DEFAULT_NO_MOVEMENT: Duration = Duration::hours(24);
 /// Shortest threshold accepted.
-pub(crate) const MIN_NO_MOVEMENT: Duration = Duration::hours(1);
+const MIN_NO_MOVEMENT: Duration = Duration::hours(1);
 /// Longest threshold accepted.
-pub(crate) const MAX_NO_MOVEMENT: Duration = Duration::days(30);
+const MAX_NO_MOVEMENT: Duration = Duration::days(30);
 
 /// Why a shipment is a problem.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -23,20 +23,20 @@ pub(crate) const MAX_LANES: usize = 500;
 /// Longest zone name, in characters.
 pub(crate) const MAX_ZONE_NAME_CHARS: usize = 40;
 /// Longest region-code prefix, as long as the longest region code.
-pub(crate) const MAX_PREFIX_CHARS: usize = logistics_platform::address::MAX_REGION_CODE_CHARS;
+const MAX_PREFIX_CHARS: usize = logistics_platform::address::MAX_REGION_CODE_CHARS;
 /// Volumetric divisors accepted, in cm3 per kg: from very dense (sea, 1 t per m3 is 1000) to
 /// far lighter than any carrier uses.
-pub(crate) const DIVISOR_RANGE: std::ops::RangeInclusive<i32> = 500..=20_000;
+const DIVISOR_RANGE: std::ops::RangeInclusive<i32> = 500..=20_000;
 /// Weight steps accepted, in grams: 100 g to 1 t.
-pub(crate) const WEIGHT_STEP_RANGE: std::ops::RangeInclusive<i32> = 100..=1_000_000;
+const WEIGHT_STEP_RANGE: std::ops::RangeInclusive<i32> = 100..=1_000_000;
 /// Largest fee of a lane, in fen (1,000,000 CNY): keeps every price far from overflow.
 pub(crate) const MAX_FEE_FEN: i64 = 100_000_000;
 /// Transit times accepted, in hours: 1 hour to 90 days.
-pub(crate) const TRANSIT_HOURS_RANGE: std::ops::RangeInclusive<i32> = 1..=2160;
+const TRANSIT_HOURS_RANGE: std::ops::RangeInclusive<i32> = 1..=2160;
 /// Largest surcharge, in percent of the freight.
-pub(crate) const MAX_SURCHARGE_PERCENT: i32 = 500;
+const MAX_SURCHARGE_PERCENT: i32 = 500;
 /// Largest cut of the transit time for priority transport, in percent.
-pub(crate) const MAX_TRANSIT_CUT_PERCENT: i32 = 90;
+const MAX_TRANSIT_CUT_PERCENT: i32 = 90;
 
 /// Prices and promises by mode and zone. Money in fen (CNY).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

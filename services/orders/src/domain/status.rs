@@ -48,7 +48,7 @@ impl OrderStatus {
     }
 
     /// Whether DOMAIN.md allows the move from `self` to `to`.
-    pub(crate) fn can_become(self, to: OrderStatus) -> bool {
+    fn can_become(self, to: OrderStatus) -> bool {
         use OrderStatus::*;
         match self {
             Created => matches!(to, Confirmed | Cancelled),

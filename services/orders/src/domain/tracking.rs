@@ -208,7 +208,7 @@ pub(crate) fn apply(
 }
 
 /// The bounds every event's and delivery's time must keep.
-pub(crate) fn check_time(
+fn check_time(
     state: &TrackingState,
     occur_time: DateTime<Utc>,
     now: DateTime<Utc>,
