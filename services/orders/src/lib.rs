@@ -1,5 +1,9 @@
 //! The orders and tracking service: shipments from quote to proof of delivery, served as the gRPC
 //! services of `logistics.orders.v1`.
+//!
+//! Its rooms: `api` decodes, calls a use case and encodes; `app` holds the use cases; `domain`
+//! the rules, free of I/O; `store` the SQL, one module per group of tables; `clients` the
+//! services it calls. Everything is crate-private but the few re-exports below.
 
 mod api;
 mod app;

@@ -1,4 +1,7 @@
-//! The gRPC services of the orders package, one module each, sharing how they answer.
+//! The gRPC services of the orders package, one module each, sharing how they answer. Transport
+//! only: each RPC decodes and checks its request, calls its use case in `app` and encodes the
+//! answer; scopes are checked by the server from the `SCOPES` tables. Streams keep their
+//! plumbing here and read or write through `app` like any other RPC.
 
 pub(crate) mod address_book_service;
 mod delivery;

@@ -1,5 +1,5 @@
-//! How OrderService reads and writes its messages: order references, filters, and the proto form
-//! of a stored order.
+//! How OrderService reads its messages: order references, windows, times and ListOrders' filter.
+//! The proto form of an order is `app::proto`'s, which CreateOrder's idempotent answer needs too.
 
 use chrono::{DateTime, Utc};
 use logistics_contracts::orders as pb;

@@ -93,17 +93,13 @@ impl OrdersApi {
         violations.finish()?;
         let (order_ref, dispatch_time) = (order_ref?, dispatch_time.expect("checked above"));
 
-        let named = Named {
-            order_ref,
-            id: &request.id,
-            etag: "",
-        };
         let dispatch = Dispatch {
             time: dispatch_time,
             vehicle_id: request.vehicle_id.trim().to_owned(),
             driver_name: request.driver_name.trim().to_owned(),
         };
-        let dispatched = pickups::dispatch(&self.pool, named, dispatch, now).await?;
+        let dispatched =
+            pickups::dispatch(&self.pool, (&order_ref, &request.id), dispatch, now).await?;
         Ok(to_proto(&dispatched))
     }
 }

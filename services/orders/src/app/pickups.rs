@@ -17,7 +17,7 @@ use crate::domain::order::{Dispatch, Order, PickupPlan, Window};
 use crate::domain::pickup::promise_for;
 use crate::domain::status::OrderStatus;
 use crate::reasons::Reason;
-use crate::store::orders as store;
+use crate::store::orders::{self as store, OrderRef};
 
 /// How far ahead of our clock a reported dispatch time may be: clock skew, not typos.
 pub(crate) const CLOCK_SKEW: TimeDelta = TimeDelta::minutes(5);
@@ -106,16 +106,17 @@ pub(crate) async fn cancel(
     Ok(confirmed)
 }
 
-/// Records `dispatch`, the vehicle sent for a scheduled pickup, at `now`, and whether it left on
-/// time. Dispatching takes no etag: the driver's report is a fact, not an edit.
+/// Records `dispatch`, the vehicle sent for a scheduled pickup of the order named by `order_ref`
+/// (written `id` by the caller), at `now`, and whether it left on time. It takes no etag, as
+/// DispatchVehicle never did: the dispatcher's report is a fact, not an edit of what was read.
 pub(crate) async fn dispatch(
     pool: &PgPool,
-    named: Named<'_>,
+    (order_ref, id): (&OrderRef, &str),
     dispatch: Dispatch,
     now: DateTime<Utc>,
 ) -> Result<Order, ApiError> {
     let mut tx = pool.begin().await?;
-    let current = lock_for_change(&mut tx, &named.order_ref, named.id).await?;
+    let current = lock_for_change(&mut tx, order_ref, id).await?;
     let Some(plan) = current
         .pickup
         .as_ref()
