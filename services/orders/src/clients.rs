@@ -31,7 +31,7 @@ const CODE_CAPACITY: u64 = 100_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CustomerStanding {
     /// Whether the customer's shipments travel with priority.
-    pub priority_transport: bool,
+    pub(crate) priority_transport: bool,
 }
 
 /// The customers service, as orders sees it.
@@ -71,7 +71,7 @@ impl CustomersDirectory {
     /// The id of the customer a caller named by id or by customer code. A code is looked up
     /// with the customers service (deleted and erased customers too): unknown, NOT_FOUND
     /// CUSTOMER_NOT_FOUND; the customers service unreachable, UNAVAILABLE CUSTOMERS_UNAVAILABLE.
-    pub async fn resolve(&self, customer: &CustomerRef) -> Result<Uuid, ApiError> {
+    pub(crate) async fn resolve(&self, customer: &CustomerRef) -> Result<Uuid, ApiError> {
         match customer {
             CustomerRef::Id(id) => Ok(*id),
             CustomerRef::Code(code) => {

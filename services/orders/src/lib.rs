@@ -1,11 +1,25 @@
 //! The orders and tracking service: shipments from quote to proof of delivery, served as the gRPC
 //! services of `logistics.orders.v1`.
+//!
+//! Its rooms: `api` decodes, calls a use case and encodes; `app` holds the use cases; `domain`
+//! the rules, free of I/O; `store` the SQL, one module per group of tables; `clients` the
+//! services it calls. Everything is crate-private but the few re-exports below.
 
-pub mod api;
-pub mod clients;
-pub mod domain;
-pub mod reasons;
-pub mod store;
+mod api;
+mod app;
+mod clients;
+mod domain;
+mod reasons;
+mod store;
+
+/// The scope of every RPC this crate serves: the suite's server test holds it to the protos.
+pub use api::SCOPES;
+/// The client of the customers service: the suite's tests call it against a refusing peer.
+pub use clients::CustomersDirectory;
+/// Tracking numbers as the service draws them: the orders tests name shipments that do not exist.
+pub use domain::numbers::tracking_number;
+/// The order status machine's states: the orders tests read stored statuses with it.
+pub use domain::status::OrderStatus;
 
 use chrono::NaiveTime;
 use logistics_contracts::orders::address_book_service_server::AddressBookServiceServer;
@@ -79,7 +93,7 @@ pub async fn run_with(
     idempotency::schedule_purge(&jobs, "orders.idempotency_purge", pool.clone());
     store::rate_cards::ensure_default_card(&pool).await?;
     let limit = context.server.max_message_bytes;
-    let quoter = store::rate_cards::Quoter::new(pool.clone());
+    let quoter = app::quotes::Quoter::new(pool.clone());
     let quotes = api::quote_service::QuotesApi::new(pool.clone(), quoter.clone());
     let customers = clients::CustomersDirectory::connect(&context.peers)?;
     let address_book = api::address_book_service::AddressBookApi::new(
@@ -91,7 +105,7 @@ pub async fn run_with(
         api::tracking_service::TrackingApi::new(pool.clone(), &context, customers.clone());
     let orders =
         api::order_service::OrdersApi::new(pool.clone(), customers, quoter, &settings, &context);
-    tracking.schedule_partition_upkeep(&jobs);
+    app::partitions::schedule_partition_upkeep(&jobs, pool.clone());
     GrpcServer::new(NAME, DOMAIN, &context.server, context.keys.clone())
         .add_service(
             OrderServiceServer::new(orders).max_decoding_message_size(limit),

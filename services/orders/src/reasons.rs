@@ -3,7 +3,7 @@
 
 logistics_platform::error_reasons! {
     /// A reason of `google.rpc.ErrorInfo` (domain "logistics.orders").
-    pub enum Reason {
+    pub(crate) enum Reason {
         /// NOT_FOUND: no customer with that id or code (as the customers service says).
         CustomerNotFound = "CUSTOMER_NOT_FOUND",
         /// FAILED_PRECONDITION: the customer is blocked and may not order.

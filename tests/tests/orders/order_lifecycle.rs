@@ -266,7 +266,7 @@ async fn three_shipments_from_quote_to_proof_of_delivery_make_an_individual_freq
 /// which enum and which name; known names read as the enum.
 #[tokio::test]
 async fn a_stored_enum_reads_its_names_and_refuses_unknown_ones() {
-    use logistics_orders::domain::status::OrderStatus as Status;
+    use logistics_orders::OrderStatus as Status;
     use logistics_platform::stored::Stored;
 
     let app = TestApp::spawn().await;

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::task::{Context, Poll};
 
-use logistics_orders::clients::CustomersDirectory;
+use logistics_orders::CustomersDirectory;
 use logistics_platform::client::PeersConfig;
 use logistics_tests::reason;
 use tokio::net::TcpListener;

@@ -149,7 +149,7 @@ async fn every_rpc_of_the_orders_package_names_the_scope_it_needs() {
             }
         }
     }
-    let scoped: Vec<_> = logistics_orders::api::SCOPES
+    let scoped: Vec<_> = logistics_orders::SCOPES
         .iter()
         .flat_map(|table| table.iter())
         .map(|(path, _)| (*path).to_owned())

@@ -1,6 +1,6 @@
-//! `logistics.orders.v1.AddressBookService`: saved addresses per customer (寄送清单).
+//! `logistics.orders.v1.AddressBookService`: saved addresses per customer (寄送清单). Requests
+//! are checked here; `app::address_book` keeps the book.
 
-use crate::reasons::Reason;
 use logistics_contracts::orders::address_book_service_server::AddressBookService;
 use logistics_contracts::orders::{
     self as pb, AddressUsage as ProtoUsage, CreateSavedAddressRequest, DeleteSavedAddressRequest,
@@ -9,28 +9,26 @@ use logistics_contracts::orders::{
 };
 use logistics_platform::auth::ScopeTable;
 use logistics_platform::error::{Violations, parse_uuid};
-use logistics_platform::etag;
 use logistics_platform::field_mask::resolve_update_mask;
 use logistics_platform::fields::customer_ref_field;
-use logistics_platform::idempotency::{self, Claim, IdempotencyKey};
 use logistics_platform::pagination::{PageTokens, TokenKey};
-use logistics_platform::time::timestamp;
 use logistics_platform::{ApiError, scope_table};
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use super::fields::validate_address;
 use super::{principal_name, respond};
+use crate::app::address_book::{self, NewSavedAddress, SavedAddressPatch, report_problems};
+use crate::app::proto::saved_address_to_proto as to_proto;
 use crate::clients::CustomersDirectory;
 use crate::domain::address::{
     AddressUsage, MAX_SAVED_ADDRESSES_PER_CUSTOMER, SavedAddressDetails, SavedAddressField,
 };
 use crate::domain::order::PostalAddress;
-use crate::store::address_book::{self as store, SavedAddressRow};
 
 /// The scope each RPC of AddressBookService needs.
-pub const SCOPES: ScopeTable = scope_table!("logistics.orders.v1.AddressBookService" {
+pub(crate) const SCOPES: ScopeTable = scope_table!("logistics.orders.v1.AddressBookService" {
     CreateSavedAddress => "orders:write",
     GetSavedAddress => "orders:read",
     ListSavedAddresses => "orders:read",
@@ -47,7 +45,7 @@ const MAX_PAGE: usize = MAX_SAVED_ADDRESSES_PER_CUSTOMER as usize;
 
 /// The address book API over its database and, for customer codes, the customers service.
 #[derive(Clone)]
-pub struct AddressBookApi {
+pub(crate) struct AddressBookApi {
     pool: PgPool,
     page_tokens: PageTokens,
     customers: CustomersDirectory,
@@ -56,7 +54,7 @@ pub struct AddressBookApi {
 impl AddressBookApi {
     /// The API over `pool`, sealing page tokens with `token_key` and resolving customer codes
     /// through `customers`.
-    pub fn new(pool: PgPool, token_key: TokenKey, customers: CustomersDirectory) -> Self {
+    pub(crate) fn new(pool: PgPool, token_key: TokenKey, customers: CustomersDirectory) -> Self {
         Self {
             pool,
             page_tokens: PageTokens::new(token_key, "orders.saved_addresses.list"),
@@ -89,44 +87,19 @@ impl AddressBookApi {
         report_problems(&details, &mut violations);
         violations.finish()?;
 
-        let mut tx = self.pool.begin().await?;
-        let key = IdempotencyKey {
-            principal: principal.to_owned(),
-            method: "CreateSavedAddress",
+        let new = NewSavedAddress {
+            principal,
             request_id,
+            request: &request,
+            customer,
+            details,
         };
-        if let Claim::Replay(first) = idempotency::claim(&mut tx, &key, &request).await? {
-            return Ok(first);
-        }
-        // After the claim, like CreateOrder: a retry is answered even while customers is down.
-        let customer_id = self.customers.resolve(&customer).await?;
-        let count = store::lock_book(&mut tx, customer_id).await?;
-        if count >= MAX_SAVED_ADDRESSES_PER_CUSTOMER {
-            return Err(ApiError::FailedPrecondition {
-                reason: Reason::AddressBookFull.as_str(),
-                message: format!(
-                    "customer {customer_id} has {MAX_SAVED_ADDRESSES_PER_CUSTOMER} saved addresses already; delete one first"
-                ),
-                metadata: vec![("limit", MAX_SAVED_ADDRESSES_PER_CUSTOMER.to_string())],
-            });
-        }
-        ensure_label_free(&mut tx, customer_id, &details.label, None).await?;
-        let id = Uuid::now_v7();
-        store::clear_defaults(&mut tx, customer_id, id, &details).await?;
-        let row = store::insert(&mut tx, id, customer_id, &details).await?;
-        let saved = to_proto(&row)?;
-        idempotency::record(&mut tx, &key, &saved).await?;
-        tx.commit().await?;
-        Ok(saved)
+        address_book::create(&self.pool, &self.customers, new).await
     }
 
     async fn get(&self, request: GetSavedAddressRequest) -> Result<pb::SavedAddress, ApiError> {
         let id = parse_id("id", &request.id)?;
-        let mut conn = self.pool.acquire().await?;
-        let row = store::find(&mut conn, id, false)
-            .await?
-            .ok_or_else(|| not_found(&request.id))?;
-        to_proto(&row)
+        to_proto(&address_book::get(&self.pool, id, &request.id).await?)
     }
 
     async fn list(
@@ -164,7 +137,7 @@ impl AddressBookApi {
         let after: Option<Uuid> = self
             .page_tokens
             .open(query.as_bytes(), &request.page_token)?;
-        let mut rows = store::list(&self.pool, customer_id, usages, after, size + 1).await?;
+        let mut rows = address_book::list(&self.pool, customer_id, usages, after, size + 1).await?;
         let more = rows.len() > size;
         rows.truncate(size);
         let next_page_token = match (more, rows.last()) {
@@ -202,40 +175,20 @@ impl AddressBookApi {
         };
         violations.finish()?;
 
-        let mut tx = self.pool.begin().await?;
-        let row = lock_address(&mut tx, id, &input.id).await?;
-        if !input.customer_id.is_empty() && input.customer_id != row.customer_id.to_string() {
-            return Err(ApiError::invalid_field(
-                "saved_address.customer_id",
-                "cannot change: a saved address stays with its customer",
-            ));
-        }
-        ensure_etag(&row, &input.etag)?;
-        let mut details = row.details();
-        let changed = details.apply(&patch, &fields);
-        let mut violations = Violations::new();
-        report_problems(&details, &mut violations);
-        violations.finish()?;
-        if changed.is_empty() {
-            return to_proto(&row);
-        }
-        if changed.contains(&SavedAddressField::Label) {
-            ensure_label_free(&mut tx, row.customer_id, &details.label, Some(id)).await?;
-        }
-        store::clear_defaults(&mut tx, row.customer_id, id, &details).await?;
-        let row = store::update(&mut tx, id, &details).await?;
-        tx.commit().await?;
-        to_proto(&row)
+        let change = SavedAddressPatch {
+            id,
+            named: &input.id,
+            customer_id: &input.customer_id,
+            etag: &input.etag,
+            patch,
+            fields,
+        };
+        to_proto(&address_book::update(&self.pool, change).await?)
     }
 
     async fn delete(&self, request: DeleteSavedAddressRequest) -> Result<(), ApiError> {
         let id = parse_id("id", &request.id)?;
-        let mut tx = self.pool.begin().await?;
-        let row = lock_address(&mut tx, id, &request.id).await?;
-        ensure_etag(&row, &request.etag)?;
-        store::delete(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(())
+        address_book::delete(&self.pool, id, &request.id, &request.etag).await
     }
 }
 
@@ -285,12 +238,6 @@ fn validate_details(
     usable.then_some(details)
 }
 
-fn report_problems(details: &SavedAddressDetails, violations: &mut Violations) {
-    for (field, problem) in details.problems() {
-        violations.add(format!("saved_address.{field}"), problem);
-    }
-}
-
 /// Without a mask, AIP-134 updates every field the caller set to a non-default value.
 fn populated_fields(input: &pb::SavedAddress) -> Vec<SavedAddressField> {
     [
@@ -314,76 +261,9 @@ fn usage_from_proto(value: i32) -> Option<AddressUsage> {
     }
 }
 
-fn usage_to_proto(usage: AddressUsage) -> ProtoUsage {
-    match usage {
-        AddressUsage::Sender => ProtoUsage::Sender,
-        AddressUsage::Recipient => ProtoUsage::Recipient,
-        AddressUsage::Both => ProtoUsage::Both,
-    }
-}
-
-fn to_proto(row: &SavedAddressRow) -> Result<pb::SavedAddress, ApiError> {
-    let details = row.details();
-    Ok(pb::SavedAddress {
-        id: row.id.to_string(),
-        customer_id: row.customer_id.to_string(),
-        label: details.label,
-        address: Some(logistics_contracts::common::Address::from(&details.address)),
-        usage: usage_to_proto(details.usage).into(),
-        default_sender: details.default_sender,
-        default_recipient: details.default_recipient,
-        create_time: Some(timestamp(row.create_time)),
-        update_time: Some(timestamp(row.update_time)),
-        etag: etag::of(row.version),
-    })
-}
-
 fn parse_id(field: &str, text: &str) -> Result<Uuid, ApiError> {
     let mut violations = Violations::new();
     parse_uuid(&mut violations, field, text).ok_or_else(|| violations.into_error())
-}
-
-fn not_found(id: &str) -> ApiError {
-    ApiError::NotFound {
-        reason: Reason::SavedAddressNotFound.as_str(),
-        resource: "saved address",
-        id: id.to_owned(),
-    }
-}
-
-/// Locks the address's book, then the address: the order CreateSavedAddress takes them in, so
-/// concurrent changes of one book queue instead of deadlocking.
-async fn lock_address(
-    tx: &mut PgConnection,
-    id: Uuid,
-    text: &str,
-) -> Result<SavedAddressRow, ApiError> {
-    let unlocked = store::find(tx, id, false)
-        .await?
-        .ok_or_else(|| not_found(text))?;
-    store::lock_book(tx, unlocked.customer_id).await?;
-    store::find(tx, id, true)
-        .await?
-        .ok_or_else(|| not_found(text))
-}
-
-async fn ensure_label_free(
-    tx: &mut PgConnection,
-    customer_id: Uuid,
-    label: &str,
-    except: Option<Uuid>,
-) -> Result<(), ApiError> {
-    if store::label_taken(tx, customer_id, label, except).await? {
-        return Err(ApiError::AlreadyExists {
-            reason: Reason::SavedAddressLabelTaken.as_str(),
-            message: format!("the customer has a saved address labelled {label:?} already"),
-        });
-    }
-    Ok(())
-}
-
-fn ensure_etag(row: &SavedAddressRow, etag: &str) -> Result<(), ApiError> {
-    etag::check(etag, row.version, format_args!("saved address {}", row.id))
 }
 
 #[tonic::async_trait]

@@ -1,129 +1,47 @@
-//! RecordDelivery and GetProofOfDelivery: the delivery with its proof, the DELIVERED event, and
-//! the change events that carry the delivery's facts.
+//! RecordDelivery and GetProofOfDelivery: the request's own fields checked, the proof encoded;
+//! `app::delivery` records and reads.
 
-use crate::reasons::Reason;
-use chrono::{DateTime, SubsecRound as _, Utc};
+use chrono::{DateTime, Utc};
 use logistics_contracts::orders::{
     DeliveryImage, GetProofOfDeliveryRequest, ProofOfDelivery, RecordDeliveryRequest,
 };
 use logistics_platform::ApiError;
 use logistics_platform::error::Violations;
-use logistics_platform::stored::Stored;
 use logistics_platform::time::timestamp;
-use prost::Message as _;
-use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
-use super::order_fields::status_to_proto;
-use super::tracking_changes as changes;
 use super::tracking_fields::{
-    Location, MAX_SOURCE_NAME_CHARS, location_field, location_to_proto, tracking_number_field,
+    MAX_SOURCE_NAME_CHARS, location_field, location_to_proto, tracking_number_field,
 };
 use super::tracking_service::TrackingApi;
-use super::watch::not_found;
-use crate::domain::delivery::{
-    DeliveryRefused, check_delivery, image_problem, on_time, pieces_problem,
-};
-use crate::domain::status::OrderStatus;
-use crate::domain::tracking::{EventCode, EventSource};
-use crate::store::delivery::{self as store, ProofRow};
-use crate::store::tracking::{self as tracking_store, EventRow, TrackedOrder};
+use crate::app::delivery::{self, CheckedDelivery};
+use crate::app::tracking_record::Location;
+use crate::domain::delivery::image_problem;
+use crate::store::proofs_of_delivery::ProofRow;
 
 /// Longest signer name.
 const MAX_SIGNED_BY_CHARS: usize = 100;
 /// Longest driver's notes.
 const MAX_NOTES_CHARS: usize = 500;
-/// The client event id of the DELIVERED event a delivery stores: one delivery per order.
-const DELIVERY_EVENT_ID: &str = "delivery";
 
 impl TrackingApi {
+    /// RecordDelivery: the request checked here, recorded by the use case.
     pub(super) async fn deliver(
         &self,
         principal: &str,
         request: RecordDeliveryRequest,
     ) -> Result<ProofOfDelivery, ApiError> {
         let (location, delivery_time) = check_request(&request)?;
-        let request_sha256 = Sha256::digest(request.encode_to_vec()).to_vec();
-        // PostgreSQL keeps microseconds: the proof answered now must equal the one read later.
-        let now = Utc::now().trunc_subsecs(6);
-        let delivery_time = delivery_time.map_or(now, |time| time.trunc_subsecs(6));
-
-        let mut tx = self.pool.begin().await?;
-        let order = tracking_store::lock_by_tracking_numbers(
-            &mut tx,
-            std::slice::from_ref(&request.tracking_number),
-        )
-        .await?
-        .pop()
-        .ok_or_else(|| not_found(&request.tracking_number))?;
-        if let Some(stored) = store::find(&mut tx, order.id, true).await? {
-            if stored.request_sha256 == request_sha256 {
-                return Ok(proof_to_proto(&stored, &order.tracking_number));
-            }
-            return Err(ApiError::FailedPrecondition {
-                reason: Reason::AlreadyDelivered.as_str(),
-                message: format!(
-                    "shipment {} was delivered already, with another proof",
-                    order.tracking_number
-                ),
-                metadata: vec![("tracking_number", order.tracking_number.clone())],
-            });
-        }
-        if let Some((field, problem)) = pieces_problem(
-            request.damaged_pieces,
-            request.missing_pieces,
-            order.total_pieces,
-        ) {
-            return Err(ApiError::invalid_field(field, problem));
-        }
-        let from = order.status.get();
-        check_delivery(from, order.pickup_time, delivery_time, now).map_err(refused)?;
-
-        let route_changed = order.route_changed || request.route_changed;
-        let delivered = Delivered {
-            at: delivery_time,
-            route_changed,
-            location: &location,
-            principal,
-            now,
-        };
-        let proof = proof_row(&request, &order, delivered, request_sha256);
-        store::insert(&mut tx, &proof).await?;
-
-        let sequence = order.tracking_sequence + 1;
-        let event = delivered_event(&request, &order, &proof, sequence, delivered);
-        tracking_store::insert_events(&mut tx, std::slice::from_ref(&event)).await?;
-        store::mark_delivered(
-            &mut tx,
-            order.id,
+        let checked = CheckedDelivery {
+            request: &request,
+            location,
             delivery_time,
-            route_changed,
-            sequence,
-            now,
-        )
-        .await?;
-        let mut events = vec![
-            changes::status_changed(
-                &order,
-                (from, OrderStatus::Delivered),
-                delivery_time,
-                "RecordDelivery",
-            ),
-            changes::delivered(&order, &proof),
-        ];
-        if route_changed && !order.route_changed {
-            events.push(changes::route_changed(
-                &order,
-                delivery_time,
-                "reported at delivery",
-            ));
-        }
-        changes::append_changes(&mut tx, events).await?;
-        tracking_store::notify_new_events(&mut tx, &[order.id]).await?;
-        tx.commit().await?;
-        Ok(proof_to_proto(&proof, &order.tracking_number))
+        };
+        let (proof, tracking_number) =
+            delivery::record_delivery(&self.pool, principal, checked).await?;
+        Ok(proof_to_proto(&proof, &tracking_number))
     }
 
+    /// GetProofOfDelivery.
     pub(super) async fn proof(
         &self,
         request: GetProofOfDeliveryRequest,
@@ -131,34 +49,10 @@ impl TrackingApi {
         let mut violations = Violations::new();
         tracking_number_field(&mut violations, "tracking_number", &request.tracking_number);
         violations.finish()?;
-        let mut conn = self.pool.acquire().await?;
-        let order = tracking_store::find_by_tracking_number(&mut conn, &request.tracking_number)
-            .await?
-            .ok_or_else(|| not_found(&request.tracking_number))?;
-        let proof = store::find(&mut conn, order.id, !request.omit_images)
-            .await?
-            .ok_or_else(|| ApiError::NotFound {
-                reason: Reason::ProofOfDeliveryNotFound.as_str(),
-                resource: "proof of delivery",
-                id: request.tracking_number.clone(),
-            })?;
-        Ok(proof_to_proto(&proof, &order.tracking_number))
+        let (proof, tracking_number) =
+            delivery::proof(&self.pool, &request.tracking_number, !request.omit_images).await?;
+        Ok(proof_to_proto(&proof, &tracking_number))
     }
-}
-
-/// The facts of a delivery being recorded, shared by the rows it writes.
-#[derive(Clone, Copy)]
-struct Delivered<'a> {
-    /// When it was delivered.
-    at: DateTime<Utc>,
-    /// Whether the shipment left its planned route, before or at delivery.
-    route_changed: bool,
-    /// Where.
-    location: &'a Location,
-    /// Who records it.
-    principal: &'a str,
-    /// When it is recorded.
-    now: DateTime<Utc>,
 }
 
 /// Checks a RecordDelivery request's own fields, every bad one reported: answers the location
@@ -193,108 +87,7 @@ fn check_request(
     Ok((location, delivery_time))
 }
 
-/// The proof of delivery as stored.
-fn proof_row(
-    request: &RecordDeliveryRequest,
-    order: &TrackedOrder,
-    delivered: Delivered<'_>,
-    request_sha256: Vec<u8>,
-) -> ProofRow {
-    let image = |image: &Option<DeliveryImage>| {
-        image
-            .as_ref()
-            .map(|image| (image.content_type.clone(), image.content.clone()))
-            .unzip()
-    };
-    let (signature_type, signature) = image(&request.signature);
-    let (photo_type, photo) = image(&request.photo);
-    ProofRow {
-        order_id: order.id,
-        signed_by: request.signed_by.trim().to_owned(),
-        delivery_time: delivered.at,
-        signature_bytes: signature
-            .as_ref()
-            .map_or(0, |bytes: &Vec<u8>| bytes.len() as i32),
-        signature_type,
-        signature,
-        photo_bytes: photo
-            .as_ref()
-            .map_or(0, |bytes: &Vec<u8>| bytes.len() as i32),
-        photo_type,
-        photo,
-        damaged_pieces: request.damaged_pieces,
-        missing_pieces: request.missing_pieces,
-        document_errors: request.document_errors,
-        route_changed: delivered.route_changed,
-        on_time: on_time(delivered.at, order.promised_delivery_time),
-        promised_delivery_time: order.promised_delivery_time,
-        notes: request.notes.trim().to_owned(),
-        facility_code: delivered.location.facility_code.clone(),
-        city: delivered.location.city.clone(),
-        region_code: delivered.location.region_code.clone(),
-        recorded_by: delivered.principal.to_owned(),
-        record_time: delivered.now,
-        request_sha256,
-    }
-}
-
-/// The DELIVERED tracking event a delivery writes, `sequence` in the order's history.
-fn delivered_event(
-    request: &RecordDeliveryRequest,
-    order: &TrackedOrder,
-    proof: &ProofRow,
-    sequence: i64,
-    delivered: Delivered<'_>,
-) -> EventRow {
-    let source_name = match request.source_name.trim() {
-        "" => delivered.principal.to_owned(),
-        name => name.to_owned(),
-    };
-    EventRow {
-        order_id: order.id,
-        sequence,
-        event_id: Uuid::now_v7(),
-        client_event_id: DELIVERY_EVENT_ID.to_owned(),
-        source: Stored(EventSource::System),
-        source_name,
-        code: Stored(EventCode::Delivered),
-        occur_time: delivered.at,
-        receive_time: delivered.now,
-        facility_code: delivered.location.facility_code.clone(),
-        city: delivered.location.city.clone(),
-        region_code: delivered.location.region_code.clone(),
-        description: format!("Delivered, signed by {}", proof.signed_by),
-        new_estimated_delivery_time: None,
-        applied_status: Some(Stored(OrderStatus::Delivered)),
-        late: order
-            .last_movement_time
-            .is_some_and(|newest| delivered.at < newest),
-        recorded_by: delivered.principal.to_owned(),
-    }
-}
-
-fn refused(refused: DeliveryRefused) -> ApiError {
-    match refused {
-        DeliveryRefused::Illegal(illegal) => ApiError::FailedPrecondition {
-            reason: Reason::IllegalTransition.as_str(),
-            message: illegal.to_string(),
-            metadata: vec![
-                (
-                    "current_status",
-                    status_to_proto(illegal.from).as_str_name().to_owned(),
-                ),
-                (
-                    "requested_status",
-                    status_to_proto(illegal.to).as_str_name().to_owned(),
-                ),
-            ],
-        },
-        DeliveryRefused::FutureTime | DeliveryRefused::BeforePickup => {
-            ApiError::invalid_field("delivery_time", refused.to_string())
-        }
-    }
-}
-
+/// A proof in its proto form.
 fn proof_to_proto(proof: &ProofRow, tracking_number: &str) -> ProofOfDelivery {
     let image = |content_type: &Option<String>, content: &Option<Vec<u8>>| {
         content_type.as_ref().map(|content_type| DeliveryImage {

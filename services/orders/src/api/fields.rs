@@ -16,17 +16,17 @@ use crate::domain::quote::CargoMeasure;
 
 /// The only currency the orders service takes.
 /// Most cargo lines of a shipment.
-pub(crate) const MAX_CARGO_LINES: usize = 100;
+const MAX_CARGO_LINES: usize = 100;
 /// Longest cargo description, in characters.
 pub(crate) const MAX_DESCRIPTION_CHARS: usize = 200;
 /// Pieces of one cargo line.
-pub(crate) const PIECES_RANGE: std::ops::RangeInclusive<i32> = 1..=10_000;
+const PIECES_RANGE: std::ops::RangeInclusive<i32> = 1..=10_000;
 /// Weight of one cargo line, in grams: up to 100 t.
-pub(crate) const WEIGHT_RANGE_GRAMS: std::ops::RangeInclusive<i64> = 1..=100_000_000;
+const WEIGHT_RANGE_GRAMS: std::ops::RangeInclusive<i64> = 1..=100_000_000;
 /// Volume of one cargo line, in cm3: up to 1,000 m3.
-pub(crate) const VOLUME_RANGE_CM3: std::ops::RangeInclusive<i64> = 0..=1_000_000_000;
+const VOLUME_RANGE_CM3: std::ops::RangeInclusive<i64> = 0..=1_000_000_000;
 /// Largest declared value of one cargo line, in fen (100,000,000 CNY).
-pub(crate) const MAX_DECLARED_VALUE_FEN: i64 = 10_000_000_000;
+const MAX_DECLARED_VALUE_FEN: i64 = 10_000_000_000;
 
 /// The domain mode of a proto `logistics.common.v1.TransportMode`; `None` for UNSPECIFIED and
 /// values this build does not know.
@@ -38,17 +38,6 @@ pub(crate) fn mode_from_proto(value: i32) -> Option<TransportMode> {
         ProtoMode::Sea => Some(TransportMode::Sea),
         ProtoMode::Air => Some(TransportMode::Air),
         ProtoMode::Multimodal => Some(TransportMode::Multimodal),
-    }
-}
-
-/// The proto value of a domain mode.
-pub(crate) fn mode_to_proto(mode: TransportMode) -> ProtoMode {
-    match mode {
-        TransportMode::Road => ProtoMode::Road,
-        TransportMode::Rail => ProtoMode::Rail,
-        TransportMode::Sea => ProtoMode::Sea,
-        TransportMode::Air => ProtoMode::Air,
-        TransportMode::Multimodal => ProtoMode::Multimodal,
     }
 }
 
@@ -227,6 +216,7 @@ mod tests {
     use logistics_platform::money::cny;
 
     use super::*;
+    use crate::app::proto::mode_to_proto;
 
     fn good_line() -> CargoLine {
         CargoLine {

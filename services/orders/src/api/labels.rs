@@ -1,7 +1,7 @@
 //! GetLabel: the printable labels of an order's pieces, a page of pieces at a time.
 //!
 //! OrderService delegates to [`get_label`]; the pieces are paged by a sealed piece offset, bound
-//! to the order and the format.
+//! to the order and the format. `app::labels` reads the order and renders the labels.
 
 use logistics_contracts::orders::{GetLabelRequest, GetLabelResponse, LabelFormat, PieceLabel};
 use logistics_platform::ApiError;
@@ -9,20 +9,18 @@ use logistics_platform::error::Violations;
 use logistics_platform::pagination::PageTokens;
 use sqlx::PgPool;
 
-use super::order_fields::{order_not_found, order_ref_field};
-use crate::domain::label::{LabelOrder, LabelParty, render_pdf, render_svg};
-use crate::domain::order::{Order, PostalAddress};
-use crate::store::orders;
+use super::order_fields::order_ref_field;
+use crate::app::labels::{self, LabelKind, render_labels};
 
 /// Labels per page when the caller asks for none.
-pub const DEFAULT_LABEL_PAGE: usize = 20;
+const DEFAULT_LABEL_PAGE: usize = 20;
 /// Most labels per page. Larger requests are refused rather than capped: a label page is
 /// heavy (a PDF each), and a printer client asking for more must learn to page, not get a short
 /// batch it may take for the whole order.
-pub const MAX_LABEL_PAGE: usize = 100;
+const MAX_LABEL_PAGE: usize = 100;
 
 /// The labels of one page of an order's pieces.
-pub async fn get_label(
+pub(crate) async fn get_label(
     pool: &PgPool,
     page_tokens: &PageTokens,
     request: GetLabelRequest,
@@ -60,11 +58,7 @@ pub async fn get_label(
     };
     violations.finish()?;
 
-    let mut conn = pool.acquire().await?;
-    let row = orders::find(&mut conn, &order_ref, false)
-        .await?
-        .ok_or_else(|| order_not_found(&request.id))?;
-    drop(conn);
+    let row = labels::labelled_order(pool, &order_ref, &request.id).await?;
 
     let query = format!("{}/{}", row.id, format.as_str_name());
     let first: i32 = page_tokens
@@ -74,23 +68,17 @@ pub async fn get_label(
         return Err(ApiError::invalid_field("page_token", "is malformed"));
     }
     let last = (i64::from(first) + page_size as i64 - 1).min(i64::from(row.total_pieces)) as i32;
-    let order = label_order(&row)?;
-    let pieces: Vec<i32> = (first..=last).collect();
-    let rendered = |piece: i32| match format {
-        LabelFormat::Pdf => render_pdf(&order, &[piece]),
-        _ => render_svg(&order, piece).map(String::into_bytes),
+    let kind = match format {
+        LabelFormat::Pdf => LabelKind::Pdf,
+        _ => LabelKind::Svg,
     };
-    let labels = pieces
-        .iter()
-        .map(|&piece| {
-            rendered(piece)
-                .map(|content| PieceLabel {
-                    piece_number: piece,
-                    content,
-                })
-                .map_err(|error| anyhow::anyhow!("label of order {}: {error}", row.id).into())
+    let labels = render_labels(&row, kind, first..=last)?
+        .into_iter()
+        .map(|(piece_number, content)| PieceLabel {
+            piece_number,
+            content,
         })
-        .collect::<Result<Vec<_>, ApiError>>()?;
+        .collect();
     let next_page_token = if last < row.total_pieces {
         page_tokens.issue(query.as_bytes(), &(last + 1))
     } else {
@@ -107,25 +95,4 @@ pub async fn get_label(
         total_pieces: row.total_pieces,
         next_page_token,
     })
-}
-
-fn label_order(order: &Order) -> Result<LabelOrder, ApiError> {
-    Ok(LabelOrder {
-        tracking_number: order.tracking_number.clone(),
-        order_number: order.order_number.clone(),
-        total_pieces: order.total_pieces,
-        origin: party(&order.origin),
-        destination: party(&order.destination),
-        mode: order.mode,
-        dangerous_goods: order.cargo.iter().any(|line| line.dangerous_goods),
-    })
-}
-
-/// The label's view of an address.
-fn party(address: &PostalAddress) -> LabelParty {
-    LabelParty {
-        recipient: address.recipient.clone(),
-        city: address.city.clone(),
-        region_code: address.region_code.clone(),
-    }
 }

@@ -1,22 +1,23 @@
-//! The gRPC services of the orders package, one module each, sharing how they answer.
+//! The gRPC services of the orders package, one module each, sharing how they answer. Transport
+//! only: each RPC decodes and checks its request, calls its use case in `app` and encodes the
+//! answer; scopes are checked by the server from the `SCOPES` tables. Streams keep their
+//! plumbing here and read or write through `app` like any other RPC.
 
-pub mod address_book_service;
+pub(crate) mod address_book_service;
 mod delivery;
 pub(crate) mod fields;
-pub mod labels;
+pub(crate) mod labels;
 mod order_fields;
 mod order_input;
-pub mod order_service;
+pub(crate) mod order_service;
 mod pickups;
 mod problems;
-pub mod quote_service;
+pub(crate) mod quote_service;
 pub(crate) mod rate_card_fields;
-mod tracking_changes;
 mod tracking_fields;
-mod tracking_record;
-pub mod tracking_service;
+pub(crate) mod tracking_service;
 mod tracking_stream;
-pub mod watch;
+pub(crate) mod watch;
 
 use logistics_platform::ApiError;
 use logistics_platform::auth::{ScopeTable, principal_of};

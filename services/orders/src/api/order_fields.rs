@@ -1,22 +1,16 @@
-//! How OrderService reads and writes its messages: order references, filters, and the proto form
-//! of a stored order.
+//! How OrderService reads its messages: order references, windows, times and ListOrders' filter.
+//! The proto form of an order is `app::proto`'s, which CreateOrder's idempotent answer needs too.
 
-use crate::reasons::Reason;
 use chrono::{DateTime, Utc};
-use logistics_contracts::common::Address;
-use logistics_contracts::orders::{self as pb, OrderDocument};
+use logistics_contracts::orders as pb;
 use logistics_platform::ApiError;
 use logistics_platform::address::{REGION_CODE_PREFIX_RULE, is_region_code_prefix};
 use logistics_platform::error::Violations;
-use logistics_platform::time::{optional_timestamp, timestamp};
 
-use logistics_platform::money::cny;
-
-use super::fields::{mode_from_proto, mode_to_proto};
+use super::fields::mode_from_proto;
 use super::order_input::MAX_REFERENCE_CHARS;
-use super::rate_card_fields::quote_to_proto;
 use crate::domain::numbers::{is_order_number, is_tracking_number};
-use crate::domain::order::{Document, Order, Window};
+use crate::domain::order::Window;
 use crate::domain::status::OrderStatus;
 use crate::store::orders::{ListFilter, OrderRef};
 
@@ -58,63 +52,10 @@ pub(crate) fn order_ref_field(
     parsed
 }
 
-/// The NOT_FOUND of an order the caller named.
-pub(crate) fn order_not_found(id: &str) -> ApiError {
-    ApiError::NotFound {
-        reason: Reason::OrderNotFound.as_str(),
-        resource: "order",
-        id: id.to_owned(),
-    }
-}
-
-/// Refuses a write over a newer state than the caller read.
-pub(crate) fn ensure_etag(order: &Order, etag: &str) -> Result<(), ApiError> {
-    logistics_platform::etag::check(
-        etag,
-        order.version,
-        format_args!("order {}", order.order_number),
-    )
-}
-
-/// The FAILED_PRECONDITION of a move the status machine refuses, naming both statuses.
-pub(crate) fn illegal_transition(order: &Order, to: OrderStatus) -> ApiError {
-    ApiError::FailedPrecondition {
-        reason: Reason::IllegalTransition.as_str(),
-        message: format!(
-            "order {} is {} and cannot become {}",
-            order.order_number,
-            order.status.as_str(),
-            to.as_str()
-        ),
-        metadata: vec![
-            ("current_status", status_name(order.status)),
-            ("requested_status", status_name(to)),
-        ],
-    }
-}
-
-/// The proto name of a status, e.g. `ORDER_STATUS_PICKED_UP`.
-pub(crate) fn status_name(status: OrderStatus) -> String {
-    format!("ORDER_STATUS_{}", status.as_str())
-}
-
-/// A status in its proto form.
-pub(crate) fn status_to_proto(status: OrderStatus) -> pb::OrderStatus {
-    pb::OrderStatus::from_str_name(&status_name(status)).unwrap_or(pb::OrderStatus::Unspecified)
-}
-
 /// A proto status as the service's, if it is one.
-pub(crate) fn status_from_proto(value: i32) -> Option<OrderStatus> {
+fn status_from_proto(value: i32) -> Option<OrderStatus> {
     let name = pb::OrderStatus::try_from(value).ok()?.as_str_name();
     OrderStatus::parse(name.strip_prefix("ORDER_STATUS_")?)
-}
-
-/// A window in its proto form.
-pub(crate) fn window_to_proto(window: Window) -> pb::TimeWindow {
-    pb::TimeWindow {
-        start_time: Some(timestamp(window.start)),
-        end_time: Some(timestamp(window.end)),
-    }
 }
 
 /// Reads a window from `field`, recording what is wrong with it.
@@ -209,80 +150,6 @@ pub(crate) fn read_filter(
         }
     }
     read
-}
-
-fn document_to_proto(document: &Document) -> OrderDocument {
-    OrderDocument {
-        kind: pb::DocumentKind::from_str_name(&format!("DOCUMENT_KIND_{}", document.kind))
-            .unwrap_or(pb::DocumentKind::Unspecified)
-            .into(),
-        number: document.number.clone(),
-        description: document.description.clone(),
-    }
-}
-
-/// A stored order in its proto form.
-pub(crate) fn to_proto(order: &Order) -> pb::Order {
-    pb::Order {
-        id: order.id.to_string(),
-        order_number: order.order_number.clone(),
-        tracking_number: order.tracking_number.clone(),
-        customer_id: order.customer_id.to_string(),
-        mode: mode_to_proto(order.mode).into(),
-        status: status_to_proto(order.status).into(),
-        origin: Some(Address::from(&order.origin)),
-        destination: Some(Address::from(&order.destination)),
-        cargo: order
-            .cargo
-            .iter()
-            .map(|line| pb::CargoLine {
-                description: line.description.clone(),
-                pieces: line.pieces,
-                weight_grams: line.weight_grams,
-                volume_cm3: line.volume_cm3,
-                declared_value: line.declared_value_fen.map(cny),
-                dangerous_goods: line.dangerous_goods,
-                un_number: line.un_number.clone(),
-            })
-            .collect(),
-        requested_pickup_window: order.requested_pickup.map(window_to_proto),
-        customer_references: order.customer_references.clone(),
-        documents: order.documents.iter().map(document_to_proto).collect(),
-        quote: Some(quote_to_proto(&order.quote)),
-        pickup: order.pickup.as_ref().map(|plan| pb::Pickup {
-            window: Some(window_to_proto(plan.window)),
-            same_day: plan.same_day,
-            schedule_time: Some(timestamp(plan.schedule_time)),
-            dispatch_time: plan
-                .dispatch
-                .as_ref()
-                .map(|dispatch| timestamp(dispatch.time)),
-            vehicle_id: plan
-                .dispatch
-                .as_ref()
-                .map(|dispatch| dispatch.vehicle_id.clone())
-                .unwrap_or_default(),
-            driver_name: plan
-                .dispatch
-                .as_ref()
-                .map(|dispatch| dispatch.driver_name.clone())
-                .unwrap_or_default(),
-            dispatched_on_time: plan.dispatched_on_time(),
-        }),
-        priority_transport: order.priority_transport,
-        total_pieces: order.total_pieces,
-        total_weight_grams: order.total_weight_grams,
-        promised_delivery_time: Some(timestamp(order.promised_delivery_time)),
-        estimated_delivery_time: Some(timestamp(order.estimated_delivery_time)),
-        create_time: Some(timestamp(order.create_time)),
-        update_time: Some(timestamp(order.update_time)),
-        status_time: Some(timestamp(order.status_time)),
-        pickup_time: optional_timestamp(order.pickup_time),
-        delivery_time: optional_timestamp(order.delivery_time),
-        cancel_reason: order.cancel_reason.clone().unwrap_or_default(),
-        etag: order.etag(),
-        created_by: order.created_by.clone(),
-    }
 }
 
 #[cfg(test)]

@@ -3,17 +3,15 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, SubsecRound as _, TimeDelta, Utc};
+use chrono::{TimeDelta, Utc};
 use logistics_contracts::orders::{self as pb, DocumentKind};
 use logistics_platform::error::Violations;
-use logistics_platform::fields::{CustomerRef, customer_ref_field};
-use uuid::Uuid;
+use logistics_platform::fields::customer_ref_field;
 
 use super::fields::{mode_field, validate_address, validate_cargo};
 use super::order_fields::read_window;
-use crate::domain::mode::TransportMode;
-use crate::domain::order::{CargoLine, Document, NewOrder, PostalAddress, Window};
-use crate::domain::quote::{CargoMeasure, QuoteOutcome, ShipmentSpec};
+use crate::app::orders::OrderDraft;
+use crate::domain::order::{CargoLine, Document};
 
 /// Most customer references on one order.
 const MAX_REFERENCES: usize = 10;
@@ -25,67 +23,6 @@ const MAX_DOCUMENTS: usize = 20;
 const MAX_TOTAL_PIECES: i64 = 10_000;
 /// Longest requested pickup window.
 const MAX_REQUESTED_WINDOW: TimeDelta = TimeDelta::days(7);
-
-/// A new order whose every field is valid, before it is priced.
-#[derive(Debug, Clone)]
-pub(crate) struct OrderDraft {
-    /// The ordering customer, as the caller named it (id or customer code).
-    pub customer: CustomerRef,
-    mode: TransportMode,
-    origin: PostalAddress,
-    destination: PostalAddress,
-    cargo: Vec<CargoLine>,
-    measures: Vec<CargoMeasure>,
-    requested_pickup: Option<Window>,
-    customer_references: Vec<String>,
-    documents: Vec<Document>,
-}
-
-impl OrderDraft {
-    /// When the goods are expected to be collected, for the promise: the requested window's start,
-    /// or now when none was requested or it has begun. Whole seconds: a promise is no finer, and
-    /// the stored promise and the stored quote then agree to the digit.
-    pub fn pickup_at(&self, now: DateTime<Utc>) -> DateTime<Utc> {
-        self.requested_pickup
-            .map(|window| window.start.max(now))
-            .unwrap_or(now)
-            .trunc_subsecs(0)
-    }
-
-    /// What the rate card prices.
-    pub fn shipment(&self, priority_transport: bool) -> ShipmentSpec {
-        ShipmentSpec {
-            mode: self.mode,
-            origin_region: self.origin.region_code.clone(),
-            destination_region: self.destination.region_code.clone(),
-            lines: self.measures.clone(),
-            priority_transport,
-        }
-    }
-
-    /// The order to store, accepted at `quote`.
-    pub fn into_new_order(
-        self,
-        customer_id: Uuid,
-        created_by: &str,
-        priority_transport: bool,
-        quote: &QuoteOutcome,
-    ) -> NewOrder {
-        NewOrder {
-            customer_id,
-            mode: self.mode,
-            origin: self.origin,
-            destination: self.destination,
-            cargo: self.cargo,
-            requested_pickup: self.requested_pickup,
-            customer_references: self.customer_references,
-            documents: self.documents,
-            priority_transport,
-            quote: quote.clone(),
-            created_by: created_by.to_owned(),
-        }
-    }
-}
 
 /// Checks every field of a new order, recording each violation under `order.`; the draft when
 /// nothing is wrong.

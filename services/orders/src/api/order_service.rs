@@ -1,43 +1,35 @@
 //! `logistics.orders.v1.OrderService`: orders from creation to pickup. Decode and validate each
-//! request, call the store in one transaction with its change events, encode the response.
+//! request, call its use case in `app`, encode the response.
 
-use chrono::Utc;
 use logistics_contracts::orders::order_service_server::OrderService;
 use logistics_contracts::orders::{
     self as pb, CancelOrderRequest, CancelPickupRequest, ConfirmOrderRequest, CreateOrderRequest,
     DispatchVehicleRequest, GetLabelRequest, GetLabelResponse, GetOrderRequest, ListOrdersRequest,
-    ListOrdersResponse, OrderCancelled, OrderConfirmed, OrderCreated, OrderStatusChanged,
-    SchedulePickupRequest, StreamChangesRequest, StreamChangesResponse, stream_changes_response,
+    ListOrdersResponse, SchedulePickupRequest, StreamChangesRequest, StreamChangesResponse,
 };
 use logistics_platform::auth::ScopeTable;
 use logistics_platform::changefeed::{self, ChangeFeed, Start};
 use logistics_platform::error::{Violations, parse_uuid};
 use logistics_platform::fields::customer_ref_field;
-use logistics_platform::idempotency::{self, Claim, IdempotencyKey};
 use logistics_platform::pagination::{PageTokens, page_size};
-use logistics_platform::time::timestamp;
 use logistics_platform::{ApiError, ServiceContext};
 use prost::Message as _;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
-use super::order_fields::{
-    ensure_etag, illegal_transition, order_not_found, parse_order_ref, read_filter,
-    status_to_proto, to_proto,
-};
+use super::order_fields::{parse_order_ref, read_filter};
 use super::order_input::validate_new_order;
 use super::{principal_name, respond};
 use crate::DOMAIN;
+use crate::app::orders::{self, Creation, Named};
+use crate::app::proto::order_to_proto as to_proto;
+use crate::app::quotes::Quoter;
 use crate::clients::CustomersDirectory;
-use crate::domain::order::Order;
-use crate::domain::quote::quote;
-use crate::domain::status::OrderStatus;
-use crate::store::orders::{self as store, ListOrder, ListPosition, OrderRef};
-use crate::store::rate_cards::{Quoter, quote_error};
+use crate::store::orders::{ListOrder, ListPosition};
 
 /// The scope each RPC of OrderService needs.
-pub const SCOPES: ScopeTable = logistics_platform::scope_table!(
+pub(crate) const SCOPES: ScopeTable = logistics_platform::scope_table!(
     "logistics.orders.v1.OrderService" {
         CreateOrder => "orders:write",
         GetOrder => "orders:read",
@@ -54,7 +46,7 @@ pub const SCOPES: ScopeTable = logistics_platform::scope_table!(
 
 /// The orders API over its database and the customers service.
 #[derive(Clone)]
-pub struct OrdersApi {
+pub(crate) struct OrdersApi {
     pub(super) pool: PgPool,
     customers: CustomersDirectory,
     quoter: Quoter,
@@ -67,7 +59,7 @@ pub struct OrdersApi {
 
 impl OrdersApi {
     /// The API over `pool`, calling customers through `customers`.
-    pub fn new(
+    pub(crate) fn new(
         pool: PgPool,
         customers: CustomersDirectory,
         quoter: Quoter,
@@ -110,52 +102,19 @@ impl OrdersApi {
             return Err(ApiError::invalid_field("order", "is not a valid order"));
         };
 
-        let key = IdempotencyKey {
-            principal: principal.to_owned(),
-            method: "CreateOrder",
+        let creation = Creation {
+            principal,
             request_id,
+            request: &request,
         };
-        // The rate card before the transaction: reading it on a cache miss (every
-        // CARD_CACHE_TTL) takes a connection of its own, and concurrent creates each holding
-        // their transaction's connection while waiting for a second one would drain the pool
-        // until its acquire timeout (seen under load as waves of DATABASE_UNAVAILABLE).
-        let card = self.quoter.current_card().await?;
-        let mut tx = self.pool.begin().await?;
-        if let Claim::Replay(response) = idempotency::claim(&mut tx, &key, &request).await? {
-            return Ok(response);
-        }
-        // Asked only once the request is known to be new, so a retry of a created order is
-        // answered even while customers is down. The claim's row lock makes a concurrent
-        // duplicate wait here and then replay. If customers refuses or cannot answer, the
-        // transaction rolls back: nothing is written.
-        let customer_id = self.customers.resolve(&draft.customer).await?;
-        let standing = self.customers.standing(customer_id).await?;
-        let now = Utc::now();
-        let pickup_at = draft.pickup_at(now);
-        let quote = quote(
-            &card,
-            &draft.shipment(standing.priority_transport),
-            pickup_at,
-        )
-        .map_err(quote_error)?;
-        let new = draft.into_new_order(customer_id, principal, standing.priority_transport, &quote);
-        let order = to_proto(&store::insert(&mut tx, &new, now).await?);
-        let event = stream_changes_response::Event::OrderCreated(OrderCreated {
-            order: Some(order.clone()),
-        });
-        changefeed::record(&mut tx, &order.id, event).await?;
-        idempotency::record(&mut tx, &key, &order).await?;
-        tx.commit().await?;
-        Ok(order)
+        orders::create(&self.pool, &self.customers, &self.quoter, creation, draft).await
     }
 
     async fn get(&self, request: GetOrderRequest) -> Result<pb::Order, ApiError> {
         let order_ref = parse_order_ref("id", &request.id)?;
-        let mut conn = self.pool.acquire().await?;
-        let order = store::find(&mut conn, &order_ref, false)
-            .await?
-            .ok_or_else(|| order_not_found(&request.id))?;
-        Ok(to_proto(&order))
+        Ok(to_proto(
+            &orders::get(&self.pool, &order_ref, &request.id).await?,
+        ))
     }
 
     async fn list(&self, request: ListOrdersRequest) -> Result<ListOrdersResponse, ApiError> {
@@ -192,7 +151,7 @@ impl OrdersApi {
         ]
         .concat();
         let after: Option<ListPosition> = self.page_tokens.open(&query, &request.page_token)?;
-        let (orders, next) = store::list(&self.pool, &filter, order, after.as_ref(), size).await?;
+        let (orders, next) = orders::list(&self.pool, &filter, order, after.as_ref(), size).await?;
         Ok(ListOrdersResponse {
             orders: orders.iter().map(to_proto).collect(),
             next_page_token: next
@@ -202,25 +161,12 @@ impl OrdersApi {
     }
 
     async fn confirm(&self, request: ConfirmOrderRequest) -> Result<pb::Order, ApiError> {
-        let order_ref = parse_order_ref("id", &request.id)?;
-        let mut tx = self.pool.begin().await?;
-        let current = lock_for_change(&mut tx, &order_ref, &request.id).await?;
-        ensure_etag(&current, &request.etag)?;
-        let to = current
-            .status
-            .transition(OrderStatus::Confirmed)
-            .map_err(|_| illegal_transition(&current, OrderStatus::Confirmed))?;
-        let now = Utc::now();
-        let confirmed = store::set_status(&mut tx, current.id, to, None, now).await?;
-        let event = stream_changes_response::Event::OrderConfirmed(OrderConfirmed {
-            order_id: confirmed.id.to_string(),
-            customer_id: confirmed.customer_id.to_string(),
-            confirm_time: Some(timestamp(now)),
-        });
-        changefeed::record(&mut tx, &confirmed.id.to_string(), event).await?;
-        append_status_changed(&mut tx, &current, &confirmed, "ConfirmOrder").await?;
-        tx.commit().await?;
-        Ok(to_proto(&confirmed))
+        let named = Named {
+            order_ref: parse_order_ref("id", &request.id)?,
+            id: &request.id,
+            etag: &request.etag,
+        };
+        Ok(to_proto(&orders::confirm(&self.pool, named).await?))
     }
 
     async fn cancel(&self, request: CancelOrderRequest) -> Result<pb::Order, ApiError> {
@@ -228,28 +174,12 @@ impl OrdersApi {
         violations.require_text("reason", &request.reason, 500);
         let order_ref = parse_order_ref("id", &request.id);
         violations.finish()?;
-        let order_ref = order_ref?;
-        let mut tx = self.pool.begin().await?;
-        let current = lock_for_change(&mut tx, &order_ref, &request.id).await?;
-        ensure_etag(&current, &request.etag)?;
-        let to = current
-            .status
-            .transition(OrderStatus::Cancelled)
-            .map_err(|_| illegal_transition(&current, OrderStatus::Cancelled))?;
-        let now = Utc::now();
-        let cancelled =
-            store::set_status(&mut tx, current.id, to, Some(request.reason.trim()), now).await?;
-        let event = stream_changes_response::Event::OrderCancelled(OrderCancelled {
-            order_id: cancelled.id.to_string(),
-            customer_id: cancelled.customer_id.to_string(),
-            reason: request.reason.trim().to_owned(),
-            cancel_time: Some(timestamp(now)),
-        });
-        changefeed::record(&mut tx, &cancelled.id.to_string(), event).await?;
-        append_status_changed(&mut tx, &current, &cancelled, "CancelOrder").await?;
-        // Watchers of the shipment end at a final status: wake them now, not at their next re-check.
-        crate::store::tracking::notify_new_events(&mut tx, &[cancelled.id]).await?;
-        tx.commit().await?;
+        let named = Named {
+            order_ref: order_ref?,
+            id: &request.id,
+            etag: &request.etag,
+        };
+        let cancelled = orders::cancel(&self.pool, named, request.reason.trim()).await?;
         Ok(to_proto(&cancelled))
     }
 
@@ -260,35 +190,6 @@ impl OrdersApi {
         let start = Start::requested(request.start);
         self.feed.subscribe(start, changefeed::decode).await
     }
-}
-
-/// Reads an order and locks its row until the transaction ends, so concurrent changes queue.
-pub(super) async fn lock_for_change(
-    tx: &mut PgConnection,
-    order_ref: &OrderRef,
-    id: &str,
-) -> Result<Order, ApiError> {
-    store::find(tx, order_ref, true)
-        .await?
-        .ok_or_else(|| order_not_found(id))
-}
-
-/// Writes the `order.status_changed` event of a move from `before` to `after`.
-pub(super) async fn append_status_changed(
-    tx: &mut PgConnection,
-    before: &Order,
-    after: &Order,
-    cause: &str,
-) -> Result<(), ApiError> {
-    let event = stream_changes_response::Event::OrderStatusChanged(OrderStatusChanged {
-        order_id: after.id.to_string(),
-        customer_id: after.customer_id.to_string(),
-        from_status: status_to_proto(before.status).into(),
-        to_status: status_to_proto(after.status).into(),
-        change_time: Some(timestamp(after.status_time)),
-        cause: cause.to_owned(),
-    });
-    changefeed::record(tx, &after.id.to_string(), event).await
 }
 
 #[tonic::async_trait]

@@ -1,28 +1,21 @@
-//! Pickups of OrderService: scheduling a window, cancelling it, dispatching the vehicle.
+//! Pickups of OrderService: scheduling a window, cancelling it, dispatching the vehicle. Each
+//! request is checked here (the window against the same-day cut-off); `app::pickups` changes
+//! the order.
 
-use crate::reasons::Reason;
-use chrono::{TimeDelta, Utc};
+use chrono::Utc;
 use logistics_contracts::orders::{
-    self as pb, CancelPickupRequest, DispatchVehicleRequest, PickupCancelled, PickupScheduled,
-    SchedulePickupRequest, VehicleDispatched, stream_changes_response::Event,
+    self as pb, CancelPickupRequest, DispatchVehicleRequest, SchedulePickupRequest,
 };
 use logistics_platform::ApiError;
-use logistics_platform::changefeed;
 use logistics_platform::error::Violations;
-use logistics_platform::time::timestamp;
 
-use super::order_fields::{
-    ensure_etag, illegal_transition, parse_order_ref, read_time, read_window, to_proto,
-    window_to_proto,
-};
-use super::order_service::{OrdersApi, append_status_changed, lock_for_change};
-use crate::domain::order::{Dispatch, PickupPlan};
-use crate::domain::pickup::{check_window, promise_for};
-use crate::domain::status::OrderStatus;
-use crate::store::orders as store;
-
-/// How far ahead of our clock a reported dispatch time may be: clock skew, not typos.
-const CLOCK_SKEW: TimeDelta = TimeDelta::minutes(5);
+use super::order_fields::{parse_order_ref, read_time, read_window};
+use super::order_service::OrdersApi;
+use crate::app::orders::Named;
+use crate::app::pickups::{self, CLOCK_SKEW};
+use crate::app::proto::order_to_proto as to_proto;
+use crate::domain::order::Dispatch;
+use crate::domain::pickup::check_window;
 
 impl OrdersApi {
     /// Schedules (or moves, until a vehicle is dispatched) the pickup of a confirmed order.
@@ -48,44 +41,12 @@ impl OrdersApi {
             same_day.expect("checked above"),
         );
 
-        let mut tx = self.pool.begin().await?;
-        let current = lock_for_change(&mut tx, &order_ref, &request.id).await?;
-        ensure_etag(&current, &request.etag)?;
-        let rescheduling = current.status == OrderStatus::PickupScheduled;
-        if rescheduling {
-            ensure_not_dispatched(&current)?;
-        } else {
-            current
-                .status
-                .transition(OrderStatus::PickupScheduled)
-                .map_err(|_| illegal_transition(&current, OrderStatus::PickupScheduled))?;
-        }
-        let plan = PickupPlan {
-            window,
-            same_day,
-            schedule_time: now,
-            dispatch: None,
+        let named = Named {
+            order_ref,
+            id: &request.id,
+            etag: &request.etag,
         };
-        let promised = promise_for(window, current.quote.transit_hours);
-        let scheduled = store::set_pickup(
-            &mut tx,
-            current.id,
-            Some((&plan, promised)),
-            OrderStatus::PickupScheduled,
-            now,
-        )
-        .await?;
-        let event = Event::PickupScheduled(PickupScheduled {
-            order_id: scheduled.id.to_string(),
-            customer_id: scheduled.customer_id.to_string(),
-            window: Some(window_to_proto(window)),
-            same_day,
-        });
-        changefeed::record(&mut tx, &scheduled.id.to_string(), event).await?;
-        if !rescheduling {
-            append_status_changed(&mut tx, &current, &scheduled, "SchedulePickup").await?;
-        }
-        tx.commit().await?;
+        let scheduled = pickups::schedule(&self.pool, named, (window, same_day), now).await?;
         Ok(to_proto(&scheduled))
     }
 
@@ -100,34 +61,12 @@ impl OrdersApi {
         violations.finish()?;
         let order_ref = order_ref?;
 
-        let mut tx = self.pool.begin().await?;
-        let current = lock_for_change(&mut tx, &order_ref, &request.id).await?;
-        ensure_etag(&current, &request.etag)?;
-        if current.status != OrderStatus::PickupScheduled {
-            return Err(ApiError::FailedPrecondition {
-                reason: Reason::NoPickupScheduled.as_str(),
-                message: format!(
-                    "order {} is {}: it has no scheduled pickup to cancel",
-                    current.order_number,
-                    current.status.as_str()
-                ),
-                metadata: vec![(
-                    "current_status",
-                    super::order_fields::status_name(current.status),
-                )],
-            });
-        }
-        let now = Utc::now();
-        let confirmed =
-            store::set_pickup(&mut tx, current.id, None, OrderStatus::Confirmed, now).await?;
-        let event = Event::PickupCancelled(PickupCancelled {
-            order_id: confirmed.id.to_string(),
-            customer_id: confirmed.customer_id.to_string(),
-            reason: request.reason.trim().to_owned(),
-        });
-        changefeed::record(&mut tx, &confirmed.id.to_string(), event).await?;
-        append_status_changed(&mut tx, &current, &confirmed, "CancelPickup").await?;
-        tx.commit().await?;
+        let named = Named {
+            order_ref,
+            id: &request.id,
+            etag: &request.etag,
+        };
+        let confirmed = pickups::cancel(&self.pool, named, request.reason.trim()).await?;
         Ok(to_proto(&confirmed))
     }
 
@@ -154,56 +93,13 @@ impl OrdersApi {
         violations.finish()?;
         let (order_ref, dispatch_time) = (order_ref?, dispatch_time.expect("checked above"));
 
-        let mut tx = self.pool.begin().await?;
-        let current = lock_for_change(&mut tx, &order_ref, &request.id).await?;
-        let Some(plan) = current
-            .pickup
-            .as_ref()
-            .filter(|_| current.status == OrderStatus::PickupScheduled)
-        else {
-            return Err(illegal_transition(&current, OrderStatus::PickupScheduled));
-        };
-        ensure_not_dispatched(&current)?;
-        if dispatch_time < plan.schedule_time - CLOCK_SKEW {
-            return Err(ApiError::invalid_field(
-                "dispatch_time",
-                "is before the pickup was scheduled",
-            ));
-        }
         let dispatch = Dispatch {
             time: dispatch_time,
             vehicle_id: request.vehicle_id.trim().to_owned(),
             driver_name: request.driver_name.trim().to_owned(),
         };
-        let dispatched = store::set_dispatch(&mut tx, current.id, &dispatch, now).await?;
-        let event = Event::VehicleDispatched(VehicleDispatched {
-            order_id: dispatched.id.to_string(),
-            customer_id: dispatched.customer_id.to_string(),
-            dispatch_time: Some(timestamp(dispatch_time)),
-            window: Some(window_to_proto(plan.window)),
-            on_time: dispatch_time <= plan.window.start,
-        });
-        changefeed::record(&mut tx, &dispatched.id.to_string(), event).await?;
-        tx.commit().await?;
+        let dispatched =
+            pickups::dispatch(&self.pool, (&order_ref, &request.id), dispatch, now).await?;
         Ok(to_proto(&dispatched))
-    }
-}
-
-/// Refuses to change a pickup whose vehicle is already on its way.
-fn ensure_not_dispatched(order: &crate::domain::order::Order) -> Result<(), ApiError> {
-    match order
-        .pickup
-        .as_ref()
-        .and_then(|plan| plan.dispatch.as_ref())
-    {
-        None => Ok(()),
-        Some(dispatch) => Err(ApiError::FailedPrecondition {
-            reason: Reason::VehicleDispatched.as_str(),
-            message: format!(
-                "a vehicle ({}) was already dispatched for order {}",
-                dispatch.vehicle_id, order.order_number
-            ),
-            metadata: vec![("vehicle_id", dispatch.vehicle_id.clone())],
-        }),
     }
 }

@@ -1,6 +1,6 @@
-//! ListProblemShipments: open shipments in exception, late, or without movement.
+//! ListProblemShipments: open shipments in exception, late, or without movement. The request
+//! and the page token are read here, the shipments found by `app::problems`.
 
-use chrono::Utc;
 use logistics_contracts::orders::{
     ListProblemShipmentsRequest, ListProblemShipmentsResponse, ProblemReason, ProblemShipment,
 };
@@ -12,10 +12,11 @@ use uuid::Uuid;
 
 use super::tracking_fields::tracking_to_proto;
 use super::tracking_service::{TrackingApi, keyset_time};
-use crate::domain::problems::{Problem, Shipment, no_movement_threshold, problems};
-use crate::store::problems as store;
+use crate::app::problems;
+use crate::domain::problems::{Problem, no_movement_threshold};
 
 impl TrackingApi {
+    /// ListProblemShipments.
     pub(super) async fn problems(
         &self,
         request: ListProblemShipmentsRequest,
@@ -47,44 +48,40 @@ impl TrackingApi {
             .problem_pages
             .open(query.as_bytes(), &request.page_token)?;
         let after = after.map(keyset_time).transpose()?;
-        let now = Utc::now();
-        let mut conn = self.pool.acquire().await?;
         let mut orders =
-            store::list(&mut conn, now, threshold, customer_id, after, size + 1).await?;
+            problems::problem_shipments(&self.pool, threshold, customer_id, after, size + 1)
+                .await?;
         let more = orders.len() > size;
         orders.truncate(size);
         let next_page_token = match (more, orders.last()) {
             (true, Some(last)) => self.problem_pages.issue(
                 query.as_bytes(),
-                &(last.promised_delivery_time.timestamp_micros(), last.id),
+                &(
+                    last.order.promised_delivery_time.timestamp_micros(),
+                    last.order.id,
+                ),
             ),
             _ => String::new(),
         };
-        let mut shipments = Vec::with_capacity(orders.len());
-        for order in &orders {
-            let shipment = Shipment {
-                status: order.status.get(),
-                promised_delivery_time: order.promised_delivery_time,
-                last_movement_time: order.last_movement_time,
-                pickup_time: order.pickup_time,
-            };
-            let reasons = problems(&shipment, now, threshold)
-                .into_iter()
-                .map(|problem| {
-                    match problem {
-                        Problem::Exception => ProblemReason::Exception,
-                        Problem::Late => ProblemReason::Late,
-                        Problem::NoMovement => ProblemReason::NoMovement,
-                    }
-                    .into()
-                })
-                .collect();
-            shipments.push(ProblemShipment {
-                tracking: Some(tracking_to_proto(order, Vec::new(), 0)),
-                customer_id: order.customer_id.to_string(),
-                reasons,
-            });
-        }
+        let shipments = orders
+            .iter()
+            .map(|found| ProblemShipment {
+                tracking: Some(tracking_to_proto(&found.order, Vec::new(), 0)),
+                customer_id: found.order.customer_id.to_string(),
+                reasons: found
+                    .problems
+                    .iter()
+                    .map(|problem| {
+                        match problem {
+                            Problem::Exception => ProblemReason::Exception,
+                            Problem::Late => ProblemReason::Late,
+                            Problem::NoMovement => ProblemReason::NoMovement,
+                        }
+                        .into()
+                    })
+                    .collect(),
+            })
+            .collect();
         Ok(ListProblemShipmentsResponse {
             shipments,
             next_page_token,

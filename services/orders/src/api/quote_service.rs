@@ -1,9 +1,6 @@
 //! `logistics.orders.v1.QuoteService`: prices and promises from the rate card, and the card's
 //! versions.
 
-use crate::reasons::Reason;
-use std::sync::Arc;
-
 use chrono::{Duration, Utc};
 use logistics_contracts::orders::quote_service_server::QuoteService;
 use logistics_contracts::orders::{
@@ -16,13 +13,14 @@ use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 
 use super::fields::{mode_field, region_code_field, time_field, validate_cargo};
-use super::rate_card_fields::{card_from_proto, card_to_proto, quote_to_proto};
+use super::rate_card_fields::{card_from_proto, card_to_proto};
 use super::{principal_name, respond};
+use crate::app::proto::quote_to_proto;
+use crate::app::quotes::{self, Quoter};
 use crate::domain::quote::ShipmentSpec;
-use crate::store::rate_cards::{self as store, Quoter};
 
 /// The scope each RPC of QuoteService needs: changing prices is an administrator's job.
-pub const SCOPES: ScopeTable = scope_table!("logistics.orders.v1.QuoteService" {
+pub(crate) const SCOPES: ScopeTable = scope_table!("logistics.orders.v1.QuoteService" {
     QuoteShipment => "orders:read",
     GetRateCard => "orders:read",
     UpdateRateCard => "orders:admin",
@@ -37,7 +35,7 @@ const PICKUP_HORIZON: Duration = Duration::days(90);
 
 /// The quotes API over its database and the shared [`Quoter`].
 #[derive(Clone)]
-pub struct QuotesApi {
+pub(crate) struct QuotesApi {
     pool: PgPool,
     quoter: Quoter,
 }
@@ -45,7 +43,7 @@ pub struct QuotesApi {
 impl QuotesApi {
     /// The API over `pool`, pricing with `quoter` (share it with OrderService, so an update here
     /// shows there at once).
-    pub fn new(pool: PgPool, quoter: Quoter) -> Self {
+    pub(crate) fn new(pool: PgPool, quoter: Quoter) -> Self {
         Self { pool, quoter }
     }
 
@@ -91,24 +89,9 @@ impl QuotesApi {
     }
 
     async fn get_rate_card(&self, request: GetRateCardRequest) -> Result<pb::RateCard, ApiError> {
-        let mut conn = self.pool.acquire().await?;
-        let stored = match request.version {
-            0 => store::current(&mut conn).await?,
-            version if version < 0 => {
-                return Err(ApiError::invalid_field(
-                    "version",
-                    "must be a version (from 1), or 0 for the one in force",
-                ));
-            }
-            version => store::version(&mut conn, version)
-                .await?
-                .ok_or(ApiError::NotFound {
-                    reason: Reason::RateCardVersionNotFound.as_str(),
-                    resource: "rate card version",
-                    id: version.to_string(),
-                })?,
-        };
-        Ok(card_to_proto(&stored))
+        Ok(card_to_proto(
+            &quotes::rate_card(&self.pool, request.version).await?,
+        ))
     }
 
     async fn update_rate_card(
@@ -122,16 +105,10 @@ impl QuotesApi {
             violations.add("rate_card", "is required");
             return Err(violations.into_error());
         };
-        let mut card = card_from_proto(&input, &mut violations);
+        let card = card_from_proto(&input, &mut violations);
         violations.finish()?;
-
-        let mut tx = self.pool.begin().await?;
-        let current = store::current(&mut tx).await?;
-        logistics_platform::etag::check(&input.etag, current.card.version.into(), "the rate card")?;
-        card.version = current.card.version + 1;
-        let stored = store::insert(&mut tx, &card, principal, request.reason.trim()).await?;
-        tx.commit().await?;
-        self.quoter.remember(Arc::new(stored.card.clone())).await;
+        let by = (principal, input.etag.as_str(), request.reason.trim());
+        let stored = quotes::update_rate_card(&self.pool, &self.quoter, card, by).await?;
         Ok(card_to_proto(&stored))
     }
 }

@@ -6,8 +6,8 @@ use logistics_platform::error::Violations;
 use logistics_platform::money::{cny, required_cny_fen};
 use logistics_platform::time::timestamp;
 
-use super::fields::{mode_field, mode_to_proto};
-use crate::domain::quote::QuoteOutcome;
+use super::fields::mode_field;
+use crate::app::proto::mode_to_proto;
 use crate::domain::rate_card::{Lane, MAX_LANES, MAX_ZONES, ModeTerms, RateCard, Zone};
 use crate::store::rate_cards::StoredRateCard;
 
@@ -165,21 +165,6 @@ pub(super) fn card_to_proto(stored: &StoredRateCard) -> pb::RateCard {
         create_time: Some(timestamp(stored.create_time)),
         change_reason: stored.change_reason.clone(),
         etag: logistics_platform::etag::of(card.version.into()),
-    }
-}
-
-/// The `logistics.orders.v1.Quote` of an outcome; the lead's CreateOrder stores it with the order.
-pub(crate) fn quote_to_proto(outcome: &QuoteOutcome) -> pb::Quote {
-    pb::Quote {
-        price: Some(cny(outcome.price_fen)),
-        chargeable_weight_grams: outcome.chargeable_weight_grams,
-        actual_weight_grams: outcome.actual_weight_grams,
-        volumetric_weight_grams: outcome.volumetric_weight_grams,
-        origin_zone: outcome.origin_zone.clone(),
-        destination_zone: outcome.destination_zone.clone(),
-        rate_card_version: outcome.rate_card_version,
-        transit_hours: outcome.transit_hours,
-        promised_delivery_time: Some(timestamp(outcome.promised_delivery_time)),
     }
 }
 

@@ -1,6 +1,5 @@
 //! Reading tracking requests (each event validated on its own) and writing tracking answers.
 
-use chrono::{DateTime, Utc};
 use logistics_contracts::orders::{
     self as pb, EventFieldViolation, TrackingEventCode, TrackingEventSource, TrackingLocation,
 };
@@ -9,7 +8,8 @@ use logistics_platform::address::{REGION_CODE_RULE, is_region_code};
 use logistics_platform::error::{FieldViolation, Violations};
 use logistics_platform::time::{optional_timestamp, timestamp};
 
-use super::order_fields::status_to_proto;
+use crate::app::proto::status_to_proto;
+use crate::app::tracking_record::{Location, ParsedEvent};
 use crate::domain::numbers::is_tracking_number;
 use crate::domain::tracking::{EventCode, EventSource};
 use crate::store::tracking::{EventRow, TrackedOrder};
@@ -20,42 +20,6 @@ const MAX_CLIENT_EVENT_ID_CHARS: usize = 64;
 pub(crate) const MAX_SOURCE_NAME_CHARS: usize = 64;
 /// Longest description.
 const MAX_DESCRIPTION_CHARS: usize = 500;
-
-/// An event whose fields are all well-formed.
-#[derive(Debug, Clone)]
-pub(crate) struct ParsedEvent {
-    /// Position in the request (or the stream).
-    pub index: usize,
-    /// The sender's id, trimmed.
-    pub client_event_id: String,
-    /// The tracking number.
-    pub tracking_number: String,
-    /// What happened.
-    pub code: EventCode,
-    /// Who reported it.
-    pub source: EventSource,
-    /// Which scanner or partner, trimmed.
-    pub source_name: String,
-    /// When it happened.
-    pub occur_time: DateTime<Utc>,
-    /// Where.
-    pub location: Location,
-    /// Free text, trimmed.
-    pub description: String,
-    /// For DELAYED.
-    pub new_estimated_delivery_time: Option<DateTime<Utc>>,
-}
-
-/// Where an event happened.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Location {
-    /// Facility code.
-    pub facility_code: String,
-    /// City.
-    pub city: String,
-    /// Region code.
-    pub region_code: String,
-}
 
 /// Checks one event's fields; every bad field is reported, by its path within the event.
 pub(crate) fn parse_event(

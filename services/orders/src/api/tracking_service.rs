@@ -2,7 +2,6 @@
 //! shipments, the event stream and watches have modules of their own.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use logistics_contracts::orders::tracking_service_server::TrackingService;
@@ -10,31 +9,33 @@ use logistics_contracts::orders::{
     BatchGetTrackingRequest, BatchGetTrackingResponse, GetProofOfDeliveryRequest,
     GetTrackingRequest, ListProblemShipmentsRequest, ListProblemShipmentsResponse, ProofOfDelivery,
     RecordDeliveryRequest, RecordTrackingEventsRequest, RecordTrackingEventsResponse,
-    SearchTrackingByReferenceRequest, SearchTrackingByReferenceResponse,
+    RejectionReason, SearchTrackingByReferenceRequest, SearchTrackingByReferenceResponse,
     StreamTrackingEventsRequest, StreamTrackingEventsResponse, Tracking, TrackingEntry,
-    TrackingEventOutcome, WatchTrackingRequest, WatchTrackingResponse,
+    TrackingEvent, TrackingEventOutcome, TrackingEventResult, WatchTrackingRequest,
+    WatchTrackingResponse,
 };
 use logistics_platform::auth::ScopeTable;
 use logistics_platform::error::Violations;
 use logistics_platform::fields::customer_ref_field;
-use logistics_platform::jobs::{Job, JobRunner, Schedule};
 use logistics_platform::pagination::PageTokens;
 use logistics_platform::{ApiError, ServiceContext};
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 use uuid::Uuid;
 
 use super::order_input::MAX_REFERENCE_CHARS;
-use super::tracking_fields::{tracking_number_field, tracking_to_proto};
-use super::tracking_record::{MAX_BATCH_EVENTS, record_batch};
-use super::watch::{MAX_WATCHERS, WatchHub, not_found};
+use super::tracking_fields::{
+    event_violations, parse_event, tracking_number_field, tracking_to_proto,
+};
+use super::watch::{MAX_WATCHERS, WatchHub};
 use super::{principal_name, respond};
+use crate::app::tracking_reads::{self, Tracked};
+use crate::app::tracking_record::{self, rejected_result};
 use crate::clients::CustomersDirectory;
-use crate::store::tracking::{self as store, EventRow, TrackedOrder};
 
 /// The scope each RPC of TrackingService needs.
-pub const SCOPES: ScopeTable = logistics_platform::scope_table!("logistics.orders.v1.TrackingService" {
+pub(crate) const SCOPES: ScopeTable = logistics_platform::scope_table!("logistics.orders.v1.TrackingService" {
     RecordTrackingEvents => "orders:track",
     StreamTrackingEvents => "orders:track",
     GetTracking => "orders:read",
@@ -47,7 +48,7 @@ pub const SCOPES: ScopeTable = logistics_platform::scope_table!("logistics.order
 });
 
 /// Most tracking numbers in one BatchGetTracking.
-pub const MAX_BATCH_NUMBERS: usize = 30;
+const MAX_BATCH_NUMBERS: usize = 30;
 /// Events per shipment at most, in any read.
 const MAX_EVENTS: usize = 200;
 /// Events per shipment of BatchGetTracking by default.
@@ -56,14 +57,12 @@ const BATCH_DEFAULT_EVENTS: usize = 20;
 const REFERENCE_PAGE: (usize, usize) = (20, 50);
 /// Events per shipment of SearchTrackingByReference: default and maximum.
 const REFERENCE_EVENTS: (usize, usize) = (5, 20);
-/// Months of event partitions kept ready ahead of time.
-const PARTITION_MONTHS_AHEAD: i32 = 3;
-/// How often the partitions are checked.
-const PARTITION_UPKEEP_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
+/// Most events in one RecordTrackingEvents call (and in one transaction).
+const MAX_BATCH_EVENTS: usize = 1000;
 
 /// The tracking API over its database.
 #[derive(Clone)]
-pub struct TrackingApi {
+pub(crate) struct TrackingApi {
     pub(super) pool: PgPool,
     pub(super) reference_pages: PageTokens,
     pub(super) problem_pages: PageTokens,
@@ -75,7 +74,11 @@ pub struct TrackingApi {
 impl TrackingApi {
     /// The API over `pool`, listening for new events until the context's shutdown, resolving
     /// customer codes through `customers`.
-    pub fn new(pool: PgPool, context: &ServiceContext, customers: CustomersDirectory) -> Self {
+    pub(crate) fn new(
+        pool: PgPool,
+        context: &ServiceContext,
+        customers: CustomersDirectory,
+    ) -> Self {
         Self {
             hub: WatchHub::start(
                 pool.clone(),
@@ -88,28 +91,6 @@ impl TrackingApi {
             pool,
             customers,
         }
-    }
-
-    /// Schedules the upkeep of event partitions on `runner`: the coming months' partitions are
-    /// created at start (events need them before the first is recorded) and then daily.
-    pub fn schedule_partition_upkeep(&self, runner: &JobRunner) {
-        let pool = self.pool.clone();
-        runner.schedule(
-            Job::new("orders.tracking_partition_upkeep", pool.clone()),
-            Schedule::every_from_start(PARTITION_UPKEEP_EVERY),
-            move || {
-                let pool = pool.clone();
-                async move {
-                    let mut conn = pool.acquire().await?;
-                    let created =
-                        store::ensure_partitions(&mut conn, PARTITION_MONTHS_AHEAD).await?;
-                    if created > 0 {
-                        tracing::info!(created, "created tracking event partitions");
-                    }
-                    Ok(created)
-                }
-            },
-        );
     }
 
     async fn record(
@@ -150,13 +131,8 @@ impl TrackingApi {
             MAX_EVENTS,
         );
         violations.finish()?;
-        let mut conn = self.pool.acquire().await?;
-        let order = store::find_by_tracking_number(&mut conn, &request.tracking_number)
-            .await?
-            .ok_or_else(|| not_found(&request.tracking_number))?;
-        let events =
-            store::latest_events(&mut conn, &[(order.id, order.events_since())], limit + 1).await?;
-        Ok(tracking_to_proto(&order, events.iter().collect(), limit))
+        let found = tracking_reads::tracking(&self.pool, &request.tracking_number, limit).await?;
+        Ok(encode(&found, limit))
     }
 
     async fn batch_get(
@@ -186,9 +162,11 @@ impl TrackingApi {
         let mut numbers = request.tracking_numbers.clone();
         numbers.sort_unstable();
         numbers.dedup();
-        let mut conn = self.pool.acquire().await?;
-        let orders = store::find_by_tracking_numbers(&mut conn, &numbers).await?;
-        let trackings = with_events(&mut conn, &orders, limit).await?;
+        let trackings: Vec<Tracking> = tracking_reads::trackings(&self.pool, &numbers, limit)
+            .await?
+            .iter()
+            .map(|found| encode(found, limit))
+            .collect();
         let by_number: HashMap<&str, &Tracking> = trackings
             .iter()
             .map(|tracking| (tracking.tracking_number.as_str(), tracking))
@@ -249,19 +227,17 @@ impl TrackingApi {
             .reference_pages
             .open(query.as_bytes(), &request.page_token)?;
         let after = after.map(keyset_time).transpose()?;
-        let mut conn = self.pool.acquire().await?;
-        let mut orders =
-            store::find_by_reference(&mut conn, reference, customer_id, after, size + 1).await?;
-        let more = orders.len() > size;
-        orders.truncate(size);
-        let next_page_token = match (more, orders.last()) {
+        let (found, more) =
+            tracking_reads::by_reference(&self.pool, (reference, customer_id), after, size, limit)
+                .await?;
+        let next_page_token = match (more, found.last()) {
             (true, Some(last)) => self.reference_pages.issue(
                 query.as_bytes(),
-                &(last.create_time.timestamp_micros(), last.id),
+                &(last.order.create_time.timestamp_micros(), last.order.id),
             ),
             _ => String::new(),
         };
-        let trackings = with_events(&mut conn, &orders, limit).await?;
+        let trackings = found.iter().map(|found| encode(found, limit)).collect();
         Ok(SearchTrackingByReferenceResponse {
             trackings,
             next_page_token,
@@ -269,28 +245,39 @@ impl TrackingApi {
     }
 }
 
-/// The tracking of each order, in the order given, with its latest `limit` events: one query.
-async fn with_events(
-    conn: &mut PgConnection,
-    orders: &[TrackedOrder],
-    limit: usize,
-) -> Result<Vec<Tracking>, ApiError> {
-    let bounds: Vec<(Uuid, DateTime<Utc>)> = orders
-        .iter()
-        .map(|order| (order.id, order.events_since()))
-        .collect();
-    let events = store::latest_events(conn, &bounds, limit + 1).await?;
-    let mut by_order: HashMap<Uuid, Vec<&EventRow>> = HashMap::new();
-    for event in &events {
-        by_order.entry(event.order_id).or_default().push(event);
+/// Records `events` (the first at position `first_index` of the caller's numbering) as `principal`
+/// and answers each, in their order: each is checked here, the well-formed ones recorded by the
+/// use case. Only a failure of the database fails the whole batch.
+pub(super) async fn record_batch(
+    pool: &PgPool,
+    principal: &str,
+    events: &[TrackingEvent],
+    first_index: usize,
+) -> Result<Vec<TrackingEventResult>, ApiError> {
+    let mut results: Vec<Option<TrackingEventResult>> = vec![None; events.len()];
+    let mut parsed = Vec::with_capacity(events.len());
+    for (position, event) in events.iter().enumerate() {
+        match parse_event(first_index + position, event) {
+            Ok(event) => parsed.push(event),
+            Err(violations) => {
+                results[position] = Some(rejected_result(
+                    first_index + position,
+                    &event.client_event_id,
+                    &event.tracking_number,
+                    RejectionReason::InvalidEvent,
+                    "the event has invalid fields".to_owned(),
+                    event_violations(violations),
+                ));
+            }
+        }
     }
-    Ok(orders
-        .iter()
-        .map(|order| {
-            let events = by_order.remove(&order.id).unwrap_or_default();
-            tracking_to_proto(order, events, limit)
-        })
-        .collect())
+    tracking_record::record_batch(pool, principal, &parsed, first_index, &mut results).await?;
+    Ok(results.into_iter().flatten().collect())
+}
+
+/// A shipment found with its latest events, as callers see it with at most `limit` of them.
+fn encode(found: &Tracked, limit: usize) -> Tracking {
+    tracking_to_proto(&found.order, found.newest_events.iter().collect(), limit)
 }
 
 /// A requested count: 0 means `default`, more than `max` is capped, negative is refused.

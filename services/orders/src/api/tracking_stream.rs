@@ -11,12 +11,11 @@ use logistics_platform::ApiError;
 use tokio::time::Instant;
 use tonic::{Status, Streaming};
 
-use super::tracking_record::record_batch;
-use super::tracking_service::TrackingApi;
+use super::tracking_service::{TrackingApi, record_batch};
 use crate::DOMAIN;
 
 /// Most events in one message of the stream.
-pub(crate) const MAX_MESSAGE_EVENTS: usize = 500;
+const MAX_MESSAGE_EVENTS: usize = 500;
 /// A batch is written once it holds this many events...
 const FLUSH_EVENTS: usize = 500;
 /// ...or once its first event has waited this long.

@@ -17,13 +17,14 @@ use tokio_util::sync::CancellationToken;
 use tonic::Status;
 use uuid::Uuid;
 
-use super::order_fields::status_to_proto;
 use super::tracking_fields::{event_to_proto, tracking_to_proto};
-use crate::store::tracking::{self as store, NOTIFY_CHANNEL_PREFIX, TrackedOrder};
+use crate::app::proto::status_to_proto;
+use crate::app::tracking_reads::{self, Tracked};
+use crate::store::tracking::{NOTIFY_CHANNEL_PREFIX, TrackedOrder};
 use crate::{DOMAIN, SCHEMA};
 
 /// Most watchers one process serves at once.
-pub const MAX_WATCHERS: usize = 1000;
+pub(crate) const MAX_WATCHERS: usize = 1000;
 /// Events in a watch's first message.
 const SNAPSHOT_EVENTS: usize = 200;
 /// Notifications buffered per process before slow watchers skip ahead (they re-read anyway).
@@ -36,7 +37,7 @@ const IDLE_RECHECK: Duration = Duration::from_secs(15);
 
 /// The process's notifications of new tracking events, and its watcher limit.
 #[derive(Clone)]
-pub struct WatchHub {
+pub(crate) struct WatchHub {
     pool: PgPool,
     wake: broadcast::Sender<Uuid>,
     permits: Arc<Semaphore>,
@@ -47,7 +48,7 @@ impl WatchHub {
     /// Starts listening on the database at `database_url` until `shutdown`, and reads through
     /// `pool`; serves at most `max_watchers`. The listener has a connection of its own, outside
     /// the pool, so it never takes a place from the calls.
-    pub fn start(
+    pub(crate) fn start(
         pool: PgPool,
         database_url: String,
         max_watchers: usize,
@@ -83,20 +84,11 @@ impl WatchHub {
         let permit = self.admit()?;
         // Subscribed before the snapshot is read, so nothing recorded after it goes unnoticed.
         let wake = self.wake.subscribe();
-        let mut conn = self.pool.acquire().await?;
-        let order = store::find_by_tracking_number(&mut conn, tracking_number)
-            .await?
-            .ok_or_else(|| not_found(tracking_number))?;
-        let mut events = store::latest_events(
-            &mut conn,
-            &[(order.id, order.events_since())],
-            SNAPSHOT_EVENTS + 1,
-        )
-        .await?;
-        drop(conn);
-        // Events recorded after the order row was read are sent live, not in the snapshot.
-        events.retain(|event| event.sequence <= order.tracking_sequence);
-        let snapshot = tracking_to_proto(&order, events.iter().collect(), SNAPSHOT_EVENTS);
+        let Tracked {
+            order,
+            newest_events,
+        } = tracking_reads::watch_snapshot(&self.pool, tracking_number, SNAPSHOT_EVENTS).await?;
+        let snapshot = tracking_to_proto(&order, newest_events.iter().collect(), SNAPSHOT_EVENTS);
         let first = WatchTrackingResponse {
             status: snapshot.status,
             update: Some(watch_tracking_response::Update::Snapshot(snapshot)),
@@ -162,20 +154,11 @@ impl Watcher {
 
     /// Sends the events recorded since the last one sent; false when the caller went away.
     async fn send_new_events(&mut self) -> Result<bool, ApiError> {
-        let mut conn = self.hub.pool.acquire().await?;
-        let Some(current) =
-            store::find_by_tracking_number(&mut conn, &self.order.tracking_number).await?
+        let Some((current, events)) =
+            tracking_reads::recorded_since(&self.hub.pool, &self.order).await?
         else {
             return Ok(false);
         };
-        let events = store::events_recorded_after(
-            &mut conn,
-            self.order.id,
-            self.order.events_since(),
-            self.order.tracking_sequence,
-        )
-        .await?;
-        drop(conn);
         let mut status = self.order.status;
         for event in &events {
             if let Some(applied) = &event.applied_status {
@@ -204,15 +187,6 @@ impl Watcher {
 
     fn is_over(&self) -> bool {
         self.order.status.0.is_final()
-    }
-}
-
-/// NOT_FOUND for a tracking number no shipment has.
-pub(crate) fn not_found(tracking_number: &str) -> ApiError {
-    ApiError::NotFound {
-        reason: Reason::TrackingNumberNotFound.as_str(),
-        resource: "shipment",
-        id: tracking_number.to_owned(),
     }
 }
 

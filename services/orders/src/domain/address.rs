@@ -5,7 +5,7 @@ use logistics_platform::named_enum;
 use super::order::PostalAddress;
 
 /// Most saved addresses one customer may have.
-pub const MAX_SAVED_ADDRESSES_PER_CUSTOMER: i64 = 200;
+pub(crate) const MAX_SAVED_ADDRESSES_PER_CUSTOMER: i64 = 200;
 
 named_enum! {
     /// What a saved address is used for.
@@ -21,12 +21,12 @@ named_enum! {
 
 impl AddressUsage {
     /// Whether the address may be a sender's.
-    pub fn serves_sender(self) -> bool {
+    fn serves_sender(self) -> bool {
         matches!(self, Self::Sender | Self::Both)
     }
 
     /// Whether the address may be a recipient's.
-    pub fn serves_recipient(self) -> bool {
+    fn serves_recipient(self) -> bool {
         matches!(self, Self::Recipient | Self::Both)
     }
 }
@@ -49,22 +49,22 @@ named_enum! {
 
 /// A saved address's fields that callers set.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SavedAddressDetails {
+pub(crate) struct SavedAddressDetails {
     /// The customer's name for it, e.g. "Pudong warehouse".
-    pub label: String,
+    pub(crate) label: String,
     /// The address.
-    pub address: PostalAddress,
+    pub(crate) address: PostalAddress,
     /// What it is used for.
-    pub usage: AddressUsage,
+    pub(crate) usage: AddressUsage,
     /// The customer's default sender address.
-    pub default_sender: bool,
+    pub(crate) default_sender: bool,
     /// The customer's default recipient address.
-    pub default_recipient: bool,
+    pub(crate) default_recipient: bool,
 }
 
 impl SavedAddressDetails {
     /// Takes the `fields` of `patch`; the others stay. Returns the fields that changed.
-    pub fn apply(
+    pub(crate) fn apply(
         &mut self,
         patch: &SavedAddressDetails,
         fields: &[SavedAddressField],
@@ -90,7 +90,7 @@ impl SavedAddressDetails {
     }
 
     /// Rules across fields, as (field path, problem): a default flag needs a usage that allows it.
-    pub fn problems(&self) -> Vec<(&'static str, &'static str)> {
+    pub(crate) fn problems(&self) -> Vec<(&'static str, &'static str)> {
         let mut problems = Vec::new();
         if self.default_sender && !self.usage.serves_sender() {
             problems.push((

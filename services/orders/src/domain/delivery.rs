@@ -6,18 +6,18 @@ use super::status::{IllegalTransition, OrderStatus};
 use super::tracking::FUTURE_TOLERANCE;
 
 /// Largest signature or photo, in bytes.
-pub const MAX_IMAGE_BYTES: usize = 1024 * 1024;
+const MAX_IMAGE_BYTES: usize = 1024 * 1024;
 
 /// Media types accepted for signatures and photos: raster images only, recognised by their
 /// first bytes, so nothing that can carry script (SVG, HTML) is stored and served back.
-pub const IMAGE_TYPES: &[(&str, &[u8])] = &[
+const IMAGE_TYPES: &[(&str, &[u8])] = &[
     ("image/png", b"\x89PNG\r\n\x1a\n"),
     ("image/jpeg", b"\xff\xd8\xff"),
 ];
 
 /// What is wrong with an image, if anything: the part at fault (`content_type` or `content`)
 /// and why.
-pub fn image_problem(content_type: &str, content: &[u8]) -> Option<(&'static str, String)> {
+pub(crate) fn image_problem(content_type: &str, content: &[u8]) -> Option<(&'static str, String)> {
     let Some((_, magic)) = IMAGE_TYPES.iter().find(|(name, _)| *name == content_type) else {
         return Some(("content_type", "must be image/png or image/jpeg".to_owned()));
     };
@@ -37,7 +37,11 @@ pub fn image_problem(content_type: &str, content: &[u8]) -> Option<(&'static str
 }
 
 /// What is wrong with the counts of damaged and missing pieces of an order of `total` pieces.
-pub fn pieces_problem(damaged: i32, missing: i32, total: i32) -> Option<(&'static str, String)> {
+pub(crate) fn pieces_problem(
+    damaged: i32,
+    missing: i32,
+    total: i32,
+) -> Option<(&'static str, String)> {
     if !(0..=total).contains(&damaged) {
         return Some(("damaged_pieces", format!("must be 0 to {total}")));
     }
@@ -55,7 +59,7 @@ pub fn pieces_problem(damaged: i32, missing: i32, total: i32) -> Option<(&'stati
 
 /// Why a delivery cannot be recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum DeliveryRefused {
+pub(crate) enum DeliveryRefused {
     /// The order's status does not allow DELIVERED.
     #[error(transparent)]
     Illegal(#[from] IllegalTransition),
@@ -69,7 +73,7 @@ pub enum DeliveryRefused {
 
 /// Checks that an order in `status`, picked up at `pickup_time`, can be delivered at
 /// `delivery_time`, seen at `now`.
-pub fn check_delivery(
+pub(crate) fn check_delivery(
     status: OrderStatus,
     pickup_time: Option<DateTime<Utc>>,
     delivery_time: DateTime<Utc>,
@@ -86,7 +90,7 @@ pub fn check_delivery(
 }
 
 /// Whether a delivery at `delivery_time` kept the promise (on-time arrival KPI): at or before it.
-pub fn on_time(delivery_time: DateTime<Utc>, promised: DateTime<Utc>) -> bool {
+pub(crate) fn on_time(delivery_time: DateTime<Utc>, promised: DateTime<Utc>) -> bool {
     delivery_time <= promised
 }
 

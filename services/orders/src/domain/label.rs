@@ -14,9 +14,9 @@ use pdf_writer::{Content, Finish as _, Name, Pdf, Rect, Ref, Str};
 use super::mode::TransportMode;
 
 /// The company printed at the top of every label.
-pub const COMPANY_NAME: &str = "Logistics Express";
+pub(crate) const COMPANY_NAME: &str = "Logistics Express";
 /// Label width and height, in millimetres.
-pub const LABEL_SIZE_MM: (f32, f32) = (100.0, 150.0);
+const LABEL_SIZE_MM: (f32, f32) = (100.0, 150.0);
 /// Blank modules left and right of the barcode, as Code 128 requires (at least ten).
 const QUIET_ZONE_MODULES: usize = 10;
 /// Where the barcode sits, in millimetres from the top left: x, y, width (with quiet zones), height.
@@ -26,37 +26,37 @@ const PT_PER_MM: f32 = 72.0 / 25.4;
 
 /// The facts of an order a label shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LabelOrder {
+pub(crate) struct LabelOrder {
     /// The tracking number: the barcode's content.
-    pub tracking_number: String,
+    pub(crate) tracking_number: String,
     /// The order number.
-    pub order_number: String,
+    pub(crate) order_number: String,
     /// Pieces of the order: labels are numbered 1 to this.
-    pub total_pieces: i32,
+    pub(crate) total_pieces: i32,
     /// Where the goods come from.
-    pub origin: LabelParty,
+    pub(crate) origin: LabelParty,
     /// Where they go.
-    pub destination: LabelParty,
+    pub(crate) destination: LabelParty,
     /// How they travel.
-    pub mode: TransportMode,
+    pub(crate) mode: TransportMode,
     /// Whether any cargo line holds dangerous goods: the label then carries the mark.
-    pub dangerous_goods: bool,
+    pub(crate) dangerous_goods: bool,
 }
 
 /// One end of the shipment as a label shows it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LabelParty {
+pub(crate) struct LabelParty {
     /// Who or what is there.
-    pub recipient: String,
+    pub(crate) recipient: String,
     /// The city.
-    pub city: String,
+    pub(crate) city: String,
     /// The region code.
-    pub region_code: String,
+    pub(crate) region_code: String,
 }
 
 /// Why a label cannot be drawn.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum LabelError {
+pub(crate) enum LabelError {
     /// Code 128 cannot encode the tracking number (e.g. non-ASCII characters).
     #[error("the tracking number {0:?} cannot be encoded in Code 128")]
     Unencodable(String),
@@ -72,7 +72,7 @@ pub enum LabelError {
 
 /// The Code 128 modules of `text`, narrowest bar or space each, 1 for a bar and 0 for a space:
 /// start symbol, data, check symbol and stop pattern, without quiet zones.
-pub fn barcode_modules(text: &str) -> Result<Vec<u8>, LabelError> {
+pub(crate) fn barcode_modules(text: &str) -> Result<Vec<u8>, LabelError> {
     let digits_only = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
     let code_set = if digits_only && text.len().is_multiple_of(2) {
         'Ć'
@@ -157,7 +157,7 @@ fn check_piece(order: &LabelOrder, piece: i32) -> Result<(), LabelError> {
 }
 
 /// The label of one piece as an SVG document, in millimetres.
-pub fn render_svg(order: &LabelOrder, piece: i32) -> Result<String, LabelError> {
+pub(crate) fn render_svg(order: &LabelOrder, piece: i32) -> Result<String, LabelError> {
     check_piece(order, piece)?;
     let modules = barcode_modules(&order.tracking_number)?;
     let (width, height) = LABEL_SIZE_MM;
@@ -234,7 +234,7 @@ fn escape(text: &str) -> String {
 /// Latin text uses the standard Helvetica fonts. Other text (Chinese names and cities) uses the
 /// Adobe-GB1 font STSong-Light by name, with the UniGB-UCS2-H encoding: PDF readers carry it, so
 /// nothing is embedded and a label stays a few kilobytes.
-pub fn render_pdf(order: &LabelOrder, pieces: &[i32]) -> Result<Vec<u8>, LabelError> {
+pub(crate) fn render_pdf(order: &LabelOrder, pieces: &[i32]) -> Result<Vec<u8>, LabelError> {
     for &piece in pieces {
         check_piece(order, piece)?;
     }

@@ -1,14 +1,14 @@
 //! The orders service's rules, free of I/O: plain Rust with table-driven tests.
 
-pub mod address;
-pub mod delivery;
-pub mod label;
-pub mod mode;
-pub mod numbers;
-pub mod order;
-pub mod pickup;
-pub mod problems;
-pub mod quote;
-pub mod rate_card;
-pub mod status;
-pub mod tracking;
+pub(crate) mod address;
+pub(crate) mod delivery;
+pub(crate) mod label;
+pub(crate) mod mode;
+pub(crate) mod numbers;
+pub(crate) mod order;
+pub(crate) mod pickup;
+pub(crate) mod problems;
+pub(crate) mod quote;
+pub(crate) mod rate_card;
+pub(crate) mod status;
+pub(crate) mod tracking;

@@ -3,11 +3,11 @@
 use chrono::{DateTime, FixedOffset, Utc};
 
 /// Digits of a tracking number, check digit included.
-pub const TRACKING_NUMBER_DIGITS: usize = 12;
+const TRACKING_NUMBER_DIGITS: usize = 12;
 
 /// The order number of the `sequence`-th order, created at `at`: "O", the company-local date,
 /// and the sequence on eight digits (wider when it outgrows them), e.g. "O2026112300000042".
-pub fn order_number(at: DateTime<Utc>, zone: FixedOffset, sequence: i64) -> String {
+pub(crate) fn order_number(at: DateTime<Utc>, zone: FixedOffset, sequence: i64) -> String {
     format!("O{}{sequence:08}", at.with_timezone(&zone).format("%Y%m%d"))
 }
 
@@ -26,14 +26,14 @@ pub fn tracking_number(serial: i64) -> String {
 }
 
 /// Whether `text` is a well-formed tracking number: twelve digits whose last is the check digit.
-pub fn is_tracking_number(text: &str) -> bool {
+pub(crate) fn is_tracking_number(text: &str) -> bool {
     text.len() == TRACKING_NUMBER_DIGITS
         && text.bytes().all(|byte| byte.is_ascii_digit())
         && check_digit(&text[..TRACKING_NUMBER_DIGITS - 1]) == text.as_bytes()[11] - b'0'
 }
 
 /// Whether `text` looks like an order number ("O" and at least 16 digits).
-pub fn is_order_number(text: &str) -> bool {
+pub(crate) fn is_order_number(text: &str) -> bool {
     text.len() >= 17
         && text.len() <= 24
         && text.starts_with('O')

@@ -5,20 +5,20 @@ use chrono::{DateTime, Duration, NaiveTime, Utc};
 use super::order::Window;
 
 /// Shortest window a vehicle can be asked to call in.
-pub const MIN_WINDOW: Duration = Duration::minutes(30);
+const MIN_WINDOW: Duration = Duration::minutes(30);
 /// Longest window: a longer one is no promise at all.
-pub const MAX_WINDOW: Duration = Duration::hours(12);
+const MAX_WINDOW: Duration = Duration::hours(12);
 /// How far ahead a pickup can be booked.
-pub const MAX_LEAD: Duration = Duration::days(30);
+const MAX_LEAD: Duration = Duration::days(30);
 /// The default same-day cut-off, company time: a pickup for today must be booked before it.
-pub const DEFAULT_SAME_DAY_CUTOFF: NaiveTime = match NaiveTime::from_hms_opt(15, 0, 0) {
+pub(crate) const DEFAULT_SAME_DAY_CUTOFF: NaiveTime = match NaiveTime::from_hms_opt(15, 0, 0) {
     Some(time) => time,
     None => panic!("15:00 is a time"),
 };
 
 /// Why a pickup window is refused, by the field at fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum WindowProblem {
+pub(crate) enum WindowProblem {
     /// The window ends before it starts or has no length.
     #[error("must be after start_time")]
     EndsBeforeStart,
@@ -43,7 +43,7 @@ pub enum WindowProblem {
 
 impl WindowProblem {
     /// The request field the problem is about, under the window's field name.
-    pub fn field(&self) -> &'static str {
+    pub(crate) fn field(&self) -> &'static str {
         match self {
             Self::EndsBeforeStart | Self::BadLength | Self::Over => "end_time",
             Self::TooFarAhead | Self::PastSameDayCutoff { .. } => "start_time",
@@ -53,12 +53,12 @@ impl WindowProblem {
 
 /// The delivery promised for goods collected in `window`: its start plus the quoted transit time.
 /// A quote promises delivery from the pickup it assumed; a scheduled pickup moves the promise.
-pub fn promise_for(window: Window, transit_hours: i32) -> DateTime<Utc> {
+pub(crate) fn promise_for(window: Window, transit_hours: i32) -> DateTime<Utc> {
     window.start + Duration::hours(i64::from(transit_hours))
 }
 
 /// Checks a pickup window booked at `now`; answers whether it is a same-day pickup.
-pub fn check_window(
+pub(crate) fn check_window(
     window: Window,
     now: DateTime<Utc>,
     cutoff: NaiveTime,

@@ -6,15 +6,15 @@ use super::status::OrderStatus;
 use super::tracking::is_on_the_way;
 
 /// "No movement" threshold when the caller gives none: 24 hours (DOMAIN.md).
-pub const DEFAULT_NO_MOVEMENT: Duration = Duration::hours(24);
+const DEFAULT_NO_MOVEMENT: Duration = Duration::hours(24);
 /// Shortest threshold accepted.
-pub const MIN_NO_MOVEMENT: Duration = Duration::hours(1);
+const MIN_NO_MOVEMENT: Duration = Duration::hours(1);
 /// Longest threshold accepted.
-pub const MAX_NO_MOVEMENT: Duration = Duration::days(30);
+const MAX_NO_MOVEMENT: Duration = Duration::days(30);
 
 /// Why a shipment is a problem.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Problem {
+pub(crate) enum Problem {
     /// In EXCEPTION.
     Exception,
     /// Past its promised delivery time.
@@ -24,7 +24,7 @@ pub enum Problem {
 }
 
 /// Resolves a requested threshold in seconds: 0 is the default, else it must be within bounds.
-pub fn no_movement_threshold(seconds: i64) -> Result<Duration, String> {
+pub(crate) fn no_movement_threshold(seconds: i64) -> Result<Duration, String> {
     if seconds == 0 {
         return Ok(DEFAULT_NO_MOVEMENT);
     }
@@ -41,22 +41,26 @@ pub fn no_movement_threshold(seconds: i64) -> Result<Duration, String> {
 
 /// The facts of an order that decide whether it is a problem.
 #[derive(Debug, Clone, Copy)]
-pub struct Shipment {
+pub(crate) struct Shipment {
     /// Its status.
-    pub status: OrderStatus,
+    pub(crate) status: OrderStatus,
     /// When delivery was promised.
-    pub promised_delivery_time: DateTime<Utc>,
+    pub(crate) promised_delivery_time: DateTime<Utc>,
     /// When the newest event occurred.
-    pub last_movement_time: Option<DateTime<Utc>>,
+    pub(crate) last_movement_time: Option<DateTime<Utc>>,
     /// When it was picked up.
-    pub pickup_time: Option<DateTime<Utc>>,
+    pub(crate) pickup_time: Option<DateTime<Utc>>,
 }
 
 /// Every reason `shipment` is a problem at `now`; empty when it is none. Final orders never are.
 ///
 /// "No movement" is measured only once the goods are on their way: before the pickup nothing is
 /// scanned, and an order waiting for its pickup shows up as late once its promise passes.
-pub fn problems(shipment: &Shipment, now: DateTime<Utc>, no_movement: Duration) -> Vec<Problem> {
+pub(crate) fn problems(
+    shipment: &Shipment,
+    now: DateTime<Utc>,
+    no_movement: Duration,
+) -> Vec<Problem> {
     let mut found = Vec::new();
     if shipment.status.is_final() {
         return found;

@@ -19,60 +19,60 @@ const GRAMS_PER_KG: i128 = 1000;
 
 /// The measures of one cargo line that pricing needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CargoMeasure {
+pub(crate) struct CargoMeasure {
     /// Pieces of the line, at least 1.
-    pub pieces: i32,
+    pub(crate) pieces: i32,
     /// Total actual weight of the line, in grams, at least 1.
-    pub weight_grams: i64,
+    pub(crate) weight_grams: i64,
     /// Total volume of the line, in cm3; 0 when unknown.
-    pub volume_cm3: i64,
+    pub(crate) volume_cm3: i64,
     /// Whether the line holds dangerous goods.
-    pub dangerous_goods: bool,
+    pub(crate) dangerous_goods: bool,
 }
 
 /// A shipment to price.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShipmentSpec {
+pub(crate) struct ShipmentSpec {
     /// How it travels.
-    pub mode: TransportMode,
+    pub(crate) mode: TransportMode,
     /// Region code of the origin, e.g. "310115" or "CN-SH".
-    pub origin_region: String,
+    pub(crate) origin_region: String,
     /// Region code of the destination.
-    pub destination_region: String,
+    pub(crate) destination_region: String,
     /// The cargo, at least one line.
-    pub lines: Vec<CargoMeasure>,
+    pub(crate) lines: Vec<CargoMeasure>,
     /// Whether the customer's service level grants priority transport.
-    pub priority_transport: bool,
+    pub(crate) priority_transport: bool,
 }
 
 /// A price and a promise. Orders keep the one they were accepted with, as JSON: fields added later
 /// default when older rows are read.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
-pub struct QuoteOutcome {
+pub(crate) struct QuoteOutcome {
     /// The price, in fen (CNY).
-    pub price_fen: i64,
+    pub(crate) price_fen: i64,
     /// The weight charged for: the larger of actual and volumetric, rounded up to the mode's step.
-    pub chargeable_weight_grams: i64,
+    pub(crate) chargeable_weight_grams: i64,
     /// The sum of the lines' weights.
-    pub actual_weight_grams: i64,
+    pub(crate) actual_weight_grams: i64,
     /// The lines' total volume turned into weight by the mode's divisor, rounded up to the gram.
-    pub volumetric_weight_grams: i64,
+    pub(crate) volumetric_weight_grams: i64,
     /// The origin's zone.
-    pub origin_zone: String,
+    pub(crate) origin_zone: String,
     /// The destination's zone.
-    pub destination_zone: String,
+    pub(crate) destination_zone: String,
     /// The version of the card that priced it.
-    pub rate_card_version: i32,
+    pub(crate) rate_card_version: i32,
     /// Promised transit time, in hours from pickup.
-    pub transit_hours: i32,
+    pub(crate) transit_hours: i32,
     /// Pickup time plus the transit time.
-    pub promised_delivery_time: DateTime<Utc>,
+    pub(crate) promised_delivery_time: DateTime<Utc>,
 }
 
 /// Why a shipment cannot be quoted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum QuoteError {
+pub(crate) enum QuoteError {
     /// The shipment has no cargo line.
     #[error("a shipment needs at least one cargo line")]
     NoCargo,
@@ -106,7 +106,7 @@ pub enum QuoteError {
 }
 
 /// Prices `shipment` by `card` for a pickup at `pickup_at`.
-pub fn quote(
+pub(crate) fn quote(
     card: &RateCard,
     shipment: &ShipmentSpec,
     pickup_at: DateTime<Utc>,

@@ -10,75 +10,75 @@ use super::mode::TransportMode;
 
 /// A lane's `origin_zone` that matches any zone, and a lane's `destination_zone` that matches any
 /// zone other than the origin's.
-pub const ANY_ZONE: &str = "*";
+pub(crate) const ANY_ZONE: &str = "*";
 /// A lane's `destination_zone` that matches the origin's own zone (intra-zone traffic).
-pub const SAME_ZONE: &str = "=";
+pub(crate) const SAME_ZONE: &str = "=";
 
 /// Most zones on a card.
-pub const MAX_ZONES: usize = 100;
+pub(crate) const MAX_ZONES: usize = 100;
 /// Most region-code prefixes of one zone.
-pub const MAX_PREFIXES_PER_ZONE: usize = 50;
+pub(crate) const MAX_PREFIXES_PER_ZONE: usize = 50;
 /// Most lanes on a card.
-pub const MAX_LANES: usize = 500;
+pub(crate) const MAX_LANES: usize = 500;
 /// Longest zone name, in characters.
-pub const MAX_ZONE_NAME_CHARS: usize = 40;
+pub(crate) const MAX_ZONE_NAME_CHARS: usize = 40;
 /// Longest region-code prefix, as long as the longest region code.
-pub const MAX_PREFIX_CHARS: usize = logistics_platform::address::MAX_REGION_CODE_CHARS;
+const MAX_PREFIX_CHARS: usize = logistics_platform::address::MAX_REGION_CODE_CHARS;
 /// Volumetric divisors accepted, in cm3 per kg: from very dense (sea, 1 t per m3 is 1000) to
 /// far lighter than any carrier uses.
-pub const DIVISOR_RANGE: std::ops::RangeInclusive<i32> = 500..=20_000;
+const DIVISOR_RANGE: std::ops::RangeInclusive<i32> = 500..=20_000;
 /// Weight steps accepted, in grams: 100 g to 1 t.
-pub const WEIGHT_STEP_RANGE: std::ops::RangeInclusive<i32> = 100..=1_000_000;
+const WEIGHT_STEP_RANGE: std::ops::RangeInclusive<i32> = 100..=1_000_000;
 /// Largest fee of a lane, in fen (1,000,000 CNY): keeps every price far from overflow.
-pub const MAX_FEE_FEN: i64 = 100_000_000;
+pub(crate) const MAX_FEE_FEN: i64 = 100_000_000;
 /// Transit times accepted, in hours: 1 hour to 90 days.
-pub const TRANSIT_HOURS_RANGE: std::ops::RangeInclusive<i32> = 1..=2160;
+const TRANSIT_HOURS_RANGE: std::ops::RangeInclusive<i32> = 1..=2160;
 /// Largest surcharge, in percent of the freight.
-pub const MAX_SURCHARGE_PERCENT: i32 = 500;
+const MAX_SURCHARGE_PERCENT: i32 = 500;
 /// Largest cut of the transit time for priority transport, in percent.
-pub const MAX_TRANSIT_CUT_PERCENT: i32 = 90;
+const MAX_TRANSIT_CUT_PERCENT: i32 = 90;
 
 /// Prices and promises by mode and zone. Money in fen (CNY).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RateCard {
+pub(crate) struct RateCard {
     /// Version, from 1. Kept beside the stored card, not inside it.
     #[serde(skip)]
-    pub version: i32,
+    pub(crate) version: i32,
     /// The zones, each a set of region-code prefixes.
-    pub zones: Vec<Zone>,
+    pub(crate) zones: Vec<Zone>,
     /// The zone of a region code no prefix matches (e.g. Hong Kong, Macau, abroad).
-    pub fallback_zone: String,
+    pub(crate) fallback_zone: String,
     /// Volumetric divisor and weight step of each mode.
-    pub modes: Vec<ModeTerms>,
+    pub(crate) modes: Vec<ModeTerms>,
     /// Fees and transit times by mode and zone pair.
-    pub lanes: Vec<Lane>,
+    pub(crate) lanes: Vec<Lane>,
     /// Added to the freight when any cargo line holds dangerous goods, in percent of the freight.
-    pub dangerous_goods_surcharge_percent: i32,
+    pub(crate) dangerous_goods_surcharge_percent: i32,
     /// Added to the freight for priority transport, in percent of the freight.
-    pub priority_surcharge_percent: i32,
+    pub(crate) priority_surcharge_percent: i32,
     /// How much shorter priority transport's promise is, in percent of the lane's transit time.
-    pub priority_transit_cut_percent: i32,
+    pub(crate) priority_transit_cut_percent: i32,
 }
 
 /// A zone: the regions whose code starts with one of its prefixes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Zone {
+pub(crate) struct Zone {
     /// Name, e.g. "East"; unique on the card.
-    pub name: String,
+    pub(crate) name: String,
     /// Region-code prefixes: GB/T 2260 digits ("31" is Shanghai, "310115" Pudong) or
     /// ISO 3166-2 codes ("CN-SH"). The longest matching prefix of the whole card wins.
-    pub region_prefixes: Vec<String>,
+    pub(crate) region_prefixes: Vec<String>,
 }
 
 /// How one mode turns volume into weight, and in which steps weight is charged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ModeTerms {
+pub(crate) struct ModeTerms {
     /// The mode.
-    pub mode: TransportMode,
+    pub(crate) mode: TransportMode,
     /// Cubic centimetres that weigh one chargeable kilogram.
-    pub volumetric_divisor_cm3_per_kg: i32,
+    pub(crate) volumetric_divisor_cm3_per_kg: i32,
     /// Chargeable weight is rounded up to a whole number of these, in grams.
-    pub weight_step_grams: i32,
+    pub(crate) weight_step_grams: i32,
 }
 
 /// The price and promise between an origin and a destination zone by one mode.
@@ -87,27 +87,27 @@ pub struct ModeTerms {
 /// [`SAME_ZONE`] (the origin's own zone) or [`ANY_ZONE`] (any other zone). The most specific
 /// lane wins: a named origin over `*`, then a named destination over `=` or `*`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Lane {
+pub(crate) struct Lane {
     /// The mode.
-    pub mode: TransportMode,
+    pub(crate) mode: TransportMode,
     /// Origin zone name, or `*`.
-    pub origin_zone: String,
+    pub(crate) origin_zone: String,
     /// Destination zone name, `=` or `*`.
-    pub destination_zone: String,
+    pub(crate) destination_zone: String,
     /// Fixed part of the freight, in fen.
-    pub base_fee_fen: i64,
+    pub(crate) base_fee_fen: i64,
     /// Fee per started weight step of the mode, in fen.
-    pub fee_per_step_fen: i64,
+    pub(crate) fee_per_step_fen: i64,
     /// The freight is at least this, in fen.
-    pub minimum_charge_fen: i64,
+    pub(crate) minimum_charge_fen: i64,
     /// Promised transit time, in hours from pickup.
-    pub transit_hours: i32,
+    pub(crate) transit_hours: i32,
 }
 
 impl RateCard {
     /// The zone of `region_code`: the zone of the longest prefix it starts with, else the
     /// fallback zone.
-    pub fn zone_of(&self, region_code: &str) -> &str {
+    pub(crate) fn zone_of(&self, region_code: &str) -> &str {
         self.zones
             .iter()
             .flat_map(|zone| {
@@ -121,12 +121,17 @@ impl RateCard {
     }
 
     /// The terms of `mode`, if the card has them.
-    pub fn mode_terms(&self, mode: TransportMode) -> Option<&ModeTerms> {
+    pub(crate) fn mode_terms(&self, mode: TransportMode) -> Option<&ModeTerms> {
         self.modes.iter().find(|terms| terms.mode == mode)
     }
 
     /// The most specific lane of `mode` from `origin` to `destination` zone, if any.
-    pub fn lane(&self, mode: TransportMode, origin: &str, destination: &str) -> Option<&Lane> {
+    pub(crate) fn lane(
+        &self,
+        mode: TransportMode,
+        origin: &str,
+        destination: &str,
+    ) -> Option<&Lane> {
         self.lanes
             .iter()
             .filter(|lane| lane.mode == mode)
@@ -151,7 +156,7 @@ impl RateCard {
 
     /// What is wrong with the card, as (field path, problem) pairs; empty when it can be put in
     /// force. Paths are those of the `RateCard` message, e.g. `lanes[3].origin_zone`.
-    pub fn problems(&self) -> Vec<(String, String)> {
+    pub(crate) fn problems(&self) -> Vec<(String, String)> {
         let mut problems = Vec::new();
         self.zone_problems(&mut problems);
         let moded = self.mode_problems(&mut problems);

@@ -31,32 +31,24 @@ named_enum! {
 /// A refused move: the order is in `from` and cannot go to `to`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("an order cannot go from {} to {}", from.as_str(), to.as_str())]
-pub struct IllegalTransition {
+pub(crate) struct IllegalTransition {
     /// Where the order is.
-    pub from: OrderStatus,
+    pub(crate) from: OrderStatus,
     /// Where it was asked to go.
-    pub to: OrderStatus,
+    pub(crate) to: OrderStatus,
 }
 
 impl OrderStatus {
     /// Whether nothing can happen to the order any more.
-    pub fn is_final(self) -> bool {
+    pub(crate) fn is_final(self) -> bool {
         matches!(
             self,
             Self::Delivered | Self::ReturnedToSender | Self::Cancelled
         )
     }
 
-    /// Whether the goods have not been collected yet (the order may still be cancelled).
-    pub fn is_before_pickup(self) -> bool {
-        matches!(
-            self,
-            Self::Created | Self::Confirmed | Self::PickupScheduled
-        )
-    }
-
     /// Whether DOMAIN.md allows the move from `self` to `to`.
-    pub fn can_become(self, to: OrderStatus) -> bool {
+    fn can_become(self, to: OrderStatus) -> bool {
         use OrderStatus::*;
         match self {
             Created => matches!(to, Confirmed | Cancelled),
@@ -80,7 +72,7 @@ impl OrderStatus {
     }
 
     /// The move from `self` to `to`, or why it is refused.
-    pub fn transition(self, to: OrderStatus) -> Result<OrderStatus, IllegalTransition> {
+    pub(crate) fn transition(self, to: OrderStatus) -> Result<OrderStatus, IllegalTransition> {
         if self.can_become(to) {
             Ok(to)
         } else {
@@ -146,12 +138,17 @@ mod tests {
         }
     }
 
+    /// Whether the goods have not been collected yet: only this rule's test asks.
+    fn is_before_pickup(status: OrderStatus) -> bool {
+        matches!(status, Created | Confirmed | PickupScheduled)
+    }
+
     #[test]
     fn cancelling_is_possible_exactly_before_pickup() {
         for &status in OrderStatus::ALL {
             assert_eq!(
                 status.can_become(Cancelled),
-                status.is_before_pickup(),
+                is_before_pickup(status),
                 "{status:?}"
             );
         }

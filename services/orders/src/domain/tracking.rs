@@ -51,15 +51,15 @@ named_enum! {
 }
 
 /// How far in the future of the server's clock an event may occur: scanners' clocks drift.
-pub const FUTURE_TOLERANCE: Duration = Duration::minutes(5);
+pub(crate) const FUTURE_TOLERANCE: Duration = Duration::minutes(5);
 /// How long before the order's creation an event may occur (clock skew, orders keyed in after
 /// the goods were handed over). It also bounds the partitions an order's events are looked up in.
-pub const BEFORE_ORDER_TOLERANCE: Duration = Duration::days(1);
+pub(crate) const BEFORE_ORDER_TOLERANCE: Duration = Duration::days(1);
 
 impl EventCode {
     /// The status the code stands for, when it stands for one. EXCEPTION_CLEARED depends on the
     /// order's status and is resolved by [`apply`].
-    pub fn status(self) -> Option<OrderStatus> {
+    pub(crate) fn status(self) -> Option<OrderStatus> {
         match self {
             Self::PickedUp => Some(OrderStatus::PickedUp),
             Self::ArrivedAtHub | Self::DepartedHub | Self::InTransit => {
@@ -78,7 +78,7 @@ impl EventCode {
 }
 
 /// Whether the goods are on their way: picked up, and neither delivered nor returned.
-pub fn is_on_the_way(status: OrderStatus) -> bool {
+pub(crate) fn is_on_the_way(status: OrderStatus) -> bool {
     matches!(
         status,
         OrderStatus::PickedUp
@@ -90,48 +90,48 @@ pub fn is_on_the_way(status: OrderStatus) -> bool {
 
 /// What tracking knows of an order; [`apply`] updates it event by event.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TrackingState {
+pub(crate) struct TrackingState {
     /// Current status.
-    pub status: OrderStatus,
+    pub(crate) status: OrderStatus,
     /// When the status last changed.
-    pub status_time: DateTime<Utc>,
+    pub(crate) status_time: DateTime<Utc>,
     /// When the order was created.
-    pub create_time: DateTime<Utc>,
+    pub(crate) create_time: DateTime<Utc>,
     /// When the newest accepted event occurred.
-    pub last_movement_time: Option<DateTime<Utc>>,
+    pub(crate) last_movement_time: Option<DateTime<Utc>>,
     /// When the goods were picked up.
-    pub pickup_time: Option<DateTime<Utc>>,
+    pub(crate) pickup_time: Option<DateTime<Utc>>,
     /// When delivery is now expected.
-    pub estimated_delivery_time: DateTime<Utc>,
+    pub(crate) estimated_delivery_time: DateTime<Utc>,
     /// Whether the route was changed on the way.
-    pub route_changed: bool,
+    pub(crate) route_changed: bool,
 }
 
 /// The facts of an event that decide what it does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IncomingEvent {
+pub(crate) struct IncomingEvent {
     /// What happened.
-    pub code: EventCode,
+    pub(crate) code: EventCode,
     /// When it happened.
-    pub occur_time: DateTime<Utc>,
+    pub(crate) occur_time: DateTime<Utc>,
     /// For DELAYED: the new estimate.
-    pub new_estimated_delivery_time: Option<DateTime<Utc>>,
+    pub(crate) new_estimated_delivery_time: Option<DateTime<Utc>>,
 }
 
 /// An accepted event and what it changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Applied {
+pub(crate) struct Applied {
     /// Stored behind a newer event: it moved nothing.
-    pub late: bool,
+    pub(crate) late: bool,
     /// The status move it made, from and to.
-    pub moved: Option<(OrderStatus, OrderStatus)>,
+    pub(crate) moved: Option<(OrderStatus, OrderStatus)>,
     /// It set the pickup time.
-    pub picked_up: bool,
+    pub(crate) picked_up: bool,
 }
 
 /// Why an event is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum Rejection {
+pub(crate) enum Rejection {
     /// Occurs too far in the future.
     #[error("the event occurs more than 5 minutes in the future")]
     FutureTime,
@@ -159,7 +159,7 @@ pub enum Rejection {
 
 /// Applies one event to `state` at `now` (the receiving clock), or says why it is refused; a
 /// refused event leaves `state` as it was.
-pub fn apply(
+pub(crate) fn apply(
     state: &mut TrackingState,
     event: &IncomingEvent,
     now: DateTime<Utc>,
@@ -208,7 +208,7 @@ pub fn apply(
 }
 
 /// The bounds every event's and delivery's time must keep.
-pub fn check_time(
+fn check_time(
     state: &TrackingState,
     occur_time: DateTime<Utc>,
     now: DateTime<Utc>,
@@ -253,7 +253,7 @@ fn forward_move(
 /// Applies events in the order they occurred (ties in the order given). Returns each event's
 /// position in `events` with its outcome, in the order they were applied: the order in which
 /// they are recorded.
-pub fn apply_in_time_order(
+pub(crate) fn apply_in_time_order(
     state: &mut TrackingState,
     events: &[IncomingEvent],
     now: DateTime<Utc>,

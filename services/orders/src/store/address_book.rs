@@ -15,32 +15,32 @@ const COLUMNS: &str = "id, customer_id, label, address, usage, default_sender, d
 
 /// A saved address as stored.
 #[derive(Debug, sqlx::FromRow)]
-pub struct SavedAddressRow {
+pub(crate) struct SavedAddressRow {
     /// Its id (UUIDv7).
-    pub id: Uuid,
+    pub(crate) id: Uuid,
     /// The customer's id.
-    pub customer_id: Uuid,
+    pub(crate) customer_id: Uuid,
     /// The customer's name for it.
-    pub label: String,
+    pub(crate) label: String,
     /// The address.
-    pub address: Json<PostalAddress>,
+    pub(crate) address: Json<PostalAddress>,
     /// SENDER, RECIPIENT or BOTH.
-    pub usage: Stored<AddressUsage>,
+    pub(crate) usage: Stored<AddressUsage>,
     /// Default sender address.
-    pub default_sender: bool,
+    pub(crate) default_sender: bool,
     /// Default recipient address.
-    pub default_recipient: bool,
+    pub(crate) default_recipient: bool,
     /// Bumped by every change; the etag.
-    pub version: i64,
+    pub(crate) version: i64,
     /// When saved.
-    pub create_time: DateTime<Utc>,
+    pub(crate) create_time: DateTime<Utc>,
     /// When last changed.
-    pub update_time: DateTime<Utc>,
+    pub(crate) update_time: DateTime<Utc>,
 }
 
 impl SavedAddressRow {
     /// The fields callers set.
-    pub fn details(&self) -> SavedAddressDetails {
+    pub(crate) fn details(&self) -> SavedAddressDetails {
         SavedAddressDetails {
             label: self.label.clone(),
             address: self.address.0.clone(),
@@ -54,7 +54,7 @@ impl SavedAddressRow {
 /// Locks the customer's address book (creating it on first use) until the transaction ends, and
 /// returns how many addresses it holds. Every change of the book takes this lock first, so the
 /// limit and the default flags hold under concurrency.
-pub async fn lock_book(tx: &mut PgConnection, customer_id: Uuid) -> Result<i64, ApiError> {
+pub(crate) async fn lock_book(tx: &mut PgConnection, customer_id: Uuid) -> Result<i64, ApiError> {
     sqlx::query("INSERT INTO address_books (customer_id) VALUES ($1) ON CONFLICT DO NOTHING")
         .bind(customer_id)
         .execute(&mut *tx)
@@ -72,7 +72,7 @@ pub async fn lock_book(tx: &mut PgConnection, customer_id: Uuid) -> Result<i64, 
 }
 
 /// Clears the default flags that `details` takes from the customer's other addresses.
-pub async fn clear_defaults(
+pub(crate) async fn clear_defaults(
     tx: &mut PgConnection,
     customer_id: Uuid,
     except: Uuid,
@@ -99,7 +99,7 @@ pub async fn clear_defaults(
 }
 
 /// Whether another of the customer's addresses has this label (ignoring case).
-pub async fn label_taken(
+pub(crate) async fn label_taken(
     conn: &mut PgConnection,
     customer_id: Uuid,
     label: &str,
@@ -119,7 +119,7 @@ pub async fn label_taken(
 }
 
 /// Inserts a saved address.
-pub async fn insert(
+pub(crate) async fn insert(
     tx: &mut PgConnection,
     id: Uuid,
     customer_id: Uuid,
@@ -144,7 +144,7 @@ pub async fn insert(
 }
 
 /// Reads one saved address; `lock` holds its row until the transaction ends.
-pub async fn find(
+pub(crate) async fn find(
     conn: &mut PgConnection,
     id: Uuid,
     lock: bool,
@@ -158,7 +158,7 @@ pub async fn find(
 }
 
 /// Rewrites a saved address, bumping its version.
-pub async fn update(
+pub(crate) async fn update(
     tx: &mut PgConnection,
     id: Uuid,
     details: &SavedAddressDetails,
@@ -182,7 +182,7 @@ pub async fn update(
 }
 
 /// Deletes a saved address.
-pub async fn delete(tx: &mut PgConnection, id: Uuid) -> Result<(), ApiError> {
+pub(crate) async fn delete(tx: &mut PgConnection, id: Uuid) -> Result<(), ApiError> {
     sqlx::query("DELETE FROM saved_addresses WHERE id = $1")
         .bind(id)
         .execute(tx)
@@ -191,7 +191,7 @@ pub async fn delete(tx: &mut PgConnection, id: Uuid) -> Result<(), ApiError> {
 }
 
 /// A page of a customer's addresses after `after` (oldest first), usable for one of `usages`.
-pub async fn list(
+pub(crate) async fn list(
     pool: &PgPool,
     customer_id: Uuid,
     usages: &[AddressUsage],

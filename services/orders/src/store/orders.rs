@@ -18,7 +18,7 @@ use crate::domain::status::OrderStatus;
 /// Every column an [`Order`] is read from.
 const COLUMNS: &str = "id, order_number, tracking_number, customer_id, mode, status, origin, \
      destination, cargo, total_pieces, total_weight_grams, requested_pickup_start, \
-     requested_pickup_end, customer_references, documents, quote, price_fen, priority_transport, \
+     requested_pickup_end, customer_references, documents, quote, priority_transport, \
      promised_delivery_time, estimated_delivery_time, pickup_window_start, pickup_window_end, \
      pickup_same_day, pickup_schedule_time, dispatch_time, vehicle_id, driver_name, pickup_time, \
      delivery_time, cancel_reason, created_by, create_time, update_time, status_time, version";
@@ -42,7 +42,6 @@ struct OrderRow {
     customer_references: Vec<String>,
     documents: Json<Vec<Document>>,
     quote: Json<QuoteOutcome>,
-    price_fen: i64,
     priority_transport: bool,
     promised_delivery_time: DateTime<Utc>,
     estimated_delivery_time: DateTime<Utc>,
@@ -97,7 +96,6 @@ impl TryFrom<OrderRow> for Order {
             customer_references: row.customer_references,
             documents: row.documents.0,
             quote: row.quote.0,
-            price_fen: row.price_fen,
             priority_transport: row.priority_transport,
             promised_delivery_time: row.promised_delivery_time,
             estimated_delivery_time: row.estimated_delivery_time,
@@ -116,7 +114,7 @@ impl TryFrom<OrderRow> for Order {
 
 /// How a caller names an order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OrderRef {
+pub(crate) enum OrderRef {
     /// By id.
     Id(Uuid),
     /// By order number.
@@ -126,7 +124,7 @@ pub enum OrderRef {
 }
 
 /// Stores a new order with its numbers drawn from the sequences, at `now`.
-pub async fn insert(
+pub(crate) async fn insert(
     tx: &mut PgConnection,
     order: &NewOrder,
     now: DateTime<Utc>,
@@ -183,7 +181,7 @@ pub async fn insert(
 
 /// Finds an order; with `lock`, its row stays locked until the transaction ends so concurrent
 /// changes queue behind this one.
-pub async fn find(
+pub(crate) async fn find(
     conn: &mut PgConnection,
     order_ref: &OrderRef,
     lock: bool,
@@ -205,7 +203,7 @@ pub async fn find(
 }
 
 /// Moves an order to `status` at `now`, with the columns the move sets.
-pub async fn set_status(
+pub(crate) async fn set_status(
     tx: &mut PgConnection,
     id: Uuid,
     status: OrderStatus,
@@ -228,7 +226,7 @@ pub async fn set_status(
 
 /// Records a scheduled pickup (or clears it with `None`) and the status it brings; a scheduled
 /// pickup also sets the promise (and the estimate, which no tracking event has moved yet).
-pub async fn set_pickup(
+pub(crate) async fn set_pickup(
     tx: &mut PgConnection,
     id: Uuid,
     plan: Option<(&PickupPlan, DateTime<Utc>)>,
@@ -261,7 +259,7 @@ pub async fn set_pickup(
 }
 
 /// Records the dispatch of a vehicle for the scheduled pickup.
-pub async fn set_dispatch(
+pub(crate) async fn set_dispatch(
     tx: &mut PgConnection,
     id: Uuid,
     dispatch: &Dispatch,
@@ -284,26 +282,26 @@ pub async fn set_dispatch(
 
 /// Which orders a list shows.
 #[derive(Debug, Clone, Default)]
-pub struct ListFilter {
+pub(crate) struct ListFilter {
     /// Only this customer's.
-    pub customer_id: Option<Uuid>,
+    pub(crate) customer_id: Option<Uuid>,
     /// Only these statuses (any when empty).
-    pub statuses: Vec<OrderStatus>,
+    pub(crate) statuses: Vec<OrderStatus>,
     /// Only this mode.
-    pub mode: Option<TransportMode>,
+    pub(crate) mode: Option<TransportMode>,
     /// Origin or destination region starting with this.
-    pub region_code_prefix: Option<String>,
+    pub(crate) region_code_prefix: Option<String>,
     /// Created at or after.
-    pub created_after: Option<DateTime<Utc>>,
+    pub(crate) created_after: Option<DateTime<Utc>>,
     /// Created before.
-    pub created_before: Option<DateTime<Utc>>,
+    pub(crate) created_before: Option<DateTime<Utc>>,
     /// Carrying this reference.
-    pub customer_reference: Option<String>,
+    pub(crate) customer_reference: Option<String>,
 }
 
 /// The orders of a list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ListOrder {
+pub(crate) enum ListOrder {
     /// Newest first.
     CreateTimeDesc,
     /// Oldest first.
@@ -327,13 +325,13 @@ impl ListOrder {
 
 /// Where a page ended: the last order's sort key and id.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ListPosition {
+pub(crate) struct ListPosition {
     key: DateTime<Utc>,
     id: Uuid,
 }
 
 /// A page of orders after `after`, and where the next page starts if there is one.
-pub async fn list(
+pub(crate) async fn list(
     pool: &PgPool,
     filter: &ListFilter,
     order: ListOrder,

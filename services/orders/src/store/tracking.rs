@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use logistics_platform::ApiError;
 use logistics_platform::stored::Stored;
 use sqlx::PgConnection;
@@ -14,8 +14,7 @@ use crate::domain::status::OrderStatus;
 use crate::domain::tracking::{BEFORE_ORDER_TOLERANCE, EventCode, EventSource};
 
 /// The columns of [`TrackedOrder`].
-pub(crate) const TRACKED_COLUMNS: &str =
-    "id, order_number, tracking_number, customer_id, mode, status,
+const TRACKED_COLUMNS: &str = "id, order_number, tracking_number, customer_id, mode, status,
     status_time, create_time, promised_delivery_time, estimated_delivery_time, pickup_time,
     delivery_time, last_movement_time, route_changed, origin_region, destination_region,
     tracking_sequence, total_pieces, price_fen, coalesce(pickup_window_end, requested_pickup_end)
@@ -23,94 +22,94 @@ pub(crate) const TRACKED_COLUMNS: &str =
 
 /// An order as tracking sees it.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct TrackedOrder {
+pub(crate) struct TrackedOrder {
     /// Id.
-    pub id: Uuid,
+    pub(crate) id: Uuid,
     /// Order number.
-    pub order_number: String,
+    pub(crate) order_number: String,
     /// Tracking number.
-    pub tracking_number: String,
+    pub(crate) tracking_number: String,
     /// The customer.
-    pub customer_id: Uuid,
+    pub(crate) customer_id: Uuid,
     /// Transport mode.
-    pub mode: Stored<TransportMode>,
+    pub(crate) mode: Stored<TransportMode>,
     /// Status.
-    pub status: Stored<OrderStatus>,
+    pub(crate) status: Stored<OrderStatus>,
     /// When the status last changed.
-    pub status_time: DateTime<Utc>,
+    pub(crate) status_time: DateTime<Utc>,
     /// When the order was created.
-    pub create_time: DateTime<Utc>,
+    pub(crate) create_time: DateTime<Utc>,
     /// Promised delivery.
-    pub promised_delivery_time: DateTime<Utc>,
+    pub(crate) promised_delivery_time: DateTime<Utc>,
     /// Estimated delivery.
-    pub estimated_delivery_time: DateTime<Utc>,
+    pub(crate) estimated_delivery_time: DateTime<Utc>,
     /// When picked up.
-    pub pickup_time: Option<DateTime<Utc>>,
+    pub(crate) pickup_time: Option<DateTime<Utc>>,
     /// When delivered.
-    pub delivery_time: Option<DateTime<Utc>>,
+    pub(crate) delivery_time: Option<DateTime<Utc>>,
     /// When the newest event occurred.
-    pub last_movement_time: Option<DateTime<Utc>>,
+    pub(crate) last_movement_time: Option<DateTime<Utc>>,
     /// Re-routed on the way.
-    pub route_changed: bool,
+    pub(crate) route_changed: bool,
     /// Origin region code.
-    pub origin_region: String,
+    pub(crate) origin_region: String,
     /// Destination region code.
-    pub destination_region: String,
+    pub(crate) destination_region: String,
     /// Events recorded so far (the last event's sequence).
-    pub tracking_sequence: i64,
+    pub(crate) tracking_sequence: i64,
     /// Pieces of the order.
-    pub total_pieces: i32,
+    pub(crate) total_pieces: i32,
     /// Price in fen.
-    pub price_fen: i64,
+    pub(crate) price_fen: i64,
     /// End of the scheduled pickup window, else of the requested one.
-    pub pickup_window_end: Option<DateTime<Utc>>,
+    pub(crate) pickup_window_end: Option<DateTime<Utc>>,
 }
 
 impl TrackedOrder {
     /// The earliest occurrence time an event of this order can have: reads start there, so only
     /// the partitions since the order's creation are searched.
-    pub fn events_since(&self) -> DateTime<Utc> {
+    pub(crate) fn events_since(&self) -> DateTime<Utc> {
         self.create_time - BEFORE_ORDER_TOLERANCE
     }
 }
 
 /// One stored event.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct EventRow {
+pub(crate) struct EventRow {
     /// The order.
-    pub order_id: Uuid,
+    pub(crate) order_id: Uuid,
     /// Position in the order's recording sequence, from 1.
-    pub sequence: i64,
+    pub(crate) sequence: i64,
     /// The service's id.
-    pub event_id: Uuid,
+    pub(crate) event_id: Uuid,
     /// The sender's id.
-    pub client_event_id: String,
+    pub(crate) client_event_id: String,
     /// Who reported it.
-    pub source: Stored<EventSource>,
+    pub(crate) source: Stored<EventSource>,
     /// Which scanner or partner.
-    pub source_name: String,
+    pub(crate) source_name: String,
     /// What it reports.
-    pub code: Stored<EventCode>,
+    pub(crate) code: Stored<EventCode>,
     /// When it happened.
-    pub occur_time: DateTime<Utc>,
+    pub(crate) occur_time: DateTime<Utc>,
     /// When it was received.
-    pub receive_time: DateTime<Utc>,
+    pub(crate) receive_time: DateTime<Utc>,
     /// Facility.
-    pub facility_code: String,
+    pub(crate) facility_code: String,
     /// City.
-    pub city: String,
+    pub(crate) city: String,
     /// Region code.
-    pub region_code: String,
+    pub(crate) region_code: String,
     /// Free text.
-    pub description: String,
+    pub(crate) description: String,
     /// For DELAYED.
-    pub new_estimated_delivery_time: Option<DateTime<Utc>>,
+    pub(crate) new_estimated_delivery_time: Option<DateTime<Utc>>,
     /// The status it moved the order to.
-    pub applied_status: Option<Stored<OrderStatus>>,
+    pub(crate) applied_status: Option<Stored<OrderStatus>>,
     /// Stored behind a newer event.
-    pub late: bool,
+    pub(crate) late: bool,
     /// Who recorded it.
-    pub recorded_by: String,
+    pub(crate) recorded_by: String,
 }
 
 const EVENT_COLUMNS: &str = "order_id, sequence, event_id, client_event_id, source, source_name,
@@ -119,21 +118,21 @@ const EVENT_COLUMNS: &str = "order_id, sequence, event_id, client_event_id, sour
 
 /// The deduplication key of an event.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct EventKey {
+pub(crate) struct EventKey {
     /// The order.
-    pub order_id: Uuid,
+    pub(crate) order_id: Uuid,
     /// Source by name.
-    pub source: &'static str,
+    pub(crate) source: &'static str,
     /// Which scanner or partner.
-    pub source_name: String,
+    pub(crate) source_name: String,
     /// The sender's id.
-    pub client_event_id: String,
+    pub(crate) client_event_id: String,
 }
 
 /// Locks the orders of `tracking_numbers` until the transaction ends, in id order so that
 /// concurrent batches touching the same orders queue instead of deadlocking. Unknown numbers
 /// are simply absent.
-pub async fn lock_by_tracking_numbers(
+pub(crate) async fn lock_by_tracking_numbers(
     tx: &mut PgConnection,
     tracking_numbers: &[String],
 ) -> Result<Vec<TrackedOrder>, ApiError> {
@@ -148,7 +147,7 @@ pub async fn lock_by_tracking_numbers(
 }
 
 /// The orders of `tracking_numbers`, unlocked; unknown numbers are absent.
-pub async fn find_by_tracking_numbers(
+pub(crate) async fn find_by_tracking_numbers(
     conn: &mut PgConnection,
     tracking_numbers: &[String],
 ) -> Result<Vec<TrackedOrder>, ApiError> {
@@ -160,7 +159,7 @@ pub async fn find_by_tracking_numbers(
 }
 
 /// The order of one tracking number, unlocked.
-pub async fn find_by_tracking_number(
+pub(crate) async fn find_by_tracking_number(
     conn: &mut PgConnection,
     tracking_number: &str,
 ) -> Result<Option<TrackedOrder>, ApiError> {
@@ -173,7 +172,7 @@ pub async fn find_by_tracking_number(
 
 /// The orders carrying `reference` (exact, through the GIN index), newest first, optionally of
 /// one customer, after the keyset position `after` (create_time, id).
-pub async fn find_by_reference(
+pub(crate) async fn find_by_reference(
     conn: &mut PgConnection,
     reference: &str,
     customer_id: Option<Uuid>,
@@ -199,7 +198,7 @@ pub async fn find_by_reference(
 }
 
 /// The keys among `keys` that were recorded before.
-pub async fn existing_keys(
+pub(crate) async fn existing_keys(
     tx: &mut PgConnection,
     keys: &[EventKey],
 ) -> Result<HashSet<EventKey>, ApiError> {
@@ -241,7 +240,10 @@ pub async fn existing_keys(
 }
 
 /// Writes accepted events and their deduplication keys: one statement per table.
-pub async fn insert_events(tx: &mut PgConnection, events: &[EventRow]) -> Result<(), ApiError> {
+pub(crate) async fn insert_events(
+    tx: &mut PgConnection,
+    events: &[EventRow],
+) -> Result<(), ApiError> {
     if events.is_empty() {
         return Ok(());
     }
@@ -293,27 +295,27 @@ pub async fn insert_events(tx: &mut PgConnection, events: &[EventRow]) -> Result
 
 /// What tracking changed on one order.
 #[derive(Debug, Clone)]
-pub struct OrderTrackingUpdate {
+pub(crate) struct OrderTrackingUpdate {
     /// The order.
-    pub id: Uuid,
+    pub(crate) id: Uuid,
     /// Status.
-    pub status: OrderStatus,
+    pub(crate) status: OrderStatus,
     /// When the status last changed.
-    pub status_time: DateTime<Utc>,
+    pub(crate) status_time: DateTime<Utc>,
     /// When picked up.
-    pub pickup_time: Option<DateTime<Utc>>,
+    pub(crate) pickup_time: Option<DateTime<Utc>>,
     /// When the newest event occurred.
-    pub last_movement_time: Option<DateTime<Utc>>,
+    pub(crate) last_movement_time: Option<DateTime<Utc>>,
     /// Estimated delivery.
-    pub estimated_delivery_time: DateTime<Utc>,
+    pub(crate) estimated_delivery_time: DateTime<Utc>,
     /// Re-routed.
-    pub route_changed: bool,
+    pub(crate) route_changed: bool,
     /// The last event's sequence.
-    pub tracking_sequence: i64,
+    pub(crate) tracking_sequence: i64,
 }
 
 /// Writes what tracking changed on the orders, bumping their version (etag): one statement.
-pub async fn save_orders(
+pub(crate) async fn save_orders(
     tx: &mut PgConnection,
     updates: &[OrderTrackingUpdate],
     now: DateTime<Utc>,
@@ -367,12 +369,77 @@ pub async fn save_orders(
     Ok(())
 }
 
+/// Marks an order delivered at `delivery_time` with its DELIVERED event as the `sequence`-th.
+pub(crate) async fn mark_delivered(
+    tx: &mut PgConnection,
+    order_id: Uuid,
+    delivery_time: DateTime<Utc>,
+    route_changed: bool,
+    sequence: i64,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    sqlx::query(
+        "UPDATE orders SET status = 'DELIVERED', status_time = $2, delivery_time = $2,
+             route_changed = $3, tracking_sequence = $4,
+             last_movement_time = greatest(last_movement_time, $2),
+             version = version + 1, update_time = $5
+         WHERE id = $1",
+    )
+    .bind(order_id)
+    .bind(delivery_time)
+    .bind(route_changed)
+    .bind(sequence)
+    .bind(now)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Open orders that are in EXCEPTION, past their promise at `now`, or on their way without an
+/// event for `no_movement`; earliest promise first, after the keyset position `after`
+/// (promised_delivery_time, id). The three conditions match the partial indexes of open orders
+/// (by promise, by last movement, in exception).
+pub(crate) async fn problem_shipments(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    no_movement: Duration,
+    customer_id: Option<Uuid>,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: usize,
+) -> Result<Vec<TrackedOrder>, ApiError> {
+    let sql = format!(
+        "SELECT {} FROM orders
+         WHERE status NOT IN ('DELIVERED', 'RETURNED_TO_SENDER', 'CANCELLED')
+           AND (status = 'EXCEPTION'
+                OR promised_delivery_time < $1
+                OR (status IN ('PICKED_UP', 'IN_TRANSIT', 'OUT_FOR_DELIVERY', 'EXCEPTION')
+                    AND coalesce(last_movement_time, pickup_time) < $2))
+           AND ($3::uuid IS NULL OR customer_id = $3)
+           AND ($4::timestamptz IS NULL OR (promised_delivery_time, id) > ($4, $5))
+         ORDER BY promised_delivery_time, id
+         LIMIT $6",
+        TRACKED_COLUMNS
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(now)
+        .bind(now - no_movement)
+        .bind(customer_id)
+        .bind(after.map(|(time, _)| time))
+        .bind(after.map(|(_, id)| id))
+        .bind(limit as i64)
+        .fetch_all(conn)
+        .await?)
+}
+
 /// The notification channel of new tracking events in the pool's schema.
-pub const NOTIFY_CHANNEL_PREFIX: &str = "logistics_tracking.";
+pub(crate) const NOTIFY_CHANNEL_PREFIX: &str = "logistics_tracking.";
 
 /// Tells every replica's watchers, when the transaction commits, that these orders have new
 /// events. The payload is the order id.
-pub async fn notify_new_events(tx: &mut PgConnection, order_ids: &[Uuid]) -> Result<(), ApiError> {
+pub(crate) async fn notify_new_events(
+    tx: &mut PgConnection,
+    order_ids: &[Uuid],
+) -> Result<(), ApiError> {
     if order_ids.is_empty() {
         return Ok(());
     }
@@ -386,7 +453,7 @@ pub async fn notify_new_events(tx: &mut PgConnection, order_ids: &[Uuid]) -> Res
 
 /// The latest `limit` events of each order (given with the earliest time its events can have),
 /// newest first per order.
-pub async fn latest_events(
+pub(crate) async fn latest_events(
     conn: &mut PgConnection,
     orders: &[(Uuid, DateTime<Utc>)],
     limit: usize,
@@ -429,7 +496,7 @@ pub async fn latest_events(
 }
 
 /// The events of an order recorded after its `after_sequence`-th, in recording order.
-pub async fn events_recorded_after(
+pub(crate) async fn events_recorded_after(
     conn: &mut PgConnection,
     order_id: Uuid,
     since: DateTime<Utc>,
@@ -449,7 +516,7 @@ pub async fn events_recorded_after(
 }
 
 /// Creates the event partitions of the coming months that are missing; returns how many.
-pub async fn ensure_partitions(
+pub(crate) async fn ensure_partitions(
     conn: &mut PgConnection,
     months_ahead: i32,
 ) -> Result<i32, ApiError> {

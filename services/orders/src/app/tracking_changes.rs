@@ -14,13 +14,11 @@ use logistics_platform::changefeed;
 use logistics_platform::time::timestamp;
 use sqlx::PgConnection;
 
-use super::fields::mode_to_proto;
-use super::order_fields::status_to_proto;
+use super::proto::{mode_to_proto, status_to_proto};
 use crate::domain::status::OrderStatus;
-use crate::store::delivery::ProofRow;
+use crate::store::proofs_of_delivery::ProofRow;
 use crate::store::tracking::TrackedOrder;
 
-/// A change event waiting to be written.
 /// One change event a tracking write causes, about one order.
 #[derive(Debug, Clone)]
 pub(crate) struct Change {

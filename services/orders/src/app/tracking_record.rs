@@ -12,60 +12,77 @@ use logistics_platform::stored::Stored;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::order_fields::status_to_proto;
+use super::proto::status_to_proto;
 use super::tracking_changes::{self as changes, Change};
-use super::tracking_fields::{ParsedEvent, event_violations, parse_event};
 use crate::domain::status::OrderStatus;
 use crate::domain::tracking::{
-    Applied, EventCode, IncomingEvent, Rejection, TrackingState, apply_in_time_order,
+    Applied, EventCode, EventSource, IncomingEvent, Rejection, TrackingState, apply_in_time_order,
 };
 use crate::store::tracking::{
     self as store, EventKey, EventRow, OrderTrackingUpdate, TrackedOrder,
 };
 
-/// Most events in one RecordTrackingEvents call (and in one transaction).
-pub(crate) const MAX_BATCH_EVENTS: usize = 1000;
+/// An event whose fields are all well-formed: what `api` makes of each event it is sent.
+#[derive(Debug, Clone)]
+pub(crate) struct ParsedEvent {
+    /// Position in the request (or the stream).
+    pub(crate) index: usize,
+    /// The sender's id, trimmed.
+    pub(crate) client_event_id: String,
+    /// The tracking number.
+    pub(crate) tracking_number: String,
+    /// What happened.
+    pub(crate) code: EventCode,
+    /// Who reported it.
+    pub(crate) source: EventSource,
+    /// Which scanner or partner, trimmed.
+    pub(crate) source_name: String,
+    /// When it happened.
+    pub(crate) occur_time: DateTime<Utc>,
+    /// Where.
+    pub(crate) location: Location,
+    /// Free text, trimmed.
+    pub(crate) description: String,
+    /// For DELAYED.
+    pub(crate) new_estimated_delivery_time: Option<DateTime<Utc>>,
+}
 
-/// Records `events` (the first at position `first_index` of the caller's numbering) as `principal`
-/// and answers each, in their order. Only a failure of the database fails the whole batch.
+/// Where an event happened.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Location {
+    /// Facility code.
+    pub(crate) facility_code: String,
+    /// City.
+    pub(crate) city: String,
+    /// Region code.
+    pub(crate) region_code: String,
+}
+
+/// Records the well-formed `parsed` events (numbered from `first_index` by the caller) as
+/// `principal`, answering each in its slot of `results`, which holds one slot per event sent,
+/// those already refused by `api` filled. Only a failure of the database fails the whole batch.
 pub(crate) async fn record_batch(
     pool: &PgPool,
     principal: &str,
-    events: &[pb::TrackingEvent],
+    parsed: &[ParsedEvent],
     first_index: usize,
-) -> Result<Vec<TrackingEventResult>, ApiError> {
+    results: &mut [Option<TrackingEventResult>],
+) -> Result<(), ApiError> {
+    if parsed.is_empty() {
+        return Ok(());
+    }
     // PostgreSQL keeps microseconds: answer with the times as they will be read back.
     let now = Utc::now().trunc_subsecs(6);
-    let mut results: Vec<Option<TrackingEventResult>> = vec![None; events.len()];
-    let mut parsed = Vec::with_capacity(events.len());
-    for (position, event) in events.iter().enumerate() {
-        match parse_event(first_index + position, event) {
-            Ok(event) => parsed.push(event),
-            Err(violations) => {
-                results[position] = Some(rejected_result(
-                    first_index + position,
-                    &event.client_event_id,
-                    &event.tracking_number,
-                    RejectionReason::InvalidEvent,
-                    "the event has invalid fields".to_owned(),
-                    event_violations(violations),
-                ));
-            }
-        }
-    }
-    if !parsed.is_empty() {
-        let mut batch = Batch {
-            now,
-            principal,
-            first_index,
-            results: &mut results,
-            rows: Vec::new(),
-            updates: Vec::new(),
-            changes: Vec::new(),
-        };
-        batch.write(pool, &parsed).await?;
-    }
-    Ok(results.into_iter().flatten().collect())
+    let mut batch = Batch {
+        now,
+        principal,
+        first_index,
+        results,
+        rows: Vec::new(),
+        updates: Vec::new(),
+        changes: Vec::new(),
+    };
+    batch.write(pool, parsed).await
 }
 
 /// What one batch writes, gathered before writing it.
@@ -300,7 +317,8 @@ fn reason_of(refused: &Rejection) -> RejectionReason {
     }
 }
 
-fn rejected_result(
+/// The result of an event refused with `reason`.
+pub(crate) fn rejected_result(
     index: usize,
     client_event_id: &str,
     tracking_number: &str,

@@ -1,4 +1,4 @@
-//! SQL of proofs of delivery.
+//! SQL on `proofs_of_delivery`.
 
 use chrono::{DateTime, Utc};
 use logistics_platform::ApiError;
@@ -7,51 +7,51 @@ use uuid::Uuid;
 
 /// A stored proof of delivery.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ProofRow {
+pub(crate) struct ProofRow {
     /// The order.
-    pub order_id: Uuid,
+    pub(crate) order_id: Uuid,
     /// Who signed.
-    pub signed_by: String,
+    pub(crate) signed_by: String,
     /// When delivered.
-    pub delivery_time: DateTime<Utc>,
+    pub(crate) delivery_time: DateTime<Utc>,
     /// Media type of the signature.
-    pub signature_type: Option<String>,
+    pub(crate) signature_type: Option<String>,
     /// The signature (absent when omitted from the read).
-    pub signature: Option<Vec<u8>>,
+    pub(crate) signature: Option<Vec<u8>>,
     /// Its size in bytes.
-    pub signature_bytes: i32,
+    pub(crate) signature_bytes: i32,
     /// Media type of the photo.
-    pub photo_type: Option<String>,
+    pub(crate) photo_type: Option<String>,
     /// The photo (absent when omitted from the read).
-    pub photo: Option<Vec<u8>>,
+    pub(crate) photo: Option<Vec<u8>>,
     /// Its size in bytes.
-    pub photo_bytes: i32,
+    pub(crate) photo_bytes: i32,
     /// Damaged pieces.
-    pub damaged_pieces: i32,
+    pub(crate) damaged_pieces: i32,
     /// Missing pieces.
-    pub missing_pieces: i32,
+    pub(crate) missing_pieces: i32,
     /// Document errors.
-    pub document_errors: bool,
+    pub(crate) document_errors: bool,
     /// Route changed on the way.
-    pub route_changed: bool,
+    pub(crate) route_changed: bool,
     /// Delivered no later than promised.
-    pub on_time: bool,
+    pub(crate) on_time: bool,
     /// The promise.
-    pub promised_delivery_time: DateTime<Utc>,
+    pub(crate) promised_delivery_time: DateTime<Utc>,
     /// Driver's notes.
-    pub notes: String,
+    pub(crate) notes: String,
     /// Facility.
-    pub facility_code: String,
+    pub(crate) facility_code: String,
     /// City.
-    pub city: String,
+    pub(crate) city: String,
     /// Region code.
-    pub region_code: String,
+    pub(crate) region_code: String,
     /// Who recorded it.
-    pub recorded_by: String,
+    pub(crate) recorded_by: String,
     /// When it was recorded.
-    pub record_time: DateTime<Utc>,
+    pub(crate) record_time: DateTime<Utc>,
     /// SHA-256 of the recording request.
-    pub request_sha256: Vec<u8>,
+    pub(crate) request_sha256: Vec<u8>,
 }
 
 /// The columns of [`ProofRow`], the images' content included or not.
@@ -72,7 +72,7 @@ fn columns(with_images: bool) -> String {
 }
 
 /// The proof of an order, if it was delivered.
-pub async fn find(
+pub(crate) async fn find(
     conn: &mut PgConnection,
     order_id: Uuid,
     with_images: bool,
@@ -88,7 +88,7 @@ pub async fn find(
 }
 
 /// Stores a proof.
-pub async fn insert(tx: &mut PgConnection, proof: &ProofRow) -> Result<(), ApiError> {
+pub(crate) async fn insert(tx: &mut PgConnection, proof: &ProofRow) -> Result<(), ApiError> {
     sqlx::query(
         "INSERT INTO proofs_of_delivery (order_id, signed_by, delivery_time, signature_type,
              signature, photo_type, photo, damaged_pieces, missing_pieces, document_errors,
@@ -117,32 +117,6 @@ pub async fn insert(tx: &mut PgConnection, proof: &ProofRow) -> Result<(), ApiEr
     .bind(&proof.recorded_by)
     .bind(proof.record_time)
     .bind(&proof.request_sha256)
-    .execute(tx)
-    .await?;
-    Ok(())
-}
-
-/// Marks an order delivered at `delivery_time` with its DELIVERED event as the `sequence`-th.
-pub async fn mark_delivered(
-    tx: &mut PgConnection,
-    order_id: Uuid,
-    delivery_time: DateTime<Utc>,
-    route_changed: bool,
-    sequence: i64,
-    now: DateTime<Utc>,
-) -> Result<(), ApiError> {
-    sqlx::query(
-        "UPDATE orders SET status = 'DELIVERED', status_time = $2, delivery_time = $2,
-             route_changed = $3, tracking_sequence = $4,
-             last_movement_time = greatest(last_movement_time, $2),
-             version = version + 1, update_time = $5
-         WHERE id = $1",
-    )
-    .bind(order_id)
-    .bind(delivery_time)
-    .bind(route_changed)
-    .bind(sequence)
-    .bind(now)
     .execute(tx)
     .await?;
     Ok(())
