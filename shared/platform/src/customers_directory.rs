@@ -29,6 +29,8 @@ pub mod reasons {
     pub const CUSTOMER_NOT_FOUND: &str = "CUSTOMER_NOT_FOUND";
     /// The customer was deleted.
     pub const CUSTOMER_DELETED: &str = "CUSTOMER_DELETED";
+    /// The customer is blocked (for the callers that refuse blocked customers).
+    pub const CUSTOMER_BLOCKED: &str = "CUSTOMER_BLOCKED";
     /// The customer's personal data was erased.
     pub const CUSTOMER_ERASED: &str = "CUSTOMER_ERASED";
     /// The customers service refused the customer for a reason this build does not know.
@@ -91,7 +93,8 @@ impl CustomersDirectory {
 
     /// The customer's status and service level. Unknown customers are NOT_FOUND
     /// CUSTOMER_NOT_FOUND; deleted and erased ones FAILED_PRECONDITION (CUSTOMER_DELETED,
-    /// CUSTOMER_ERASED); a refusal for a reason this build does not know FAILED_PRECONDITION
+    /// CUSTOMER_ERASED, and CUSTOMER_BLOCKED should the customers service refuse a blocked one);
+    /// a refusal for a reason this build does not know FAILED_PRECONDITION
     /// CUSTOMER_NOT_ELIGIBLE; when the customers service cannot answer in time, UNAVAILABLE
     /// CUSTOMERS_UNAVAILABLE. A BLOCKED customer is answered: each caller decides what that
     /// means for it.
@@ -194,6 +197,9 @@ fn refusal(customer_id: Uuid, call: &str, status: tonic::Status) -> ApiError {
         }
         (Code::FailedPrecondition, "CUSTOMER_ERASED") => {
             refused(reasons::CUSTOMER_ERASED, "erased")
+        }
+        (Code::FailedPrecondition, "CUSTOMER_BLOCKED") => {
+            refused(reasons::CUSTOMER_BLOCKED, "blocked")
         }
         (Code::FailedPrecondition, _) => {
             // A standing this build does not know (a newer customers service): we must not
