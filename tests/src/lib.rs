@@ -77,7 +77,7 @@ pub struct TestKeys {
     pub orders_only: String,
     /// The orders service's own key for its calls (`customers:read`).
     pub orders_service: String,
-    /// The customers service's own key for its calls (`orders:read`).
+    /// The customers service's own key for its calls (`orders:read`, `complaints:read`).
     pub customers_service: String,
     /// `orders:read` only.
     pub orders_reader: String,
@@ -180,6 +180,7 @@ impl TestApp {
         let peers = PeersConfig {
             customers_url: Some(format!("http://{}", addresses[0])),
             orders_url: Some(format!("http://{}", addresses[1])),
+            complaints_url: Some(format!("http://{}", addresses[2])),
             ..PeersConfig::default()
         };
         let calling_as = |key: &str| ServiceContext {
@@ -350,8 +351,10 @@ fn test_keys() -> (TestKeys, Vec<logistics_platform::auth::StoredKey>) {
     let (orders, orders_stored) = mint_key("orders-team", scopes(&["orders:*"]));
     let (orders_service, orders_service_stored) =
         mint_key("orders-service", scopes(&["customers:read"]));
-    let (customers_service, customers_service_stored) =
-        mint_key("customers-service", scopes(&["orders:read"]));
+    let (customers_service, customers_service_stored) = mint_key(
+        "customers-service",
+        scopes(&["orders:read", "complaints:read"]),
+    );
     let (orders_reader, orders_reader_stored) = mint_key("orders-reader", scopes(&["orders:read"]));
     let (orders_tracker, orders_tracker_stored) =
         mint_key("orders-tracker", scopes(&["orders:track"]));
