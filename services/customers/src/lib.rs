@@ -2,10 +2,14 @@
 //! served, served as the gRPC services of `logistics.customers.v1`.
 
 pub mod api;
+mod app;
 pub mod domain;
 pub mod feeds;
 pub mod reasons;
 pub mod store;
+
+/// The follow-up sweep, for the engagement tests that schedule it on a runner of their own.
+pub use app::follow_up_sweep;
 
 use std::time::Duration;
 
@@ -91,21 +95,21 @@ fn schedule_jobs(
 ) -> JobRunner {
     let jobs = JobRunner::new(context.shutdown.clone());
     idempotency::schedule_purge(&jobs, "customers.idempotency_purge", pool.clone());
-    api::follow_up_sweep::schedule(
+    app::follow_up_sweep::schedule(
         &jobs,
         engagement.follow_up_sweep_job(),
         pool.clone(),
-        Schedule::every(api::follow_up_sweep::PERIOD),
+        Schedule::every(app::follow_up_sweep::PERIOD),
     );
     loyalty.schedule_expiry(&jobs);
-    let api = customers.clone();
+    let sweep_pool = pool.clone();
     jobs.schedule(
         customers.lifecycle_sweep_job(),
         Schedule::every(SWEEP_EVERY),
         move || {
-            let api = api.clone();
+            let pool = sweep_pool.clone();
             async move {
-                let swept = api.sweep().await?;
+                let swept = app::lifecycle::sweep(&pool).await?;
                 tracing::info!(
                     dormant = swept.became_dormant,
                     churned = swept.became_churned,

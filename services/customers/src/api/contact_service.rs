@@ -27,8 +27,10 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use super::contact_fields::{mask_fields, populated_fields, require_reachable, validate_details};
-use super::customer_service::{not_found as customer_not_found, parse_ref};
-use super::{customer_ref_field, erasure, respond};
+use super::customer_service::parse_ref;
+use super::{customer_ref_field, respond};
+use crate::app::customers::not_found as customer_not_found;
+use crate::app::erasure;
 use crate::domain::contact::{ContactDetails, ContactField, MAX_CONTACTS_PER_CUSTOMER};
 use crate::domain::customer::CustomerRef;
 use crate::store::contacts::{

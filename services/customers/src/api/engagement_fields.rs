@@ -9,6 +9,7 @@ use logistics_platform::time::{optional_timestamp, timestamp};
 use prost_types::Timestamp;
 use uuid::Uuid;
 
+use crate::app::events::{follow_up_reason_to_proto, follow_up_status_to_proto};
 use crate::domain::follow_up::{FollowUpReason, FollowUpStatus, SurveyScores};
 use crate::domain::interaction::{Channel, Direction};
 use crate::store::engagement::{
@@ -116,24 +117,6 @@ fn direction_to_proto(direction: Direction) -> pb::InteractionDirection {
     match direction {
         Direction::Inbound => pb::InteractionDirection::Inbound,
         Direction::Outbound => pb::InteractionDirection::Outbound,
-    }
-}
-
-pub(super) fn reason_to_proto(reason: FollowUpReason) -> pb::FollowUpReason {
-    match reason {
-        FollowUpReason::ThankYouAfterDelivery => pb::FollowUpReason::ThankYouAfterDelivery,
-        FollowUpReason::ComplaintResolved => pb::FollowUpReason::ComplaintResolved,
-        FollowUpReason::PeriodicReview => pb::FollowUpReason::PeriodicReview,
-        FollowUpReason::Other => pb::FollowUpReason::Other,
-    }
-}
-
-pub(super) fn status_to_proto(status: FollowUpStatus) -> pb::FollowUpStatus {
-    match status {
-        FollowUpStatus::Scheduled => pb::FollowUpStatus::Scheduled,
-        FollowUpStatus::Completed => pb::FollowUpStatus::Completed,
-        FollowUpStatus::Missed => pb::FollowUpStatus::Missed,
-        FollowUpStatus::Cancelled => pb::FollowUpStatus::Cancelled,
     }
 }
 
@@ -327,8 +310,8 @@ pub(super) fn follow_up_to_proto(row: &FollowUpRow) -> Result<pb::FollowUp, ApiE
     Ok(pb::FollowUp {
         id: row.id.to_string(),
         customer_id: row.customer_id.to_string(),
-        reason: reason_to_proto(row.reason.0).into(),
-        status: status_to_proto(row.status.0).into(),
+        reason: follow_up_reason_to_proto(row.reason.0).into(),
+        status: follow_up_status_to_proto(row.status.0).into(),
         due_time: Some(timestamp(row.due_time)),
         agent: row.agent.clone(),
         notes: row.notes.clone(),

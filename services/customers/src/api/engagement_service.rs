@@ -29,11 +29,12 @@ use uuid::Uuid;
 
 use super::engagement_fields::{
     MAX_OUTCOME, MAX_OUTCOME_NOTES, follow_up_to_proto, interaction_to_proto, past_time,
-    reason_to_proto, status_to_proto, survey_to_proto, validate_follow_up,
-    validate_follow_up_filter, validate_interaction, validate_interaction_filter, validate_survey,
-    validate_survey_filter,
+    survey_to_proto, validate_follow_up, validate_follow_up_filter, validate_interaction,
+    validate_interaction_filter, validate_survey, validate_survey_filter,
 };
-use super::{follow_up_sweep, principal_name, respond, survey_sampling};
+use super::{principal_name, respond, survey_sampling};
+use crate::app::events::{follow_up_reason_to_proto, follow_up_status_to_proto};
+use crate::app::follow_up_sweep;
 use crate::domain::follow_up::{FollowUpAction, transition};
 use crate::store::engagement::{self as store, FollowUpRow, TimePosition};
 use crate::store::surveys;
@@ -243,9 +244,9 @@ impl EngagementApi {
         let event = Event::FollowUpCompleted(FollowUpCompleted {
             follow_up_id: row.id.to_string(),
             customer_id: row.customer_id.to_string(),
-            reason: reason_to_proto(row.reason.0).into(),
-            previous_status: status_to_proto(previous).into(),
-            status: status_to_proto(row.status.0).into(),
+            reason: follow_up_reason_to_proto(row.reason.0).into(),
+            previous_status: follow_up_status_to_proto(previous).into(),
+            status: follow_up_status_to_proto(row.status.0).into(),
             due_time: Some(timestamp(row.due_time)),
             complete_time: Some(timestamp(complete_time)),
         });
@@ -270,8 +271,8 @@ impl EngagementApi {
         let event = Event::FollowUpCancelled(FollowUpCancelled {
             follow_up_id: row.id.to_string(),
             customer_id: row.customer_id.to_string(),
-            reason: reason_to_proto(row.reason.0).into(),
-            status: status_to_proto(row.status.0).into(),
+            reason: follow_up_reason_to_proto(row.reason.0).into(),
+            status: follow_up_status_to_proto(row.status.0).into(),
             due_time: Some(timestamp(row.due_time)),
             cancel_time: row.cancel_time.map(timestamp),
         });

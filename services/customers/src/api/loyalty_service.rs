@@ -27,8 +27,9 @@ use sqlx::{PgConnection, PgPool};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use super::customer_service::{not_found as customer_not_found, parse_ref};
+use super::customer_service::parse_ref;
 use super::{customer_ref_field, principal_name, respond};
+use crate::app::customers::not_found as customer_not_found;
 use crate::domain::customer::CustomerRef;
 use crate::domain::loyalty::{
     self as rules, Insufficient, MAX_AWARD_AMOUNT_MINOR, MAX_POINTS_PER_MOVEMENT, MovementKind,

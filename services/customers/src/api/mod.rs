@@ -2,14 +2,11 @@
 
 mod contact_fields;
 pub mod contact_service;
-pub(crate) mod customer_changes;
 mod customer_fields;
 mod customer_lifecycle;
 pub mod customer_service;
 mod engagement_fields;
 pub mod engagement_service;
-mod erasure;
-pub mod follow_up_sweep;
 mod grading_fields;
 pub mod loyalty_service;
 mod survey_sampling;

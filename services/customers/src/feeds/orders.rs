@@ -20,11 +20,11 @@ use logistics_platform::time::from_timestamp;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::api::customer_changes::{
+use crate::api::loyalty_service::award_in;
+use crate::app::customer_changes::{
     BY_ACTIVITY, Shipment, change_status, record_shipment, regrade,
 };
-use crate::api::follow_up_sweep::append_scheduled;
-use crate::api::loyalty_service::award_in;
+use crate::app::follow_up_sweep::append_scheduled;
 use crate::domain::customer::{Customer, CustomerRef};
 use crate::domain::follow_up::FollowUpReason;
 use crate::domain::lifecycle::status_after_shipment;
@@ -122,7 +122,7 @@ async fn on_created(
         written,
         now,
     );
-    grading::record_order(tx, customer.id, order_time).await?;
+    customer_store::record_order(tx, customer.id, order_time).await?;
     if let Some(to) = status_after_shipment(customer.status) {
         let number = name_of(&order.order_number, &order.id);
         let reason = ordered_reason(customer.status, number);

@@ -319,6 +319,118 @@ fn escape_like(text: &str) -> String {
     escaped
 }
 
+/// Moves the customer's last shipment time up to `occur_time` (a shipment dated earlier than the
+/// last leaves it) and bumps its version: the shipment changed the resource.
+pub async fn note_shipment(
+    tx: &mut PgConnection,
+    customer_id: Uuid,
+    occur_time: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    sqlx::query(
+        "UPDATE customers
+         SET last_shipment_time = GREATEST(last_shipment_time, $2), update_time = now(),
+             version = version + 1
+         WHERE id = $1",
+    )
+    .bind(customer_id)
+    .bind(occur_time)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Notes that the customer placed an order at `order_time` (the inactivity clock restarts from
+/// its latest order as from its latest shipment). The field is internal, not part of the resource,
+/// so the version (etag) stays: staff editing the customer meanwhile must not be refused for it.
+pub async fn record_order(
+    tx: &mut PgConnection,
+    customer_id: Uuid,
+    order_time: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    sqlx::query(
+        "UPDATE customers
+         SET last_order_time = GREATEST(last_order_time, $2)
+         WHERE id = $1",
+    )
+    .bind(customer_id)
+    .bind(order_time)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Sets the customer's status; its history row is the caller's to write
+/// ([`super::status_history::insert`]).
+pub async fn set_status(tx: &mut PgConnection, id: Uuid, to: Status) -> Result<Customer, ApiError> {
+    let sql = format!(
+        "UPDATE customers SET status = $2, version = version + 1, update_time = now()
+         WHERE id = $1 RETURNING {COLUMNS}"
+    );
+    let row: CustomerRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(to.as_str())
+        .fetch_one(tx)
+        .await?;
+    Ok(row.into())
+}
+
+/// Sets the customer's tier and value class; the tier history row is the caller's to write
+/// ([`super::grading::insert_tier_change`]).
+pub async fn set_grade(
+    tx: &mut PgConnection,
+    id: Uuid,
+    tier: Tier,
+    value_class: ValueClass,
+) -> Result<Customer, ApiError> {
+    let sql = format!(
+        "UPDATE customers SET tier = $2, value_class = $3, version = version + 1,
+                              update_time = now()
+         WHERE id = $1 RETURNING {COLUMNS}"
+    );
+    let row: CustomerRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(tier.as_str())
+        .bind(value_class.as_str())
+        .fetch_one(tx)
+        .await?;
+    Ok(row.into())
+}
+
+/// Sets a government customer's level.
+pub async fn set_government_level(
+    tx: &mut PgConnection,
+    id: Uuid,
+    level: GovernmentLevel,
+) -> Result<Customer, ApiError> {
+    let sql = format!(
+        "UPDATE customers SET government_level = $2, version = version + 1, update_time = now()
+         WHERE id = $1 RETURNING {COLUMNS}"
+    );
+    let row: CustomerRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(level.as_str())
+        .fetch_one(tx)
+        .await?;
+    Ok(row.into())
+}
+
+/// Ids of live customers after `after`, in id order: the sweep walks everyone in batches.
+pub async fn customer_ids_after(
+    pool: &PgPool,
+    after: Option<Uuid>,
+    limit: usize,
+) -> Result<Vec<Uuid>, ApiError> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM customers
+         WHERE delete_time IS NULL AND ($1::uuid IS NULL OR id > $1)
+         ORDER BY id LIMIT $2",
+    )
+    .bind(after)
+    .bind(limit as i64)
+    .fetch_all(pool)
+    .await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,7 @@ use logistics_platform::jobs::{Job, JobRunner, Schedule};
 use logistics_platform::time::timestamp;
 use sqlx::PgPool;
 
-use super::engagement_fields::{reason_to_proto, status_to_proto};
+use super::events::{follow_up_reason_to_proto, follow_up_status_to_proto};
 use crate::domain::follow_up::Month;
 use crate::store::engagement::{self as store, FollowUpRow};
 
@@ -45,8 +45,8 @@ pub async fn sweep(pool: &PgPool) -> Result<SweepOutcome, ApiError> {
             let event = Event::FollowUpMissed(FollowUpMissed {
                 follow_up_id: row.id.to_string(),
                 customer_id: row.customer_id.to_string(),
-                reason: reason_to_proto(row.reason.0).into(),
-                status: status_to_proto(row.status.0).into(),
+                reason: follow_up_reason_to_proto(row.reason.0).into(),
+                status: follow_up_status_to_proto(row.status.0).into(),
                 due_time: Some(timestamp(row.due_time)),
                 miss_time: Some(timestamp(row.update_time)),
             });
@@ -93,8 +93,8 @@ pub(crate) async fn append_scheduled(
     let event = Event::FollowUpScheduled(FollowUpScheduled {
         follow_up_id: row.id.to_string(),
         customer_id: row.customer_id.to_string(),
-        reason: reason_to_proto(row.reason.0).into(),
-        status: status_to_proto(row.status.0).into(),
+        reason: follow_up_reason_to_proto(row.reason.0).into(),
+        status: follow_up_status_to_proto(row.status.0).into(),
         due_time: Some(timestamp(row.due_time)),
     });
     changefeed::record(tx, &row.id.to_string(), event).await

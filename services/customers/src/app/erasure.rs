@@ -15,25 +15,25 @@ use prost::Message as _;
 use sqlx::PgConnection;
 
 use super::customer_changes::BY_ACTIVITY;
-use super::customer_fields::to_proto;
-use super::customer_lifecycle::BY_SWEEP;
+use super::events::customer_to_proto;
+use super::lifecycle::BY_SWEEP;
 use crate::domain::customer::{CustomerRef, Kind};
 use crate::store::contacts::{self as store, CustomerState};
 use crate::store::customers;
 use crate::store::engagement::{self, ERASED_TEXT};
-use crate::store::grading;
+use crate::store::status_history;
 
 /// Authors of status changes whose reasons the system wrote, so they hold nothing personal.
 const SYSTEM_AUTHORS: &[&str] = &[BY_ACTIVITY, BY_SWEEP];
 
 /// Erases within `tx`; the caller holds the customer's row lock and commits.
-pub(super) async fn erase(
+pub(crate) async fn erase(
     tx: &mut PgConnection,
     customer: &CustomerState,
 ) -> Result<EraseCustomerPersonalDataResponse, ApiError> {
     let contacts_erased = store::delete_all(tx, customer.id).await?;
     engagement::erase_free_text(tx, customer.id).await?;
-    grading::erase_status_reasons(tx, customer.id, SYSTEM_AUTHORS, ERASED_TEXT).await?;
+    status_history::erase_reasons(tx, customer.id, SYSTEM_AUTHORS, ERASED_TEXT).await?;
     // An individual's name is personal data; a company's or an institution's is not.
     let anonymous_name = (customer.kind.0 == Kind::Individual)
         .then(|| format!("Erased customer {}", customer.customer_code));
@@ -42,7 +42,7 @@ pub(super) async fn erase(
     let erased = customers::find(tx, &CustomerRef::Id(customer.id), false)
         .await?
         .ok_or_else(|| anyhow::anyhow!("customer {} vanished while erasing", customer.id))?;
-    let erased = to_proto(&erased);
+    let erased = customer_to_proto(&erased);
 
     let mut events_scrubbed = 0;
     for (row_id, payload) in store::outbox_payloads(tx, &erased.id).await? {
