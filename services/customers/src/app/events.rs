@@ -3,7 +3,7 @@
 //! a customer reads the same on the wire, in the feed and in a replayed answer.
 
 use logistics_contracts::common::{self as common_pb, TransportMode};
-use logistics_contracts::customers as pb;
+use logistics_contracts::customers::{self as pb, PointMovementKind};
 use logistics_platform::money::cny;
 use logistics_platform::stored::Stored;
 use logistics_platform::time::{optional_timestamp, timestamp};
@@ -12,7 +12,9 @@ use prost_types::Duration;
 use crate::domain::customer::{Customer, Kind, Role, Status as CustomerStatus, TransportNeeds};
 use crate::domain::follow_up::{FollowUpReason, FollowUpStatus};
 use crate::domain::grading::{GovernmentLevel, Priority, ServiceLevel, Tier, ValueClass};
+use crate::domain::loyalty::MovementKind;
 use crate::store::grading::{StoredPolicy, TierChangeRow};
+use crate::store::loyalty::MovementRow;
 use crate::store::status_history::StatusChangeRow;
 
 fn transport_needs_to_proto(needs: &TransportNeeds) -> pb::TransportNeeds {
@@ -202,5 +204,26 @@ pub(crate) fn follow_up_status_to_proto(status: FollowUpStatus) -> pb::FollowUpS
         FollowUpStatus::Completed => pb::FollowUpStatus::Completed,
         FollowUpStatus::Missed => pb::FollowUpStatus::Missed,
         FollowUpStatus::Cancelled => pb::FollowUpStatus::Cancelled,
+    }
+}
+
+/// A loyalty movement as the wire shows it (PointsMoved carries it).
+pub(crate) fn movement_to_proto(row: &MovementRow) -> pb::PointMovement {
+    let kind = match row.kind.0 {
+        MovementKind::Earn => PointMovementKind::Earn,
+        MovementKind::Redeem => PointMovementKind::Redeem,
+        MovementKind::Adjust => PointMovementKind::Adjust,
+        MovementKind::Expire => PointMovementKind::Expire,
+    };
+    pb::PointMovement {
+        id: row.id.to_string(),
+        customer_id: row.customer_id.to_string(),
+        kind: kind.into(),
+        points: row.points,
+        balance_after: row.balance_after,
+        reason: row.reason.clone(),
+        reference: row.reference.clone(),
+        create_time: Some(timestamp(row.create_time)),
+        expire_time: optional_timestamp(row.expire_time),
     }
 }

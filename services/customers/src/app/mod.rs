@@ -3,10 +3,12 @@
 //! decodes requests into their inputs and encodes their outcomes; nothing here knows about
 //! transport, and nothing here imports from `api`.
 
+pub(crate) mod contacts;
 pub(crate) mod customer_changes;
 pub(crate) mod customers;
 pub(crate) mod erasure;
 pub(crate) mod events;
 pub mod follow_up_sweep;
 pub(crate) mod lifecycle;
+pub(crate) mod loyalty;
 pub(crate) mod survey_sampling;

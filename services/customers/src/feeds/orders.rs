@@ -20,11 +20,11 @@ use logistics_platform::time::from_timestamp;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::api::loyalty_service::award_in;
 use crate::app::customer_changes::{
     BY_ACTIVITY, Shipment, change_status, record_shipment, regrade,
 };
 use crate::app::follow_up_sweep::append_scheduled;
+use crate::app::loyalty::award_in;
 use crate::domain::customer::{Customer, CustomerRef};
 use crate::domain::follow_up::FollowUpReason;
 use crate::domain::lifecycle::status_after_shipment;
