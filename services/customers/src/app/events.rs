@@ -4,6 +4,7 @@
 
 use logistics_contracts::common::{self as common_pb, TransportMode};
 use logistics_contracts::customers::{self as pb, PointMovementKind};
+use logistics_platform::ApiError;
 use logistics_platform::money::cny;
 use logistics_platform::stored::Stored;
 use logistics_platform::time::{optional_timestamp, timestamp};
@@ -12,10 +13,13 @@ use prost_types::Duration;
 use crate::domain::customer::{Customer, Kind, Role, Status as CustomerStatus, TransportNeeds};
 use crate::domain::follow_up::{FollowUpReason, FollowUpStatus};
 use crate::domain::grading::{GovernmentLevel, Priority, ServiceLevel, Tier, ValueClass};
+use crate::domain::interaction::{Channel, Direction};
 use crate::domain::loyalty::MovementKind;
+use crate::store::engagement::{FollowUpRow, InteractionRow};
 use crate::store::grading::{StoredPolicy, TierChangeRow};
 use crate::store::loyalty::MovementRow;
 use crate::store::status_history::StatusChangeRow;
+use crate::store::surveys::SurveyRow;
 
 fn transport_needs_to_proto(needs: &TransportNeeds) -> pb::TransportNeeds {
     pb::TransportNeeds {
@@ -225,5 +229,82 @@ pub(crate) fn movement_to_proto(row: &MovementRow) -> pb::PointMovement {
         reference: row.reference.clone(),
         create_time: Some(timestamp(row.create_time)),
         expire_time: optional_timestamp(row.expire_time),
+    }
+}
+
+/// The protobuf interaction channel.
+fn channel_to_proto(channel: Channel) -> pb::InteractionChannel {
+    match channel {
+        Channel::Phone => pb::InteractionChannel::Phone,
+        Channel::Email => pb::InteractionChannel::Email,
+        Channel::Visit => pb::InteractionChannel::Visit,
+        Channel::Letter => pb::InteractionChannel::Letter,
+        Channel::OnlineChat => pb::InteractionChannel::OnlineChat,
+        Channel::Hotline => pb::InteractionChannel::Hotline,
+    }
+}
+
+/// The protobuf interaction direction.
+fn direction_to_proto(direction: Direction) -> pb::InteractionDirection {
+    match direction {
+        Direction::Inbound => pb::InteractionDirection::Inbound,
+        Direction::Outbound => pb::InteractionDirection::Outbound,
+    }
+}
+
+/// An interaction as the wire shows it (the stored first answer of LogInteraction too).
+pub(crate) fn interaction_to_proto(row: &InteractionRow) -> Result<pb::Interaction, ApiError> {
+    Ok(pb::Interaction {
+        id: row.id.to_string(),
+        customer_id: row.customer_id.to_string(),
+        channel: channel_to_proto(row.channel.0).into(),
+        direction: direction_to_proto(row.direction.0).into(),
+        subject: row.subject.clone(),
+        summary: row.summary.clone(),
+        agent: row.agent.clone(),
+        occur_time: Some(timestamp(row.occur_time)),
+        create_time: Some(timestamp(row.create_time)),
+    })
+}
+
+/// A follow-up as the wire shows it (the stored first answer of ScheduleFollowUp too).
+pub(crate) fn follow_up_to_proto(row: &FollowUpRow) -> Result<pb::FollowUp, ApiError> {
+    Ok(pb::FollowUp {
+        id: row.id.to_string(),
+        customer_id: row.customer_id.to_string(),
+        reason: follow_up_reason_to_proto(row.reason.0).into(),
+        status: follow_up_status_to_proto(row.status.0).into(),
+        due_time: Some(timestamp(row.due_time)),
+        agent: row.agent.clone(),
+        notes: row.notes.clone(),
+        reference: row.reference.clone(),
+        outcome: row.outcome.clone(),
+        outcome_notes: row.outcome_notes.clone(),
+        complete_time: optional_timestamp(row.complete_time),
+        cancel_time: optional_timestamp(row.cancel_time),
+        create_time: Some(timestamp(row.create_time)),
+        update_time: Some(timestamp(row.update_time)),
+        etag: row.etag(),
+    })
+}
+
+/// A survey as the wire shows it (the stored first answer of RecordSurvey too).
+pub(crate) fn survey_to_proto(row: &SurveyRow) -> pb::Survey {
+    pb::Survey {
+        id: row.id.to_string(),
+        customer_id: row.customer_id.to_string(),
+        follow_up_id: row
+            .follow_up_id
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
+        timeliness: row.timeliness.into(),
+        cargo_safety: row.cargo_safety.into(),
+        staff_attitude: row.staff_attitude.into(),
+        price: row.price.into(),
+        information: row.information.into(),
+        comment: row.comment.clone(),
+        agent: row.agent.clone(),
+        survey_time: Some(timestamp(row.survey_time)),
+        create_time: Some(timestamp(row.create_time)),
     }
 }

@@ -6,6 +6,7 @@
 pub(crate) mod contacts;
 pub(crate) mod customer_changes;
 pub(crate) mod customers;
+pub(crate) mod engagement;
 pub(crate) mod erasure;
 pub(crate) mod events;
 pub mod follow_up_sweep;
