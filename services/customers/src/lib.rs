@@ -1,15 +1,24 @@
 //! The customers service: who the logistics company's customers are, how they are graded and
 //! served, served as the gRPC services of `logistics.customers.v1`.
 
-pub mod api;
+mod api;
 mod app;
-pub mod domain;
-pub mod feeds;
-pub mod reasons;
-pub mod store;
+mod domain;
+mod feeds;
+mod reasons;
+mod store;
 
-/// The follow-up sweep, for the engagement tests that schedule it on a runner of their own.
+/// The scope tables of every RPC the service serves, for the suite's test that every RPC of the
+/// protos has one.
+pub use api::SCOPES;
+/// The follow-up sweep (its `JOB` name and `schedule`), for the engagement test that runs it on a
+/// runner of its own.
 pub use app::follow_up_sweep;
+/// Applying one orders-feed event as the follower does, and what came of it: for the orders-feed
+/// tests that feed events by hand.
+pub use feeds::orders::{Applied, apply as apply_orders_event};
+/// Pruning AddContact's first answers, for the redaction test that ages one past retention.
+pub use store::contacts::prune_first_answers;
 
 use std::time::Duration;
 

@@ -28,7 +28,7 @@ use crate::domain::contact::{ContactDetails, ContactField};
 use crate::store::contacts::{self as store, LookupColumn};
 
 /// The scope each RPC of ContactService needs: reading personal data has a scope of its own.
-pub const SCOPES: ScopeTable = &[
+pub(crate) const SCOPES: ScopeTable = &[
     (
         "/logistics.customers.v1.ContactService/AddContact",
         "customers:write",
@@ -96,7 +96,7 @@ const MAX_MATCHES: usize = 100;
 
 /// The contacts API over its database and cipher.
 #[derive(Clone)]
-pub struct ContactsApi {
+pub(crate) struct ContactsApi {
     pool: PgPool,
     contacts: Contacts,
     page_tokens: PageTokens,
@@ -104,7 +104,7 @@ pub struct ContactsApi {
 
 impl ContactsApi {
     /// The API over `pool`; fails when the context has no personal-data keys.
-    pub fn new(pool: PgPool, context: &ServiceContext) -> anyhow::Result<Self> {
+    pub(crate) fn new(pool: PgPool, context: &ServiceContext) -> anyhow::Result<Self> {
         let pii = context.pii.clone().ok_or_else(|| {
             anyhow::anyhow!(
                 "customers stores personal data: set LOGISTICS_PII_KEYS and LOGISTICS_PII_LOOKUP_KEY"

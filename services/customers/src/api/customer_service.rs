@@ -39,7 +39,7 @@ use crate::store::customers::{self as store, ListOrder, ListPosition};
 use crate::store::grading::StoredPolicy;
 
 /// The scope each RPC of CustomerService needs.
-pub const SCOPES: ScopeTable = logistics_platform::scope_table!(
+pub(crate) const SCOPES: ScopeTable = logistics_platform::scope_table!(
     "logistics.customers.v1.CustomerService" {
         CreateCustomer => "customers:write",
         GetCustomer => "customers:read",
@@ -64,7 +64,7 @@ pub const SCOPES: ScopeTable = logistics_platform::scope_table!(
 
 /// The customers API over its database.
 #[derive(Clone)]
-pub struct CustomersApi {
+pub(crate) struct CustomersApi {
     pub(super) pool: PgPool,
     page_tokens: PageTokens,
     pub(super) history_tokens: PageTokens,
@@ -82,7 +82,7 @@ const LIFECYCLE_SWEEP_JOB: &str = "customers.lifecycle_sweep";
 
 impl CustomersApi {
     /// The API over `pool`, with the context's secrets and shutdown signal.
-    pub fn new(pool: PgPool, context: &ServiceContext) -> Self {
+    pub(crate) fn new(pool: PgPool, context: &ServiceContext) -> Self {
         Self {
             page_tokens: PageTokens::new(context.token_key.clone(), "customers.list"),
             history_tokens: PageTokens::new(context.token_key.clone(), "customers.history"),
@@ -101,7 +101,7 @@ impl CustomersApi {
     }
 
     /// The lifecycle sweep's job, for the service to schedule.
-    pub fn lifecycle_sweep_job(&self) -> Job {
+    pub(crate) fn lifecycle_sweep_job(&self) -> Job {
         self.lifecycle_sweep.clone()
     }
 

@@ -34,7 +34,7 @@ use crate::store::engagement::{self as store, TimePosition};
 use crate::store::surveys;
 
 /// The scope each RPC of EngagementService needs.
-pub const SCOPES: ScopeTable = &[
+pub(crate) const SCOPES: ScopeTable = &[
     (
         "/logistics.customers.v1.EngagementService/LogInteraction",
         "customers:write",
@@ -79,7 +79,7 @@ pub const SCOPES: ScopeTable = &[
 
 /// The engagement API over the customers database.
 #[derive(Clone)]
-pub struct EngagementApi {
+pub(crate) struct EngagementApi {
     pool: PgPool,
     interaction_pages: PageTokens,
     follow_up_pages: PageTokens,
@@ -89,7 +89,7 @@ pub struct EngagementApi {
 
 impl EngagementApi {
     /// The API over `pool`, sealing page tokens with the context's key.
-    pub fn new(pool: PgPool, context: &ServiceContext) -> Self {
+    pub(crate) fn new(pool: PgPool, context: &ServiceContext) -> Self {
         let tokens = |purpose| PageTokens::new(context.token_key.clone(), purpose);
         Self {
             interaction_pages: tokens("interactions.list"),
@@ -101,7 +101,7 @@ impl EngagementApi {
     }
 
     /// The follow-up sweep's job, for the service to schedule.
-    pub fn follow_up_sweep_job(&self) -> Job {
+    pub(crate) fn follow_up_sweep_job(&self) -> Job {
         self.follow_up_sweep.clone()
     }
 

@@ -30,7 +30,7 @@ use crate::domain::loyalty::{
 use crate::store::loyalty as store;
 
 /// The scope each RPC of LoyaltyService needs.
-pub const SCOPES: ScopeTable = &[
+pub(crate) const SCOPES: ScopeTable = &[
     (
         "/logistics.customers.v1.LoyaltyService/GetLoyaltyAccount",
         "customers:read",
@@ -66,7 +66,7 @@ const EXPIRY_START_DELAY: Duration = Duration::from_secs(60);
 
 /// The loyalty API over its database.
 #[derive(Clone)]
-pub struct LoyaltyApi {
+pub(crate) struct LoyaltyApi {
     pool: PgPool,
     page_tokens: PageTokens,
     expiry: Job,
@@ -74,7 +74,7 @@ pub struct LoyaltyApi {
 
 impl LoyaltyApi {
     /// The API over `pool`, with the context's secrets.
-    pub fn new(pool: PgPool, context: &ServiceContext) -> Self {
+    pub(crate) fn new(pool: PgPool, context: &ServiceContext) -> Self {
         Self {
             expiry: Job::new("customers.points_expiry", pool.clone()),
             pool,
@@ -84,7 +84,7 @@ impl LoyaltyApi {
 
     /// Schedules the points expiry on `runner`: hourly, the first run a minute after start (not
     /// at once, so replicas restarting together do not all scan at the same time).
-    pub fn schedule_expiry(&self, runner: &JobRunner) {
+    pub(crate) fn schedule_expiry(&self, runner: &JobRunner) {
         let api = self.clone();
         let schedule = Schedule::every(EXPIRY_PERIOD).first_after(EXPIRY_START_DELAY);
         runner.schedule(self.expiry.clone(), schedule, move || {

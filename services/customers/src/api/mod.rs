@@ -1,14 +1,14 @@
 //! The gRPC services of the customers package, one module each, sharing how they answer.
 
 mod contact_fields;
-pub mod contact_service;
+pub(crate) mod contact_service;
 mod customer_fields;
 mod customer_lifecycle;
-pub mod customer_service;
+pub(crate) mod customer_service;
 mod engagement_fields;
-pub mod engagement_service;
+pub(crate) mod engagement_service;
 mod grading_fields;
-pub mod loyalty_service;
+pub(crate) mod loyalty_service;
 mod survey_sampling;
 
 use logistics_platform::ApiError;

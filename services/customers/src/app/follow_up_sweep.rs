@@ -20,23 +20,23 @@ use crate::domain::follow_up::Month;
 use crate::store::engagement::{self as store, FollowUpRow};
 
 /// How often the background sweep runs.
-pub const PERIOD: Duration = Duration::from_secs(5 * 60);
+pub(crate) const PERIOD: Duration = Duration::from_secs(5 * 60);
 /// Follow-ups changed per transaction, so a large backlog never holds locks for long.
 const BATCH: i64 = 500;
 
 /// What one sweep did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SweepOutcome {
+pub(crate) struct SweepOutcome {
     /// Follow-ups marked MISSED.
-    pub missed: usize,
+    pub(crate) missed: usize,
     /// Monthly reviews created.
-    pub reviews_created: usize,
+    pub(crate) reviews_created: usize,
     /// The month the reviews are for.
-    pub review_month: Month,
+    pub(crate) review_month: Month,
 }
 
 /// Runs the sweep once, one batch per transaction, each with its change events.
-pub async fn sweep(pool: &PgPool) -> Result<SweepOutcome, ApiError> {
+pub(crate) async fn sweep(pool: &PgPool) -> Result<SweepOutcome, ApiError> {
     let mut missed = 0;
     loop {
         let mut tx = pool.begin().await?;

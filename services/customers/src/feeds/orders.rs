@@ -38,14 +38,14 @@ use crate::store::{customers as customer_store, feeds, grading};
 pub use logistics_platform::feed_follower::Applied;
 
 /// The name of the orders feed (its cursor row, lock, metrics and logs).
-pub const FEED: &str = "orders";
+pub(crate) const FEED: &str = "orders";
 
 /// What the orders feed does to customers.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct OrdersFeed;
+pub(crate) struct OrdersFeed;
 
 /// The follower of the orders feed over the customers schema of `pool`.
-pub fn follower(pool: PgPool) -> FeedFollower<OrdersFeed> {
+pub(crate) fn follower(pool: PgPool) -> FeedFollower<OrdersFeed> {
     FeedFollower::new(pool, crate::NAME, FEED, OrdersFeed)
 }
 

@@ -10,7 +10,7 @@ use crate::domain::grading::{Activity, GradingPolicy};
 use crate::domain::value::{Quintiles, ValueFigures};
 
 /// Records a shipment; false when this activity id was recorded before.
-pub async fn insert(
+pub(crate) async fn insert(
     tx: &mut PgConnection,
     customer_id: Uuid,
     activity_id: &str,
@@ -32,7 +32,7 @@ pub async fn insert(
 }
 
 /// The customer's activity within the policy's windows, as of `now`.
-pub async fn activity(
+pub(crate) async fn activity(
     conn: &mut PgConnection,
     customer_id: Uuid,
     policy: &GradingPolicy,
@@ -56,7 +56,7 @@ pub async fn activity(
 }
 
 /// The customer's own figures for its value scores, over the 365 days before `now`.
-pub async fn value_figures(
+pub(crate) async fn value_figures(
     conn: &mut PgConnection,
     customer_id: Uuid,
     now: DateTime<Utc>,
@@ -80,7 +80,7 @@ pub async fn value_figures(
 
 /// The 20/40/60/80 % boundaries of recency (days), frequency and spend over every customer that
 /// shipped in the 365 days before `now`; `None` when nobody did.
-pub async fn population_quintiles(
+pub(crate) async fn population_quintiles(
     conn: &mut PgConnection,
     now: DateTime<Utc>,
 ) -> Result<Option<Quintiles>, ApiError> {

@@ -78,17 +78,17 @@ impl From<CustomerRow> for Customer {
 
 /// What a create stores.
 #[derive(Debug, Clone)]
-pub struct NewCustomer {
+pub(crate) struct NewCustomer {
     /// Kind of party.
-    pub kind: Kind,
+    pub(crate) kind: Kind,
     /// Initial status.
-    pub status: Status,
+    pub(crate) status: Status,
     /// Editable fields.
-    pub profile: Profile,
+    pub(crate) profile: Profile,
 }
 
 /// Inserts a customer with its initial grade, assigning its id and code.
-pub async fn insert(
+pub(crate) async fn insert(
     tx: &mut PgConnection,
     new: &NewCustomer,
     grade: &Grade,
@@ -120,7 +120,7 @@ pub async fn insert(
 }
 
 /// Reads one customer, deleted or not. `lock` takes a row lock for the rest of the transaction.
-pub async fn find(
+pub(crate) async fn find(
     conn: &mut PgConnection,
     customer: &CustomerRef,
     lock: bool,
@@ -140,7 +140,7 @@ pub async fn find(
 }
 
 /// Writes a customer's profile, bumping its version.
-pub async fn update_profile(
+pub(crate) async fn update_profile(
     tx: &mut PgConnection,
     id: Uuid,
     profile: &Profile,
@@ -169,7 +169,7 @@ pub async fn update_profile(
 }
 
 /// Marks a customer deleted, bumping its version.
-pub async fn mark_deleted(tx: &mut PgConnection, id: Uuid) -> Result<Customer, ApiError> {
+pub(crate) async fn mark_deleted(tx: &mut PgConnection, id: Uuid) -> Result<Customer, ApiError> {
     let sql = format!(
         "UPDATE customers SET delete_time = now(), update_time = now(), version = version + 1
          WHERE id = $1
@@ -184,22 +184,22 @@ pub async fn mark_deleted(tx: &mut PgConnection, id: Uuid) -> Result<Customer, A
 
 /// Which customers to list.
 #[derive(Debug, Clone, Default)]
-pub struct ListFilter {
+pub(crate) struct ListFilter {
     /// Only this kind.
-    pub kind: Option<Kind>,
+    pub(crate) kind: Option<Kind>,
     /// Only this status.
-    pub status: Option<Status>,
+    pub(crate) status: Option<Status>,
     /// Only this region.
-    pub region_code: Option<String>,
+    pub(crate) region_code: Option<String>,
     /// Only display names starting with this, ignoring case.
-    pub display_name_prefix: Option<String>,
+    pub(crate) display_name_prefix: Option<String>,
     /// Deleted ones too.
-    pub show_deleted: bool,
+    pub(crate) show_deleted: bool,
 }
 
 /// Sort orders of a list; each is a keyset over (key, id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ListOrder {
+pub(crate) enum ListOrder {
     /// Newest first.
     CreateTimeDesc,
     /// Oldest first.
@@ -234,13 +234,13 @@ impl ListOrder {
 
 /// Where a page ends: the sort key (as text) and id of its last customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ListPosition {
+pub(crate) struct ListPosition {
     key: String,
     id: Uuid,
 }
 
 /// One page of customers after `after`, and the position after it when more follow.
-pub async fn list(
+pub(crate) async fn list(
     pool: &PgPool,
     filter: &ListFilter,
     order: ListOrder,
@@ -321,7 +321,7 @@ fn escape_like(text: &str) -> String {
 
 /// Moves the customer's last shipment time up to `occur_time` (a shipment dated earlier than the
 /// last leaves it) and bumps its version: the shipment changed the resource.
-pub async fn note_shipment(
+pub(crate) async fn note_shipment(
     tx: &mut PgConnection,
     customer_id: Uuid,
     occur_time: DateTime<Utc>,
@@ -342,7 +342,7 @@ pub async fn note_shipment(
 /// Notes that the customer placed an order at `order_time` (the inactivity clock restarts from
 /// its latest order as from its latest shipment). The field is internal, not part of the resource,
 /// so the version (etag) stays: staff editing the customer meanwhile must not be refused for it.
-pub async fn record_order(
+pub(crate) async fn record_order(
     tx: &mut PgConnection,
     customer_id: Uuid,
     order_time: DateTime<Utc>,
@@ -361,7 +361,11 @@ pub async fn record_order(
 
 /// Sets the customer's status; its history row is the caller's to write
 /// ([`super::status_history::insert`]).
-pub async fn set_status(tx: &mut PgConnection, id: Uuid, to: Status) -> Result<Customer, ApiError> {
+pub(crate) async fn set_status(
+    tx: &mut PgConnection,
+    id: Uuid,
+    to: Status,
+) -> Result<Customer, ApiError> {
     let sql = format!(
         "UPDATE customers SET status = $2, version = version + 1, update_time = now()
          WHERE id = $1 RETURNING {COLUMNS}"
@@ -376,7 +380,7 @@ pub async fn set_status(tx: &mut PgConnection, id: Uuid, to: Status) -> Result<C
 
 /// Sets the customer's tier and value class; the tier history row is the caller's to write
 /// ([`super::grading::insert_tier_change`]).
-pub async fn set_grade(
+pub(crate) async fn set_grade(
     tx: &mut PgConnection,
     id: Uuid,
     tier: Tier,
@@ -397,7 +401,7 @@ pub async fn set_grade(
 }
 
 /// Sets a government customer's level.
-pub async fn set_government_level(
+pub(crate) async fn set_government_level(
     tx: &mut PgConnection,
     id: Uuid,
     level: GovernmentLevel,
@@ -415,7 +419,7 @@ pub async fn set_government_level(
 }
 
 /// Ids of live customers after `after`, in id order: the sweep walks everyone in batches.
-pub async fn customer_ids_after(
+pub(crate) async fn customer_ids_after(
     pool: &PgPool,
     after: Option<Uuid>,
     limit: usize,

@@ -9,7 +9,7 @@ use super::engagement::{FOLLOW_UP_COLUMNS, FollowUpRow, NewFollowUp};
 
 /// Stores a SCHEDULED follow-up that `source_key` (e.g. an order number) caused, unless one for
 /// the same customer, reason and source exists: then `None`, and nothing is written.
-pub async fn insert_sourced_follow_up(
+pub(crate) async fn insert_sourced_follow_up(
     tx: &mut PgConnection,
     new: &NewFollowUp,
     source_key: &str,

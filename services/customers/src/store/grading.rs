@@ -14,15 +14,15 @@ use crate::reasons::Reason;
 
 /// A policy version as stored.
 #[derive(Debug, Clone)]
-pub struct StoredPolicy {
+pub(crate) struct StoredPolicy {
     /// Version number.
-    pub version: i32,
+    pub(crate) version: i32,
     /// The policy.
-    pub policy: GradingPolicy,
+    pub(crate) policy: GradingPolicy,
     /// Who made it.
-    pub created_by: String,
+    pub(crate) created_by: String,
     /// When.
-    pub create_time: DateTime<Utc>,
+    pub(crate) create_time: DateTime<Utc>,
 }
 
 type PolicyRow = (i32, Json<GradingPolicy>, String, DateTime<Utc>);
@@ -37,7 +37,7 @@ fn stored((version, policy, created_by, create_time): PolicyRow) -> StoredPolicy
 }
 
 /// Writes version 1, the handbook's defaults, unless a policy exists.
-pub async fn ensure_default_policy(pool: &PgPool) -> Result<(), ApiError> {
+pub(crate) async fn ensure_default_policy(pool: &PgPool) -> Result<(), ApiError> {
     sqlx::query(
         "INSERT INTO grading_policies (version, policy, created_by) VALUES (1, $1, 'defaults')
          ON CONFLICT DO NOTHING",
@@ -49,7 +49,7 @@ pub async fn ensure_default_policy(pool: &PgPool) -> Result<(), ApiError> {
 }
 
 /// The policy in force: the highest version.
-pub async fn current_policy(conn: &mut PgConnection) -> Result<StoredPolicy, ApiError> {
+pub(crate) async fn current_policy(conn: &mut PgConnection) -> Result<StoredPolicy, ApiError> {
     let row: PolicyRow = sqlx::query_as(
         "SELECT version, policy, created_by, create_time FROM grading_policies
          ORDER BY version DESC LIMIT 1",
@@ -60,7 +60,7 @@ pub async fn current_policy(conn: &mut PgConnection) -> Result<StoredPolicy, Api
 }
 
 /// One version of the policy.
-pub async fn policy_version(
+pub(crate) async fn policy_version(
     conn: &mut PgConnection,
     version: i32,
 ) -> Result<Option<StoredPolicy>, ApiError> {
@@ -74,7 +74,7 @@ pub async fn policy_version(
 }
 
 /// Stores `policy` as `version`; a concurrent update that took the version first is ABORTED.
-pub async fn insert_policy(
+pub(crate) async fn insert_policy(
     tx: &mut PgConnection,
     version: i32,
     policy: &GradingPolicy,
@@ -98,29 +98,29 @@ pub async fn insert_policy(
 
 /// A tier change as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct TierChangeRow {
+pub(crate) struct TierChangeRow {
     /// Its id, for paging.
-    pub id: i64,
+    pub(crate) id: i64,
     /// The customer.
-    pub customer_id: Uuid,
+    pub(crate) customer_id: Uuid,
     /// Tier before.
-    pub from_tier: Option<Stored<Tier>>,
+    pub(crate) from_tier: Option<Stored<Tier>>,
     /// Tier after.
-    pub to_tier: Stored<Tier>,
+    pub(crate) to_tier: Stored<Tier>,
     /// Value class before.
-    pub from_value_class: Stored<ValueClass>,
+    pub(crate) from_value_class: Stored<ValueClass>,
     /// Value class after.
-    pub to_value_class: Stored<ValueClass>,
+    pub(crate) to_value_class: Stored<ValueClass>,
     /// Why.
-    pub reason: String,
+    pub(crate) reason: String,
     /// Under which policy version.
-    pub policy_version: i32,
+    pub(crate) policy_version: i32,
     /// When.
-    pub change_time: DateTime<Utc>,
+    pub(crate) change_time: DateTime<Utc>,
 }
 
 /// Keeps a grade change in the customer's tier history; `to_tier` is the tier the customer got.
-pub async fn insert_tier_change(
+pub(crate) async fn insert_tier_change(
     tx: &mut PgConnection,
     customer: &Customer,
     to_tier: Tier,
@@ -146,7 +146,7 @@ pub async fn insert_tier_change(
 }
 
 /// Keeps a new customer's first grade in its tier history.
-pub async fn record_initial_grade(
+pub(crate) async fn record_initial_grade(
     tx: &mut PgConnection,
     customer: &Customer,
     grade: &Grade,
@@ -171,7 +171,7 @@ pub async fn record_initial_grade(
 }
 
 /// A customer's tier changes, newest first, older than `before` (an id) when given.
-pub async fn tier_history(
+pub(crate) async fn tier_history(
     pool: &PgPool,
     customer_id: Uuid,
     before: Option<i64>,

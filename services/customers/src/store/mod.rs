@@ -1,12 +1,12 @@
 //! SQL on the `customers` schema, one module per table group named after it, and nothing else:
 //! no change events, no decisions.
 
-pub mod activity;
-pub mod contacts;
-pub mod customers;
-pub mod engagement;
-pub mod feeds;
-pub mod grading;
-pub mod loyalty;
-pub mod status_history;
-pub mod surveys;
+pub(crate) mod activity;
+pub(crate) mod contacts;
+pub(crate) mod customers;
+pub(crate) mod engagement;
+pub(crate) mod feeds;
+pub(crate) mod grading;
+pub(crate) mod loyalty;
+pub(crate) mod status_history;
+pub(crate) mod surveys;

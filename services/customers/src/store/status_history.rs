@@ -10,25 +10,25 @@ use crate::domain::customer::Status;
 
 /// A status change as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct StatusChangeRow {
+pub(crate) struct StatusChangeRow {
     /// Its id, for paging.
-    pub id: i64,
+    pub(crate) id: i64,
     /// The customer.
-    pub customer_id: Uuid,
+    pub(crate) customer_id: Uuid,
     /// Status before.
-    pub from_status: Stored<Status>,
+    pub(crate) from_status: Stored<Status>,
     /// Status after.
-    pub to_status: Stored<Status>,
+    pub(crate) to_status: Stored<Status>,
     /// Why.
-    pub reason: String,
+    pub(crate) reason: String,
     /// Who.
-    pub changed_by: String,
+    pub(crate) changed_by: String,
     /// When.
-    pub change_time: DateTime<Utc>,
+    pub(crate) change_time: DateTime<Utc>,
 }
 
 /// Keeps a change of the customer's status from `from` to `to` in its history.
-pub async fn insert(
+pub(crate) async fn insert(
     tx: &mut PgConnection,
     customer_id: Uuid,
     from: Status,
@@ -52,7 +52,7 @@ pub async fn insert(
 
 /// Blanks the reasons people wrote for a customer's status changes (they may name people); the
 /// reasons the system wrote (`system_authors`) say nothing personal and stay.
-pub async fn erase_reasons(
+pub(crate) async fn erase_reasons(
     tx: &mut PgConnection,
     customer_id: Uuid,
     system_authors: &[&str],
@@ -71,7 +71,7 @@ pub async fn erase_reasons(
 }
 
 /// A customer's status changes, newest first, older than `before` (an id) when given.
-pub async fn list(
+pub(crate) async fn list(
     pool: &PgPool,
     customer_id: Uuid,
     before: Option<i64>,
