@@ -33,7 +33,7 @@ use crate::domain::order_feed::{
     delivered_reason, effective_time, ordered_reason, spend_of, thank_you_due,
 };
 use crate::store::engagement::NewFollowUp;
-use crate::store::{customers as customer_store, feeds, grading};
+use crate::store::{customers as customer_store, engagement, grading};
 
 pub use logistics_platform::feed_follower::Applied;
 
@@ -180,7 +180,7 @@ async fn on_delivered(
         notes: format!("Thank the customer for choosing us: order {number} was delivered."),
         reference: number.to_owned(),
     };
-    if let Some(row) = feeds::insert_sourced_follow_up(tx, &thank_you, number).await? {
+    if let Some(row) = engagement::insert_sourced_follow_up(tx, &thank_you, number).await? {
         append_scheduled(tx, &row).await?;
     }
     Ok(Outcome::Done)

@@ -1,5 +1,6 @@
-//! SQL on contacts, and on what erasing a customer's personal data touches. Values arrive here
-//! already sealed; this module never sees personal data in plaintext.
+//! SQL on the `contacts` table and AddContact's `contact_first_answers`, with the customer facts
+//! contact changes check. Values arrive here already sealed; this module never sees personal data
+//! in plaintext.
 
 use chrono::{DateTime, Utc};
 use logistics_platform::ApiError;
@@ -326,85 +327,4 @@ pub(crate) async fn delete_all(tx: &mut PgConnection, customer_id: Uuid) -> Resu
         .execute(tx)
         .await?
         .rows_affected())
-}
-
-/// Clears the customer's free-text personal fields and marks it erased (keeping the first erase
-/// time). `display_name` replaces the name when given (individuals: their name is personal data).
-pub(crate) async fn erase_customer_fields(
-    tx: &mut PgConnection,
-    customer_id: Uuid,
-    display_name: Option<&str>,
-) -> Result<DateTime<Utc>, ApiError> {
-    let (erase_time,): (DateTime<Utc>,) = sqlx::query_as(
-        "UPDATE customers
-         SET notes = '', addresses = '[]', display_name = coalesce($2, display_name),
-             erase_time = coalesce(erase_time, now()), version = version + 1, update_time = now()
-         WHERE id = $1
-         RETURNING erase_time",
-    )
-    .bind(customer_id)
-    .bind(display_name)
-    .fetch_one(tx)
-    .await?;
-    Ok(erase_time)
-}
-
-/// The outbox rows about `resource_id`, locked: (row id, payload).
-pub(crate) async fn outbox_payloads(
-    tx: &mut PgConnection,
-    resource_id: &str,
-) -> Result<Vec<(i64, Vec<u8>)>, ApiError> {
-    Ok(
-        sqlx::query_as("SELECT id, payload FROM outbox WHERE resource_id = $1 FOR UPDATE")
-            .bind(resource_id)
-            .fetch_all(tx)
-            .await?,
-    )
-}
-
-/// Replaces one outbox row's payload.
-pub(crate) async fn rewrite_outbox_payload(
-    tx: &mut PgConnection,
-    id: i64,
-    payload: &[u8],
-) -> Result<(), ApiError> {
-    sqlx::query("UPDATE outbox SET payload = $2 WHERE id = $1")
-        .bind(id)
-        .bind(payload)
-        .execute(tx)
-        .await?;
-    Ok(())
-}
-
-/// Stored responses of idempotent calls of `method`, locked: (principal, request id, response).
-pub(crate) async fn idempotent_responses(
-    tx: &mut PgConnection,
-    method: &str,
-) -> Result<Vec<(String, Uuid, Vec<u8>)>, ApiError> {
-    Ok(sqlx::query_as(
-        "SELECT principal, request_id, response FROM idempotency_keys
-         WHERE method = $1 AND response IS NOT NULL FOR UPDATE",
-    )
-    .bind(method)
-    .fetch_all(tx)
-    .await?)
-}
-
-/// Replaces one stored idempotent response.
-pub(crate) async fn rewrite_idempotent_response(
-    tx: &mut PgConnection,
-    (principal, method, request_id): (&str, &str, Uuid),
-    response: &[u8],
-) -> Result<(), ApiError> {
-    sqlx::query(
-        "UPDATE idempotency_keys SET response = $4
-         WHERE principal = $1 AND method = $2 AND request_id = $3",
-    )
-    .bind(principal)
-    .bind(method)
-    .bind(request_id)
-    .bind(response)
-    .execute(tx)
-    .await?;
-    Ok(())
 }

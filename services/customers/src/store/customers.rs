@@ -1,4 +1,4 @@
-//! SQL on the `customers` schema, and nothing else.
+//! SQL on the `customers` table: the customer records, their lifecycle and grade columns.
 
 use chrono::{DateTime, Utc};
 use logistics_platform::ApiError;
@@ -433,6 +433,27 @@ pub(crate) async fn customer_ids_after(
     .bind(limit as i64)
     .fetch_all(pool)
     .await?)
+}
+
+/// Clears the customer's free-text personal fields and marks it erased (keeping the first erase
+/// time). `display_name` replaces the name when given (individuals: their name is personal data).
+pub(crate) async fn erase_customer_fields(
+    tx: &mut PgConnection,
+    customer_id: Uuid,
+    display_name: Option<&str>,
+) -> Result<DateTime<Utc>, ApiError> {
+    let (erase_time,): (DateTime<Utc>,) = sqlx::query_as(
+        "UPDATE customers
+         SET notes = '', addresses = '[]', display_name = coalesce($2, display_name),
+             erase_time = coalesce(erase_time, now()), version = version + 1, update_time = now()
+         WHERE id = $1
+         RETURNING erase_time",
+    )
+    .bind(customer_id)
+    .bind(display_name)
+    .fetch_one(tx)
+    .await?;
+    Ok(erase_time)
 }
 
 #[cfg(test)]
