@@ -12,4 +12,5 @@ pub(crate) mod events;
 pub mod follow_up_sweep;
 pub(crate) mod lifecycle;
 pub(crate) mod loyalty;
+pub(crate) mod order_effects;
 pub(crate) mod survey_sampling;
