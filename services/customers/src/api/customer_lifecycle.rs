@@ -16,11 +16,10 @@ use logistics_platform::error::{Violations, parse_uuid};
 use logistics_platform::money::cny;
 use logistics_platform::pagination::page_size;
 use logistics_platform::time::timestamp;
-use sqlx::PgConnection;
 
 use super::customer_service::{CustomersApi, parse_ref};
 use super::grading_fields::{apply_policy_mask, fen_of};
-use crate::app::customers::{ensure_not_deleted, find};
+use crate::app::customers::find;
 use crate::app::events::{
     customer_to_proto, policy_to_proto, service_level_to_proto, status_change_to_proto,
     status_to_proto, tier_change_to_proto,
@@ -28,10 +27,9 @@ use crate::app::events::{
 use crate::app::lifecycle::{self, NewActivity};
 use crate::domain::customer::Customer;
 use crate::domain::grading::GovernmentLevel;
-use crate::domain::value::rfm_scores;
 use crate::reasons::Reason;
-use crate::store::grading::{self as store, StoredPolicy};
-use crate::store::{activity, status_history};
+use crate::store::grading as store;
+use crate::store::status_history;
 
 const MAX_REASON: usize = 500;
 const MAX_ACTIVITY_ID: usize = 100;
@@ -261,32 +259,19 @@ impl CustomersApi {
         request: GetServiceLevelRequest,
     ) -> Result<GetServiceLevelResponse, ApiError> {
         let customer_ref = parse_ref("customer_id", &request.customer_id)?;
-        let mut conn = self.pool.acquire().await?;
-        let customer = find(&mut conn, &customer_ref, &request.customer_id).await?;
-        ensure_not_deleted(&customer)?;
-        let policy = self.cached_policy(&mut conn).await?;
-        let terms = policy
-            .policy
-            .service_level(customer.value_class)
-            .ok_or_else(|| {
-                anyhow::anyhow!(
-                    "policy v{} has no terms for {}",
-                    policy.version,
-                    customer.value_class.as_str()
-                )
-            })?;
+        let (customer, terms, policy_version) = lifecycle::service_level(
+            &self.pool,
+            &self.policy_cache,
+            &customer_ref,
+            &request.customer_id,
+        )
+        .await?;
         Ok(GetServiceLevelResponse {
             customer_id: customer.id.to_string(),
             status: status_to_proto(customer.status).into(),
-            service_level: Some(service_level_to_proto(terms)),
-            policy_version: policy.version,
+            service_level: Some(service_level_to_proto(&terms)),
+            policy_version,
         })
-    }
-
-    async fn cached_policy(&self, conn: &mut PgConnection) -> Result<StoredPolicy, ApiError> {
-        self.policy_cache
-            .get_or_load(store::current_policy(conn))
-            .await
     }
 
     pub(super) async fn customer_value(
@@ -295,14 +280,14 @@ impl CustomersApi {
     ) -> Result<pb::CustomerValue, ApiError> {
         let customer_ref = parse_ref("id", &request.id)?;
         let now = Utc::now();
-        let mut conn = self.pool.acquire().await?;
-        let customer = find(&mut conn, &customer_ref, &request.id).await?;
-        let figures = activity::value_figures(&mut conn, customer.id, now).await?;
-        let quintiles = self
-            .quintiles_cache
-            .get_or_load(activity::population_quintiles(&mut conn, now))
-            .await?;
-        let scores = rfm_scores(figures, quintiles.as_ref());
+        let (customer, figures, scores) = lifecycle::value(
+            &self.pool,
+            &self.quintiles_cache,
+            &customer_ref,
+            &request.id,
+            now,
+        )
+        .await?;
         Ok(pb::CustomerValue {
             customer_id: customer.id.to_string(),
             recency_score: scores.recency,

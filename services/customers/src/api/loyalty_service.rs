@@ -105,19 +105,11 @@ impl LoyaltyApi {
 
     async fn get(&self, request: GetLoyaltyAccountRequest) -> Result<LoyaltyAccount, ApiError> {
         let customer_ref = parse_ref("customer_id", &request.customer_id)?;
-        let mut conn = self.pool.acquire().await?;
-        let customer =
-            loyalty::find_customer(&mut conn, &customer_ref, &request.customer_id).await?;
-        let now = store::now(&mut conn).await?;
-        // Lots past due count for nothing even before the expiry job has written them off.
-        let lots = store::open_lots(&mut conn, customer.id).await?;
-        let account = store::account(&self.pool, customer.id)
-            .await?
-            .unwrap_or_default();
-        let (points_expiring_soon, next_expire_time) = rules::expiring_soon(&lots, now);
+        let account = loyalty::account(&self.pool, &customer_ref, &request.customer_id).await?;
+        let (points_expiring_soon, next_expire_time) = account.expiring_soon;
         Ok(LoyaltyAccount {
-            customer_id: customer.id.to_string(),
-            balance: rules::available(&lots, now),
+            customer_id: account.customer_id.to_string(),
+            balance: account.balance,
             lifetime_earned: account.lifetime_earned,
             points_expiring_soon,
             next_expire_time: next_expire_time.map(timestamp),

@@ -21,6 +21,7 @@ use crate::store::loyalty::MovementRow;
 use crate::store::status_history::StatusChangeRow;
 use crate::store::surveys::SurveyRow;
 
+/// The protobuf transport needs; a mode this build does not know is left out.
 fn transport_needs_to_proto(needs: &TransportNeeds) -> pb::TransportNeeds {
     pb::TransportNeeds {
         usual_modes: needs

@@ -4,20 +4,22 @@
 
 use chrono::{DateTime, Utc};
 use logistics_contracts::customers::stream_changes_response::Event;
+use logistics_platform::cache::CachedValue;
 use logistics_platform::error::Violations;
 use logistics_platform::{ApiError, changefeed};
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::customer_changes::{Shipment, change_status, record_shipment, regrade};
-use super::customers::{ensure_etag, ensure_not_deleted, lock_for_change};
+use super::customers::{ensure_etag, ensure_not_deleted, find, lock_for_change};
 use super::events::policy_to_proto;
 use crate::domain::customer::{Customer, CustomerRef, Kind, Status};
-use crate::domain::grading::{GovernmentLevel, GradingPolicy};
+use crate::domain::grading::{GovernmentLevel, GradingPolicy, ServiceLevel};
 use crate::domain::lifecycle::{status_after_inactivity, status_after_unblock};
+use crate::domain::value::{Quintiles, RfmScores, ValueFigures, rfm_scores};
 use crate::reasons::Reason;
-use crate::store::customers as customer_store;
 use crate::store::grading::{self as store, StoredPolicy};
+use crate::store::{activity, customers as customer_store};
 
 /// Who made a status change the lifecycle sweep caused.
 pub(crate) const BY_SWEEP: &str = "lifecycle-sweep";
@@ -254,6 +256,53 @@ pub(crate) async fn sweep(pool: &PgPool) -> Result<SweepOutcome, ApiError> {
             tx.commit().await?;
         }
     }
+}
+
+/// The service terms a live customer's value class earns under the policy in force (as `policy`
+/// caches it), with the customer they are for and the policy version.
+pub(crate) async fn service_level(
+    pool: &PgPool,
+    policy_cache: &CachedValue<StoredPolicy>,
+    customer_ref: &CustomerRef,
+    id: &str,
+) -> Result<(Customer, ServiceLevel, i32), ApiError> {
+    let mut conn = pool.acquire().await?;
+    let customer = find(&mut conn, customer_ref, id).await?;
+    ensure_not_deleted(&customer)?;
+    let policy = policy_cache
+        .get_or_load(store::current_policy(&mut conn))
+        .await?;
+    let terms = policy
+        .policy
+        .service_level(customer.value_class)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "policy v{} has no terms for {}",
+                policy.version,
+                customer.value_class.as_str()
+            )
+        })?
+        .clone();
+    Ok((customer, terms, policy.version))
+}
+
+/// A customer's value over the year before `now`: its own figures and their RFM scores against
+/// the population's quintiles (as `quintiles_cache` keeps them).
+pub(crate) async fn value(
+    pool: &PgPool,
+    quintiles_cache: &CachedValue<Option<Quintiles>>,
+    customer_ref: &CustomerRef,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<(Customer, ValueFigures, RfmScores), ApiError> {
+    let mut conn = pool.acquire().await?;
+    let customer = find(&mut conn, customer_ref, id).await?;
+    let figures = activity::value_figures(&mut conn, customer.id, now).await?;
+    let quintiles = quintiles_cache
+        .get_or_load(activity::population_quintiles(&mut conn, now))
+        .await?;
+    let scores = rfm_scores(figures, quintiles.as_ref());
+    Ok((customer, figures, scores))
 }
 
 /// FAILED_PRECONDITION for a status change the customer's status does not allow.

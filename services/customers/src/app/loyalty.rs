@@ -34,6 +34,38 @@ pub(crate) struct Requested<'a> {
     pub(crate) reference: &'a str,
 }
 
+/// A customer's points as the ledger stands now.
+pub(crate) struct AccountView {
+    /// The customer.
+    pub(crate) customer_id: Uuid,
+    /// Points it can spend.
+    pub(crate) balance: i64,
+    /// Points it ever earned.
+    pub(crate) lifetime_earned: i64,
+    /// Points that expire within the notice period, and when the first of them does.
+    pub(crate) expiring_soon: (i64, Option<DateTime<Utc>>),
+}
+
+/// The points of the customer `customer_ref` names (as `text`), deleted or not.
+pub(crate) async fn account(
+    pool: &PgPool,
+    customer_ref: &CustomerRef,
+    text: &str,
+) -> Result<AccountView, ApiError> {
+    let mut conn = pool.acquire().await?;
+    let customer = find_customer(&mut conn, customer_ref, text).await?;
+    let now = store::now(&mut conn).await?;
+    // Lots past due count for nothing even before the expiry job has written them off.
+    let lots = store::open_lots(&mut conn, customer.id).await?;
+    let account = store::account(pool, customer.id).await?.unwrap_or_default();
+    Ok(AccountView {
+        customer_id: customer.id,
+        balance: rules::available(&lots, now),
+        lifetime_earned: account.lifetime_earned,
+        expiring_soon: rules::expiring_soon(&lots, now),
+    })
+}
+
 /// Awards the points `fen` of spend earns for the shipment `reference` to the live customer
 /// `customer_ref` names (as `text`); see [`award_in`].
 pub(crate) async fn award(
