@@ -26,6 +26,7 @@ use crate::app::contacts::{Contacts, require_reachable};
 use crate::app::customers::not_found as customer_not_found;
 use crate::domain::contact::{ContactDetails, ContactField};
 use crate::store::contacts::{self as store, LookupColumn};
+use crate::store::customers as customer_store;
 
 /// The scope each RPC of ContactService needs: reading personal data has a scope of its own.
 pub(crate) const SCOPES: ScopeTable = &[
@@ -187,7 +188,7 @@ impl ContactsApi {
         let customer_ref = parse_ref("customer_id", &request.customer_id)?;
         let size = page_size(request.page_size)?;
         let mut conn = self.pool.acquire().await?;
-        let customer = store::customer_state(&mut conn, &customer_ref, false)
+        let customer = customer_store::state(&mut conn, &customer_ref, false)
             .await?
             .ok_or_else(|| customer_not_found(&request.customer_id))?;
         drop(conn);

@@ -22,8 +22,9 @@ use crate::domain::contact::{ContactDetails, ContactField, MAX_CONTACTS_PER_CUST
 use crate::domain::customer::CustomerRef;
 use crate::reasons::Reason;
 use crate::store::contacts::{
-    self as store, ContactRow, CustomerState, LookupColumn, Match, SealedContact, Searchable,
+    self as store, ContactRow, LookupColumn, Match, SealedContact, Searchable,
 };
+use crate::store::customers::{self as customer_store, CustomerState};
 
 /// Lookup-hash purposes: one per kind of value, so equal strings of two kinds never collide.
 const PHONE_LOOKUP: &str = "contact.phone";
@@ -294,7 +295,7 @@ async fn lock_customer(
     customer_ref: &CustomerRef,
     id: &str,
 ) -> Result<CustomerState, ApiError> {
-    store::customer_state(tx, customer_ref, true)
+    customer_store::state(tx, customer_ref, true)
         .await?
         .ok_or_else(|| customer_not_found(id))
 }

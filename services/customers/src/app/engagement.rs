@@ -20,6 +20,7 @@ use super::events::{
 use super::follow_up_sweep::append_scheduled;
 use crate::domain::follow_up::{FollowUpAction, transition};
 use crate::reasons::Reason;
+use crate::store::customers as customer_store;
 use crate::store::engagement::{self as store, FollowUpRow, NewFollowUp, NewInteraction};
 use crate::store::surveys::{self, NewSurvey};
 
@@ -186,7 +187,7 @@ pub(crate) async fn record_survey(
 /// A new record needs a customer that exists and is not deleted; the customer's row stays share
 /// locked until the transaction ends, so it cannot be deleted in between.
 async fn ensure_customer_open(tx: &mut PgConnection, customer_id: Uuid) -> Result<(), ApiError> {
-    match store::customer_state(tx, customer_id).await? {
+    match customer_store::lock_shared(tx, customer_id).await? {
         None => Err(ApiError::NotFound {
             reason: Reason::CustomerNotFound.as_str(),
             resource: "customer",

@@ -16,7 +16,7 @@ use super::events::movement_to_proto;
 use crate::domain::customer::CustomerRef;
 use crate::domain::loyalty::{self as rules, Insufficient, MovementKind};
 use crate::reasons::Reason;
-use crate::store::contacts::{CustomerState, customer_state};
+use crate::store::customers::{self as customer_store, CustomerState};
 use crate::store::loyalty::{self as store, Account, NewMovement};
 
 /// Customers expired per batch of the points expiry, each in a transaction of its own.
@@ -267,7 +267,7 @@ pub(crate) async fn find_customer(
     customer_ref: &CustomerRef,
     text: &str,
 ) -> Result<CustomerState, ApiError> {
-    customer_state(conn, customer_ref, false)
+    customer_store::state(conn, customer_ref, false)
         .await?
         .ok_or_else(|| not_found(text))
 }

@@ -1,14 +1,10 @@
-//! SQL on the `contacts` table and AddContact's `contact_first_answers`, with the customer facts
-//! contact changes check. Values arrive here already sealed; this module never sees personal data
-//! in plaintext.
+//! SQL on the `contacts` table and AddContact's `contact_first_answers`. Values arrive here already
+//! sealed; this module never sees personal data in plaintext.
 
 use chrono::{DateTime, Utc};
 use logistics_platform::ApiError;
-use logistics_platform::stored::Stored;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
-
-use crate::domain::customer::{CustomerRef, Kind};
 
 const COLUMNS: &str = "id, customer_id, name_sealed, phone_sealed, email_sealed, role, is_primary, \
                        version, create_time, update_time";
@@ -60,53 +56,6 @@ pub(crate) struct SealedContact {
     pub(crate) role: String,
     /// Main contact.
     pub(crate) primary: bool,
-}
-
-/// The facts about a customer that contact changes check, read with the customer's row locked.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub(crate) struct CustomerState {
-    /// Its id.
-    pub(crate) id: Uuid,
-    /// Its code.
-    pub(crate) customer_code: String,
-    /// INDIVIDUAL, ENTERPRISE or GOVERNMENT.
-    pub(crate) kind: Stored<Kind>,
-    /// Whether it is deleted.
-    pub(crate) deleted: bool,
-    /// When its personal data was first erased.
-    pub(crate) erase_time: Option<DateTime<Utc>>,
-}
-
-/// Reads a customer's state; `lock` holds its row until the transaction ends, so contact changes
-/// of one customer queue (the contact limit holds under concurrency).
-pub(crate) async fn customer_state(
-    conn: &mut PgConnection,
-    customer: &CustomerRef,
-    lock: bool,
-) -> Result<Option<CustomerState>, ApiError> {
-    let sql = match (customer, lock) {
-        (CustomerRef::Id(_), false) => {
-            "SELECT id, customer_code, kind, delete_time IS NOT NULL AS deleted, erase_time FROM customers \
-             WHERE id = $1::uuid"
-        }
-        (CustomerRef::Id(_), true) => {
-            "SELECT id, customer_code, kind, delete_time IS NOT NULL AS deleted, erase_time FROM customers \
-             WHERE id = $1::uuid FOR UPDATE"
-        }
-        (CustomerRef::Code(_), false) => {
-            "SELECT id, customer_code, kind, delete_time IS NOT NULL AS deleted, erase_time FROM customers \
-             WHERE customer_code = $1"
-        }
-        (CustomerRef::Code(_), true) => {
-            "SELECT id, customer_code, kind, delete_time IS NOT NULL AS deleted, erase_time FROM customers \
-             WHERE customer_code = $1 FOR UPDATE"
-        }
-    };
-    let key = match customer {
-        CustomerRef::Id(id) => id.to_string(),
-        CustomerRef::Code(code) => code.to_uppercase(),
-    };
-    Ok(sqlx::query_as(sql).bind(key).fetch_optional(conn).await?)
 }
 
 /// How many contacts a customer has.

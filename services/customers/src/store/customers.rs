@@ -456,6 +456,79 @@ pub(crate) async fn erase_customer_fields(
     Ok(erase_time)
 }
 
+/// The facts about a customer that contact, loyalty and erasure changes check.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct CustomerState {
+    /// Its id.
+    pub(crate) id: Uuid,
+    /// Its code.
+    pub(crate) customer_code: String,
+    /// INDIVIDUAL, ENTERPRISE or GOVERNMENT.
+    pub(crate) kind: Stored<Kind>,
+    /// Whether it is deleted.
+    pub(crate) deleted: bool,
+    /// When its personal data was first erased.
+    pub(crate) erase_time: Option<DateTime<Utc>>,
+}
+
+/// Reads a customer's state; `lock` holds its row until the transaction ends, so contact changes
+/// of one customer queue (the contact limit holds under concurrency).
+pub(crate) async fn state(
+    conn: &mut PgConnection,
+    customer: &CustomerRef,
+    lock: bool,
+) -> Result<Option<CustomerState>, ApiError> {
+    let sql = match (customer, lock) {
+        (CustomerRef::Id(_), false) => {
+            "SELECT id, customer_code, kind, delete_time IS NOT NULL AS deleted, erase_time FROM customers \
+             WHERE id = $1::uuid"
+        }
+        (CustomerRef::Id(_), true) => {
+            "SELECT id, customer_code, kind, delete_time IS NOT NULL AS deleted, erase_time FROM customers \
+             WHERE id = $1::uuid FOR UPDATE"
+        }
+        (CustomerRef::Code(_), false) => {
+            "SELECT id, customer_code, kind, delete_time IS NOT NULL AS deleted, erase_time FROM customers \
+             WHERE customer_code = $1"
+        }
+        (CustomerRef::Code(_), true) => {
+            "SELECT id, customer_code, kind, delete_time IS NOT NULL AS deleted, erase_time FROM customers \
+             WHERE customer_code = $1 FOR UPDATE"
+        }
+    };
+    let key = match customer {
+        CustomerRef::Id(id) => id.to_string(),
+        CustomerRef::Code(code) => code.to_uppercase(),
+    };
+    Ok(sqlx::query_as(sql).bind(key).fetch_optional(conn).await?)
+}
+
+/// Whether a customer can take new engagement records.
+#[derive(Debug, Clone)]
+pub(crate) struct DeletionState {
+    /// Its code, for error messages.
+    pub(crate) customer_code: String,
+    /// When it was deleted, if it was.
+    pub(crate) delete_time: Option<DateTime<Utc>>,
+}
+
+/// Reads a customer's code and deletion, holding a share lock until the transaction ends so a
+/// concurrent delete waits for the record being added.
+pub(crate) async fn lock_shared(
+    tx: &mut PgConnection,
+    customer_id: Uuid,
+) -> Result<Option<DeletionState>, ApiError> {
+    let row: Option<(String, Option<DateTime<Utc>>)> =
+        sqlx::query_as("SELECT customer_code, delete_time FROM customers WHERE id = $1 FOR SHARE")
+            .bind(customer_id)
+            .fetch_optional(tx)
+            .await?;
+    Ok(row.map(|(customer_code, delete_time)| DeletionState {
+        customer_code,
+        delete_time,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,5 @@
-//! SQL for engagement: interactions and follow-ups, and what surveys share with them (customer
-//! checks, keyset positions).
+//! SQL on the engagement tables: `interactions` and `follow_ups`, and the keyset positions the
+//! survey list shares with them.
 
 use chrono::{DateTime, Utc};
 use logistics_platform::ApiError;
@@ -10,32 +10,6 @@ use uuid::Uuid;
 
 use crate::domain::follow_up::{FollowUpReason, FollowUpStatus};
 use crate::domain::interaction::{Channel, Direction};
-
-/// Whether a customer can take new engagement records.
-#[derive(Debug, Clone)]
-pub(crate) struct CustomerState {
-    /// Its code, for error messages.
-    pub(crate) customer_code: String,
-    /// When it was deleted, if it was.
-    pub(crate) delete_time: Option<DateTime<Utc>>,
-}
-
-/// Reads a customer's code and deletion, holding a share lock until the transaction ends so a
-/// concurrent delete waits for the record being added.
-pub(crate) async fn customer_state(
-    tx: &mut PgConnection,
-    customer_id: Uuid,
-) -> Result<Option<CustomerState>, ApiError> {
-    let row: Option<(String, Option<DateTime<Utc>>)> =
-        sqlx::query_as("SELECT customer_code, delete_time FROM customers WHERE id = $1 FOR SHARE")
-            .bind(customer_id)
-            .fetch_optional(tx)
-            .await?;
-    Ok(row.map(|(customer_code, delete_time)| CustomerState {
-        customer_code,
-        delete_time,
-    }))
-}
 
 /// Where a page ends in a list ordered by a time and then id: the last item's time (microseconds,
 /// PostgreSQL's precision) and id.
