@@ -1,4 +1,7 @@
-//! The gRPC services of the customers package, one module each, sharing how they answer.
+//! The gRPC services of the customers package, one module each (with a `*_fields.rs` for its
+//! request checks and conversions), sharing how they answer. Each RPC decodes and checks its
+//! request, calls one use case in `app` (or, for a plain paged list, reads the store) and encodes
+//! the answer; the scope tables say which scope each RPC needs.
 
 mod contact_fields;
 pub(crate) mod contact_service;
