@@ -1,11 +1,24 @@
 //! The customers service: who the logistics company's customers are, how they are graded and
 //! served, served as the gRPC services of `logistics.customers.v1`.
 
-pub mod api;
-pub mod domain;
-pub mod feeds;
-pub mod reasons;
-pub mod store;
+mod api;
+mod app;
+mod domain;
+mod feeds;
+mod reasons;
+mod store;
+
+/// The scope tables of every RPC the service serves, for the suite's test that every RPC of the
+/// protos has one.
+pub use api::SCOPES;
+/// The follow-up sweep (its `JOB` name and `schedule`), for the engagement test that runs it on a
+/// runner of its own.
+pub use app::follow_up_sweep;
+/// Applying one orders-feed event as the follower does, and what came of it: for the orders-feed
+/// tests that feed events by hand.
+pub use feeds::orders::{Applied, apply as apply_orders_event};
+/// Pruning AddContact's first answers, for the redaction test that ages one past retention.
+pub use store::contacts::prune_first_answers;
 
 use std::time::Duration;
 
@@ -91,21 +104,21 @@ fn schedule_jobs(
 ) -> JobRunner {
     let jobs = JobRunner::new(context.shutdown.clone());
     idempotency::schedule_purge(&jobs, "customers.idempotency_purge", pool.clone());
-    api::follow_up_sweep::schedule(
+    app::follow_up_sweep::schedule(
         &jobs,
         engagement.follow_up_sweep_job(),
         pool.clone(),
-        Schedule::every(api::follow_up_sweep::PERIOD),
+        Schedule::every(app::follow_up_sweep::PERIOD),
     );
     loyalty.schedule_expiry(&jobs);
-    let api = customers.clone();
+    let sweep_pool = pool.clone();
     jobs.schedule(
         customers.lifecycle_sweep_job(),
         Schedule::every(SWEEP_EVERY),
         move || {
-            let api = api.clone();
+            let pool = sweep_pool.clone();
             async move {
-                let swept = api.sweep().await?;
+                let swept = app::lifecycle::sweep(&pool).await?;
                 tracing::info!(
                     dormant = swept.became_dormant,
                     churned = swept.became_churned,

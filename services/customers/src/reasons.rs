@@ -3,7 +3,7 @@
 
 logistics_platform::error_reasons! {
     /// A reason of `google.rpc.ErrorInfo` (domain "logistics.customers").
-    pub enum Reason {
+    pub(crate) enum Reason {
         /// NOT_FOUND: no customer with that id or code.
         CustomerNotFound = "CUSTOMER_NOT_FOUND",
         /// FAILED_PRECONDITION: the customer is deleted.

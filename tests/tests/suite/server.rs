@@ -118,7 +118,7 @@ async fn every_rpc_of_the_customers_package_names_the_scope_it_needs() {
             }
         }
     }
-    let scoped: Vec<_> = logistics_customers::api::SCOPES
+    let scoped: Vec<_> = logistics_customers::SCOPES
         .iter()
         .flat_map(|table| table.iter())
         .map(|(path, _)| (*path).to_owned())

@@ -57,13 +57,6 @@ fn normalize_optional(
     }
 }
 
-/// Records that a contact has neither phone nor email, on both fields.
-pub(super) fn require_reachable(violations: &mut Violations) {
-    for path in ["contact.phone", "contact.email"] {
-        violations.add(path, "at least one of phone and email is required");
-    }
-}
-
 /// The fields an update mask names; `*` names them all.
 pub(super) fn mask_fields(paths: &[String], violations: &mut Violations) -> Vec<ContactField> {
     resolve_update_mask(

@@ -6,13 +6,10 @@ use logistics_contracts::customers as pb;
 use logistics_platform::address::{REGION_CODE_RULE, Region, check_address, is_region_code};
 use logistics_platform::error::Violations;
 use logistics_platform::field_mask::resolve_update_mask;
-use logistics_platform::time::{optional_timestamp, timestamp};
 
 use crate::domain::customer::{
-    Customer, Kind, PostalAddress, Profile, ProfileField, Role, Status as CustomerStatus,
-    TransportNeeds,
+    Kind, PostalAddress, Profile, ProfileField, Role, Status as CustomerStatus, TransportNeeds,
 };
-use crate::domain::grading::{GovernmentLevel, Tier, ValueClass};
 use crate::store::customers::{ListFilter, NewCustomer};
 
 const MAX_DISPLAY_NAME: usize = 200;
@@ -196,55 +193,6 @@ fn transport_needs_from_proto(needs: &pb::TransportNeeds) -> TransportNeeds {
     }
 }
 
-fn transport_needs_to_proto(needs: &TransportNeeds) -> pb::TransportNeeds {
-    pb::TransportNeeds {
-        usual_modes: needs
-            .usual_modes
-            .iter()
-            .filter_map(|name| TransportMode::from_str_name(&format!("TRANSPORT_MODE_{name}")))
-            .map(i32::from)
-            .collect(),
-        cargo_types: needs.cargo_types.clone(),
-        monthly_volume_kg: needs.monthly_volume_kg,
-        time_requirements: needs.time_requirements.clone(),
-    }
-}
-
-/// The protobuf tier.
-pub(super) fn tier_to_proto(tier: Option<Tier>) -> pb::CustomerTier {
-    match tier {
-        None => pb::CustomerTier::Unspecified,
-        Some(Tier::Frequent) => pb::CustomerTier::Frequent,
-        Some(Tier::Occasional) => pb::CustomerTier::Occasional,
-        Some(Tier::Large) => pb::CustomerTier::Large,
-        Some(Tier::Medium) => pb::CustomerTier::Medium,
-        Some(Tier::Small) => pb::CustomerTier::Small,
-        Some(Tier::GovernmentA) => pb::CustomerTier::GovernmentA,
-        Some(Tier::GovernmentB) => pb::CustomerTier::GovernmentB,
-        Some(Tier::GovernmentC) => pb::CustomerTier::GovernmentC,
-    }
-}
-
-/// The protobuf value class.
-pub(super) fn value_class_to_proto(class: ValueClass) -> pb::ValueClass {
-    match class {
-        ValueClass::Key => pb::ValueClass::Key,
-        ValueClass::General => pb::ValueClass::General,
-        ValueClass::Potential => pb::ValueClass::Potential,
-    }
-}
-
-/// The protobuf status.
-pub(super) fn status_to_proto(status: CustomerStatus) -> pb::CustomerStatus {
-    match status {
-        CustomerStatus::Prospect => pb::CustomerStatus::Prospect,
-        CustomerStatus::Active => pb::CustomerStatus::Active,
-        CustomerStatus::Dormant => pb::CustomerStatus::Dormant,
-        CustomerStatus::Churned => pb::CustomerStatus::Churned,
-        CustomerStatus::Blocked => pb::CustomerStatus::Blocked,
-    }
-}
-
 /// The paths UpdateCustomer may name.
 const UPDATABLE: &str = "role, display_name, industry, region_code, account_manager, notes, \
                          addresses, transport_needs";
@@ -327,50 +275,4 @@ fn status_from_proto(value: i32) -> Option<Option<CustomerStatus>> {
         pb::CustomerStatus::Churned => Some(CustomerStatus::Churned),
         pb::CustomerStatus::Blocked => Some(CustomerStatus::Blocked),
     })
-}
-
-pub(super) fn to_proto(customer: &Customer) -> pb::Customer {
-    let kind = match customer.kind {
-        Kind::Individual => pb::CustomerKind::Individual,
-        Kind::Enterprise => pb::CustomerKind::Enterprise,
-        Kind::Government => pb::CustomerKind::Government,
-    };
-    let role = match customer.profile.role {
-        Role::EndCustomer => pb::CustomerRole::EndCustomer,
-        Role::Intermediary => pb::CustomerRole::Intermediary,
-    };
-    let status = status_to_proto(customer.status);
-    pb::Customer {
-        id: customer.id.to_string(),
-        customer_code: customer.customer_code.clone(),
-        kind: kind.into(),
-        role: role.into(),
-        display_name: customer.profile.display_name.clone(),
-        industry: customer.profile.industry.clone(),
-        region_code: customer.profile.region_code.clone(),
-        status: status.into(),
-        account_manager: customer.profile.account_manager.clone(),
-        notes: customer.profile.notes.clone(),
-        create_time: Some(timestamp(customer.create_time)),
-        update_time: Some(timestamp(customer.update_time)),
-        delete_time: optional_timestamp(customer.delete_time),
-        etag: customer.etag(),
-        tier: tier_to_proto(customer.tier).into(),
-        value_class: value_class_to_proto(customer.value_class).into(),
-        government_level: match customer.government_level {
-            None => pb::GovernmentLevel::Unspecified,
-            Some(GovernmentLevel::A) => pb::GovernmentLevel::A,
-            Some(GovernmentLevel::B) => pb::GovernmentLevel::B,
-            Some(GovernmentLevel::C) => pb::GovernmentLevel::C,
-        }
-        .into(),
-        last_shipment_time: optional_timestamp(customer.last_shipment_time),
-        addresses: customer
-            .profile
-            .addresses
-            .iter()
-            .map(common_pb::Address::from)
-            .collect(),
-        transport_needs: Some(transport_needs_to_proto(&customer.profile.transport_needs)),
-    }
 }

@@ -1,7 +1,6 @@
 //! CustomerService RPCs of the lifecycle and grading: activity, blocking, government levels,
 //! grading policy, service levels, value scores and the sweep.
 
-use crate::reasons::Reason;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -10,36 +9,29 @@ use logistics_contracts::customers::{
     GetServiceLevelRequest, GetServiceLevelResponse, ListStatusHistoryRequest,
     ListStatusHistoryResponse, ListTierHistoryRequest, ListTierHistoryResponse,
     RecordActivityRequest, RecordActivityResponse, RegradeCustomerRequest,
-    RunLifecycleSweepResponse, SetGovernmentLevelRequest, UnblockCustomerRequest,
-    UpdateGradingPolicyRequest, stream_changes_response::Event,
+    SetGovernmentLevelRequest, UnblockCustomerRequest, UpdateGradingPolicyRequest,
 };
 use logistics_platform::ApiError;
-use logistics_platform::changefeed;
 use logistics_platform::error::{Violations, parse_uuid};
 use logistics_platform::money::cny;
 use logistics_platform::pagination::page_size;
 use logistics_platform::time::timestamp;
-use sqlx::PgConnection;
 
-use super::customer_changes::{Shipment, change_status, record_shipment, regrade};
-use super::customer_fields::to_proto;
-use super::customer_service::{
-    CustomersApi, ensure_etag, ensure_not_deleted, lock_for_change, not_found, parse_ref,
+use super::customer_service::{CustomersApi, parse_ref};
+use super::grading_fields::{apply_policy_mask, fen_of};
+use crate::app::customers::find;
+use crate::app::events::{
+    customer_to_proto, policy_to_proto, service_level_to_proto, status_change_to_proto,
+    status_to_proto, tier_change_to_proto,
 };
-use super::grading_fields::{
-    apply_policy_mask, fen_of, policy_to_proto, service_level_to_proto, status_change_to_proto,
-    tier_change_to_proto,
-};
-use crate::domain::customer::{Customer, CustomerRef, Kind, Status};
+use crate::app::lifecycle::{self, NewActivity};
+use crate::domain::customer::Customer;
 use crate::domain::grading::GovernmentLevel;
-use crate::domain::lifecycle::{status_after_inactivity, status_after_unblock};
-use crate::domain::value::rfm_scores;
-use crate::store::customers as customer_store;
-use crate::store::grading::{self as store, StoredPolicy};
+use crate::reasons::Reason;
+use crate::store::grading as store;
+use crate::store::status_history;
 
 const MAX_REASON: usize = 500;
-/// Who made a status change the lifecycle sweep caused.
-pub(crate) const BY_SWEEP: &str = "lifecycle-sweep";
 const MAX_ACTIVITY_ID: usize = 100;
 /// How far in the future an activity may be dated (clock skew between services).
 const FUTURE_TOLERANCE: chrono::Duration = chrono::Duration::minutes(5);
@@ -47,8 +39,6 @@ const FUTURE_TOLERANCE: chrono::Duration = chrono::Duration::minutes(5);
 pub(super) const POLICY_CACHE_TTL: Duration = Duration::from_secs(5);
 /// How long the population's value quintiles are reused.
 pub(super) const QUINTILES_TTL: Duration = Duration::from_secs(300);
-/// Customers graded per database round in the sweep.
-const SWEEP_BATCH: usize = 500;
 
 impl CustomersApi {
     pub(super) async fn record_activity(
@@ -72,26 +62,17 @@ impl CustomersApi {
         };
         violations.finish()?;
 
-        let mut tx = self.pool.begin().await?;
-        let customer_ref = CustomerRef::Id(customer_id);
-        let current = lock_for_change(&mut tx, &customer_ref, &request.customer_id).await?;
-        ensure_not_deleted(&current)?;
-        let shipment = Shipment {
+        let activity = NewActivity {
+            customer_text: &request.customer_id,
+            customer_id,
             activity_id: &request.activity_id,
             occur_time,
             spend_fen,
-            status_reason: &format!("shipped (activity {})", request.activity_id),
         };
-        let Some(customer) = record_shipment(&mut tx, &current, &shipment, now).await? else {
-            return Ok(RecordActivityResponse {
-                customer: Some(to_proto(&current)),
-                duplicate: true,
-            });
-        };
-        tx.commit().await?;
+        let (customer, duplicate) = lifecycle::record_activity(&self.pool, &activity, now).await?;
         Ok(RecordActivityResponse {
-            customer: Some(to_proto(&customer)),
-            duplicate: false,
+            customer: Some(customer_to_proto(&customer)),
+            duplicate,
         })
     }
 
@@ -102,27 +83,16 @@ impl CustomersApi {
     ) -> Result<pb::Customer, ApiError> {
         let customer_ref = parse_ref("id", &request.id)?;
         require_reason(&request.reason)?;
-        let mut tx = self.pool.begin().await?;
-        let current = lock_for_change(&mut tx, &customer_ref, &request.id).await?;
-        ensure_not_deleted(&current)?;
-        ensure_etag(&current, &request.etag)?;
-        if current.status == Status::Blocked {
-            return Err(illegal_transition(
-                &current,
-                Status::Blocked,
-                Reason::AlreadyBlocked.as_str(),
-            ));
-        }
-        let blocked = change_status(
-            &mut tx,
-            &current,
-            Status::Blocked,
+        let blocked = lifecycle::block(
+            &self.pool,
+            &customer_ref,
+            &request.id,
+            &request.etag,
             &request.reason,
             principal,
         )
         .await?;
-        tx.commit().await?;
-        Ok(to_proto(&blocked))
+        Ok(customer_to_proto(&blocked))
     }
 
     pub(super) async fn unblock(
@@ -132,24 +102,16 @@ impl CustomersApi {
     ) -> Result<pb::Customer, ApiError> {
         let customer_ref = parse_ref("id", &request.id)?;
         require_reason(&request.reason)?;
-        let now = Utc::now();
-        let mut tx = self.pool.begin().await?;
-        let current = lock_for_change(&mut tx, &customer_ref, &request.id).await?;
-        ensure_not_deleted(&current)?;
-        ensure_etag(&current, &request.etag)?;
-        let policy = store::current_policy(&mut tx).await?;
-        let to = status_after_unblock(current.last_activity_time(), now, &policy.policy);
-        if current.status != Status::Blocked {
-            return Err(illegal_transition(
-                &current,
-                to,
-                Reason::NotBlocked.as_str(),
-            ));
-        }
-        let unblocked = change_status(&mut tx, &current, to, &request.reason, principal).await?;
-        let unblocked = regrade(&mut tx, unblocked, &policy, now).await?;
-        tx.commit().await?;
-        Ok(to_proto(&unblocked))
+        let unblocked = lifecycle::unblock(
+            &self.pool,
+            &customer_ref,
+            &request.id,
+            &request.etag,
+            &request.reason,
+            principal,
+        )
+        .await?;
+        Ok(customer_to_proto(&unblocked))
     }
 
     pub(super) async fn set_government_level(
@@ -172,27 +134,15 @@ impl CustomersApi {
             return Err(violations.into_error());
         };
         violations.finish()?;
-
-        let mut tx = self.pool.begin().await?;
-        let current = lock_for_change(&mut tx, &customer_ref, &request.id).await?;
-        ensure_not_deleted(&current)?;
-        ensure_etag(&current, &request.etag)?;
-        if current.kind != Kind::Government {
-            return Err(ApiError::FailedPrecondition {
-                reason: Reason::NotAGovernmentCustomer.as_str(),
-                message: format!(
-                    "customer {} is {}, not a government customer",
-                    current.customer_code,
-                    current.kind.as_str()
-                ),
-                metadata: vec![("kind", current.kind.as_str().to_owned())],
-            });
-        }
-        let updated = store::set_government_level(&mut tx, current.id, level).await?;
-        let policy = store::current_policy(&mut tx).await?;
-        let updated = regrade(&mut tx, updated, &policy, Utc::now()).await?;
-        tx.commit().await?;
-        Ok(to_proto(&updated))
+        let updated = lifecycle::set_government_level(
+            &self.pool,
+            &customer_ref,
+            &request.id,
+            &request.etag,
+            level,
+        )
+        .await?;
+        Ok(customer_to_proto(&updated))
     }
 
     pub(super) async fn regrade_now(
@@ -200,13 +150,8 @@ impl CustomersApi {
         request: RegradeCustomerRequest,
     ) -> Result<pb::Customer, ApiError> {
         let customer_ref = parse_ref("id", &request.id)?;
-        let mut tx = self.pool.begin().await?;
-        let current = lock_for_change(&mut tx, &customer_ref, &request.id).await?;
-        ensure_not_deleted(&current)?;
-        let policy = store::current_policy(&mut tx).await?;
-        let graded = regrade(&mut tx, current, &policy, Utc::now()).await?;
-        tx.commit().await?;
-        Ok(to_proto(&graded))
+        let graded = lifecycle::regrade_now(&self.pool, &customer_ref, &request.id).await?;
+        Ok(customer_to_proto(&graded))
     }
 
     pub(super) async fn status_history(
@@ -216,7 +161,7 @@ impl CustomersApi {
         let (customer, size, before) = self
             .history_page(&request.customer_id, request.page_size, &request.page_token)
             .await?;
-        let mut rows = store::status_history(&self.pool, customer.id, before, size + 1).await?;
+        let mut rows = status_history::list(&self.pool, customer.id, before, size + 1).await?;
         let next = next_token(
             &mut rows,
             size,
@@ -259,9 +204,7 @@ impl CustomersApi {
         let customer_ref = parse_ref("customer_id", id)?;
         let size = page_size(requested_size)?;
         let mut conn = self.pool.acquire().await?;
-        let customer = customer_store::find(&mut conn, &customer_ref, false)
-            .await?
-            .ok_or_else(|| not_found(id))?;
+        let customer = find(&mut conn, &customer_ref, id).await?;
         let before = self.history_tokens.open(customer.id.as_bytes(), token)?;
         Ok((customer, size, before))
     }
@@ -301,23 +244,12 @@ impl CustomersApi {
             .update_mask
             .map(|mask| mask.paths)
             .unwrap_or_default();
-        let mut tx = self.pool.begin().await?;
-        let current = store::current_policy(&mut tx).await?;
-        logistics_platform::etag::check(&input.etag, current.version.into(), "the grading policy")?;
-        let mut policy = current.policy.clone();
-        let mut violations = Violations::new();
-        apply_policy_mask(&mut policy, &input, &paths, &mut violations);
-        if violations.is_empty() {
-            for (field, problem) in policy.problems() {
-                violations.add(format!("policy.{field}"), problem);
-            }
-        }
-        violations.finish()?;
-        let stored = store::insert_policy(&mut tx, current.version + 1, &policy, principal).await?;
+        let stored =
+            lifecycle::update_policy(&self.pool, &input.etag, principal, |policy, violations| {
+                apply_policy_mask(policy, &input, &paths, violations)
+            })
+            .await?;
         let proto = policy_to_proto(&stored);
-        let event = Event::GradingPolicyUpdated(proto.clone());
-        changefeed::record(&mut tx, &stored.version.to_string(), event).await?;
-        tx.commit().await?;
         self.policy_cache.set(stored).await;
         Ok(proto)
     }
@@ -327,34 +259,19 @@ impl CustomersApi {
         request: GetServiceLevelRequest,
     ) -> Result<GetServiceLevelResponse, ApiError> {
         let customer_ref = parse_ref("customer_id", &request.customer_id)?;
-        let mut conn = self.pool.acquire().await?;
-        let customer = customer_store::find(&mut conn, &customer_ref, false)
-            .await?
-            .ok_or_else(|| not_found(&request.customer_id))?;
-        ensure_not_deleted(&customer)?;
-        let policy = self.cached_policy(&mut conn).await?;
-        let terms = policy
-            .policy
-            .service_level(customer.value_class)
-            .ok_or_else(|| {
-                anyhow::anyhow!(
-                    "policy v{} has no terms for {}",
-                    policy.version,
-                    customer.value_class.as_str()
-                )
-            })?;
+        let (customer, terms, policy_version) = lifecycle::service_level(
+            &self.pool,
+            &self.policy_cache,
+            &customer_ref,
+            &request.customer_id,
+        )
+        .await?;
         Ok(GetServiceLevelResponse {
             customer_id: customer.id.to_string(),
-            status: super::customer_fields::status_to_proto(customer.status).into(),
-            service_level: Some(service_level_to_proto(terms)),
-            policy_version: policy.version,
+            status: status_to_proto(customer.status).into(),
+            service_level: Some(service_level_to_proto(&terms)),
+            policy_version,
         })
-    }
-
-    async fn cached_policy(&self, conn: &mut PgConnection) -> Result<StoredPolicy, ApiError> {
-        self.policy_cache
-            .get_or_load(store::current_policy(conn))
-            .await
     }
 
     pub(super) async fn customer_value(
@@ -363,16 +280,14 @@ impl CustomersApi {
     ) -> Result<pb::CustomerValue, ApiError> {
         let customer_ref = parse_ref("id", &request.id)?;
         let now = Utc::now();
-        let mut conn = self.pool.acquire().await?;
-        let customer = customer_store::find(&mut conn, &customer_ref, false)
-            .await?
-            .ok_or_else(|| not_found(&request.id))?;
-        let figures = store::value_figures(&mut conn, customer.id, now).await?;
-        let quintiles = self
-            .quintiles_cache
-            .get_or_load(store::population_quintiles(&mut conn, now))
-            .await?;
-        let scores = rfm_scores(figures, quintiles.as_ref());
+        let (customer, figures, scores) = lifecycle::value(
+            &self.pool,
+            &self.quintiles_cache,
+            &customer_ref,
+            &request.id,
+            now,
+        )
+        .await?;
         Ok(pb::CustomerValue {
             customer_id: customer.id.to_string(),
             recency_score: scores.recency,
@@ -387,84 +302,12 @@ impl CustomersApi {
             compute_time: Some(timestamp(now)),
         })
     }
-
-    /// Moves idle customers to DORMANT or CHURNED and grades everyone again, one customer per
-    /// transaction so the sweep never holds many locks.
-    pub(crate) async fn sweep(&self) -> Result<RunLifecycleSweepResponse, ApiError> {
-        let now = Utc::now();
-        let policy = {
-            let mut conn = self.pool.acquire().await?;
-            store::current_policy(&mut conn).await?
-        };
-        let mut outcome = RunLifecycleSweepResponse::default();
-        let mut after = None;
-        loop {
-            let ids = store::customer_ids_after(&self.pool, after, SWEEP_BATCH).await?;
-            let Some(&last) = ids.last() else {
-                return Ok(outcome);
-            };
-            after = Some(last);
-            for id in ids {
-                let mut tx = self.pool.begin().await?;
-                let customer_ref = CustomerRef::Id(id);
-                let Some(mut customer) = customer_store::find(&mut tx, &customer_ref, true).await?
-                else {
-                    continue;
-                };
-                if customer.delete_time.is_some() {
-                    continue;
-                }
-                let idle = status_after_inactivity(
-                    customer.status,
-                    customer.last_activity_time(),
-                    now,
-                    &policy.policy,
-                );
-                if let Some(to) = idle {
-                    let days = customer
-                        .last_activity_time()
-                        .map_or(0, |last| (now - last).num_days());
-                    let reason = match customer.last_order_time {
-                        None => format!("no shipment for {days} days"),
-                        Some(_) => format!("no shipment or order for {days} days"),
-                    };
-                    customer = change_status(&mut tx, &customer, to, &reason, BY_SWEEP).await?;
-                    match to {
-                        Status::Dormant => outcome.became_dormant += 1,
-                        _ => outcome.became_churned += 1,
-                    }
-                }
-                let before = (customer.tier, customer.value_class);
-                let graded = regrade(&mut tx, customer, &policy, now).await?;
-                if (graded.tier, graded.value_class) != before {
-                    outcome.regraded += 1;
-                }
-                tx.commit().await?;
-            }
-        }
-    }
 }
 
 fn require_reason(reason: &str) -> Result<(), ApiError> {
     let mut violations = Violations::new();
     violations.require_text("reason", reason, MAX_REASON);
     violations.finish()
-}
-
-fn illegal_transition(customer: &Customer, requested: Status, reason: &'static str) -> ApiError {
-    ApiError::FailedPrecondition {
-        reason,
-        message: format!(
-            "customer {} is {}; it cannot become {}",
-            customer.customer_code,
-            customer.status.as_str(),
-            requested.as_str()
-        ),
-        metadata: vec![
-            ("current_status", customer.status.as_str().to_owned()),
-            ("requested_status", requested.as_str().to_owned()),
-        ],
-    }
 }
 
 /// Cuts `rows` to `size` and returns the token of the page after it, if there is one.

@@ -1,24 +1,22 @@
-//! `logistics.customers.v1.CustomerService`: customer records. Decode and validate each request,
-//! call the store in one transaction, encode the response.
+//! `logistics.customers.v1.CustomerService`: customer records. Decodes and validates each
+//! request, calls its use case in `app`, encodes the answer.
 
-use crate::reasons::Reason;
 use logistics_contracts::customers::customer_service_server::CustomerService;
 use logistics_contracts::customers::{
-    self as pb, BlockCustomerRequest, CreateCustomerRequest, CustomerCreated, CustomerDeleted,
-    CustomerUpdated, DeleteCustomerRequest, GetCustomerRequest, GetCustomerValueRequest,
-    GetGradingPolicyRequest, GetServiceLevelRequest, GetServiceLevelResponse, ListCustomersRequest,
-    ListCustomersResponse, ListStatusHistoryRequest, ListStatusHistoryResponse,
-    ListTierHistoryRequest, ListTierHistoryResponse, RecordActivityRequest, RecordActivityResponse,
-    RegradeCustomerRequest, RunLifecycleSweepRequest, RunLifecycleSweepResponse,
-    SetGovernmentLevelRequest, StreamChangesRequest, StreamChangesResponse, UnblockCustomerRequest,
-    UpdateCustomerRequest, UpdateGradingPolicyRequest, stream_changes_response,
+    self as pb, BlockCustomerRequest, CreateCustomerRequest, DeleteCustomerRequest,
+    GetCustomerRequest, GetCustomerValueRequest, GetGradingPolicyRequest, GetServiceLevelRequest,
+    GetServiceLevelResponse, ListCustomersRequest, ListCustomersResponse, ListStatusHistoryRequest,
+    ListStatusHistoryResponse, ListTierHistoryRequest, ListTierHistoryResponse,
+    RecordActivityRequest, RecordActivityResponse, RegradeCustomerRequest,
+    RunLifecycleSweepRequest, RunLifecycleSweepResponse, SetGovernmentLevelRequest,
+    StreamChangesRequest, StreamChangesResponse, UnblockCustomerRequest, UpdateCustomerRequest,
+    UpdateGradingPolicyRequest,
 };
 use logistics_platform::auth::ScopeTable;
 use logistics_platform::cache::CachedValue;
 use logistics_platform::changefeed::{self, ChangeFeed, Start};
 use logistics_platform::error::{Violations, parse_uuid};
-use logistics_platform::etag;
-use logistics_platform::idempotency::{self, Claim, IdempotencyKey};
+use logistics_platform::idempotency::IdempotencyKey;
 use logistics_platform::jobs::Job;
 use logistics_platform::pagination::{PageTokens, page_size};
 use logistics_platform::{ApiError, ServiceContext};
@@ -27,22 +25,21 @@ use sqlx::PgPool;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
+use super::customer_fields::{
+    mask_fields, populated_fields, validate_filter, validate_new, validate_profile,
+};
 use super::customer_lifecycle::{POLICY_CACHE_TTL, QUINTILES_TTL};
 use super::{principal_name, respond};
-
 use crate::DOMAIN;
-use crate::domain::customer::{Customer, CustomerRef};
-use crate::domain::grading::{Activity, grade};
+use crate::app::events::customer_to_proto;
+use crate::app::{customers, lifecycle};
+use crate::domain::customer::CustomerRef;
 use crate::domain::value::Quintiles;
 use crate::store::customers::{self as store, ListOrder, ListPosition};
-use crate::store::grading::{self as grading_store, StoredPolicy};
-
-use super::customer_fields::{
-    mask_fields, populated_fields, to_proto, validate_filter, validate_new, validate_profile,
-};
+use crate::store::grading::StoredPolicy;
 
 /// The scope each RPC of CustomerService needs.
-pub const SCOPES: ScopeTable = logistics_platform::scope_table!(
+pub(crate) const SCOPES: ScopeTable = logistics_platform::scope_table!(
     "logistics.customers.v1.CustomerService" {
         CreateCustomer => "customers:write",
         GetCustomer => "customers:read",
@@ -67,7 +64,7 @@ pub const SCOPES: ScopeTable = logistics_platform::scope_table!(
 
 /// The customers API over its database.
 #[derive(Clone)]
-pub struct CustomersApi {
+pub(crate) struct CustomersApi {
     pub(super) pool: PgPool,
     page_tokens: PageTokens,
     pub(super) history_tokens: PageTokens,
@@ -85,7 +82,7 @@ const LIFECYCLE_SWEEP_JOB: &str = "customers.lifecycle_sweep";
 
 impl CustomersApi {
     /// The API over `pool`, with the context's secrets and shutdown signal.
-    pub fn new(pool: PgPool, context: &ServiceContext) -> Self {
+    pub(crate) fn new(pool: PgPool, context: &ServiceContext) -> Self {
         Self {
             page_tokens: PageTokens::new(context.token_key.clone(), "customers.list"),
             history_tokens: PageTokens::new(context.token_key.clone(), "customers.history"),
@@ -104,7 +101,7 @@ impl CustomersApi {
     }
 
     /// The lifecycle sweep's job, for the service to schedule.
-    pub fn lifecycle_sweep_job(&self) -> Job {
+    pub(crate) fn lifecycle_sweep_job(&self) -> Job {
         self.lifecycle_sweep.clone()
     }
 
@@ -132,38 +129,14 @@ impl CustomersApi {
             method: "CreateCustomer",
             request_id,
         };
-        let mut tx = self.pool.begin().await?;
-        if let Claim::Replay(response) = idempotency::claim(&mut tx, &key, &request).await? {
-            return Ok(response);
-        }
-        // Graded from the start, under the policy in force, with no activity yet.
-        let policy = grading_store::current_policy(&mut tx).await?;
-        let grade = grade(
-            new.kind,
-            new.status,
-            None,
-            Activity::default(),
-            &policy.policy,
-        );
-        let inserted = store::insert(&mut tx, &new, &grade).await?;
-        grading_store::record_initial_grade(&mut tx, &inserted, &grade, policy.version).await?;
-        let customer = to_proto(&inserted);
-        let event = stream_changes_response::Event::CustomerCreated(CustomerCreated {
-            customer: Some(customer.clone()),
-        });
-        changefeed::record(&mut tx, &customer.id, event).await?;
-        idempotency::record(&mut tx, &key, &customer).await?;
-        tx.commit().await?;
-        Ok(customer)
+        customers::create(&self.pool, &key, &request, &new).await
     }
 
     async fn get(&self, request: GetCustomerRequest) -> Result<pb::Customer, ApiError> {
         let customer_ref = parse_ref("id", &request.id)?;
         let mut conn = self.pool.acquire().await?;
-        let customer = store::find(&mut conn, &customer_ref, false)
-            .await?
-            .ok_or_else(|| not_found(&request.id))?;
-        Ok(to_proto(&customer))
+        let customer = customers::find(&mut conn, &customer_ref, &request.id).await?;
+        Ok(customer_to_proto(&customer))
     }
 
     async fn list(&self, request: ListCustomersRequest) -> Result<ListCustomersResponse, ApiError> {
@@ -191,7 +164,7 @@ impl CustomersApi {
         let (customers, next) =
             store::list(&self.pool, &filter, order, after.as_ref(), size).await?;
         Ok(ListCustomersResponse {
-            customers: customers.iter().map(to_proto).collect(),
+            customers: customers.iter().map(customer_to_proto).collect(),
             next_page_token: next
                 .map(|position| self.page_tokens.issue(&query, &position))
                 .unwrap_or_default(),
@@ -211,44 +184,20 @@ impl CustomersApi {
         let patch = validate_profile(&input, &fields, &mut violations);
         violations.finish()?;
 
-        let mut tx = self.pool.begin().await?;
-        let mut current = lock_for_change(&mut tx, &customer_ref, &input.id).await?;
-        ensure_not_deleted(&current)?;
-        ensure_etag(&current, &input.etag)?;
-        let changed = current.profile.apply(&patch, &fields);
-        if changed.is_empty() {
-            return Ok(to_proto(&current));
-        }
-        let updated =
-            to_proto(&store::update_profile(&mut tx, current.id, &current.profile).await?);
-        let event = stream_changes_response::Event::CustomerUpdated(CustomerUpdated {
-            customer: Some(updated.clone()),
-            changed_fields: changed
-                .iter()
-                .map(|field| field.path().to_owned())
-                .collect(),
-        });
-        changefeed::record(&mut tx, &updated.id, event).await?;
-        tx.commit().await?;
-        Ok(updated)
+        customers::update(
+            &self.pool,
+            &customer_ref,
+            &input.id,
+            &input.etag,
+            &patch,
+            &fields,
+        )
+        .await
     }
 
     async fn delete(&self, request: DeleteCustomerRequest) -> Result<pb::Customer, ApiError> {
         let customer_ref = parse_ref("id", &request.id)?;
-        let mut tx = self.pool.begin().await?;
-        let current = lock_for_change(&mut tx, &customer_ref, &request.id).await?;
-        if current.delete_time.is_some() {
-            // AIP-164: deleting what is already deleted is NOT_FOUND.
-            return Err(not_found(&request.id));
-        }
-        ensure_etag(&current, &request.etag)?;
-        let deleted = to_proto(&store::mark_deleted(&mut tx, current.id).await?);
-        let event = stream_changes_response::Event::CustomerDeleted(CustomerDeleted {
-            customer: Some(deleted.clone()),
-        });
-        changefeed::record(&mut tx, &deleted.id, event).await?;
-        tx.commit().await?;
-        Ok(deleted)
+        customers::delete(&self.pool, &customer_ref, &request.id, &request.etag).await
     }
 
     async fn stream_changes(
@@ -260,44 +209,7 @@ impl CustomersApi {
     }
 }
 
-/// Reads a customer and locks its row until the transaction ends, so concurrent changes queue.
-pub(super) async fn lock_for_change(
-    tx: &mut sqlx::PgConnection,
-    customer_ref: &CustomerRef,
-    id: &str,
-) -> Result<Customer, ApiError> {
-    store::find(tx, customer_ref, true)
-        .await?
-        .ok_or_else(|| not_found(id))
-}
-
-pub(super) fn not_found(id: &str) -> ApiError {
-    ApiError::NotFound {
-        reason: Reason::CustomerNotFound.as_str(),
-        resource: "customer",
-        id: id.to_owned(),
-    }
-}
-
-pub(super) fn ensure_not_deleted(customer: &Customer) -> Result<(), ApiError> {
-    match customer.delete_time {
-        None => Ok(()),
-        Some(_) => Err(ApiError::FailedPrecondition {
-            reason: Reason::CustomerDeleted.as_str(),
-            message: format!("customer {} is deleted", customer.customer_code),
-            metadata: vec![("customer_code", customer.customer_code.clone())],
-        }),
-    }
-}
-
-pub(super) fn ensure_etag(customer: &Customer, etag: &str) -> Result<(), ApiError> {
-    etag::check(
-        etag,
-        customer.version,
-        format_args!("customer {}", customer.customer_code),
-    )
-}
-
+/// Reads a customer reference from `field`: INVALID_ARGUMENT when it is missing or malformed.
 pub(super) fn parse_ref(field: &str, text: &str) -> Result<CustomerRef, ApiError> {
     let mut violations = Violations::new();
     let parsed = super::customer_ref_field(&mut violations, field, text);
@@ -430,7 +342,16 @@ impl CustomerService for CustomersApi {
         &self,
         _request: Request<RunLifecycleSweepRequest>,
     ) -> Result<Response<RunLifecycleSweepResponse>, Status> {
-        respond(self.lifecycle_sweep.run_now(self.sweep()).await)
+        let swept = self
+            .lifecycle_sweep
+            .run_now(lifecycle::sweep(&self.pool))
+            .await
+            .map(|swept| RunLifecycleSweepResponse {
+                became_dormant: swept.became_dormant,
+                became_churned: swept.became_churned,
+                regraded: swept.regraded,
+            });
+        respond(swept)
     }
 
     type StreamChangesStream = ReceiverStream<Result<StreamChangesResponse, Status>>;

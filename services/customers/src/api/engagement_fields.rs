@@ -3,18 +3,14 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use logistics_contracts::customers as pb;
-use logistics_platform::ApiError;
 use logistics_platform::error::{Violations, parse_uuid};
-use logistics_platform::time::{optional_timestamp, timestamp};
 use prost_types::Timestamp;
 use uuid::Uuid;
 
 use crate::domain::follow_up::{FollowUpReason, FollowUpStatus, SurveyScores};
 use crate::domain::interaction::{Channel, Direction};
-use crate::store::engagement::{
-    FollowUpFilter, FollowUpRow, InteractionFilter, InteractionRow, NewFollowUp, NewInteraction,
-};
-use crate::store::surveys::{NewSurvey, SurveyFilter, SurveyRow};
+use crate::store::engagement::{FollowUpFilter, InteractionFilter, NewFollowUp, NewInteraction};
+use crate::store::surveys::{NewSurvey, SurveyFilter};
 
 const MAX_SUBJECT: usize = 200;
 const MAX_SUMMARY: usize = 4000;
@@ -101,42 +97,6 @@ fn channel_from_proto(value: i32) -> Option<Option<Channel>> {
     })
 }
 
-fn channel_to_proto(channel: Channel) -> pb::InteractionChannel {
-    match channel {
-        Channel::Phone => pb::InteractionChannel::Phone,
-        Channel::Email => pb::InteractionChannel::Email,
-        Channel::Visit => pb::InteractionChannel::Visit,
-        Channel::Letter => pb::InteractionChannel::Letter,
-        Channel::OnlineChat => pb::InteractionChannel::OnlineChat,
-        Channel::Hotline => pb::InteractionChannel::Hotline,
-    }
-}
-
-fn direction_to_proto(direction: Direction) -> pb::InteractionDirection {
-    match direction {
-        Direction::Inbound => pb::InteractionDirection::Inbound,
-        Direction::Outbound => pb::InteractionDirection::Outbound,
-    }
-}
-
-pub(super) fn reason_to_proto(reason: FollowUpReason) -> pb::FollowUpReason {
-    match reason {
-        FollowUpReason::ThankYouAfterDelivery => pb::FollowUpReason::ThankYouAfterDelivery,
-        FollowUpReason::ComplaintResolved => pb::FollowUpReason::ComplaintResolved,
-        FollowUpReason::PeriodicReview => pb::FollowUpReason::PeriodicReview,
-        FollowUpReason::Other => pb::FollowUpReason::Other,
-    }
-}
-
-pub(super) fn status_to_proto(status: FollowUpStatus) -> pb::FollowUpStatus {
-    match status {
-        FollowUpStatus::Scheduled => pb::FollowUpStatus::Scheduled,
-        FollowUpStatus::Completed => pb::FollowUpStatus::Completed,
-        FollowUpStatus::Missed => pb::FollowUpStatus::Missed,
-        FollowUpStatus::Cancelled => pb::FollowUpStatus::Cancelled,
-    }
-}
-
 /// Checks LogInteraction's interaction; `None` only when violations were recorded.
 pub(super) fn validate_interaction(
     interaction: &pb::Interaction,
@@ -216,20 +176,6 @@ pub(super) fn validate_interaction_filter(
         start_time,
         end_time,
     }
-}
-
-pub(super) fn interaction_to_proto(row: &InteractionRow) -> Result<pb::Interaction, ApiError> {
-    Ok(pb::Interaction {
-        id: row.id.to_string(),
-        customer_id: row.customer_id.to_string(),
-        channel: channel_to_proto(row.channel.0).into(),
-        direction: direction_to_proto(row.direction.0).into(),
-        subject: row.subject.clone(),
-        summary: row.summary.clone(),
-        agent: row.agent.clone(),
-        occur_time: Some(timestamp(row.occur_time)),
-        create_time: Some(timestamp(row.create_time)),
-    })
 }
 
 /// Checks ScheduleFollowUp's follow-up; `None` only when violations were recorded.
@@ -323,26 +269,6 @@ pub(super) fn validate_follow_up_filter(
     }
 }
 
-pub(super) fn follow_up_to_proto(row: &FollowUpRow) -> Result<pb::FollowUp, ApiError> {
-    Ok(pb::FollowUp {
-        id: row.id.to_string(),
-        customer_id: row.customer_id.to_string(),
-        reason: reason_to_proto(row.reason.0).into(),
-        status: status_to_proto(row.status.0).into(),
-        due_time: Some(timestamp(row.due_time)),
-        agent: row.agent.clone(),
-        notes: row.notes.clone(),
-        reference: row.reference.clone(),
-        outcome: row.outcome.clone(),
-        outcome_notes: row.outcome_notes.clone(),
-        complete_time: optional_timestamp(row.complete_time),
-        cancel_time: optional_timestamp(row.cancel_time),
-        create_time: Some(timestamp(row.create_time)),
-        update_time: Some(timestamp(row.update_time)),
-        etag: row.etag(),
-    })
-}
-
 /// Checks RecordSurvey's survey; `None` only when violations were recorded.
 pub(super) fn validate_survey(
     survey: &pb::Survey,
@@ -403,25 +329,5 @@ pub(super) fn validate_survey_filter(
         customer_id,
         start_time,
         end_time,
-    }
-}
-
-pub(super) fn survey_to_proto(row: &SurveyRow) -> pb::Survey {
-    pb::Survey {
-        id: row.id.to_string(),
-        customer_id: row.customer_id.to_string(),
-        follow_up_id: row
-            .follow_up_id
-            .map(|id| id.to_string())
-            .unwrap_or_default(),
-        timeliness: row.timeliness.into(),
-        cargo_safety: row.cargo_safety.into(),
-        staff_attitude: row.staff_attitude.into(),
-        price: row.price.into(),
-        information: row.information.into(),
-        comment: row.comment.clone(),
-        agent: row.agent.clone(),
-        survey_time: Some(timestamp(row.survey_time)),
-        create_time: Some(timestamp(row.create_time)),
     }
 }

@@ -1,45 +1,40 @@
 //! `logistics.customers.v1.EngagementService`: the interaction log, follow-ups (return visits) and
-//! satisfaction surveys. Decode and validate each request, call the store in one transaction with
-//! its change event, encode the response.
+//! satisfaction surveys. Decodes and validates each request, calls its use case in
+//! `app::engagement`, encodes the answer.
 
-use crate::reasons::Reason;
 use chrono::Utc;
 use logistics_contracts::customers::engagement_service_server::EngagementService;
 use logistics_contracts::customers::{
-    self as pb, CancelFollowUpRequest, CompleteFollowUpRequest, FollowUpCancelled,
-    FollowUpCompleted, InteractionLogged, ListFollowUpsRequest, ListFollowUpsResponse,
-    ListInteractionsRequest, ListInteractionsResponse, ListSurveysRequest, ListSurveysResponse,
-    LogInteractionRequest, RecordSurveyRequest, RunFollowUpSweepRequest, RunFollowUpSweepResponse,
-    SampleSurveyTargetsRequest, SampleSurveyTargetsResponse, ScheduleFollowUpRequest,
-    SurveyRecorded, stream_changes_response::Event,
+    self as pb, CancelFollowUpRequest, CompleteFollowUpRequest, ListFollowUpsRequest,
+    ListFollowUpsResponse, ListInteractionsRequest, ListInteractionsResponse, ListSurveysRequest,
+    ListSurveysResponse, LogInteractionRequest, RecordSurveyRequest, RunFollowUpSweepRequest,
+    RunFollowUpSweepResponse, SampleSurveyTargetsRequest, SampleSurveyTargetsResponse,
+    ScheduleFollowUpRequest,
 };
 use logistics_platform::auth::ScopeTable;
-use logistics_platform::changefeed;
 use logistics_platform::error::{Violations, parse_uuid};
-use logistics_platform::etag;
-use logistics_platform::idempotency::{self, Claim, IdempotencyKey};
+use logistics_platform::idempotency::IdempotencyKey;
 use logistics_platform::jobs::Job;
 use logistics_platform::pagination::{PageTokens, page_size};
-use logistics_platform::time::timestamp;
 use logistics_platform::{ApiError, ServiceContext};
 use prost::Message as _;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use super::engagement_fields::{
-    MAX_OUTCOME, MAX_OUTCOME_NOTES, follow_up_to_proto, interaction_to_proto, past_time,
-    reason_to_proto, status_to_proto, survey_to_proto, validate_follow_up,
-    validate_follow_up_filter, validate_interaction, validate_interaction_filter, validate_survey,
-    validate_survey_filter,
+    MAX_OUTCOME, MAX_OUTCOME_NOTES, past_time, validate_follow_up, validate_follow_up_filter,
+    validate_interaction, validate_interaction_filter, validate_survey, validate_survey_filter,
 };
-use super::{follow_up_sweep, principal_name, respond, survey_sampling};
-use crate::domain::follow_up::{FollowUpAction, transition};
-use crate::store::engagement::{self as store, FollowUpRow, TimePosition};
+use super::{principal_name, respond, survey_sampling};
+use crate::app::engagement::{self, Completion};
+use crate::app::events::{follow_up_to_proto, interaction_to_proto, survey_to_proto};
+use crate::app::follow_up_sweep;
+use crate::store::engagement::{self as store, TimePosition};
 use crate::store::surveys;
 
 /// The scope each RPC of EngagementService needs.
-pub const SCOPES: ScopeTable = &[
+pub(crate) const SCOPES: ScopeTable = &[
     (
         "/logistics.customers.v1.EngagementService/LogInteraction",
         "customers:write",
@@ -84,7 +79,7 @@ pub const SCOPES: ScopeTable = &[
 
 /// The engagement API over the customers database.
 #[derive(Clone)]
-pub struct EngagementApi {
+pub(crate) struct EngagementApi {
     pool: PgPool,
     interaction_pages: PageTokens,
     follow_up_pages: PageTokens,
@@ -94,7 +89,7 @@ pub struct EngagementApi {
 
 impl EngagementApi {
     /// The API over `pool`, sealing page tokens with the context's key.
-    pub fn new(pool: PgPool, context: &ServiceContext) -> Self {
+    pub(crate) fn new(pool: PgPool, context: &ServiceContext) -> Self {
         let tokens = |purpose| PageTokens::new(context.token_key.clone(), purpose);
         Self {
             interaction_pages: tokens("interactions.list"),
@@ -106,7 +101,7 @@ impl EngagementApi {
     }
 
     /// The follow-up sweep's job, for the service to schedule.
-    pub fn follow_up_sweep_job(&self) -> Job {
+    pub(crate) fn follow_up_sweep_job(&self) -> Job {
         self.follow_up_sweep.clone()
     }
 
@@ -130,24 +125,7 @@ impl EngagementApi {
         violations.finish()?;
 
         let key = idempotency_key(principal, "LogInteraction", request_id);
-        let mut tx = self.pool.begin().await?;
-        if let Claim::Replay(response) = idempotency::claim(&mut tx, &key, &request).await? {
-            return Ok(response);
-        }
-        ensure_customer_open(&mut tx, new.customer_id).await?;
-        let row = store::insert_interaction(&mut tx, &new).await?;
-        let interaction = interaction_to_proto(&row)?;
-        let event = Event::InteractionLogged(InteractionLogged {
-            interaction_id: interaction.id.clone(),
-            customer_id: interaction.customer_id.clone(),
-            channel: interaction.channel,
-            direction: interaction.direction,
-            occur_time: interaction.occur_time,
-        });
-        changefeed::record(&mut tx, &interaction.id, event).await?;
-        idempotency::record(&mut tx, &key, &interaction).await?;
-        tx.commit().await?;
-        Ok(interaction)
+        engagement::log_interaction(&self.pool, &key, &request, &new).await
     }
 
     async fn list_interactions(
@@ -195,17 +173,7 @@ impl EngagementApi {
         violations.finish()?;
 
         let key = idempotency_key(principal, "ScheduleFollowUp", request_id);
-        let mut tx = self.pool.begin().await?;
-        if let Claim::Replay(response) = idempotency::claim(&mut tx, &key, &request).await? {
-            return Ok(response);
-        }
-        ensure_customer_open(&mut tx, new.customer_id).await?;
-        let row = store::insert_follow_up(&mut tx, &new).await?;
-        follow_up_sweep::append_scheduled(&mut tx, &row).await?;
-        let follow_up = follow_up_to_proto(&row)?;
-        idempotency::record(&mut tx, &key, &follow_up).await?;
-        tx.commit().await?;
-        Ok(follow_up)
+        engagement::schedule_follow_up(&self.pool, &key, &request, &new).await
     }
 
     async fn complete_follow_up(
@@ -227,31 +195,13 @@ impl EngagementApi {
         };
         violations.finish()?;
 
-        let mut tx = self.pool.begin().await?;
-        let current = lock_follow_up(&mut tx, id, &request.id).await?;
-        let previous = current.status.0;
-        ensure_allowed(&current, FollowUpAction::Complete)?;
-        ensure_etag(&current, &request.etag)?;
-        let row = store::complete_follow_up(
-            &mut tx,
-            id,
-            request.outcome.trim(),
-            &request.notes,
+        let completion = Completion {
+            outcome: request.outcome.trim(),
+            notes: &request.notes,
             complete_time,
-        )
-        .await?;
-        let event = Event::FollowUpCompleted(FollowUpCompleted {
-            follow_up_id: row.id.to_string(),
-            customer_id: row.customer_id.to_string(),
-            reason: reason_to_proto(row.reason.0).into(),
-            previous_status: status_to_proto(previous).into(),
-            status: status_to_proto(row.status.0).into(),
-            due_time: Some(timestamp(row.due_time)),
-            complete_time: Some(timestamp(complete_time)),
-        });
-        changefeed::record(&mut tx, &row.id.to_string(), event).await?;
-        tx.commit().await?;
-        follow_up_to_proto(&row)
+        };
+        engagement::complete_follow_up(&self.pool, id, &request.id, &request.etag, &completion)
+            .await
     }
 
     async fn cancel_follow_up(
@@ -262,22 +212,7 @@ impl EngagementApi {
         let Some(id) = parse_uuid(&mut violations, "id", &request.id) else {
             return Err(violations.into_error());
         };
-        let mut tx = self.pool.begin().await?;
-        let current = lock_follow_up(&mut tx, id, &request.id).await?;
-        ensure_allowed(&current, FollowUpAction::Cancel)?;
-        ensure_etag(&current, &request.etag)?;
-        let row = store::cancel_follow_up(&mut tx, id).await?;
-        let event = Event::FollowUpCancelled(FollowUpCancelled {
-            follow_up_id: row.id.to_string(),
-            customer_id: row.customer_id.to_string(),
-            reason: reason_to_proto(row.reason.0).into(),
-            status: status_to_proto(row.status.0).into(),
-            due_time: Some(timestamp(row.due_time)),
-            cancel_time: row.cancel_time.map(timestamp),
-        });
-        changefeed::record(&mut tx, &row.id.to_string(), event).await?;
-        tx.commit().await?;
-        follow_up_to_proto(&row)
+        engagement::cancel_follow_up(&self.pool, id, &request.id, &request.etag).await
     }
 
     async fn list_follow_ups(
@@ -336,40 +271,7 @@ impl EngagementApi {
         violations.finish()?;
 
         let key = idempotency_key(principal, "RecordSurvey", request_id);
-        let mut tx = self.pool.begin().await?;
-        if let Claim::Replay(response) = idempotency::claim(&mut tx, &key, &request).await? {
-            return Ok(response);
-        }
-        ensure_customer_open(&mut tx, new.customer_id).await?;
-        if let Some(follow_up_id) = new.follow_up_id {
-            match store::follow_up_customer(&mut tx, follow_up_id).await? {
-                None => return Err(follow_up_not_found(&follow_up_id.to_string())),
-                Some(owner) if owner != new.customer_id => {
-                    return Err(ApiError::invalid_field(
-                        "survey.follow_up_id",
-                        "belongs to another customer",
-                    ));
-                }
-                Some(_) => {}
-            }
-        }
-        let row = surveys::insert_survey(&mut tx, &new).await?;
-        let survey = survey_to_proto(&row);
-        let event = Event::SurveyRecorded(SurveyRecorded {
-            survey_id: survey.id.clone(),
-            customer_id: survey.customer_id.clone(),
-            follow_up_id: survey.follow_up_id.clone(),
-            timeliness: survey.timeliness,
-            cargo_safety: survey.cargo_safety,
-            staff_attitude: survey.staff_attitude,
-            price: survey.price,
-            information: survey.information,
-            survey_time: survey.survey_time,
-        });
-        changefeed::record(&mut tx, &survey.id, event).await?;
-        idempotency::record(&mut tx, &key, &survey).await?;
-        tx.commit().await?;
-        Ok(survey)
+        engagement::record_survey(&self.pool, &key, &request, &new).await
     }
 
     async fn list_surveys(
@@ -398,68 +300,6 @@ fn idempotency_key(principal: &str, method: &'static str, request_id: Uuid) -> I
         method,
         request_id,
     }
-}
-
-/// A new record needs a customer that exists and is not deleted; the customer's row stays share
-/// locked until the transaction ends, so it cannot be deleted in between.
-async fn ensure_customer_open(tx: &mut PgConnection, customer_id: Uuid) -> Result<(), ApiError> {
-    match store::customer_state(tx, customer_id).await? {
-        None => Err(ApiError::NotFound {
-            reason: Reason::CustomerNotFound.as_str(),
-            resource: "customer",
-            id: customer_id.to_string(),
-        }),
-        Some(state) if state.delete_time.is_some() => Err(ApiError::FailedPrecondition {
-            reason: Reason::CustomerDeleted.as_str(),
-            message: format!("customer {} is deleted", state.customer_code),
-            metadata: vec![("customer_code", state.customer_code)],
-        }),
-        Some(_) => Ok(()),
-    }
-}
-
-fn follow_up_not_found(id: &str) -> ApiError {
-    ApiError::NotFound {
-        reason: Reason::FollowUpNotFound.as_str(),
-        resource: "follow-up",
-        id: id.to_owned(),
-    }
-}
-
-async fn lock_follow_up(
-    tx: &mut PgConnection,
-    id: Uuid,
-    given: &str,
-) -> Result<FollowUpRow, ApiError> {
-    store::lock_follow_up(tx, id)
-        .await?
-        .ok_or_else(|| follow_up_not_found(given))
-}
-
-fn ensure_allowed(follow_up: &FollowUpRow, action: FollowUpAction) -> Result<(), ApiError> {
-    transition(follow_up.status.0, action)
-        .map(|_| ())
-        .map_err(|illegal| ApiError::FailedPrecondition {
-            reason: Reason::IllegalTransition.as_str(),
-            message: format!(
-                "follow-up {} is {} and cannot become {}",
-                follow_up.id,
-                illegal.current.as_str(),
-                illegal.requested.as_str()
-            ),
-            metadata: vec![
-                ("current_status", illegal.current.as_str().to_owned()),
-                ("requested_status", illegal.requested.as_str().to_owned()),
-            ],
-        })
-}
-
-fn ensure_etag(follow_up: &FollowUpRow, etag: &str) -> Result<(), ApiError> {
-    etag::check(
-        etag,
-        follow_up.version,
-        format_args!("follow-up {}", follow_up.id),
-    )
 }
 
 #[tonic::async_trait]

@@ -1,17 +1,17 @@
-//! The gRPC services of the customers package, one module each, sharing how they answer.
+//! The gRPC services of the customers package, one module each (with a `*_fields.rs` for its
+//! request checks and conversions), sharing how they answer. Each RPC decodes and checks its
+//! request, calls one use case in `app` (or, for a plain paged list, reads the store) and encodes
+//! the answer; the scope tables say which scope each RPC needs.
 
 mod contact_fields;
-pub mod contact_service;
-pub(crate) mod customer_changes;
+pub(crate) mod contact_service;
 mod customer_fields;
 mod customer_lifecycle;
-pub mod customer_service;
+pub(crate) mod customer_service;
 mod engagement_fields;
-pub mod engagement_service;
-mod erasure;
-pub mod follow_up_sweep;
+pub(crate) mod engagement_service;
 mod grading_fields;
-pub mod loyalty_service;
+pub(crate) mod loyalty_service;
 mod survey_sampling;
 
 use logistics_platform::ApiError;

@@ -1,7 +1,7 @@
-//! `EngagementService/SampleSurveyTargets`: the monthly pick of customers to call for a
-//! satisfaction survey, kept so that it is the same every time it is asked for.
+//! `EngagementService/SampleSurveyTargets` on the wire: the month and size asked for, and the
+//! sample grouped by account manager.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use logistics_contracts::customers::{
     ManagerSurveyTargets, SampleSurveyTargetsRequest, SampleSurveyTargetsResponse, SurveyTarget,
@@ -10,16 +10,15 @@ use logistics_platform::ApiError;
 use logistics_platform::error::Violations;
 use sqlx::PgPool;
 
-use crate::domain::follow_up::{Month, SampleDraw};
-use crate::store::surveys;
+use crate::app::survey_sampling;
+use crate::domain::follow_up::Month;
 
 /// Customers per account manager in a survey sample when the caller gives none.
 const DEFAULT_PER_MANAGER: i32 = 5;
 /// Most customers per account manager in a survey sample.
 const MAX_PER_MANAGER: i32 = 50;
 
-/// Answers SampleSurveyTargets: validates the request, then picks and keeps the month's sample in
-/// one transaction, serialised per month.
+/// Answers SampleSurveyTargets: validates the request, then has the month's sample picked and kept.
 pub(super) async fn sample(
     pool: &PgPool,
     request: SampleSurveyTargetsRequest,
@@ -43,27 +42,7 @@ pub(super) async fn sample(
     violations.finish()?;
     let per_manager = usize::try_from(per_manager).unwrap_or_default();
     let key = month.to_string();
-
-    let mut tx = pool.begin().await?;
-    surveys::lock_sample_month(&mut tx, &key).await?;
-    let mut sampled = surveys::sampled(&mut tx, &key).await?;
-    let mut already: HashMap<String, usize> = HashMap::new();
-    for customer in &sampled {
-        *already.entry(customer.account_manager.clone()).or_default() += 1;
-    }
-    let mut draw = SampleDraw::new(month, already.clone(), per_manager);
-    surveys::offer_sample_candidates(&mut tx, &key, &mut draw).await?;
-    let picked = draw.picks();
-    if !picked.is_empty() {
-        for (manager, customers) in &picked {
-            // Orders are dense from 0 per manager, so the next one is the count so far.
-            let first = already.get(manager).copied().unwrap_or(0);
-            let first = i32::try_from(first).map_err(anyhow::Error::from)?;
-            surveys::add_to_sample(&mut tx, &key, manager, first, customers).await?;
-        }
-        sampled = surveys::sampled(&mut tx, &key).await?;
-    }
-    tx.commit().await?;
+    let sampled = survey_sampling::sample(pool, month, per_manager).await?;
 
     let mut by_manager: BTreeMap<String, Vec<SurveyTarget>> = BTreeMap::new();
     for customer in sampled {

@@ -4,17 +4,17 @@
 //! descriptions travel to callers and into logs.
 
 /// Most characters of a contact's name.
-pub const MAX_NAME_CHARS: usize = 100;
+pub(crate) const MAX_NAME_CHARS: usize = 100;
 /// Most characters of a contact's role.
-pub const MAX_ROLE_CHARS: usize = 50;
+pub(crate) const MAX_ROLE_CHARS: usize = 50;
 /// Most characters of an email address (RFC 5321's path limit).
-pub const MAX_EMAIL_CHARS: usize = 254;
+pub(crate) const MAX_EMAIL_CHARS: usize = 254;
 /// Fewest digits of a phone number (short service numbers).
-pub const MIN_PHONE_DIGITS: usize = 5;
+pub(crate) const MIN_PHONE_DIGITS: usize = 5;
 /// Most digits of a phone number (E.164 allows 15; extensions need a few more).
-pub const MAX_PHONE_DIGITS: usize = 20;
+pub(crate) const MAX_PHONE_DIGITS: usize = 20;
 /// Most contacts one customer may have.
-pub const MAX_CONTACTS_PER_CUSTOMER: i64 = 20;
+pub(crate) const MAX_CONTACTS_PER_CUSTOMER: i64 = 20;
 /// Longest raw phone input looked at, so a huge string costs nothing to refuse.
 const MAX_PHONE_INPUT_CHARS: usize = 40;
 /// Most characters of an email's local part (RFC 5321).
@@ -22,7 +22,7 @@ const MAX_EMAIL_LOCAL_CHARS: usize = 64;
 
 /// A contact field a caller can change, by its field-mask path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ContactField {
+pub(crate) enum ContactField {
     /// The person's name.
     Name,
     /// The phone number.
@@ -37,7 +37,7 @@ pub enum ContactField {
 
 impl ContactField {
     /// Every changeable field, in message order.
-    pub const ALL: &'static [ContactField] = &[
+    pub(crate) const ALL: &'static [ContactField] = &[
         Self::Name,
         Self::Phone,
         Self::Email,
@@ -46,7 +46,7 @@ impl ContactField {
     ];
 
     /// The field-mask path.
-    pub fn path(self) -> &'static str {
+    pub(crate) fn path(self) -> &'static str {
         match self {
             Self::Name => "name",
             Self::Phone => "phone",
@@ -57,24 +57,24 @@ impl ContactField {
     }
 
     /// The field named by a field-mask path, if it can be changed.
-    pub fn parse(path: &str) -> Option<Self> {
+    pub(crate) fn parse(path: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|field| field.path() == path)
     }
 }
 
 /// A contact's details in plaintext, normalized. Only ever held in memory; stored sealed.
 #[derive(Clone, PartialEq, Eq, Default)]
-pub struct ContactDetails {
+pub(crate) struct ContactDetails {
     /// The person's name, trimmed.
-    pub name: String,
+    pub(crate) name: String,
     /// Normalized phone, if any.
-    pub phone: Option<String>,
+    pub(crate) phone: Option<String>,
     /// Normalized email, if any.
-    pub email: Option<String>,
+    pub(crate) email: Option<String>,
     /// Role at the customer, trimmed.
-    pub role: String,
+    pub(crate) role: String,
     /// Main contact.
-    pub primary: bool,
+    pub(crate) primary: bool,
 }
 
 /// Personal data must not reach logs even through `{:?}`.
@@ -89,7 +89,11 @@ impl std::fmt::Debug for ContactDetails {
 
 impl ContactDetails {
     /// Copies the `fields` of `patch` over these details; returns the fields whose value changed.
-    pub fn apply(&mut self, patch: &ContactDetails, fields: &[ContactField]) -> Vec<ContactField> {
+    pub(crate) fn apply(
+        &mut self,
+        patch: &ContactDetails,
+        fields: &[ContactField],
+    ) -> Vec<ContactField> {
         let mut changed = Vec::new();
         for &field in fields {
             let differs = match field {
@@ -107,7 +111,7 @@ impl ContactDetails {
     }
 
     /// A contact must be reachable: by phone, by email or both.
-    pub fn is_reachable(&self) -> bool {
+    pub(crate) fn is_reachable(&self) -> bool {
         self.phone.is_some() || self.email.is_some()
     }
 }
@@ -123,7 +127,7 @@ fn replace<T: PartialEq + Clone>(slot: &mut T, value: &T) -> bool {
 
 /// Normalizes a phone number to its digits, keeping a leading "+": "+86 138-0013 (8000)" becomes
 /// "+8613800138000". Spaces, dashes, dots and parentheses are separators; anything else is refused.
-pub fn normalize_phone(raw: &str) -> Result<String, &'static str> {
+pub(crate) fn normalize_phone(raw: &str) -> Result<String, &'static str> {
     let text = raw.trim();
     if text.chars().count() > MAX_PHONE_INPUT_CHARS {
         return Err("must be at most 40 characters");
@@ -152,7 +156,7 @@ pub fn normalize_phone(raw: &str) -> Result<String, &'static str> {
 
 /// Normalizes an email address (trimmed, lower-cased) and checks its basic syntax:
 /// one '@', a local part of 1-64 characters, a domain of dot-separated labels, no spaces.
-pub fn normalize_email(raw: &str) -> Result<String, &'static str> {
+pub(crate) fn normalize_email(raw: &str) -> Result<String, &'static str> {
     let email = raw.trim().to_lowercase();
     if email.chars().count() > MAX_EMAIL_CHARS {
         return Err("must be at most 254 characters");

@@ -37,52 +37,52 @@ named_enum! {
 impl Status {
     /// Whether a customer may start its life in this status: a new customer has either not
     /// shipped yet or is being onboarded as a shipper.
-    pub fn allowed_at_creation(self) -> bool {
+    pub(crate) fn allowed_at_creation(self) -> bool {
         matches!(self, Status::Prospect | Status::Active)
     }
 }
 
 /// The fields staff may edit after creation.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Profile {
+pub(crate) struct Profile {
     /// Ships for itself or for others.
-    pub role: Role,
+    pub(crate) role: Role,
     /// Name people know the customer by.
-    pub display_name: String,
+    pub(crate) display_name: String,
     /// Industry or business type.
-    pub industry: String,
+    pub(crate) industry: String,
     /// Administrative region code.
-    pub region_code: String,
+    pub(crate) region_code: String,
     /// Login of the account manager.
-    pub account_manager: String,
+    pub(crate) account_manager: String,
     /// Notes for staff.
-    pub notes: String,
+    pub(crate) notes: String,
     /// Postal addresses.
-    pub addresses: Vec<PostalAddress>,
+    pub(crate) addresses: Vec<PostalAddress>,
     /// What the customer usually ships and how.
-    pub transport_needs: TransportNeeds,
+    pub(crate) transport_needs: TransportNeeds,
 }
 
-pub use logistics_platform::address::PostalAddress;
+pub(crate) use logistics_platform::address::PostalAddress;
 
 /// What the customer usually ships and how, stored as JSON with the customer (`{}` for customers
 /// created before it existed).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct TransportNeeds {
+pub(crate) struct TransportNeeds {
     /// Usual transport modes, by name ("ROAD", "AIR", ...).
-    pub usual_modes: Vec<String>,
+    pub(crate) usual_modes: Vec<String>,
     /// Kinds of cargo.
-    pub cargo_types: Vec<String>,
+    pub(crate) cargo_types: Vec<String>,
     /// Usual monthly volume in kilograms.
-    pub monthly_volume_kg: i64,
+    pub(crate) monthly_volume_kg: i64,
     /// Time requirements in words.
-    pub time_requirements: String,
+    pub(crate) time_requirements: String,
 }
 
 /// One editable field of [`Profile`], named as in field masks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProfileField {
+pub(crate) enum ProfileField {
     /// `role`
     Role,
     /// `display_name`
@@ -103,7 +103,7 @@ pub enum ProfileField {
 
 impl ProfileField {
     /// Every editable field.
-    pub const ALL: &'static [Self] = &[
+    pub(crate) const ALL: &'static [Self] = &[
         Self::Role,
         Self::DisplayName,
         Self::Industry,
@@ -115,7 +115,7 @@ impl ProfileField {
     ];
 
     /// The field-mask path.
-    pub fn path(self) -> &'static str {
+    pub(crate) fn path(self) -> &'static str {
         match self {
             Self::Role => "role",
             Self::DisplayName => "display_name",
@@ -129,14 +129,14 @@ impl ProfileField {
     }
 
     /// The field a field-mask path names, if it is editable.
-    pub fn from_path(path: &str) -> Option<Self> {
+    pub(crate) fn from_path(path: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|field| field.path() == path)
     }
 }
 
 impl Profile {
     /// Copies `fields` from `new` and returns those whose value actually changed.
-    pub fn apply(&mut self, new: &Profile, fields: &[ProfileField]) -> Vec<ProfileField> {
+    pub(crate) fn apply(&mut self, new: &Profile, fields: &[ProfileField]) -> Vec<ProfileField> {
         let mut changed = Vec::new();
         for &field in fields {
             let differs = match field {
@@ -174,52 +174,52 @@ fn replace<T: PartialEq>(slot: &mut T, value: T) -> bool {
 
 /// A customer as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Customer {
+pub(crate) struct Customer {
     /// Stable id.
-    pub id: Uuid,
+    pub(crate) id: Uuid,
     /// Human-readable code, e.g. "C000042".
-    pub customer_code: String,
+    pub(crate) customer_code: String,
     /// Kind of party; never changes.
-    pub kind: Kind,
+    pub(crate) kind: Kind,
     /// Lifecycle status.
-    pub status: Status,
+    pub(crate) status: Status,
     /// Editable fields.
-    pub profile: Profile,
+    pub(crate) profile: Profile,
     /// Grade within its kind; `None` until graded.
-    pub tier: Option<Tier>,
+    pub(crate) tier: Option<Tier>,
     /// Value class from the tier.
-    pub value_class: ValueClass,
+    pub(crate) value_class: ValueClass,
     /// Level of a government customer, set by staff.
-    pub government_level: Option<GovernmentLevel>,
+    pub(crate) government_level: Option<GovernmentLevel>,
     /// When it last shipped.
-    pub last_shipment_time: Option<DateTime<Utc>>,
+    pub(crate) last_shipment_time: Option<DateTime<Utc>>,
     /// When it last placed an order (learnt from the orders feed).
-    pub last_order_time: Option<DateTime<Utc>>,
+    pub(crate) last_order_time: Option<DateTime<Utc>>,
     /// Bumped on every change; the etag is derived from it.
-    pub version: i64,
+    pub(crate) version: i64,
     /// When created.
-    pub create_time: DateTime<Utc>,
+    pub(crate) create_time: DateTime<Utc>,
     /// When last changed.
-    pub update_time: DateTime<Utc>,
+    pub(crate) update_time: DateTime<Utc>,
     /// When deleted, if it was.
-    pub delete_time: Option<DateTime<Utc>>,
+    pub(crate) delete_time: Option<DateTime<Utc>>,
 }
 
 impl Customer {
     /// The etag callers send back to update only what they read.
-    pub fn etag(&self) -> String {
+    pub(crate) fn etag(&self) -> String {
         logistics_platform::etag::of(self.version)
     }
 
     /// When the customer last shipped or ordered, whichever is later: the inactivity clock
     /// (DORMANT, CHURNED) runs from it.
-    pub fn last_activity_time(&self) -> Option<DateTime<Utc>> {
+    pub(crate) fn last_activity_time(&self) -> Option<DateTime<Utc>> {
         self.last_shipment_time.max(self.last_order_time)
     }
 }
 
 /// How a caller names a customer: one rule for every service that takes a customer.
-pub use logistics_platform::fields::CustomerRef;
+pub(crate) use logistics_platform::fields::CustomerRef;
 
 #[cfg(test)]
 mod tests {

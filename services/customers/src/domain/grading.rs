@@ -49,7 +49,7 @@ named_enum! {
 
 impl Tier {
     /// The value class of a graded (non-prospect) customer of this tier.
-    pub fn value_class(self) -> ValueClass {
+    pub(crate) fn value_class(self) -> ValueClass {
         match self {
             Tier::Frequent | Tier::Large | Tier::GovernmentA => ValueClass::Key,
             Tier::Medium | Tier::GovernmentB => ValueClass::General,
@@ -60,7 +60,7 @@ impl Tier {
 
 impl GovernmentLevel {
     /// The tier of a government customer of this level.
-    pub fn tier(self) -> Tier {
+    pub(crate) fn tier(self) -> Tier {
         match self {
             GovernmentLevel::A => Tier::GovernmentA,
             GovernmentLevel::B => Tier::GovernmentB,
@@ -71,42 +71,42 @@ impl GovernmentLevel {
 
 /// What a value class is entitled to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ServiceLevel {
+pub(crate) struct ServiceLevel {
     /// The class these terms are for (stored by name).
-    pub value_class: String,
+    pub(crate) value_class: String,
     /// Lowest complaint priority (stored by name).
-    pub complaint_priority_floor: String,
+    pub(crate) complaint_priority_floor: String,
     /// First-response target in business minutes.
-    pub first_response_minutes: u32,
+    pub(crate) first_response_minutes: u32,
     /// Resolution target in business minutes.
-    pub resolution_minutes: u32,
+    pub(crate) resolution_minutes: u32,
     /// Priority transport for the customer's shipments.
-    pub priority_transport: bool,
+    pub(crate) priority_transport: bool,
     /// A dedicated account manager.
-    pub dedicated_account_manager: bool,
+    pub(crate) dedicated_account_manager: bool,
 }
 
 /// How customers are graded and served; versioned. A field missing from a stored version (one
 /// written before the field existed) takes the handbook's default.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct GradingPolicy {
+pub(crate) struct GradingPolicy {
     /// An individual is FREQUENT with at least this many shipments in the window.
-    pub frequent_min_shipments: u32,
+    pub(crate) frequent_min_shipments: u32,
     /// That window, in days.
-    pub frequent_window_days: u32,
+    pub(crate) frequent_window_days: u32,
     /// An enterprise is LARGE from this spend (fen) over the spend window.
-    pub large_min_spend_fen: i64,
+    pub(crate) large_min_spend_fen: i64,
     /// An enterprise is MEDIUM from this spend (fen).
-    pub medium_min_spend_fen: i64,
+    pub(crate) medium_min_spend_fen: i64,
     /// The spend window, in days.
-    pub spend_window_days: u32,
+    pub(crate) spend_window_days: u32,
     /// ACTIVE becomes DORMANT after this many days without a shipment.
-    pub dormant_after_days: u32,
+    pub(crate) dormant_after_days: u32,
     /// DORMANT (or ACTIVE) becomes CHURNED after this many days without a shipment.
-    pub churned_after_days: u32,
+    pub(crate) churned_after_days: u32,
     /// Terms per value class, one each.
-    pub service_levels: Vec<ServiceLevel>,
+    pub(crate) service_levels: Vec<ServiceLevel>,
 }
 
 /// Fen per yuan.
@@ -145,7 +145,7 @@ impl Default for GradingPolicy {
 
 impl GradingPolicy {
     /// Every rule the policy breaks, as (field, problem); empty when it is sound.
-    pub fn problems(&self) -> Vec<(&'static str, String)> {
+    pub(crate) fn problems(&self) -> Vec<(&'static str, String)> {
         let mut problems = Vec::new();
         let mut range = |field, value: u32, low: u32, high: u32| {
             if !(low..=high).contains(&value) {
@@ -216,7 +216,7 @@ impl GradingPolicy {
     }
 
     /// The terms of `class`.
-    pub fn service_level(&self, class: ValueClass) -> Option<&ServiceLevel> {
+    pub(crate) fn service_level(&self, class: ValueClass) -> Option<&ServiceLevel> {
         self.service_levels
             .iter()
             .find(|level| level.value_class == class.as_str())
@@ -225,26 +225,26 @@ impl GradingPolicy {
 
 /// A customer's activity within the policy's windows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Activity {
+pub(crate) struct Activity {
     /// Shipments within `frequent_window_days`.
-    pub recent_shipments: i64,
+    pub(crate) recent_shipments: i64,
     /// Spend (fen) within `spend_window_days`.
-    pub spend_fen: i64,
+    pub(crate) spend_fen: i64,
 }
 
 /// A grade and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Grade {
+pub(crate) struct Grade {
     /// The tier; `None` for a government customer whose level is not set.
-    pub tier: Option<Tier>,
+    pub(crate) tier: Option<Tier>,
     /// The value class.
-    pub value_class: ValueClass,
+    pub(crate) value_class: ValueClass,
     /// Why, for the tier history.
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 /// Grades a customer.
-pub fn grade(
+pub(crate) fn grade(
     kind: Kind,
     status: Status,
     government_level: Option<GovernmentLevel>,

@@ -9,7 +9,7 @@ use super::customer::Status;
 use super::grading::GradingPolicy;
 
 /// The status a customer moves to when it ships, if it changes.
-pub fn status_after_shipment(current: Status) -> Option<Status> {
+pub(crate) fn status_after_shipment(current: Status) -> Option<Status> {
     match current {
         Status::Prospect | Status::Dormant | Status::Churned => Some(Status::Active),
         Status::Active | Status::Blocked => None,
@@ -17,7 +17,7 @@ pub fn status_after_shipment(current: Status) -> Option<Status> {
 }
 
 /// The status a customer moves to for lack of shipments at `now`, if it changes.
-pub fn status_after_inactivity(
+pub(crate) fn status_after_inactivity(
     current: Status,
     last_shipment: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
@@ -38,7 +38,7 @@ pub fn status_after_inactivity(
 }
 
 /// The status of a customer whose block is lifted: what its shipments say.
-pub fn status_after_unblock(
+pub(crate) fn status_after_unblock(
     last_shipment: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
     policy: &GradingPolicy,

@@ -22,56 +22,56 @@ named_enum! {
 }
 
 /// Fen of shipment price per point: DOMAIN.md's default of 1 point per 10 CNY (1,000 fen).
-pub const FEN_PER_POINT: i64 = 1000;
+pub(crate) const FEN_PER_POINT: i64 = 1000;
 /// Days a lot of points lives (DOMAIN.md: points expire after 365 days).
-pub const LOT_LIFETIME_DAYS: i64 = 365;
+pub(crate) const LOT_LIFETIME_DAYS: i64 = 365;
 /// How far ahead an account reports points about to expire.
-pub const EXPIRY_NOTICE_DAYS: i64 = 30;
+pub(crate) const EXPIRY_NOTICE_DAYS: i64 = 30;
 /// Largest manual adjustment or redemption, either way.
-pub const MAX_POINTS_PER_MOVEMENT: i64 = 1_000_000;
+pub(crate) const MAX_POINTS_PER_MOVEMENT: i64 = 1_000_000;
 /// Largest shipment price accepted for an award: 10 billion CNY, far past any real shipment.
-pub const MAX_AWARD_AMOUNT_MINOR: i64 = 1_000_000_000_000;
+pub(crate) const MAX_AWARD_AMOUNT_MINOR: i64 = 1_000_000_000_000;
 
 /// Points earned by a shipment price in fen: whole points only, the rest is dropped.
-pub fn points_for_spend(amount_minor: i64) -> i64 {
+pub(crate) fn points_for_spend(amount_minor: i64) -> i64 {
     amount_minor.max(0) / FEN_PER_POINT
 }
 
 /// When points added at `earn_time` expire.
-pub fn expire_time_of(earn_time: DateTime<Utc>) -> DateTime<Utc> {
+pub(crate) fn expire_time_of(earn_time: DateTime<Utc>) -> DateTime<Utc> {
     earn_time + Duration::days(LOT_LIFETIME_DAYS)
 }
 
 /// A lot expires at its expiry instant: from then on its points are gone.
-pub fn is_expired(expire_time: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+pub(crate) fn is_expired(expire_time: DateTime<Utc>, now: DateTime<Utc>) -> bool {
     expire_time <= now
 }
 
 /// Points left of one lot.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Lot {
+pub(crate) struct Lot {
     /// The lot's id; ties on expiry are broken by it (older lots have lower ids).
-    pub id: i64,
+    pub(crate) id: i64,
     /// Points not yet spent or expired.
-    pub remaining: i64,
+    pub(crate) remaining: i64,
     /// When they expire.
-    pub expire_time: DateTime<Utc>,
+    pub(crate) expire_time: DateTime<Utc>,
 }
 
 /// Which lots pay for a spend: (lot id, points taken from it), in the order taken.
-pub type Takes = Vec<(i64, i64)>;
+pub(crate) type Takes = Vec<(i64, i64)>;
 
 /// A spend larger than the unexpired points.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Insufficient {
+pub(crate) struct Insufficient {
     /// Unexpired points.
-    pub balance: i64,
+    pub(crate) balance: i64,
     /// Points asked for.
-    pub requested: i64,
+    pub(crate) requested: i64,
 }
 
 /// Unexpired points of `lots` at `now`.
-pub fn available(lots: &[Lot], now: DateTime<Utc>) -> i64 {
+pub(crate) fn available(lots: &[Lot], now: DateTime<Utc>) -> i64 {
     lots.iter()
         .filter(|lot| !is_expired(lot.expire_time, now))
         .map(|lot| lot.remaining)
@@ -80,7 +80,11 @@ pub fn available(lots: &[Lot], now: DateTime<Utc>) -> i64 {
 
 /// Which lots pay for spending `points` at `now`, and how much each gives: oldest first,
 /// expired lots skipped. Refuses when the unexpired points do not cover it.
-pub fn consume_fifo(lots: &[Lot], points: i64, now: DateTime<Utc>) -> Result<Takes, Insufficient> {
+pub(crate) fn consume_fifo(
+    lots: &[Lot],
+    points: i64,
+    now: DateTime<Utc>,
+) -> Result<Takes, Insufficient> {
     let balance = available(lots, now);
     if points > balance {
         return Err(Insufficient {
@@ -107,7 +111,7 @@ pub fn consume_fifo(lots: &[Lot], points: i64, now: DateTime<Utc>) -> Result<Tak
 }
 
 /// Points of unexpired lots that expire within the notice window, and the earliest such expiry.
-pub fn expiring_soon(lots: &[Lot], now: DateTime<Utc>) -> (i64, Option<DateTime<Utc>>) {
+pub(crate) fn expiring_soon(lots: &[Lot], now: DateTime<Utc>) -> (i64, Option<DateTime<Utc>>) {
     let horizon = now + Duration::days(EXPIRY_NOTICE_DAYS);
     let soon = lots.iter().filter(|lot| {
         lot.remaining > 0 && !is_expired(lot.expire_time, now) && lot.expire_time <= horizon

@@ -1,11 +1,11 @@
 //! The customers service's rules, free of I/O: plain Rust with table-driven tests.
 
-pub mod contact;
-pub mod customer;
-pub mod follow_up;
-pub mod grading;
-pub mod interaction;
-pub mod lifecycle;
-pub mod loyalty;
-pub mod order_feed;
-pub mod value;
+pub(crate) mod contact;
+pub(crate) mod customer;
+pub(crate) mod follow_up;
+pub(crate) mod grading;
+pub(crate) mod interaction;
+pub(crate) mod lifecycle;
+pub(crate) mod loyalty;
+pub(crate) mod order_feed;
+pub(crate) mod value;

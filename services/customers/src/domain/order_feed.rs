@@ -15,14 +15,14 @@ use super::customer::Status;
 use super::loyalty::MAX_AWARD_AMOUNT_MINOR;
 
 /// How long after a delivery its thank-you contact is due (DOMAIN.md: within 24 hours).
-pub const THANK_YOU_DELAY: TimeDelta = TimeDelta::hours(24);
+pub(crate) const THANK_YOU_DELAY: TimeDelta = TimeDelta::hours(24);
 
 /// The only currency a customer's spend and points are kept in.
-pub const CURRENCY: &str = "CNY";
+pub(crate) const CURRENCY: &str = "CNY";
 
 /// A delivered order's price that cannot count as spend.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PriceProblem {
+pub(crate) enum PriceProblem {
     /// Not in CNY: adding it to fen would be wrong.
     Currency(String),
     /// Negative, or beyond any real shipment.
@@ -41,7 +41,7 @@ impl std::fmt::Display for PriceProblem {
 /// The spend (fen) a delivered order adds, from its price as (currency, minor units); no price
 /// is no spend. A price that cannot count is refused with why; the delivery still counts as a
 /// shipment then, with no spend and no points.
-pub fn spend_of(price: Option<(&str, i64)>) -> Result<i64, PriceProblem> {
+pub(crate) fn spend_of(price: Option<(&str, i64)>) -> Result<i64, PriceProblem> {
     let Some((currency, fen)) = price else {
         return Ok(0);
     };
@@ -61,7 +61,7 @@ pub fn spend_of(price: Option<(&str, i64)>) -> Result<i64, PriceProblem> {
 /// time, or when the event was written if the report has none; never later than `now`, so a peer
 /// whose clock runs ahead cannot date a shipment in the future (where the grading windows, which
 /// end at now, would not see it yet).
-pub fn effective_time(
+pub(crate) fn effective_time(
     reported: Option<DateTime<Utc>>,
     written: DateTime<Utc>,
     now: DateTime<Utc>,
@@ -70,12 +70,12 @@ pub fn effective_time(
 }
 
 /// When the thank-you contact for a delivery at `delivery_time` is due.
-pub fn thank_you_due(delivery_time: DateTime<Utc>) -> DateTime<Utc> {
+pub(crate) fn thank_you_due(delivery_time: DateTime<Utc>) -> DateTime<Utc> {
     delivery_time + THANK_YOU_DELAY
 }
 
 /// The status-history reason of a customer made ACTIVE from `from` by placing an order.
-pub fn ordered_reason(from: Status, order_number: &str) -> String {
+pub(crate) fn ordered_reason(from: Status, order_number: &str) -> String {
     match from {
         Status::Prospect => format!("first order (order {order_number})"),
         _ => format!("ordered again (order {order_number})"),
@@ -83,7 +83,7 @@ pub fn ordered_reason(from: Status, order_number: &str) -> String {
 }
 
 /// The status-history reason of a customer made ACTIVE by a delivery.
-pub fn delivered_reason(order_number: &str) -> String {
+pub(crate) fn delivered_reason(order_number: &str) -> String {
     format!("shipped (order {order_number} delivered)")
 }
 

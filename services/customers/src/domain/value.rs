@@ -8,39 +8,39 @@
 
 /// A customer's own figures over the last 365 days.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ValueFigures {
+pub(crate) struct ValueFigures {
     /// Days since the last shipment ever; `None` if it never shipped.
-    pub days_since_last_shipment: Option<i64>,
+    pub(crate) days_since_last_shipment: Option<i64>,
     /// Shipments in the last 365 days.
-    pub shipments: i64,
+    pub(crate) shipments: i64,
     /// Spend (fen) in the last 365 days.
-    pub spend_fen: i64,
+    pub(crate) spend_fen: i64,
 }
 
 /// The four cuts of each figure over the population.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Quintiles {
+pub(crate) struct Quintiles {
     /// Cuts of days since the last shipment (fewer is better).
-    pub recency_days: [f64; 4],
+    pub(crate) recency_days: [f64; 4],
     /// Cuts of shipment counts.
-    pub shipments: [f64; 4],
+    pub(crate) shipments: [f64; 4],
     /// Cuts of spend in fen.
-    pub spend_fen: [f64; 4],
+    pub(crate) spend_fen: [f64; 4],
 }
 
 /// Recency, frequency and monetary scores, each 1 to 5.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RfmScores {
+pub(crate) struct RfmScores {
     /// Recency.
-    pub recency: i32,
+    pub(crate) recency: i32,
     /// Frequency.
-    pub frequency: i32,
+    pub(crate) frequency: i32,
     /// Monetary.
-    pub monetary: i32,
+    pub(crate) monetary: i32,
 }
 
 /// Scores a customer's figures against the population's cuts.
-pub fn rfm_scores(figures: ValueFigures, quintiles: Option<&Quintiles>) -> RfmScores {
+pub(crate) fn rfm_scores(figures: ValueFigures, quintiles: Option<&Quintiles>) -> RfmScores {
     let lowest = RfmScores {
         recency: 1,
         frequency: 1,

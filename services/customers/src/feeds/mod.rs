@@ -2,7 +2,7 @@
 //! into the platform's feed follower, which follows each feed in the background and applies each
 //! event once, in the same transaction that moves the feed's cursor.
 
-pub mod orders;
+pub(crate) mod orders;
 
 use logistics_contracts::orders::StreamChangesRequest;
 use logistics_contracts::orders::order_service_client::OrderServiceClient;
@@ -14,7 +14,10 @@ use sqlx::PgPool;
 /// Starts following the orders feed when the context names the orders service; logs a warning
 /// and follows nothing when it does not (customers then learns nothing from orders). An orders
 /// URL without the service's own API key is a configuration error.
-pub fn spawn(pool: PgPool, context: &ServiceContext) -> anyhow::Result<Option<FollowerHandle>> {
+pub(crate) fn spawn(
+    pool: PgPool,
+    context: &ServiceContext,
+) -> anyhow::Result<Option<FollowerHandle>> {
     let Some(url) = &context.peers.orders_url else {
         tracing::warn!(
             "LOGISTICS_ORDERS_URL is not set: customers will not follow the orders feed \

@@ -7,8 +7,9 @@
 //! over an event whose id it applied already. Each effect is also idempotent by its own key
 //! (activity by order number, points by customer and order number, the thank-you follow-up by
 //! customer, reason and order number), so even an event applied again under another id and cursor
-//! (a cursor reset by hand, after the follower's dedupe window) changes nothing twice. What each
-//! event means is in [`crate::domain::order_feed`].
+//! (a cursor reset by hand, after the follower's dedupe window) changes nothing twice. This module
+//! decodes each event; what it means is in [`crate::domain::order_feed`], what it does in
+//! [`crate::app::order_effects`].
 
 use chrono::{DateTime, Utc};
 use logistics_contracts::orders::{
@@ -20,32 +21,21 @@ use logistics_platform::time::from_timestamp;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::api::customer_changes::{
-    BY_ACTIVITY, Shipment, change_status, record_shipment, regrade,
-};
-use crate::api::follow_up_sweep::append_scheduled;
-use crate::api::loyalty_service::award_in;
-use crate::domain::customer::{Customer, CustomerRef};
-use crate::domain::follow_up::FollowUpReason;
-use crate::domain::lifecycle::status_after_shipment;
-use crate::domain::loyalty::points_for_spend;
-use crate::domain::order_feed::{
-    delivered_reason, effective_time, ordered_reason, spend_of, thank_you_due,
-};
-use crate::store::engagement::NewFollowUp;
-use crate::store::{customers as customer_store, feeds, grading};
+use crate::app::order_effects::{self, Delivery};
+use crate::domain::customer::Customer;
+use crate::domain::order_feed::{effective_time, spend_of};
 
 pub use logistics_platform::feed_follower::Applied;
 
 /// The name of the orders feed (its cursor row, lock, metrics and logs).
-pub const FEED: &str = "orders";
+pub(crate) const FEED: &str = "orders";
 
 /// What the orders feed does to customers.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct OrdersFeed;
+pub(crate) struct OrdersFeed;
 
 /// The follower of the orders feed over the customers schema of `pool`.
-pub fn follower(pool: PgPool) -> FeedFollower<OrdersFeed> {
+pub(crate) fn follower(pool: PgPool) -> FeedFollower<OrdersFeed> {
     FeedFollower::new(pool, crate::NAME, FEED, OrdersFeed)
 }
 
@@ -103,8 +93,7 @@ impl FeedHandler for OrdersFeed {
     }
 }
 
-/// A new order: the customer is engaging, so a PROSPECT, DORMANT or CHURNED customer becomes
-/// ACTIVE (as a shipment makes it) and the inactivity clock restarts from the order.
+/// A new order: its customer (when this service knows it and it is live) is engaging.
 async fn on_created(
     tx: &mut PgConnection,
     created: &OrderCreated,
@@ -122,20 +111,13 @@ async fn on_created(
         written,
         now,
     );
-    grading::record_order(tx, customer.id, order_time).await?;
-    if let Some(to) = status_after_shipment(customer.status) {
-        let number = name_of(&order.order_number, &order.id);
-        let reason = ordered_reason(customer.status, number);
-        let active = change_status(tx, &customer, to, &reason, BY_ACTIVITY).await?;
-        // A prospect is POTENTIAL whatever its tier; active, its tier decides again.
-        let policy = grading::current_policy(tx).await?;
-        regrade(tx, active, &policy, now).await?;
-    }
+    let number = name_of(&order.order_number, &order.id);
+    order_effects::order_placed(tx, &customer, number, order_time, now).await?;
     Ok(Outcome::Done)
 }
 
-/// A delivered order: a shipment (activity, spend, last shipment time, grade, ACTIVE again),
-/// its loyalty points, and a thank-you follow-up due a day after the delivery.
+/// A delivered order: a shipment of its customer (when this service knows it and it is live),
+/// worth the order's price in CNY.
 async fn on_delivered(
     tx: &mut PgConnection,
     delivered: &OrderDelivered,
@@ -164,25 +146,12 @@ async fn on_delivered(
         );
         0
     });
-    let shipment = Shipment {
-        activity_id: number,
-        occur_time: delivery_time,
+    let delivery = Delivery {
+        order_name: number,
+        delivery_time,
         spend_fen,
-        status_reason: &delivered_reason(number),
     };
-    record_shipment(tx, &customer, &shipment, now).await?;
-    award_in(tx, customer.id, number, points_for_spend(spend_fen)).await?;
-    let thank_you = NewFollowUp {
-        customer_id: customer.id,
-        reason: FollowUpReason::ThankYouAfterDelivery,
-        due_time: thank_you_due(delivery_time),
-        agent: customer.profile.account_manager.clone(),
-        notes: format!("Thank the customer for choosing us: order {number} was delivered."),
-        reference: number.to_owned(),
-    };
-    if let Some(row) = feeds::insert_sourced_follow_up(tx, &thank_you, number).await? {
-        append_scheduled(tx, &row).await?;
-    }
+    order_effects::order_delivered(tx, &customer, &delivery, now).await?;
     Ok(Outcome::Done)
 }
 
@@ -192,8 +161,7 @@ async fn live_customer(tx: &mut PgConnection, id: &str) -> Result<Option<Custome
     let Ok(id) = Uuid::parse_str(id) else {
         return Ok(None);
     };
-    let customer = customer_store::find(tx, &CustomerRef::Id(id), true).await?;
-    Ok(customer.filter(|customer| customer.delete_time.is_none()))
+    order_effects::live_customer(tx, id).await
 }
 
 /// How an order is named in the customer's records: its order number, or its id if the event

@@ -1,115 +1,65 @@
-//! SQL on contacts, and on what erasing a customer's personal data touches. Values arrive here
-//! already sealed; this module never sees personal data in plaintext.
+//! SQL on the `contacts` table and AddContact's `contact_first_answers`. Values arrive here already
+//! sealed; this module never sees personal data in plaintext.
 
 use chrono::{DateTime, Utc};
 use logistics_platform::ApiError;
-use logistics_platform::stored::Stored;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
-
-use crate::domain::customer::{CustomerRef, Kind};
 
 const COLUMNS: &str = "id, customer_id, name_sealed, phone_sealed, email_sealed, role, is_primary, \
                        version, create_time, update_time";
 
 /// A contact as stored: personal fields sealed.
 #[derive(Debug, sqlx::FromRow)]
-pub struct ContactRow {
+pub(crate) struct ContactRow {
     /// Contact id (UUIDv7).
-    pub id: Uuid,
+    pub(crate) id: Uuid,
     /// Owning customer.
-    pub customer_id: Uuid,
+    pub(crate) customer_id: Uuid,
     /// Sealed name.
-    pub name_sealed: Vec<u8>,
+    pub(crate) name_sealed: Vec<u8>,
     /// Sealed normalized phone.
-    pub phone_sealed: Option<Vec<u8>>,
+    pub(crate) phone_sealed: Option<Vec<u8>>,
     /// Sealed normalized email.
-    pub email_sealed: Option<Vec<u8>>,
+    pub(crate) email_sealed: Option<Vec<u8>>,
     /// Role at the customer.
-    pub role: String,
+    pub(crate) role: String,
     /// Main contact.
-    pub is_primary: bool,
+    pub(crate) is_primary: bool,
     /// Bumped by every change; the etag.
-    pub version: i64,
+    pub(crate) version: i64,
     /// When added.
-    pub create_time: DateTime<Utc>,
+    pub(crate) create_time: DateTime<Utc>,
     /// When last changed.
-    pub update_time: DateTime<Utc>,
+    pub(crate) update_time: DateTime<Utc>,
 }
 
 /// A sealed value and its lookup hash.
 #[derive(Debug, Clone)]
-pub struct Searchable {
+pub(crate) struct Searchable {
     /// The sealed value.
-    pub sealed: Vec<u8>,
+    pub(crate) sealed: Vec<u8>,
     /// The keyed hash of the normalized value.
-    pub lookup: Vec<u8>,
+    pub(crate) lookup: Vec<u8>,
 }
 
 /// What an insert or update writes.
 #[derive(Debug, Clone)]
-pub struct SealedContact {
+pub(crate) struct SealedContact {
     /// Sealed name.
-    pub name: Vec<u8>,
+    pub(crate) name: Vec<u8>,
     /// Phone, if any.
-    pub phone: Option<Searchable>,
+    pub(crate) phone: Option<Searchable>,
     /// Email, if any.
-    pub email: Option<Searchable>,
+    pub(crate) email: Option<Searchable>,
     /// Role.
-    pub role: String,
+    pub(crate) role: String,
     /// Main contact.
-    pub primary: bool,
-}
-
-/// The facts about a customer that contact changes check, read with the customer's row locked.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct CustomerState {
-    /// Its id.
-    pub id: Uuid,
-    /// Its code.
-    pub customer_code: String,
-    /// INDIVIDUAL, ENTERPRISE or GOVERNMENT.
-    pub kind: Stored<Kind>,
-    /// Whether it is deleted.
-    pub deleted: bool,
-    /// When its personal data was first erased.
-    pub erase_time: Option<DateTime<Utc>>,
-}
-
-/// Reads a customer's state; `lock` holds its row until the transaction ends, so contact changes
-/// of one customer queue (the contact limit holds under concurrency).
-pub async fn customer_state(
-    conn: &mut PgConnection,
-    customer: &CustomerRef,
-    lock: bool,
-) -> Result<Option<CustomerState>, ApiError> {
-    let sql = match (customer, lock) {
-        (CustomerRef::Id(_), false) => {
-            "SELECT id, customer_code, kind, delete_time IS NOT NULL AS deleted, erase_time FROM customers \
-             WHERE id = $1::uuid"
-        }
-        (CustomerRef::Id(_), true) => {
-            "SELECT id, customer_code, kind, delete_time IS NOT NULL AS deleted, erase_time FROM customers \
-             WHERE id = $1::uuid FOR UPDATE"
-        }
-        (CustomerRef::Code(_), false) => {
-            "SELECT id, customer_code, kind, delete_time IS NOT NULL AS deleted, erase_time FROM customers \
-             WHERE customer_code = $1"
-        }
-        (CustomerRef::Code(_), true) => {
-            "SELECT id, customer_code, kind, delete_time IS NOT NULL AS deleted, erase_time FROM customers \
-             WHERE customer_code = $1 FOR UPDATE"
-        }
-    };
-    let key = match customer {
-        CustomerRef::Id(id) => id.to_string(),
-        CustomerRef::Code(code) => code.to_uppercase(),
-    };
-    Ok(sqlx::query_as(sql).bind(key).fetch_optional(conn).await?)
+    pub(crate) primary: bool,
 }
 
 /// How many contacts a customer has.
-pub async fn count(conn: &mut PgConnection, customer_id: Uuid) -> Result<i64, ApiError> {
+pub(crate) async fn count(conn: &mut PgConnection, customer_id: Uuid) -> Result<i64, ApiError> {
     let (count,): (i64,) = sqlx::query_as("SELECT count(*) FROM contacts WHERE customer_id = $1")
         .bind(customer_id)
         .fetch_one(conn)
@@ -118,7 +68,7 @@ pub async fn count(conn: &mut PgConnection, customer_id: Uuid) -> Result<i64, Ap
 }
 
 /// Clears the main-contact flag of a customer's other contacts, before one becomes main.
-pub async fn clear_primary(
+pub(crate) async fn clear_primary(
     tx: &mut PgConnection,
     customer_id: Uuid,
     except: Uuid,
@@ -135,7 +85,7 @@ pub async fn clear_primary(
 }
 
 /// Inserts a contact with the id the caller sealed it for.
-pub async fn insert(
+pub(crate) async fn insert(
     tx: &mut PgConnection,
     id: Uuid,
     customer_id: Uuid,
@@ -163,7 +113,7 @@ pub async fn insert(
 }
 
 /// Reads one contact; `lock` holds its row until the transaction ends.
-pub async fn find(
+pub(crate) async fn find(
     conn: &mut PgConnection,
     id: Uuid,
     lock: bool,
@@ -177,7 +127,7 @@ pub async fn find(
 }
 
 /// Keeps the contact as it was just inserted, for AddContact retries to answer with.
-pub async fn keep_first_answer(tx: &mut PgConnection, id: Uuid) -> Result<(), ApiError> {
+pub(crate) async fn keep_first_answer(tx: &mut PgConnection, id: Uuid) -> Result<(), ApiError> {
     let sql = format!(
         "INSERT INTO contact_first_answers ({COLUMNS}) SELECT {COLUMNS} FROM contacts WHERE id = $1"
     );
@@ -190,7 +140,7 @@ pub async fn keep_first_answer(tx: &mut PgConnection, id: Uuid) -> Result<(), Ap
 
 /// The contact as AddContact first answered it; none once the contact is gone or the answer
 /// was pruned.
-pub async fn first_answer(
+pub(crate) async fn first_answer(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<ContactRow>, ApiError> {
@@ -214,7 +164,7 @@ pub async fn prune_first_answers(pool: &PgPool, age: std::time::Duration) -> Res
 }
 
 /// Rewrites a contact, bumping its version.
-pub async fn update(
+pub(crate) async fn update(
     tx: &mut PgConnection,
     id: Uuid,
     contact: &SealedContact,
@@ -241,7 +191,7 @@ pub async fn update(
 }
 
 /// Deletes a contact for good.
-pub async fn delete(tx: &mut PgConnection, id: Uuid) -> Result<(), ApiError> {
+pub(crate) async fn delete(tx: &mut PgConnection, id: Uuid) -> Result<(), ApiError> {
     sqlx::query("DELETE FROM contacts WHERE id = $1")
         .bind(id)
         .execute(tx)
@@ -250,7 +200,7 @@ pub async fn delete(tx: &mut PgConnection, id: Uuid) -> Result<(), ApiError> {
 }
 
 /// Up to `limit` contacts of a customer after the contact `after`, oldest first.
-pub async fn list(
+pub(crate) async fn list(
     pool: &PgPool,
     customer_id: Uuid,
     after: Option<Uuid>,
@@ -271,7 +221,7 @@ pub async fn list(
 
 /// Which lookup hash to search.
 #[derive(Debug, Clone, Copy)]
-pub enum LookupColumn {
+pub(crate) enum LookupColumn {
     /// By phone.
     Phone,
     /// By email.
@@ -280,19 +230,19 @@ pub enum LookupColumn {
 
 /// A customer found through one of its contacts.
 #[derive(Debug, sqlx::FromRow)]
-pub struct Match {
+pub(crate) struct Match {
     /// The customer.
-    pub customer_id: Uuid,
+    pub(crate) customer_id: Uuid,
     /// Its code.
-    pub customer_code: String,
+    pub(crate) customer_code: String,
     /// Its display name.
-    pub display_name: String,
+    pub(crate) display_name: String,
     /// The matching contact.
-    pub contact_id: Uuid,
+    pub(crate) contact_id: Uuid,
 }
 
 /// Customers (not deleted) with a contact whose lookup hash is `hash`, at most `limit`.
-pub async fn find_by_lookup(
+pub(crate) async fn find_by_lookup(
     pool: &PgPool,
     column: LookupColumn,
     hash: &[u8],
@@ -320,91 +270,10 @@ pub async fn find_by_lookup(
 }
 
 /// Deletes every contact of a customer; returns how many there were.
-pub async fn delete_all(tx: &mut PgConnection, customer_id: Uuid) -> Result<u64, ApiError> {
+pub(crate) async fn delete_all(tx: &mut PgConnection, customer_id: Uuid) -> Result<u64, ApiError> {
     Ok(sqlx::query("DELETE FROM contacts WHERE customer_id = $1")
         .bind(customer_id)
         .execute(tx)
         .await?
         .rows_affected())
-}
-
-/// Clears the customer's free-text personal fields and marks it erased (keeping the first erase
-/// time). `display_name` replaces the name when given (individuals: their name is personal data).
-pub async fn erase_customer_fields(
-    tx: &mut PgConnection,
-    customer_id: Uuid,
-    display_name: Option<&str>,
-) -> Result<DateTime<Utc>, ApiError> {
-    let (erase_time,): (DateTime<Utc>,) = sqlx::query_as(
-        "UPDATE customers
-         SET notes = '', addresses = '[]', display_name = coalesce($2, display_name),
-             erase_time = coalesce(erase_time, now()), version = version + 1, update_time = now()
-         WHERE id = $1
-         RETURNING erase_time",
-    )
-    .bind(customer_id)
-    .bind(display_name)
-    .fetch_one(tx)
-    .await?;
-    Ok(erase_time)
-}
-
-/// The outbox rows about `resource_id`, locked: (row id, payload).
-pub async fn outbox_payloads(
-    tx: &mut PgConnection,
-    resource_id: &str,
-) -> Result<Vec<(i64, Vec<u8>)>, ApiError> {
-    Ok(
-        sqlx::query_as("SELECT id, payload FROM outbox WHERE resource_id = $1 FOR UPDATE")
-            .bind(resource_id)
-            .fetch_all(tx)
-            .await?,
-    )
-}
-
-/// Replaces one outbox row's payload.
-pub async fn rewrite_outbox_payload(
-    tx: &mut PgConnection,
-    id: i64,
-    payload: &[u8],
-) -> Result<(), ApiError> {
-    sqlx::query("UPDATE outbox SET payload = $2 WHERE id = $1")
-        .bind(id)
-        .bind(payload)
-        .execute(tx)
-        .await?;
-    Ok(())
-}
-
-/// Stored responses of idempotent calls of `method`, locked: (principal, request id, response).
-pub async fn idempotent_responses(
-    tx: &mut PgConnection,
-    method: &str,
-) -> Result<Vec<(String, Uuid, Vec<u8>)>, ApiError> {
-    Ok(sqlx::query_as(
-        "SELECT principal, request_id, response FROM idempotency_keys
-         WHERE method = $1 AND response IS NOT NULL FOR UPDATE",
-    )
-    .bind(method)
-    .fetch_all(tx)
-    .await?)
-}
-
-/// Replaces one stored idempotent response.
-pub async fn rewrite_idempotent_response(
-    tx: &mut PgConnection,
-    (principal, method, request_id): (&str, &str, Uuid),
-    response: &[u8],
-) -> Result<(), ApiError> {
-    sqlx::query(
-        "UPDATE idempotency_keys SET response = $4
-         WHERE principal = $1 AND method = $2 AND request_id = $3",
-    )
-    .bind(principal)
-    .bind(method)
-    .bind(request_id)
-    .bind(response)
-    .execute(tx)
-    .await?;
-    Ok(())
 }

@@ -1,4 +1,4 @@
-//! SQL on the `customers` schema, and nothing else.
+//! SQL on the `customers` table: the customer records, their lifecycle and grade columns.
 
 use chrono::{DateTime, Utc};
 use logistics_platform::ApiError;
@@ -78,17 +78,17 @@ impl From<CustomerRow> for Customer {
 
 /// What a create stores.
 #[derive(Debug, Clone)]
-pub struct NewCustomer {
+pub(crate) struct NewCustomer {
     /// Kind of party.
-    pub kind: Kind,
+    pub(crate) kind: Kind,
     /// Initial status.
-    pub status: Status,
+    pub(crate) status: Status,
     /// Editable fields.
-    pub profile: Profile,
+    pub(crate) profile: Profile,
 }
 
 /// Inserts a customer with its initial grade, assigning its id and code.
-pub async fn insert(
+pub(crate) async fn insert(
     tx: &mut PgConnection,
     new: &NewCustomer,
     grade: &Grade,
@@ -120,7 +120,7 @@ pub async fn insert(
 }
 
 /// Reads one customer, deleted or not. `lock` takes a row lock for the rest of the transaction.
-pub async fn find(
+pub(crate) async fn find(
     conn: &mut PgConnection,
     customer: &CustomerRef,
     lock: bool,
@@ -140,7 +140,7 @@ pub async fn find(
 }
 
 /// Writes a customer's profile, bumping its version.
-pub async fn update_profile(
+pub(crate) async fn update_profile(
     tx: &mut PgConnection,
     id: Uuid,
     profile: &Profile,
@@ -169,7 +169,7 @@ pub async fn update_profile(
 }
 
 /// Marks a customer deleted, bumping its version.
-pub async fn mark_deleted(tx: &mut PgConnection, id: Uuid) -> Result<Customer, ApiError> {
+pub(crate) async fn mark_deleted(tx: &mut PgConnection, id: Uuid) -> Result<Customer, ApiError> {
     let sql = format!(
         "UPDATE customers SET delete_time = now(), update_time = now(), version = version + 1
          WHERE id = $1
@@ -184,22 +184,22 @@ pub async fn mark_deleted(tx: &mut PgConnection, id: Uuid) -> Result<Customer, A
 
 /// Which customers to list.
 #[derive(Debug, Clone, Default)]
-pub struct ListFilter {
+pub(crate) struct ListFilter {
     /// Only this kind.
-    pub kind: Option<Kind>,
+    pub(crate) kind: Option<Kind>,
     /// Only this status.
-    pub status: Option<Status>,
+    pub(crate) status: Option<Status>,
     /// Only this region.
-    pub region_code: Option<String>,
+    pub(crate) region_code: Option<String>,
     /// Only display names starting with this, ignoring case.
-    pub display_name_prefix: Option<String>,
+    pub(crate) display_name_prefix: Option<String>,
     /// Deleted ones too.
-    pub show_deleted: bool,
+    pub(crate) show_deleted: bool,
 }
 
 /// Sort orders of a list; each is a keyset over (key, id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ListOrder {
+pub(crate) enum ListOrder {
     /// Newest first.
     CreateTimeDesc,
     /// Oldest first.
@@ -234,13 +234,13 @@ impl ListOrder {
 
 /// Where a page ends: the sort key (as text) and id of its last customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ListPosition {
+pub(crate) struct ListPosition {
     key: String,
     id: Uuid,
 }
 
 /// One page of customers after `after`, and the position after it when more follow.
-pub async fn list(
+pub(crate) async fn list(
     pool: &PgPool,
     filter: &ListFilter,
     order: ListOrder,
@@ -317,6 +317,216 @@ fn escape_like(text: &str) -> String {
         escaped.push(c);
     }
     escaped
+}
+
+/// Moves the customer's last shipment time up to `occur_time` (a shipment dated earlier than the
+/// last leaves it) and bumps its version: the shipment changed the resource.
+pub(crate) async fn note_shipment(
+    tx: &mut PgConnection,
+    customer_id: Uuid,
+    occur_time: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    sqlx::query(
+        "UPDATE customers
+         SET last_shipment_time = GREATEST(last_shipment_time, $2), update_time = now(),
+             version = version + 1
+         WHERE id = $1",
+    )
+    .bind(customer_id)
+    .bind(occur_time)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Notes that the customer placed an order at `order_time` (the inactivity clock restarts from
+/// its latest order as from its latest shipment). The field is internal, not part of the resource,
+/// so the version (etag) stays: staff editing the customer meanwhile must not be refused for it.
+pub(crate) async fn record_order(
+    tx: &mut PgConnection,
+    customer_id: Uuid,
+    order_time: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    sqlx::query(
+        "UPDATE customers
+         SET last_order_time = GREATEST(last_order_time, $2)
+         WHERE id = $1",
+    )
+    .bind(customer_id)
+    .bind(order_time)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Sets the customer's status; its history row is the caller's to write
+/// ([`super::status_history::insert`]).
+pub(crate) async fn set_status(
+    tx: &mut PgConnection,
+    id: Uuid,
+    to: Status,
+) -> Result<Customer, ApiError> {
+    let sql = format!(
+        "UPDATE customers SET status = $2, version = version + 1, update_time = now()
+         WHERE id = $1 RETURNING {COLUMNS}"
+    );
+    let row: CustomerRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(to.as_str())
+        .fetch_one(tx)
+        .await?;
+    Ok(row.into())
+}
+
+/// Sets the customer's tier and value class; the tier history row is the caller's to write
+/// ([`super::grading::insert_tier_change`]).
+pub(crate) async fn set_grade(
+    tx: &mut PgConnection,
+    id: Uuid,
+    tier: Tier,
+    value_class: ValueClass,
+) -> Result<Customer, ApiError> {
+    let sql = format!(
+        "UPDATE customers SET tier = $2, value_class = $3, version = version + 1,
+                              update_time = now()
+         WHERE id = $1 RETURNING {COLUMNS}"
+    );
+    let row: CustomerRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(tier.as_str())
+        .bind(value_class.as_str())
+        .fetch_one(tx)
+        .await?;
+    Ok(row.into())
+}
+
+/// Sets a government customer's level.
+pub(crate) async fn set_government_level(
+    tx: &mut PgConnection,
+    id: Uuid,
+    level: GovernmentLevel,
+) -> Result<Customer, ApiError> {
+    let sql = format!(
+        "UPDATE customers SET government_level = $2, version = version + 1, update_time = now()
+         WHERE id = $1 RETURNING {COLUMNS}"
+    );
+    let row: CustomerRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(level.as_str())
+        .fetch_one(tx)
+        .await?;
+    Ok(row.into())
+}
+
+/// Ids of live customers after `after`, in id order: the sweep walks everyone in batches.
+pub(crate) async fn customer_ids_after(
+    pool: &PgPool,
+    after: Option<Uuid>,
+    limit: usize,
+) -> Result<Vec<Uuid>, ApiError> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM customers
+         WHERE delete_time IS NULL AND ($1::uuid IS NULL OR id > $1)
+         ORDER BY id LIMIT $2",
+    )
+    .bind(after)
+    .bind(limit as i64)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Clears the customer's free-text personal fields and marks it erased (keeping the first erase
+/// time). `display_name` replaces the name when given (individuals: their name is personal data).
+pub(crate) async fn erase_customer_fields(
+    tx: &mut PgConnection,
+    customer_id: Uuid,
+    display_name: Option<&str>,
+) -> Result<DateTime<Utc>, ApiError> {
+    let (erase_time,): (DateTime<Utc>,) = sqlx::query_as(
+        "UPDATE customers
+         SET notes = '', addresses = '[]', display_name = coalesce($2, display_name),
+             erase_time = coalesce(erase_time, now()), version = version + 1, update_time = now()
+         WHERE id = $1
+         RETURNING erase_time",
+    )
+    .bind(customer_id)
+    .bind(display_name)
+    .fetch_one(tx)
+    .await?;
+    Ok(erase_time)
+}
+
+/// The facts about a customer that contact, loyalty and erasure changes check.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct CustomerState {
+    /// Its id.
+    pub(crate) id: Uuid,
+    /// Its code.
+    pub(crate) customer_code: String,
+    /// INDIVIDUAL, ENTERPRISE or GOVERNMENT.
+    pub(crate) kind: Stored<Kind>,
+    /// Whether it is deleted.
+    pub(crate) deleted: bool,
+    /// When its personal data was first erased.
+    pub(crate) erase_time: Option<DateTime<Utc>>,
+}
+
+/// Reads a customer's state; `lock` holds its row until the transaction ends, so contact changes
+/// of one customer queue (the contact limit holds under concurrency).
+pub(crate) async fn state(
+    conn: &mut PgConnection,
+    customer: &CustomerRef,
+    lock: bool,
+) -> Result<Option<CustomerState>, ApiError> {
+    let sql = match (customer, lock) {
+        (CustomerRef::Id(_), false) => {
+            "SELECT id, customer_code, kind, delete_time IS NOT NULL AS deleted, erase_time FROM customers \
+             WHERE id = $1::uuid"
+        }
+        (CustomerRef::Id(_), true) => {
+            "SELECT id, customer_code, kind, delete_time IS NOT NULL AS deleted, erase_time FROM customers \
+             WHERE id = $1::uuid FOR UPDATE"
+        }
+        (CustomerRef::Code(_), false) => {
+            "SELECT id, customer_code, kind, delete_time IS NOT NULL AS deleted, erase_time FROM customers \
+             WHERE customer_code = $1"
+        }
+        (CustomerRef::Code(_), true) => {
+            "SELECT id, customer_code, kind, delete_time IS NOT NULL AS deleted, erase_time FROM customers \
+             WHERE customer_code = $1 FOR UPDATE"
+        }
+    };
+    let key = match customer {
+        CustomerRef::Id(id) => id.to_string(),
+        CustomerRef::Code(code) => code.to_uppercase(),
+    };
+    Ok(sqlx::query_as(sql).bind(key).fetch_optional(conn).await?)
+}
+
+/// Whether a customer can take new engagement records.
+#[derive(Debug, Clone)]
+pub(crate) struct DeletionState {
+    /// Its code, for error messages.
+    pub(crate) customer_code: String,
+    /// When it was deleted, if it was.
+    pub(crate) delete_time: Option<DateTime<Utc>>,
+}
+
+/// Reads a customer's code and deletion, holding a share lock until the transaction ends so a
+/// concurrent delete waits for the record being added.
+pub(crate) async fn lock_shared(
+    tx: &mut PgConnection,
+    customer_id: Uuid,
+) -> Result<Option<DeletionState>, ApiError> {
+    let row: Option<(String, Option<DateTime<Utc>>)> =
+        sqlx::query_as("SELECT customer_code, delete_time FROM customers WHERE id = $1 FOR SHARE")
+            .bind(customer_id)
+            .fetch_optional(tx)
+            .await?;
+    Ok(row.map(|(customer_code, delete_time)| DeletionState {
+        customer_code,
+        delete_time,
+    }))
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! SQL for engagement: interactions and follow-ups, and what surveys share with them (customer
-//! checks, keyset positions).
+//! SQL on the engagement tables: `interactions` and `follow_ups`, and the keyset positions the
+//! survey list shares with them.
 
 use chrono::{DateTime, Utc};
 use logistics_platform::ApiError;
@@ -11,36 +11,10 @@ use uuid::Uuid;
 use crate::domain::follow_up::{FollowUpReason, FollowUpStatus};
 use crate::domain::interaction::{Channel, Direction};
 
-/// Whether a customer can take new engagement records.
-#[derive(Debug, Clone)]
-pub struct CustomerState {
-    /// Its code, for error messages.
-    pub customer_code: String,
-    /// When it was deleted, if it was.
-    pub delete_time: Option<DateTime<Utc>>,
-}
-
-/// Reads a customer's code and deletion, holding a share lock until the transaction ends so a
-/// concurrent delete waits for the record being added.
-pub async fn customer_state(
-    tx: &mut PgConnection,
-    customer_id: Uuid,
-) -> Result<Option<CustomerState>, ApiError> {
-    let row: Option<(String, Option<DateTime<Utc>>)> =
-        sqlx::query_as("SELECT customer_code, delete_time FROM customers WHERE id = $1 FOR SHARE")
-            .bind(customer_id)
-            .fetch_optional(tx)
-            .await?;
-    Ok(row.map(|(customer_code, delete_time)| CustomerState {
-        customer_code,
-        delete_time,
-    }))
-}
-
 /// Where a page ends in a list ordered by a time and then id: the last item's time (microseconds,
 /// PostgreSQL's precision) and id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TimePosition {
+pub(crate) struct TimePosition {
     micros: i64,
     id: Uuid,
 }
@@ -100,48 +74,48 @@ const INTERACTION_COLUMNS: &str =
 
 /// One contact with a customer, as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct InteractionRow {
+pub(crate) struct InteractionRow {
     /// Id.
-    pub id: Uuid,
+    pub(crate) id: Uuid,
     /// The customer.
-    pub customer_id: Uuid,
+    pub(crate) customer_id: Uuid,
     /// How it took place.
-    pub channel: Stored<Channel>,
+    pub(crate) channel: Stored<Channel>,
     /// Who reached out.
-    pub direction: Stored<Direction>,
+    pub(crate) direction: Stored<Direction>,
     /// What it was about.
-    pub subject: String,
+    pub(crate) subject: String,
     /// What was said.
-    pub summary: String,
+    pub(crate) summary: String,
     /// Who handled it.
-    pub agent: String,
+    pub(crate) agent: String,
     /// When it took place.
-    pub occur_time: DateTime<Utc>,
+    pub(crate) occur_time: DateTime<Utc>,
     /// When it was logged.
-    pub create_time: DateTime<Utc>,
+    pub(crate) create_time: DateTime<Utc>,
 }
 
 /// What LogInteraction stores.
 #[derive(Debug, Clone)]
-pub struct NewInteraction {
+pub(crate) struct NewInteraction {
     /// The customer.
-    pub customer_id: Uuid,
+    pub(crate) customer_id: Uuid,
     /// How.
-    pub channel: Channel,
+    pub(crate) channel: Channel,
     /// Who started it.
-    pub direction: Direction,
+    pub(crate) direction: Direction,
     /// What about.
-    pub subject: String,
+    pub(crate) subject: String,
     /// What was said.
-    pub summary: String,
+    pub(crate) summary: String,
     /// Who handled it.
-    pub agent: String,
+    pub(crate) agent: String,
     /// When.
-    pub occur_time: DateTime<Utc>,
+    pub(crate) occur_time: DateTime<Utc>,
 }
 
 /// Stores an interaction.
-pub async fn insert_interaction(
+pub(crate) async fn insert_interaction(
     tx: &mut PgConnection,
     new: &NewInteraction,
 ) -> Result<InteractionRow, ApiError> {
@@ -167,21 +141,21 @@ pub async fn insert_interaction(
 
 /// Which interactions to list.
 #[derive(Debug, Clone, Default)]
-pub struct InteractionFilter {
+pub(crate) struct InteractionFilter {
     /// Only this customer's.
-    pub customer_id: Option<Uuid>,
+    pub(crate) customer_id: Option<Uuid>,
     /// Only this agent's.
-    pub agent: Option<String>,
+    pub(crate) agent: Option<String>,
     /// Only over this channel.
-    pub channel: Option<Channel>,
+    pub(crate) channel: Option<Channel>,
     /// Only at or after.
-    pub start_time: Option<DateTime<Utc>>,
+    pub(crate) start_time: Option<DateTime<Utc>>,
     /// Only before.
-    pub end_time: Option<DateTime<Utc>>,
+    pub(crate) end_time: Option<DateTime<Utc>>,
 }
 
 /// One page of interactions, newest first.
-pub async fn list_interactions(
+pub(crate) async fn list_interactions(
     pool: &PgPool,
     filter: &InteractionFilter,
     after: Option<&TimePosition>,
@@ -225,65 +199,65 @@ pub(super) const FOLLOW_UP_COLUMNS: &str = "id, customer_id, reason, status, due
 
 /// A follow-up as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct FollowUpRow {
+pub(crate) struct FollowUpRow {
     /// Id.
-    pub id: Uuid,
+    pub(crate) id: Uuid,
     /// The customer.
-    pub customer_id: Uuid,
+    pub(crate) customer_id: Uuid,
     /// Why it was scheduled.
-    pub reason: Stored<FollowUpReason>,
+    pub(crate) reason: Stored<FollowUpReason>,
     /// Where it stands.
-    pub status: Stored<FollowUpStatus>,
+    pub(crate) status: Stored<FollowUpStatus>,
     /// When it must be done by.
-    pub due_time: DateTime<Utc>,
+    pub(crate) due_time: DateTime<Utc>,
     /// Agent in charge.
-    pub agent: String,
+    pub(crate) agent: String,
     /// What to do.
-    pub notes: String,
+    pub(crate) notes: String,
     /// Order or complaint number.
-    pub reference: String,
+    pub(crate) reference: String,
     /// What came of it.
-    pub outcome: String,
+    pub(crate) outcome: String,
     /// Details of the outcome.
-    pub outcome_notes: String,
+    pub(crate) outcome_notes: String,
     /// When done.
-    pub complete_time: Option<DateTime<Utc>>,
+    pub(crate) complete_time: Option<DateTime<Utc>>,
     /// When called off.
-    pub cancel_time: Option<DateTime<Utc>>,
+    pub(crate) cancel_time: Option<DateTime<Utc>>,
     /// Bumped on every change.
-    pub version: i64,
+    pub(crate) version: i64,
     /// When scheduled.
-    pub create_time: DateTime<Utc>,
+    pub(crate) create_time: DateTime<Utc>,
     /// When last changed.
-    pub update_time: DateTime<Utc>,
+    pub(crate) update_time: DateTime<Utc>,
 }
 
 impl FollowUpRow {
     /// The etag callers send back to act only on what they read.
-    pub fn etag(&self) -> String {
+    pub(crate) fn etag(&self) -> String {
         logistics_platform::etag::of(self.version)
     }
 }
 
 /// What ScheduleFollowUp stores.
 #[derive(Debug, Clone)]
-pub struct NewFollowUp {
+pub(crate) struct NewFollowUp {
     /// The customer.
-    pub customer_id: Uuid,
+    pub(crate) customer_id: Uuid,
     /// Why.
-    pub reason: FollowUpReason,
+    pub(crate) reason: FollowUpReason,
     /// By when.
-    pub due_time: DateTime<Utc>,
+    pub(crate) due_time: DateTime<Utc>,
     /// Agent in charge.
-    pub agent: String,
+    pub(crate) agent: String,
     /// What to do.
-    pub notes: String,
+    pub(crate) notes: String,
     /// Order or complaint number.
-    pub reference: String,
+    pub(crate) reference: String,
 }
 
 /// Stores a SCHEDULED follow-up.
-pub async fn insert_follow_up(
+pub(crate) async fn insert_follow_up(
     tx: &mut PgConnection,
     new: &NewFollowUp,
 ) -> Result<FollowUpRow, ApiError> {
@@ -305,8 +279,35 @@ pub async fn insert_follow_up(
     Ok(row)
 }
 
+/// Stores a SCHEDULED follow-up that `source_key` (e.g. an order number) caused, unless one for
+/// the same customer, reason and source exists: then `None`, and nothing is written.
+pub(crate) async fn insert_sourced_follow_up(
+    tx: &mut PgConnection,
+    new: &NewFollowUp,
+    source_key: &str,
+) -> Result<Option<FollowUpRow>, ApiError> {
+    let sql = format!(
+        "INSERT INTO follow_ups (id, customer_id, reason, status, due_time, agent, notes, reference,
+                                 source_key)
+         VALUES ($1, $2, $3, 'SCHEDULED', $4, $5, $6, $7, $8)
+         ON CONFLICT (customer_id, reason, source_key) WHERE source_key IS NOT NULL DO NOTHING
+         RETURNING {FOLLOW_UP_COLUMNS}"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(uuid::Uuid::now_v7())
+        .bind(new.customer_id)
+        .bind(new.reason.as_str())
+        .bind(new.due_time)
+        .bind(&new.agent)
+        .bind(&new.notes)
+        .bind(&new.reference)
+        .bind(source_key)
+        .fetch_optional(tx)
+        .await?)
+}
+
 /// Reads a follow-up and locks it until the transaction ends, so concurrent changes queue.
-pub async fn lock_follow_up(
+pub(crate) async fn lock_follow_up(
     tx: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<FollowUpRow>, ApiError> {
@@ -319,7 +320,10 @@ pub async fn lock_follow_up(
 }
 
 /// The customer a follow-up belongs to, if the follow-up exists.
-pub async fn follow_up_customer(tx: &mut PgConnection, id: Uuid) -> Result<Option<Uuid>, ApiError> {
+pub(crate) async fn follow_up_customer(
+    tx: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<Uuid>, ApiError> {
     let customer = sqlx::query_scalar("SELECT customer_id FROM follow_ups WHERE id = $1")
         .bind(id)
         .fetch_optional(tx)
@@ -328,7 +332,7 @@ pub async fn follow_up_customer(tx: &mut PgConnection, id: Uuid) -> Result<Optio
 }
 
 /// Marks a follow-up COMPLETED; the caller has checked the transition.
-pub async fn complete_follow_up(
+pub(crate) async fn complete_follow_up(
     tx: &mut PgConnection,
     id: Uuid,
     outcome: &str,
@@ -353,7 +357,10 @@ pub async fn complete_follow_up(
 }
 
 /// Marks a follow-up CANCELLED; the caller has checked the transition.
-pub async fn cancel_follow_up(tx: &mut PgConnection, id: Uuid) -> Result<FollowUpRow, ApiError> {
+pub(crate) async fn cancel_follow_up(
+    tx: &mut PgConnection,
+    id: Uuid,
+) -> Result<FollowUpRow, ApiError> {
     let sql = format!(
         "UPDATE follow_ups
          SET status = 'CANCELLED', cancel_time = now(), version = version + 1, update_time = now()
@@ -369,23 +376,23 @@ pub async fn cancel_follow_up(tx: &mut PgConnection, id: Uuid) -> Result<FollowU
 
 /// Which follow-ups to list.
 #[derive(Debug, Clone, Default)]
-pub struct FollowUpFilter {
+pub(crate) struct FollowUpFilter {
     /// Only this customer's.
-    pub customer_id: Option<Uuid>,
+    pub(crate) customer_id: Option<Uuid>,
     /// Only this agent's.
-    pub agent: Option<String>,
+    pub(crate) agent: Option<String>,
     /// Only in this status.
-    pub status: Option<FollowUpStatus>,
+    pub(crate) status: Option<FollowUpStatus>,
     /// Only due at or after.
-    pub due_start_time: Option<DateTime<Utc>>,
+    pub(crate) due_start_time: Option<DateTime<Utc>>,
     /// Only due before.
-    pub due_end_time: Option<DateTime<Utc>>,
+    pub(crate) due_end_time: Option<DateTime<Utc>>,
     /// Only SCHEDULED and due before now.
-    pub overdue_only: bool,
+    pub(crate) overdue_only: bool,
 }
 
 /// One page of follow-ups, earliest due first.
-pub async fn list_follow_ups(
+pub(crate) async fn list_follow_ups(
     pool: &PgPool,
     filter: &FollowUpFilter,
     after: Option<&TimePosition>,
@@ -426,7 +433,10 @@ pub async fn list_follow_ups(
 
 /// Marks up to `limit` SCHEDULED follow-ups past their due time MISSED and returns them. Rows
 /// locked by a concurrent change are skipped: the next sweep gets them if they are still open.
-pub async fn mark_missed(tx: &mut PgConnection, limit: i64) -> Result<Vec<FollowUpRow>, ApiError> {
+pub(crate) async fn mark_missed(
+    tx: &mut PgConnection,
+    limit: i64,
+) -> Result<Vec<FollowUpRow>, ApiError> {
     let sql = format!(
         "UPDATE follow_ups
          SET status = 'MISSED', version = version + 1, update_time = now()
@@ -447,7 +457,7 @@ pub async fn mark_missed(tx: &mut PgConnection, limit: i64) -> Result<Vec<Follow
 /// Creates `month`'s PERIODIC_REVIEW, due at `due_time` and assigned to the account manager, for
 /// up to `limit` KEY customers that have none yet, and returns those created. The unique index on
 /// (customer_id, review_month) keeps a concurrent sweep from creating a second one.
-pub async fn create_monthly_reviews(
+pub(crate) async fn create_monthly_reviews(
     tx: &mut PgConnection,
     month: &str,
     due_time: DateTime<Utc>,
@@ -489,12 +499,15 @@ pub async fn create_monthly_reviews(
 }
 
 /// What erasure leaves in a required free-text field.
-pub const ERASED_TEXT: &str = "(erased)";
+pub(crate) const ERASED_TEXT: &str = "(erased)";
 
 /// Blanks the free text kept about a customer's interactions, follow-ups and surveys (it may name
 /// people or hold their details), keeping the records themselves: channels, times, statuses and
 /// scores stay for the reports. Returns how many records were touched.
-pub async fn erase_free_text(tx: &mut PgConnection, customer_id: Uuid) -> Result<u64, ApiError> {
+pub(crate) async fn erase_free_text(
+    tx: &mut PgConnection,
+    customer_id: Uuid,
+) -> Result<u64, ApiError> {
     let interactions =
         sqlx::query("UPDATE interactions SET subject = $2, summary = '' WHERE customer_id = $1")
             .bind(customer_id)

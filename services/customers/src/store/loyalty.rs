@@ -13,62 +13,65 @@ const MOVEMENT_COLUMNS: &str =
 
 /// One ledger entry.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct MovementRow {
+pub(crate) struct MovementRow {
     /// Increasing id.
-    pub id: i64,
+    pub(crate) id: i64,
     /// The customer.
-    pub customer_id: Uuid,
+    pub(crate) customer_id: Uuid,
     /// What moved the points.
-    pub kind: Stored<MovementKind>,
+    pub(crate) kind: Stored<MovementKind>,
     /// Signed points.
-    pub points: i64,
+    pub(crate) points: i64,
     /// Balance right after.
-    pub balance_after: i64,
+    pub(crate) balance_after: i64,
     /// Why.
-    pub reason: String,
+    pub(crate) reason: String,
     /// Caller's reference.
-    pub reference: String,
+    pub(crate) reference: String,
     /// When recorded.
-    pub create_time: DateTime<Utc>,
+    pub(crate) create_time: DateTime<Utc>,
     /// When added points expire.
-    pub expire_time: Option<DateTime<Utc>>,
+    pub(crate) expire_time: Option<DateTime<Utc>>,
 }
 
 /// What a movement writes.
 #[derive(Debug, Clone)]
-pub struct NewMovement<'a> {
+pub(crate) struct NewMovement<'a> {
     /// What moves the points.
-    pub kind: MovementKind,
+    pub(crate) kind: MovementKind,
     /// Signed points, not zero.
-    pub points: i64,
+    pub(crate) points: i64,
     /// Balance right after.
-    pub balance_after: i64,
+    pub(crate) balance_after: i64,
     /// Why.
-    pub reason: &'a str,
+    pub(crate) reason: &'a str,
     /// Caller's reference.
-    pub reference: &'a str,
+    pub(crate) reference: &'a str,
     /// For added points: when they expire.
-    pub expire_time: Option<DateTime<Utc>>,
+    pub(crate) expire_time: Option<DateTime<Utc>>,
 }
 
 /// An account's totals.
 #[derive(Debug, Clone, Copy, Default, sqlx::FromRow)]
-pub struct Account {
+pub(crate) struct Account {
     /// Points of lots not yet expired by an EXPIRE movement.
-    pub balance: i64,
+    pub(crate) balance: i64,
     /// Points ever earned on shipments.
-    pub lifetime_earned: i64,
+    pub(crate) lifetime_earned: i64,
 }
 
 /// The transaction's clock: every row a movement writes carries the same time.
-pub async fn now(conn: &mut PgConnection) -> Result<DateTime<Utc>, ApiError> {
+pub(crate) async fn now(conn: &mut PgConnection) -> Result<DateTime<Utc>, ApiError> {
     let (now,): (DateTime<Utc>,) = sqlx::query_as("SELECT now()").fetch_one(conn).await?;
     Ok(now)
 }
 
 /// Creates the customer's account if needed and locks it until the transaction ends, so the
 /// movements of one customer happen one after the other.
-pub async fn lock_account(tx: &mut PgConnection, customer_id: Uuid) -> Result<Account, ApiError> {
+pub(crate) async fn lock_account(
+    tx: &mut PgConnection,
+    customer_id: Uuid,
+) -> Result<Account, ApiError> {
     sqlx::query("INSERT INTO loyalty_accounts (customer_id) VALUES ($1) ON CONFLICT DO NOTHING")
         .bind(customer_id)
         .execute(&mut *tx)
@@ -82,7 +85,7 @@ pub async fn lock_account(tx: &mut PgConnection, customer_id: Uuid) -> Result<Ac
 }
 
 /// Reads an account without locking; `None` when the customer never had points.
-pub async fn account(pool: &PgPool, customer_id: Uuid) -> Result<Option<Account>, ApiError> {
+pub(crate) async fn account(pool: &PgPool, customer_id: Uuid) -> Result<Option<Account>, ApiError> {
     Ok(sqlx::query_as(
         "SELECT balance, lifetime_earned FROM loyalty_accounts WHERE customer_id = $1",
     )
@@ -92,7 +95,7 @@ pub async fn account(pool: &PgPool, customer_id: Uuid) -> Result<Option<Account>
 }
 
 /// Writes an account's new totals.
-pub async fn save_account(
+pub(crate) async fn save_account(
     tx: &mut PgConnection,
     customer_id: Uuid,
     account: Account,
@@ -110,7 +113,7 @@ pub async fn save_account(
 }
 
 /// Records a movement at `at`.
-pub async fn insert_movement(
+pub(crate) async fn insert_movement(
     tx: &mut PgConnection,
     customer_id: Uuid,
     movement: &NewMovement<'_>,
@@ -136,7 +139,10 @@ pub async fn insert_movement(
 }
 
 /// Opens a lot for the points a movement added.
-pub async fn insert_lot(tx: &mut PgConnection, movement: &MovementRow) -> Result<(), ApiError> {
+pub(crate) async fn insert_lot(
+    tx: &mut PgConnection,
+    movement: &MovementRow,
+) -> Result<(), ApiError> {
     sqlx::query(
         "INSERT INTO point_lots (customer_id, movement_id, points, remaining, earn_time, expire_time)
          VALUES ($1, $2, $3, $3, $4, $5)",
@@ -152,7 +158,10 @@ pub async fn insert_lot(tx: &mut PgConnection, movement: &MovementRow) -> Result
 }
 
 /// The customer's lots with points left, oldest first.
-pub async fn open_lots(conn: &mut PgConnection, customer_id: Uuid) -> Result<Vec<Lot>, ApiError> {
+pub(crate) async fn open_lots(
+    conn: &mut PgConnection,
+    customer_id: Uuid,
+) -> Result<Vec<Lot>, ApiError> {
     let rows: Vec<(i64, i64, DateTime<Utc>)> = sqlx::query_as(
         "SELECT id, remaining, expire_time FROM point_lots
          WHERE customer_id = $1 AND remaining > 0
@@ -172,7 +181,7 @@ pub async fn open_lots(conn: &mut PgConnection, customer_id: Uuid) -> Result<Vec
 }
 
 /// Takes `points` from a lot.
-pub async fn take_from_lot(
+pub(crate) async fn take_from_lot(
     tx: &mut PgConnection,
     lot_id: i64,
     points: i64,
@@ -186,7 +195,7 @@ pub async fn take_from_lot(
 }
 
 /// The EARN movement of a customer for an order reference, if awarded before.
-pub async fn find_award(
+pub(crate) async fn find_award(
     conn: &mut PgConnection,
     customer_id: Uuid,
     reference: &str,
@@ -203,7 +212,7 @@ pub async fn find_award(
 }
 
 /// Up to `limit` movements of a customer older than `before`, newest first.
-pub async fn list_movements(
+pub(crate) async fn list_movements(
     pool: &PgPool,
     customer_id: Uuid,
     before: Option<i64>,
@@ -223,7 +232,10 @@ pub async fn list_movements(
 }
 
 /// Up to `limit` customers having a lot with points left past its expiry.
-pub async fn customers_with_due_lots(pool: &PgPool, limit: usize) -> Result<Vec<Uuid>, ApiError> {
+pub(crate) async fn customers_with_due_lots(
+    pool: &PgPool,
+    limit: usize,
+) -> Result<Vec<Uuid>, ApiError> {
     let rows: Vec<(Uuid,)> = sqlx::query_as(
         "SELECT DISTINCT customer_id FROM point_lots
          WHERE remaining > 0 AND expire_time <= now()

@@ -1,9 +1,13 @@
-//! SQL on the `customers` schema, one module per area, and nothing else.
+//! SQL on the `customers` schema, one module per table group named after it, and nothing else:
+//! no change events, no decisions.
 
-pub mod contacts;
-pub mod customers;
-pub mod engagement;
-pub mod feeds;
-pub mod grading;
-pub mod loyalty;
-pub mod surveys;
+pub(crate) mod activity;
+pub(crate) mod contacts;
+pub(crate) mod customers;
+pub(crate) mod engagement;
+pub(crate) mod grading;
+pub(crate) mod idempotency_keys;
+pub(crate) mod loyalty;
+pub(crate) mod outbox;
+pub(crate) mod status_history;
+pub(crate) mod surveys;

@@ -15,52 +15,55 @@ const SURVEY_COLUMNS: &str = "id, customer_id, follow_up_id, timeliness, cargo_s
 
 /// A survey answer as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct SurveyRow {
+pub(crate) struct SurveyRow {
     /// Id.
-    pub id: Uuid,
+    pub(crate) id: Uuid,
     /// The customer.
-    pub customer_id: Uuid,
+    pub(crate) customer_id: Uuid,
     /// The follow-up it was taken in.
-    pub follow_up_id: Option<Uuid>,
+    pub(crate) follow_up_id: Option<Uuid>,
     /// Score 1-5.
-    pub timeliness: i16,
+    pub(crate) timeliness: i16,
     /// Score 1-5.
-    pub cargo_safety: i16,
+    pub(crate) cargo_safety: i16,
     /// Score 1-5.
-    pub staff_attitude: i16,
+    pub(crate) staff_attitude: i16,
     /// Score 1-5.
-    pub price: i16,
+    pub(crate) price: i16,
     /// Score 1-5.
-    pub information: i16,
+    pub(crate) information: i16,
     /// The customer's words.
-    pub comment: String,
+    pub(crate) comment: String,
     /// Who took it.
-    pub agent: String,
+    pub(crate) agent: String,
     /// When taken.
-    pub survey_time: DateTime<Utc>,
+    pub(crate) survey_time: DateTime<Utc>,
     /// When recorded.
-    pub create_time: DateTime<Utc>,
+    pub(crate) create_time: DateTime<Utc>,
 }
 
 /// What RecordSurvey stores. Scores are checked to be 1 to 5 before.
 #[derive(Debug, Clone)]
-pub struct NewSurvey {
+pub(crate) struct NewSurvey {
     /// The customer.
-    pub customer_id: Uuid,
+    pub(crate) customer_id: Uuid,
     /// The follow-up it was taken in.
-    pub follow_up_id: Option<Uuid>,
+    pub(crate) follow_up_id: Option<Uuid>,
     /// Scores in contract order: timeliness, cargo safety, staff attitude, price, information.
-    pub scores: [i16; 5],
+    pub(crate) scores: [i16; 5],
     /// The customer's words.
-    pub comment: String,
+    pub(crate) comment: String,
     /// Who took it.
-    pub agent: String,
+    pub(crate) agent: String,
     /// When taken.
-    pub survey_time: DateTime<Utc>,
+    pub(crate) survey_time: DateTime<Utc>,
 }
 
 /// Stores a survey answer.
-pub async fn insert_survey(tx: &mut PgConnection, new: &NewSurvey) -> Result<SurveyRow, ApiError> {
+pub(crate) async fn insert_survey(
+    tx: &mut PgConnection,
+    new: &NewSurvey,
+) -> Result<SurveyRow, ApiError> {
     let sql = format!(
         "INSERT INTO surveys (id, customer_id, follow_up_id, timeliness, cargo_safety,
                               staff_attitude, price, information, comment, agent, survey_time)
@@ -87,17 +90,17 @@ pub async fn insert_survey(tx: &mut PgConnection, new: &NewSurvey) -> Result<Sur
 
 /// Which surveys to list.
 #[derive(Debug, Clone, Default)]
-pub struct SurveyFilter {
+pub(crate) struct SurveyFilter {
     /// Only this customer's.
-    pub customer_id: Option<Uuid>,
+    pub(crate) customer_id: Option<Uuid>,
     /// Only taken at or after.
-    pub start_time: Option<DateTime<Utc>>,
+    pub(crate) start_time: Option<DateTime<Utc>>,
     /// Only taken before.
-    pub end_time: Option<DateTime<Utc>>,
+    pub(crate) end_time: Option<DateTime<Utc>>,
 }
 
 /// One page of surveys, newest first.
-pub async fn list_surveys(
+pub(crate) async fn list_surveys(
     pool: &PgPool,
     filter: &SurveyFilter,
     after: Option<&TimePosition>,
@@ -128,20 +131,18 @@ pub async fn list_surveys(
 
 /// One customer picked for a month's survey calls.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct SampledCustomer {
+pub(crate) struct SampledCustomer {
     /// Account manager it was picked for.
-    pub account_manager: String,
+    pub(crate) account_manager: String,
     /// The customer.
-    pub customer_id: Uuid,
+    pub(crate) customer_id: Uuid,
     /// Its code.
-    pub customer_code: String,
-    /// Position in the manager's sample, from 0.
-    pub pick_order: i32,
+    pub(crate) customer_code: String,
 }
 
 /// Serialises sampling of one month until the transaction ends, so two concurrent calls cannot
 /// both pick a manager's next customers.
-pub async fn lock_sample_month(tx: &mut PgConnection, month: &str) -> Result<(), ApiError> {
+pub(crate) async fn lock_sample_month(tx: &mut PgConnection, month: &str) -> Result<(), ApiError> {
     sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('survey_samples:' || $1, 0))")
         .bind(month)
         .execute(tx)
@@ -150,9 +151,12 @@ pub async fn lock_sample_month(tx: &mut PgConnection, month: &str) -> Result<(),
 }
 
 /// Everyone picked for `month`, by manager and order of picking.
-pub async fn sampled(tx: &mut PgConnection, month: &str) -> Result<Vec<SampledCustomer>, ApiError> {
+pub(crate) async fn sampled(
+    tx: &mut PgConnection,
+    month: &str,
+) -> Result<Vec<SampledCustomer>, ApiError> {
     let rows = sqlx::query_as(
-        "SELECT s.account_manager, s.customer_id, c.customer_code, s.pick_order
+        "SELECT s.account_manager, s.customer_id, c.customer_code
          FROM survey_samples s JOIN customers c ON c.id = s.customer_id
          WHERE s.month = $1
          ORDER BY s.account_manager, s.pick_order",
@@ -166,7 +170,7 @@ pub async fn sampled(tx: &mut PgConnection, month: &str) -> Result<Vec<SampledCu
 /// Offers `draw` every customer that may still be picked for `month`: with an account manager,
 /// not deleted, not BLOCKED, and not picked this month yet. Rows stream through the draw, so
 /// memory does not grow with the number of customers.
-pub async fn offer_sample_candidates(
+pub(crate) async fn offer_sample_candidates(
     tx: &mut PgConnection,
     month: &str,
     draw: &mut SampleDraw,
@@ -189,7 +193,7 @@ pub async fn offer_sample_candidates(
 }
 
 /// Adds customers to a manager's sample for `month`, numbered on from `first_order`.
-pub async fn add_to_sample(
+pub(crate) async fn add_to_sample(
     tx: &mut PgConnection,
     month: &str,
     account_manager: &str,

@@ -326,12 +326,10 @@ async fn first_answers_are_pruned_once_their_request_ids_have_expired() {
     .await
     .unwrap();
 
-    let pruned = logistics_customers::store::contacts::prune_first_answers(
-        &pool,
-        logistics_platform::idempotency::RETENTION,
-    )
-    .await
-    .unwrap();
+    let pruned =
+        logistics_customers::prune_first_answers(&pool, logistics_platform::idempotency::RETENTION)
+            .await
+            .unwrap();
     assert_eq!(pruned, 1);
     assert_eq!(first_answers(&app).await, 1, "the fresh answer stays");
     assert_eq!(

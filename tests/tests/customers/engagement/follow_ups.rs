@@ -361,7 +361,7 @@ async fn follow_up_pages_concatenate_to_the_whole_list_in_due_order() {
 
 #[tokio::test]
 async fn the_background_sweep_marks_overdue_follow_ups_missed_and_stops_on_shutdown() {
-    use logistics_customers::api::follow_up_sweep;
+    use logistics_customers::follow_up_sweep;
     use logistics_platform::jobs::{Job, JobRunner, Schedule};
 
     let mut f = Fixture::start().await;

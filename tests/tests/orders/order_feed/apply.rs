@@ -9,7 +9,7 @@ use logistics_contracts::customers::{
 };
 use logistics_contracts::feeds::FeedEvent as _;
 use logistics_contracts::orders::{StreamChangesResponse, stream_changes_response::Event};
-use logistics_customers::feeds::orders::{Applied, apply};
+use logistics_customers::{Applied, apply_orders_event as apply};
 use logistics_platform::time::timestamp;
 use logistics_tests::{TestApp, create_customer, enterprise, individual};
 use sqlx::PgPool;

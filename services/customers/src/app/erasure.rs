@@ -15,37 +15,38 @@ use prost::Message as _;
 use sqlx::PgConnection;
 
 use super::customer_changes::BY_ACTIVITY;
-use super::customer_fields::to_proto;
-use super::customer_lifecycle::BY_SWEEP;
+use super::events::customer_to_proto;
+use super::lifecycle::BY_SWEEP;
 use crate::domain::customer::{CustomerRef, Kind};
-use crate::store::contacts::{self as store, CustomerState};
-use crate::store::customers;
+use crate::store::contacts as store;
+use crate::store::customers::CustomerState;
 use crate::store::engagement::{self, ERASED_TEXT};
-use crate::store::grading;
+use crate::store::status_history;
+use crate::store::{customers, idempotency_keys, outbox};
 
 /// Authors of status changes whose reasons the system wrote, so they hold nothing personal.
 const SYSTEM_AUTHORS: &[&str] = &[BY_ACTIVITY, BY_SWEEP];
 
 /// Erases within `tx`; the caller holds the customer's row lock and commits.
-pub(super) async fn erase(
+pub(crate) async fn erase(
     tx: &mut PgConnection,
     customer: &CustomerState,
 ) -> Result<EraseCustomerPersonalDataResponse, ApiError> {
     let contacts_erased = store::delete_all(tx, customer.id).await?;
     engagement::erase_free_text(tx, customer.id).await?;
-    grading::erase_status_reasons(tx, customer.id, SYSTEM_AUTHORS, ERASED_TEXT).await?;
+    status_history::erase_reasons(tx, customer.id, SYSTEM_AUTHORS, ERASED_TEXT).await?;
     // An individual's name is personal data; a company's or an institution's is not.
     let anonymous_name = (customer.kind.0 == Kind::Individual)
         .then(|| format!("Erased customer {}", customer.customer_code));
     let erase_time =
-        store::erase_customer_fields(tx, customer.id, anonymous_name.as_deref()).await?;
+        customers::erase_customer_fields(tx, customer.id, anonymous_name.as_deref()).await?;
     let erased = customers::find(tx, &CustomerRef::Id(customer.id), false)
         .await?
         .ok_or_else(|| anyhow::anyhow!("customer {} vanished while erasing", customer.id))?;
-    let erased = to_proto(&erased);
+    let erased = customer_to_proto(&erased);
 
     let mut events_scrubbed = 0;
-    for (row_id, payload) in store::outbox_payloads(tx, &erased.id).await? {
+    for (row_id, payload) in outbox::payloads_about(tx, &erased.id).await? {
         let mut message = StreamChangesResponse::decode(payload.as_slice())
             .map_err(|error| anyhow::anyhow!("outbox row {row_id} does not decode: {error}"))?;
         let scrubbed = match &mut message.event {
@@ -62,19 +63,19 @@ pub(super) async fn erase(
             _ => false,
         };
         if scrubbed {
-            store::rewrite_outbox_payload(tx, row_id, &message.encode_to_vec()).await?;
+            outbox::rewrite_payload(tx, row_id, &message.encode_to_vec()).await?;
             events_scrubbed += 1;
         }
     }
 
     const CREATE: &str = "CreateCustomer";
-    for (principal, request_id, response) in store::idempotent_responses(tx, CREATE).await? {
+    for (principal, request_id, response) in idempotency_keys::stored_responses(tx, CREATE).await? {
         let Ok(mut stored) = pb::Customer::decode(response.as_slice()) else {
             continue;
         };
         if stored.id == erased.id && scrub(Some(&mut stored), &erased) {
             let key = (principal.as_str(), CREATE, request_id);
-            store::rewrite_idempotent_response(tx, key, &stored.encode_to_vec()).await?;
+            idempotency_keys::rewrite_response(tx, key, &stored.encode_to_vec()).await?;
         }
     }
 
@@ -119,13 +120,13 @@ async fn scrub_responses<M: prost::Message + Default>(
     method: &'static str,
     blank: impl Fn(&mut M) -> Option<()>,
 ) -> Result<(), ApiError> {
-    for (principal, request_id, response) in store::idempotent_responses(tx, method).await? {
+    for (principal, request_id, response) in idempotency_keys::stored_responses(tx, method).await? {
         let Ok(mut stored) = M::decode(response.as_slice()) else {
             continue;
         };
         if blank(&mut stored).is_some() {
             let key = (principal.as_str(), method, request_id);
-            store::rewrite_idempotent_response(tx, key, &stored.encode_to_vec()).await?;
+            idempotency_keys::rewrite_response(tx, key, &stored.encode_to_vec()).await?;
         }
     }
     Ok(())

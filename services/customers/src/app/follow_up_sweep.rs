@@ -15,28 +15,28 @@ use logistics_platform::jobs::{Job, JobRunner, Schedule};
 use logistics_platform::time::timestamp;
 use sqlx::PgPool;
 
-use super::engagement_fields::{reason_to_proto, status_to_proto};
+use super::events::{follow_up_reason_to_proto, follow_up_status_to_proto};
 use crate::domain::follow_up::Month;
 use crate::store::engagement::{self as store, FollowUpRow};
 
 /// How often the background sweep runs.
-pub const PERIOD: Duration = Duration::from_secs(5 * 60);
+pub(crate) const PERIOD: Duration = Duration::from_secs(5 * 60);
 /// Follow-ups changed per transaction, so a large backlog never holds locks for long.
 const BATCH: i64 = 500;
 
 /// What one sweep did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SweepOutcome {
+pub(crate) struct SweepOutcome {
     /// Follow-ups marked MISSED.
-    pub missed: usize,
+    pub(crate) missed: usize,
     /// Monthly reviews created.
-    pub reviews_created: usize,
+    pub(crate) reviews_created: usize,
     /// The month the reviews are for.
-    pub review_month: Month,
+    pub(crate) review_month: Month,
 }
 
 /// Runs the sweep once, one batch per transaction, each with its change events.
-pub async fn sweep(pool: &PgPool) -> Result<SweepOutcome, ApiError> {
+pub(crate) async fn sweep(pool: &PgPool) -> Result<SweepOutcome, ApiError> {
     let mut missed = 0;
     loop {
         let mut tx = pool.begin().await?;
@@ -45,8 +45,8 @@ pub async fn sweep(pool: &PgPool) -> Result<SweepOutcome, ApiError> {
             let event = Event::FollowUpMissed(FollowUpMissed {
                 follow_up_id: row.id.to_string(),
                 customer_id: row.customer_id.to_string(),
-                reason: reason_to_proto(row.reason.0).into(),
-                status: status_to_proto(row.status.0).into(),
+                reason: follow_up_reason_to_proto(row.reason.0).into(),
+                status: follow_up_status_to_proto(row.status.0).into(),
                 due_time: Some(timestamp(row.due_time)),
                 miss_time: Some(timestamp(row.update_time)),
             });
@@ -93,8 +93,8 @@ pub(crate) async fn append_scheduled(
     let event = Event::FollowUpScheduled(FollowUpScheduled {
         follow_up_id: row.id.to_string(),
         customer_id: row.customer_id.to_string(),
-        reason: reason_to_proto(row.reason.0).into(),
-        status: status_to_proto(row.status.0).into(),
+        reason: follow_up_reason_to_proto(row.reason.0).into(),
+        status: follow_up_status_to_proto(row.status.0).into(),
         due_time: Some(timestamp(row.due_time)),
     });
     changefeed::record(tx, &row.id.to_string(), event).await
