@@ -6,6 +6,7 @@
 //! that warns and escalates by itself (`sla`).
 
 mod claims;
+mod end_to_end;
 mod filing;
 mod lists;
 mod proactive;

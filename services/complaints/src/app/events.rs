@@ -187,6 +187,7 @@ pub(crate) fn resolved(
         resolution_minutes: resolution.elapsed_minutes,
         within_sla: !resolution.breached,
         resolve_time: Some(timestamp(now)),
+        complaint_number: complaint.number.clone(),
     })
 }
 
