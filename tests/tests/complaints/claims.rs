@@ -219,6 +219,13 @@ async fn claims_that_do_not_fit_the_shipment_are_refused_with_the_reason() {
     )
     .await;
     assert_eq!(reason(&refused), "CLAIM_NOT_LOST");
+    // On its way and promised for later: not lost yet.
+    let refused = refused_filing(
+        &mut complaints,
+        claim_about(&customer.id, &in_transit, ComplaintCategory::Loss, 100),
+    )
+    .await;
+    assert_eq!(reason(&refused), "CLAIM_NOT_LOST");
     let refused = refused_filing(
         &mut complaints,
         claim_about(&customer.id, &delivered, ComplaintCategory::Billing, 100),

@@ -287,6 +287,10 @@ fn claim_refused(refusal: ClaimRefused) -> ApiError {
         ClaimRefused::OnDeliveredOrder | ClaimRefused::NothingPromised => {
             (Reason::ClaimNotLost, Vec::new())
         }
+        ClaimRefused::NotYetDue(promised) => (
+            Reason::ClaimNotLost,
+            vec![("promised_delivery_time", promised.to_rfc3339())],
+        ),
         ClaimRefused::WindowClosed(end) => (
             Reason::ClaimWindowClosed,
             vec![("window_end_time", end.to_rfc3339())],

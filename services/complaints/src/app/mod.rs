@@ -169,6 +169,10 @@ pub(crate) fn refused(refusal: Refusal) -> ApiError {
                 ("requested_status", illegal.requested.as_str().to_owned()),
             ],
         ),
+        Refusal::NotWaiting(status) => (
+            Reason::IllegalTransition,
+            vec![("current_status", status.as_str().to_owned())],
+        ),
         Refusal::Closed => (Reason::ComplaintClosed, Vec::new()),
         Refusal::AlreadyAcknowledged(at) => (
             Reason::AlreadyAcknowledged,

@@ -183,6 +183,9 @@ pub enum ClaimRefused {
     /// A LOSS is claimed against the promised delivery, and there is none yet.
     #[error("the order has no promised delivery time yet, so nothing is lost")]
     NothingPromised,
+    /// A LOSS is claimed once the promised delivery has passed; before, the goods are on time.
+    #[error("the order is promised for {0}: it is not lost before then")]
+    NotYetDue(DateTime<Utc>),
     /// Too late.
     #[error("the claim window closed at {0}")]
     WindowClosed(DateTime<Utc>),
@@ -210,6 +213,9 @@ pub fn window_end(
                 return Err(ClaimRefused::OnDeliveredOrder);
             }
             let promised = shipment.promised.ok_or(ClaimRefused::NothingPromised)?;
+            if now < promised {
+                return Err(ClaimRefused::NotYetDue(promised));
+            }
             local_date(promised).checked_add_months(Months::new(windows.after_promise_months))
         }
         other => return Err(ClaimRefused::NotClaimable(other)),
@@ -348,6 +354,14 @@ mod tests {
         assert_eq!(
             window(Category::Loss, unpromised, now),
             Err(ClaimRefused::NothingPromised)
+        );
+        let promised_later = ShipmentTimes {
+            delivered: None,
+            promised: Some(at("2026-06-03T00:00:00Z")),
+        };
+        assert_eq!(
+            window(Category::Loss, promised_later, now),
+            Err(ClaimRefused::NotYetDue(at("2026-06-03T00:00:00Z")))
         );
         for category in [Category::Billing, Category::Other, Category::StaffAttitude] {
             assert_eq!(

@@ -160,6 +160,9 @@ pub enum Refusal {
     /// The status machine does not allow it.
     #[error(transparent)]
     Illegal(#[from] IllegalTransition),
+    /// ResumeComplaint on a complaint that is not waiting for the customer.
+    #[error("a {} complaint is not waiting for the customer: there is nothing to resume", .0.as_str())]
+    NotWaiting(Status),
     /// A closed complaint only takes notes, ratings, payments and reopening.
     #[error("the complaint is CLOSED: reopen it first")]
     Closed,
@@ -361,7 +364,9 @@ impl Complaint {
 
     /// ResumeComplaint: back to where it paused; the clocks run again.
     pub fn resume(&mut self, now: DateTime<Utc>) -> Result<Outcome, Refusal> {
-        let paused_in = self.paused_in.unwrap_or(Status::Received);
+        let (Status::PendingCustomer, Some(paused_in)) = (self.status, self.paused_in) else {
+            return Err(Refusal::NotWaiting(self.status));
+        };
         let from = self.move_to(Move::Resume { paused_in })?;
         self.paused_in = None;
         let running = self.pauses.iter_mut().find(|pause| pause.to.is_none());

@@ -265,3 +265,19 @@ fn the_first_response_is_given_once() {
     // Later answers (a wait for the customer) are not first responses.
     assert!(!complaint.wait_for_customer(now).unwrap().first_response);
 }
+
+#[test]
+fn only_a_complaint_waiting_for_the_customer_can_be_resumed() {
+    let now = at("2026-12-07T09:10:00Z");
+    let mut complaint = filed(Kind::Complaint);
+    assert_eq!(
+        complaint.resume(now),
+        Err(Refusal::NotWaiting(Status::Received))
+    );
+    complaint.wait_for_customer(now).unwrap();
+    assert!(complaint.resume(now).is_ok());
+    assert_eq!(
+        complaint.resume(now),
+        Err(Refusal::NotWaiting(Status::Received))
+    );
+}
