@@ -1,4 +1,5 @@
-//! Property-based fuzzing of every request of the customers and orders services, over real gRPC
+//! Property-based fuzzing of every request of the customers, orders and complaints services, over
+//! real gRPC
 //! against a real PostgreSQL.
 //!
 //! Why: a caller can put anything in a protobuf message (control characters, NUL, 1 MB of emoji,
@@ -15,6 +16,7 @@
 //! log behind an INTERNAL, and `FUZZ_SHOW_REFUSALS=1` prints every refusal with its fields (how to
 //! see which generated values are refused at the door instead of reaching deeper code).
 
+mod complaints;
 mod customers;
 mod orders;
 mod values;
@@ -276,6 +278,43 @@ fn no_orders_request_however_malformed_gets_internal_or_unknown_or_stores_anythi
         |call| {
             let mut clients = clients.clone();
             async move { orders::send(&mut clients, call).await }
+        },
+    );
+    runtime.block_on(app.stop());
+}
+
+/// Every request of ComplaintService and SlaService. Only the complaints schema is fingerprinted,
+/// and in it neither `feed_cursors` nor `feed_applied_events`: the service follows the orders feed
+/// in the background. The SLA sweep runs every second in the background too, but it has nothing to
+/// do during the run: it writes only when a clock reaches 80% of its target (or a resolution is 7
+/// days old), and no target the generators make valid is shorter than 5 minutes (see
+/// `complaints::requests`), so it cannot change the schema between two fingerprints.
+#[test]
+fn no_complaints_request_however_malformed_gets_internal_or_unknown_or_stores_anything_when_refused()
+ {
+    let runtime = runtime();
+    let (app, clients, known, fingerprint) = runtime.block_on(async {
+        let app = TestApp::spawn().await;
+        let mut clients = complaints::Clients::connect(&app).await;
+        let fingerprint =
+            Fingerprint::of(&app, "complaints", &["feed_cursors", "feed_applied_events"]).await;
+        let empty = fingerprint.take().await;
+        let known = complaints::setup(&app, &mut clients).await;
+        assert_ne!(
+            fingerprint.take().await,
+            empty,
+            "the fingerprint sees writes"
+        );
+        (app, clients, known, fingerprint)
+    });
+    fuzz(
+        &runtime,
+        &fingerprint,
+        complaints::calls(&known),
+        "logistics.complaints.v1",
+        |call| {
+            let mut clients = clients.clone();
+            async move { complaints::send(&mut clients, call).await }
         },
     );
     runtime.block_on(app.stop());
