@@ -113,7 +113,7 @@ impl Clients {
 }
 
 /// Creates a customer with a delivered and an in-transit order, files complaints of every kind
-/// (two of them CLAIMs about the delivered order), and reads the calendar and the policy.
+/// (four of them CLAIMs about the delivered order), and reads the calendar and the policy.
 pub async fn setup(app: &TestApp, clients: &mut Clients) -> Known {
     let customer =
         create_customer(&mut app.customers_client().await, enterprise("Acme Tiles")).await;
@@ -148,7 +148,10 @@ pub async fn setup(app: &TestApp, clients: &mut Clients) -> Known {
     let mut complaints = vec![uuid::Uuid::new_v4().to_string()];
     let mut claims = Vec::new();
     for (index, filed) in [
-        claim_of(ComplaintCategory::Damage, 120_000),
+        // Claimed amounts under the goods' declared value, so that approvals are mostly allowed.
+        claim_of(ComplaintCategory::Damage, 600_000),
+        claim_of(ComplaintCategory::Shortage, 300_000),
+        claim_of(ComplaintCategory::Damage, 900_000),
         claim_of(ComplaintCategory::Shortage, 4_500),
         with_order(
             ComplaintKind::Complaint,
@@ -181,7 +184,7 @@ pub async fn setup(app: &TestApp, clients: &mut Clients) -> Known {
     {
         let filed = file(&mut clients.complaints, filed).await;
         let names = [filed.id, filed.complaint_number];
-        if index < 2 {
+        if index < 4 {
             claims.extend(names.clone());
         }
         complaints.extend(names);

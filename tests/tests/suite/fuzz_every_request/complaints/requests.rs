@@ -285,7 +285,13 @@ fn calendar(k: &Known, hostile: bool) -> BoxedStrategy<BusinessCalendar> {
     (
         zone,
         prop_oneof![
-            1 => Just(k.calendar.week.clone()),
+            // The week as set up, or around the clock: mostly valid, so updates go through and
+            // move the clocks of open complaints.
+            2 => Just(k.calendar.week.clone()),
+            1 => Just((1..=7).map(|weekday| WorkingDay {
+                weekday,
+                windows: vec![WorkingWindow { start_time: "00:00".to_owned(), end_time: "24:00".to_owned() }],
+            }).collect()),
             3 => list_from(1, day, 20),
         ],
         dates(holiday, hostile),
