@@ -34,8 +34,9 @@ use prost::Message as _;
 use sqlx::{PgPool, Row};
 use tonic::Code;
 
-/// Cases per service: both tests together take 40 to 60 s on a 2-core machine (58 s measured under
-/// a load average of 7).
+/// Cases per service: on a 2-core machine the customers and orders tests together take 40 to 60 s
+/// (58 s measured under a load average of 7); complaints alone takes about 30 s, and the three
+/// with `--test-threads=2` about 90 s (measured under a load average of 5).
 const CASES: u32 = 5000;
 
 /// What one generated call came to.
