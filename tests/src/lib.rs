@@ -4,6 +4,7 @@
 //! process exits) and each [`TestApp`] gets a fresh database in it, so tests never see each
 //! other's data. Services listen on port 0 and are called through the generated clients.
 
+pub mod complaints;
 pub mod orders;
 mod restarts;
 
@@ -76,12 +77,19 @@ pub struct TestKeys {
     pub orders_only: String,
     /// The orders service's own key for its calls (`customers:read`).
     pub orders_service: String,
-    /// The customers service's own key for its calls (`orders:read`).
+    /// The customers service's own key for its calls (`orders:read`, `complaints:read`).
     pub customers_service: String,
     /// `orders:read` only.
     pub orders_reader: String,
     /// `orders:track` only: what scanners and partners get.
     pub orders_tracker: String,
+    /// The complaints service's own key for its calls (`customers:read`, `orders:read`).
+    pub complaints_service: String,
+    /// `complaints:read` and `complaints:write`: a service agent, who may not change the
+    /// calendar, the policy, or run the sweep.
+    pub complaints_agent: String,
+    /// `complaints:read` only.
+    pub complaints_reader: String,
 }
 
 /// The four services running against a fresh database.
@@ -172,6 +180,7 @@ impl TestApp {
         let peers = PeersConfig {
             customers_url: Some(format!("http://{}", addresses[0])),
             orders_url: Some(format!("http://{}", addresses[1])),
+            complaints_url: Some(format!("http://{}", addresses[2])),
             ..PeersConfig::default()
         };
         let calling_as = |key: &str| ServiceContext {
@@ -193,7 +202,17 @@ impl TestApp {
                 |context, listener| Box::pin(logistics_orders::run(context, listener)),
             ),
         };
-        services.spawn(logistics_complaints::run(context.clone(), complaints));
+        // The SLA sweep every second, so a test sees warnings and escalations come by
+        // themselves without waiting a minute.
+        let complaints_settings = logistics_complaints::ComplaintsSettings {
+            sla_sweep_seconds: 1,
+            ..logistics_complaints::ComplaintsSettings::default()
+        };
+        services.spawn(logistics_complaints::run_with(
+            calling_as(&keys.complaints_service),
+            complaints_settings,
+            complaints,
+        ));
         services.spawn(logistics_reporting::run(context.clone(), reporting));
 
         Self {
@@ -332,11 +351,23 @@ fn test_keys() -> (TestKeys, Vec<logistics_platform::auth::StoredKey>) {
     let (orders, orders_stored) = mint_key("orders-team", scopes(&["orders:*"]));
     let (orders_service, orders_service_stored) =
         mint_key("orders-service", scopes(&["customers:read"]));
-    let (customers_service, customers_service_stored) =
-        mint_key("customers-service", scopes(&["orders:read"]));
+    let (customers_service, customers_service_stored) = mint_key(
+        "customers-service",
+        scopes(&["orders:read", "complaints:read"]),
+    );
     let (orders_reader, orders_reader_stored) = mint_key("orders-reader", scopes(&["orders:read"]));
     let (orders_tracker, orders_tracker_stored) =
         mint_key("orders-tracker", scopes(&["orders:track"]));
+    let (complaints_service, complaints_service_stored) = mint_key(
+        "complaints-service",
+        scopes(&["customers:read", "orders:read"]),
+    );
+    let (complaints_agent, complaints_agent_stored) = mint_key(
+        "complaints-agent",
+        scopes(&["complaints:read", "complaints:write"]),
+    );
+    let (complaints_reader, complaints_reader_stored) =
+        mint_key("complaints-reader", scopes(&["complaints:read"]));
     (
         TestKeys {
             admin,
@@ -348,6 +379,9 @@ fn test_keys() -> (TestKeys, Vec<logistics_platform::auth::StoredKey>) {
             customers_service,
             orders_reader,
             orders_tracker,
+            complaints_service,
+            complaints_agent,
+            complaints_reader,
         },
         vec![
             admin_stored,
@@ -359,6 +393,9 @@ fn test_keys() -> (TestKeys, Vec<logistics_platform::auth::StoredKey>) {
             customers_service_stored,
             orders_reader_stored,
             orders_tracker_stored,
+            complaints_service_stored,
+            complaints_agent_stored,
+            complaints_reader_stored,
         ],
     )
 }

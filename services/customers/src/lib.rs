@@ -63,7 +63,7 @@ pub async fn run(context: ServiceContext, listener: TcpListener) -> anyhow::Resu
     let contacts = api::contact_service::ContactsApi::new(pool.clone(), &context)?;
     let loyalty = api::loyalty_service::LoyaltyApi::new(pool.clone(), &context);
     let jobs = schedule_jobs(&pool, &context, &customers, &engagement, &loyalty);
-    let follower = feeds::spawn(pool.clone(), &context)?;
+    let followers = feeds::spawn(pool.clone(), &context)?;
     GrpcServer::new(NAME, DOMAIN, &context.server, context.keys.clone())
         .add_service(
             CustomerServiceServer::new(customers).max_decoding_message_size(limit),
@@ -84,7 +84,7 @@ pub async fn run(context: ServiceContext, listener: TcpListener) -> anyhow::Resu
         .serve(listener, context.shutdown.clone())
         .await?;
     jobs.join().await;
-    if let Some(follower) = follower {
+    for follower in followers {
         follower.join().await;
     }
     pool.close().await;

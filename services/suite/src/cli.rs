@@ -77,6 +77,10 @@ pub struct Shared {
     #[command(flatten)]
     pub orders: logistics_orders::OrdersSettings,
 
+    /// The complaints service.
+    #[command(flatten)]
+    pub complaints: logistics_complaints::ComplaintsSettings,
+
     /// TOML file of API keys (`[[keys]]` with principal, sha256, scopes). `up` creates one with a
     /// development key in the data directory when this is not set.
     #[arg(long, env = "LOGISTICS_API_KEYS_FILE", global = true)]

@@ -103,6 +103,9 @@ async fn up(shared: cli::Shared) -> anyhow::Result<()> {
     peers
         .orders_url
         .get_or_insert_with(|| local_url(endpoints[1].1));
+    peers
+        .complaints_url
+        .get_or_insert_with(|| local_url(endpoints[2].1));
     let mut running = tokio::task::JoinSet::new();
     for ((service, listener), key) in listeners.into_iter().zip(service_keys) {
         let context = ServiceContext {

@@ -43,10 +43,12 @@ impl Service {
     /// Scopes the service needs on the others, for the key `up` mints for its calls.
     pub fn caller_scopes(self) -> &'static [&'static str] {
         match self {
-            // Follows the orders feed (activity, points, thank-you follow-ups).
-            Service::Customers => &["orders:read"],
+            // Follows the orders feed (activity, points, thank-you follow-ups) and the
+            // complaints feed (after-complaint follow-ups).
+            Service::Customers => &["orders:read", "complaints:read"],
             // Checks customers and reads their service level.
             Service::Orders => &["customers:read"],
+            // Checks customers and orders, keeps evidence, follows the orders feed.
             Service::Complaints => &["customers:read", "orders:read"],
             Service::Reporting => &["customers:read", "orders:read", "complaints:read"],
         }
@@ -102,7 +104,9 @@ impl Service {
         match self {
             Service::Customers => logistics_customers::run(context, listener).await,
             Service::Orders => logistics_orders::run_with(context, shared.orders, listener).await,
-            Service::Complaints => logistics_complaints::run(context, listener).await,
+            Service::Complaints => {
+                logistics_complaints::run_with(context, shared.complaints, listener).await
+            }
             Service::Reporting => logistics_reporting::run(context, listener).await,
         }
         .with_context(|| format!("serving {}", self.name()))

@@ -2,7 +2,7 @@
 //! event itself, in one table per service, so no writer can file an event under the wrong name.
 
 use crate::common::EventEnvelope;
-use crate::{customers, orders};
+use crate::{complaints, customers, orders};
 
 /// A message of a `StreamChanges` stream: an envelope (id, cursor, time, type) and an event.
 pub trait FeedMessage: prost::Message + Default + Send + Sync + 'static {
@@ -38,6 +38,7 @@ macro_rules! feed {
 
 feed!(customers);
 feed!(orders);
+feed!(complaints);
 
 impl FeedEvent for customers::stream_changes_response::Event {
     type Message = customers::StreamChangesResponse;
@@ -96,6 +97,38 @@ impl FeedEvent for orders::stream_changes_response::Event {
 
     fn into_message(self) -> Self::Message {
         orders::StreamChangesResponse {
+            envelope: None,
+            event: Some(self),
+        }
+    }
+}
+
+impl FeedEvent for complaints::stream_changes_response::Event {
+    type Message = complaints::StreamChangesResponse;
+
+    fn event_type(&self) -> &'static str {
+        use complaints::stream_changes_response::Event;
+        match self {
+            Event::ComplaintFiled(_) => "complaint.filed",
+            Event::ComplaintAcknowledged(_) => "complaint.acknowledged",
+            Event::ComplaintAssigned(_) => "complaint.assigned",
+            Event::ComplaintStatusChanged(_) => "complaint.status_changed",
+            Event::ComplaintPaused(_) => "complaint.paused",
+            Event::ComplaintResumed(_) => "complaint.resumed",
+            Event::ComplaintWarned(_) => "complaint.warned",
+            Event::ComplaintEscalated(_) => "complaint.escalated",
+            Event::ComplaintResolved(_) => "complaint.resolved",
+            Event::ComplaintReopened(_) => "complaint.reopened",
+            Event::ComplaintClosed(_) => "complaint.closed",
+            Event::ClaimReviewed(_) => "complaint.claim_reviewed",
+            Event::ClaimPaid(_) => "complaint.claim_paid",
+            Event::ComplaintRated(_) => "complaint.rated",
+            Event::ComplaintPrioritySet(_) => "complaint.priority_set",
+        }
+    }
+
+    fn into_message(self) -> Self::Message {
+        complaints::StreamChangesResponse {
             envelope: None,
             event: Some(self),
         }

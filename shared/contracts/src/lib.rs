@@ -28,11 +28,20 @@ pub mod logistics {
             tonic::include_proto!("logistics.orders.v1");
         }
     }
+
+    /// The complaints and after-sales service.
+    pub mod complaints {
+        /// `logistics.complaints.v1`.
+        pub mod v1 {
+            tonic::include_proto!("logistics.complaints.v1");
+        }
+    }
 }
 
 pub mod feeds;
 
 pub use logistics::common::v1 as common;
+pub use logistics::complaints::v1 as complaints;
 pub use logistics::customers::v1 as customers;
 pub use logistics::orders::v1 as orders;
 

@@ -23,6 +23,12 @@ pub struct PeersConfig {
     #[arg(long, env = "LOGISTICS_ORDERS_URL", global = true)]
     pub orders_url: Option<String>,
 
+    /// URL of the complaints service, for the services that follow its change feed (customers
+    /// schedules its after-complaint follow-ups from it). `up` points it at its own complaints
+    /// service.
+    #[arg(long, env = "LOGISTICS_COMPLAINTS_URL", global = true)]
+    pub complaints_url: Option<String>,
+
     /// This service's own API key, presented on its calls to the others. `up` mints one per
     /// service with the scopes it needs.
     #[arg(
@@ -49,6 +55,7 @@ impl Default for PeersConfig {
         Self {
             customers_url: None,
             orders_url: None,
+            complaints_url: None,
             service_api_key: None,
             peer_timeout_ms: 2000,
         }

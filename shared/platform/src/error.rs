@@ -390,8 +390,42 @@ fn is_unavailable(code: Option<&str>) -> bool {
 /// assert_eq!(Reason::ThingNotFound.as_str(), "THING_NOT_FOUND");
 /// assert_eq!(Reason::ALL, &[Reason::ThingNotFound]);
 /// ```
+///
+/// A service starts the list with `documented_in: "logistics.<service>.v1",`: the macro then
+/// adds a test that fails while a reason is missing from every comment of that protobuf package.
 #[macro_export]
 macro_rules! error_reasons {
+    (
+        documented_in: $package:literal,
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $($(#[$variant_meta:meta])* $variant:ident = $text:literal),+ $(,)?
+        }
+    ) => {
+        $crate::error_reasons! {
+            $(#[$meta])*
+            $vis enum $name {
+                $($(#[$variant_meta])* $variant = $text),+
+            }
+        }
+
+        /// Holds the enum to the protos: every reason the code answers with is documented in a
+        /// comment of its package, for its callers.
+        #[cfg(test)]
+        mod documented_reasons {
+            #[test]
+            fn every_reason_is_documented_in_the_protos() {
+                let reasons: Vec<&str> = super::$name::ALL
+                    .iter()
+                    .map(|reason| reason.as_str())
+                    .collect();
+                assert_eq!(
+                    $crate::error::undocumented_reasons($package, &reasons),
+                    Vec::<&str>::new()
+                );
+            }
+        }
+    };
     (
         $(#[$meta:meta])*
         $vis:vis enum $name:ident {

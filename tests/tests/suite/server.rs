@@ -99,66 +99,47 @@ async fn each_key_may_call_exactly_what_its_scopes_allow() {
     }
 }
 
-#[tokio::test]
-async fn every_rpc_of_the_customers_package_names_the_scope_it_needs() {
+/// The RPCs of `package` in the descriptor set reflection serves, as gRPC paths.
+fn rpcs_of(package: &str) -> Vec<String> {
     let descriptors =
         prost_types::FileDescriptorSet::decode(logistics_contracts::FILE_DESCRIPTOR_SET).unwrap();
     let mut methods = Vec::new();
     for file in descriptors.file {
-        for service in &file.service {
-            if file.package() == "logistics.customers.v1" {
-                for method in &service.method {
-                    methods.push(format!(
-                        "/{}.{}/{}",
-                        file.package(),
-                        service.name(),
-                        method.name()
-                    ));
-                }
-            }
-        }
-    }
-    let scoped: Vec<_> = logistics_customers::SCOPES
-        .iter()
-        .flat_map(|table| table.iter())
-        .map(|(path, _)| (*path).to_owned())
-        .collect();
-    methods.sort();
-    let mut sorted = scoped.clone();
-    sorted.sort();
-    assert_eq!(methods, sorted);
-}
-
-#[tokio::test]
-async fn every_rpc_of_the_orders_package_names_the_scope_it_needs() {
-    let descriptors =
-        prost_types::FileDescriptorSet::decode(logistics_contracts::FILE_DESCRIPTOR_SET).unwrap();
-    let mut methods = Vec::new();
-    for file in descriptors.file {
-        if file.package() != "logistics.orders.v1" {
+        if file.package() != package {
             continue;
         }
         for service in &file.service {
             for method in &service.method {
-                methods.push(format!(
-                    "/{}.{}/{}",
-                    file.package(),
-                    service.name(),
-                    method.name()
-                ));
+                methods.push(format!("/{package}.{}/{}", service.name(), method.name()));
             }
         }
     }
-    let scoped: Vec<_> = logistics_orders::SCOPES
-        .iter()
-        .flat_map(|table| table.iter())
-        .map(|(path, _)| (*path).to_owned())
-        .collect();
-    assert!(methods.contains(&"/logistics.orders.v1.TrackingService/WatchTracking".to_owned()));
     methods.sort();
-    let mut sorted = scoped.clone();
-    sorted.sort();
-    assert_eq!(methods, sorted);
+    methods
+}
+
+#[test]
+fn every_rpc_of_every_package_names_the_scope_it_needs() {
+    let packages = [
+        ("logistics.customers.v1", logistics_customers::SCOPES),
+        ("logistics.orders.v1", logistics_orders::SCOPES),
+        ("logistics.complaints.v1", logistics_complaints::SCOPES),
+    ];
+    for (package, tables) in packages {
+        let mut scoped: Vec<String> = tables
+            .iter()
+            .flat_map(|table| table.iter())
+            .map(|(path, _)| (*path).to_owned())
+            .collect();
+        scoped.sort();
+        let methods = rpcs_of(package);
+        assert!(!methods.is_empty(), "{package} has RPCs");
+        assert_eq!(methods, scoped, "{package}");
+    }
+    assert!(
+        rpcs_of("logistics.orders.v1")
+            .contains(&"/logistics.orders.v1.TrackingService/WatchTracking".to_owned())
+    );
 }
 
 #[tokio::test]
@@ -171,7 +152,11 @@ async fn health_answers_serving_for_the_server_and_each_service_without_credenti
             Some("logistics.customers.v1.CustomerService"),
         ),
         (app.orders, "orders", None),
-        (app.complaints, "complaints", None),
+        (
+            app.complaints,
+            "complaints",
+            Some("logistics.complaints.v1.ComplaintService"),
+        ),
         (app.reporting, "reporting", None),
     ];
     for (address, name, grpc_service) in ports {
@@ -276,6 +261,22 @@ async fn reflection_lists_the_served_services_and_describes_them_and_health() {
             .iter()
             .all(|name| !name.starts_with("logistics.") || name.starts_with("logistics.orders.")),
         "orders advertises only its own package: {names:?}"
+    );
+
+    let MessageResponse::ListServicesResponse(list) =
+        reflect(app.complaints, MessageRequest::ListServices(String::new())).await
+    else {
+        panic!("expected a service list");
+    };
+    let mut names: Vec<_> = list.service.into_iter().map(|s| s.name).collect();
+    names.retain(|name| name.starts_with("logistics."));
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "logistics.complaints.v1.ComplaintService",
+            "logistics.complaints.v1.SlaService",
+        ]
     );
 }
 

@@ -3,6 +3,7 @@
 //! decodes requests into their inputs and encodes their outcomes; nothing here knows about
 //! transport, and nothing here imports from `api`.
 
+pub(crate) mod complaint_effects;
 pub(crate) mod contacts;
 pub(crate) mod customer_changes;
 pub(crate) mod customers;

@@ -1,5 +1,6 @@
 //! The customers service's rules, free of I/O: plain Rust with table-driven tests.
 
+pub(crate) mod complaint_feed;
 pub(crate) mod contact;
 pub(crate) mod customer;
 pub(crate) mod follow_up;

@@ -2,40 +2,63 @@
 //! into the platform's feed follower, which follows each feed in the background and applies each
 //! event once, in the same transaction that moves the feed's cursor.
 
+pub(crate) mod complaints;
 pub(crate) mod orders;
 
-use logistics_contracts::orders::StreamChangesRequest;
+use logistics_contracts::complaints::complaint_service_client::ComplaintServiceClient;
 use logistics_contracts::orders::order_service_client::OrderServiceClient;
 use logistics_platform::ServiceContext;
 use logistics_platform::client::{CallCredentials, channel};
 use logistics_platform::feed_follower::FollowerHandle;
 use sqlx::PgPool;
 
-/// Starts following the orders feed when the context names the orders service; logs a warning
-/// and follows nothing when it does not (customers then learns nothing from orders). An orders
-/// URL without the service's own API key is a configuration error.
-pub(crate) fn spawn(
-    pool: PgPool,
-    context: &ServiceContext,
-) -> anyhow::Result<Option<FollowerHandle>> {
-    let Some(url) = &context.peers.orders_url else {
-        tracing::warn!(
+/// Starts following the orders and complaints feeds the context names; logs a warning and skips
+/// a feed whose service it does not name (customers then learns nothing from it). A URL without
+/// the service's own API key is a configuration error.
+pub(crate) fn spawn(pool: PgPool, context: &ServiceContext) -> anyhow::Result<Vec<FollowerHandle>> {
+    let peers = &context.peers;
+    let mut followers = Vec::new();
+    match &peers.orders_url {
+        Some(url) => {
+            let (url, key) = peers.require("orders", Some(url))?;
+            let client = OrderServiceClient::with_interceptor(
+                channel(crate::NAME, &url, peers.call_timeout())?,
+                CallCredentials::bearer(&key)?,
+            );
+            followers.push(orders::follower(pool.clone()).spawn(
+                move |start| {
+                    let mut client = client.clone();
+                    let request = logistics_contracts::orders::StreamChangesRequest { start };
+                    async move { client.stream_changes(request).await }
+                },
+                context.shutdown.clone(),
+            ));
+        }
+        None => tracing::warn!(
             "LOGISTICS_ORDERS_URL is not set: customers will not follow the orders feed \
              (no activity, points or thank-you follow-ups from deliveries)"
-        );
-        return Ok(None);
-    };
-    let (url, key) = context.peers.require("orders", Some(url))?;
-    let client = OrderServiceClient::with_interceptor(
-        channel(crate::NAME, &url, context.peers.call_timeout())?,
-        CallCredentials::bearer(&key)?,
-    );
-    let follower = orders::follower(pool).spawn(
-        move |start| {
-            let mut client = client.clone();
-            async move { client.stream_changes(StreamChangesRequest { start }).await }
-        },
-        context.shutdown.clone(),
-    );
-    Ok(Some(follower))
+        ),
+    }
+    match &peers.complaints_url {
+        Some(url) => {
+            let (url, key) = peers.require("complaints", Some(url))?;
+            let client = ComplaintServiceClient::with_interceptor(
+                channel(crate::NAME, &url, peers.call_timeout())?,
+                CallCredentials::bearer(&key)?,
+            );
+            followers.push(complaints::follower(pool).spawn(
+                move |start| {
+                    let mut client = client.clone();
+                    let request = logistics_contracts::complaints::StreamChangesRequest { start };
+                    async move { client.stream_changes(request).await }
+                },
+                context.shutdown.clone(),
+            ));
+        }
+        None => tracing::warn!(
+            "LOGISTICS_COMPLAINTS_URL is not set: customers will not follow the complaints feed \
+             (no check-in follow-ups after resolved complaints)"
+        ),
+    }
+    Ok(followers)
 }

@@ -1,6 +1,7 @@
 //! The numbers people read: order numbers and tracking numbers with their check digit.
 
 use chrono::{DateTime, FixedOffset, Utc};
+use logistics_platform::numbers::{dated_number, is_dated_number};
 
 /// Digits of a tracking number, check digit included.
 const TRACKING_NUMBER_DIGITS: usize = 12;
@@ -8,7 +9,7 @@ const TRACKING_NUMBER_DIGITS: usize = 12;
 /// The order number of the `sequence`-th order, created at `at`: "O", the company-local date,
 /// and the sequence on eight digits (wider when it outgrows them), e.g. "O2026112300000042".
 pub(crate) fn order_number(at: DateTime<Utc>, zone: FixedOffset, sequence: i64) -> String {
-    format!("O{}{sequence:08}", at.with_timezone(&zone).format("%Y%m%d"))
+    dated_number('O', at, zone, sequence)
 }
 
 /// The tracking number of the `serial`-th shipment: eleven digits, then the ISO 7064 MOD 11-10
@@ -34,10 +35,7 @@ pub(crate) fn is_tracking_number(text: &str) -> bool {
 
 /// Whether `text` looks like an order number ("O" and at least 16 digits).
 pub(crate) fn is_order_number(text: &str) -> bool {
-    text.len() >= 17
-        && text.len() <= 24
-        && text.starts_with('O')
-        && text[1..].bytes().all(|byte| byte.is_ascii_digit())
+    is_dated_number('O', text)
 }
 
 /// ISO 7064 MOD 11-10 check digit of a string of decimal digits.

@@ -201,10 +201,14 @@ async fn one_replica_follows_and_a_standby_takes_over_when_it_stops() {
     wait_for_applied(&app, 40).await;
 
     let pool = app.schema_pool("customers").await;
+    // The customers follower's lock only: complaints follows the orders feed too, and jobs
+    // take locks of their own. A one-key advisory lock shows its key's low 32 bits as objid.
     let held: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database
-         WHERE l.locktype = 'advisory' AND l.granted AND d.datname = current_database()",
+         WHERE l.locktype = 'advisory' AND l.granted AND d.datname = current_database()
+           AND l.objsubid = 1 AND l.objid::bigint = (hashtext($1)::bigint & 4294967295)",
     )
+    .bind("logistics.customers.feed.orders")
     .fetch_one(&pool)
     .await
     .expect("reading the locks");
