@@ -19,7 +19,8 @@ use crate::app::proto::{
 use crate::domain::claim::Decision;
 use crate::domain::complaint::Action;
 use crate::domain::kinds::{Channel, Kind};
-use crate::store::complaints::{ComplaintQuery, ComplaintRef};
+use crate::store::complaint_lists::ComplaintQuery;
+use crate::store::complaints::ComplaintRef;
 
 /// Longest subject.
 const SUBJECT_CHARS: usize = 200;

@@ -25,7 +25,7 @@ use crate::DOMAIN;
 use crate::app::Complaints;
 use crate::app::changes::{Step, Target};
 use crate::app::filing::Filing;
-use crate::store::complaints::ListPosition;
+use crate::store::complaint_lists::ListPosition;
 
 /// The scope each RPC of ComplaintService needs.
 pub(crate) const SCOPES: ScopeTable = logistics_platform::scope_table!(

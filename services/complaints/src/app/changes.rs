@@ -159,8 +159,7 @@ impl Complaints {
             store::complaints::save(&mut tx, &complaint).await?;
             complaint.version += 1;
             if let Some(rating) = &journal.rating {
-                store::complaints::insert_rating(&mut tx, complaint.id, rating, target.actor)
-                    .await?;
+                store::ratings::insert(&mut tx, complaint.id, rating, target.actor).await?;
             }
             for entry in &journal.entries {
                 store::audit::append(&mut tx, complaint.id, entry).await?;

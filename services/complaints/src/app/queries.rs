@@ -9,7 +9,8 @@ use logistics_platform::fields::CustomerRef;
 use super::proto::{self, Extras, priority_to_proto, status_to_proto};
 use super::{Complaints, not_found};
 use crate::store;
-use crate::store::complaints::{ComplaintQuery, ComplaintRef, ListPosition};
+use crate::store::complaint_lists::{ComplaintQuery, ListPosition};
+use crate::store::complaints::ComplaintRef;
 
 /// A page of complaints, and where the next starts.
 pub(crate) struct Page {
@@ -69,7 +70,8 @@ impl Complaints {
         let settings = self.settings().await?;
         let now = Utc::now();
         let mut conn = self.pool.acquire().await?;
-        let mut complaints = store::complaints::list(&mut conn, query, after, limit, now).await?;
+        let mut complaints =
+            store::complaint_lists::list(&mut conn, query, after, limit, now).await?;
         let next = (complaints.len() > limit).then(|| {
             complaints.truncate(limit);
             complaints.last().map(|last| ListPosition {
@@ -78,7 +80,7 @@ impl Complaints {
             })
         });
         let ids: Vec<_> = complaints.iter().map(|complaint| complaint.id).collect();
-        let mut evidence = store::complaints::evidence_of_all(&mut conn, &ids).await?;
+        let mut evidence = store::complaint_lists::evidence_of_all(&mut conn, &ids).await?;
         let calendar = &settings.calendar.calendar;
         Ok(Page {
             complaints: complaints
@@ -101,7 +103,7 @@ impl Complaints {
         query: &ComplaintQuery,
     ) -> Result<pb::CountComplaintsResponse, ApiError> {
         let mut conn = self.pool.acquire().await?;
-        let mut counts = store::complaints::count(&mut conn, query, Utc::now()).await?;
+        let mut counts = store::complaint_lists::count(&mut conn, query, Utc::now()).await?;
         counts.sort_by_key(|(status, priority, _)| {
             let status_rank = crate::domain::status::Status::ALL
                 .iter()

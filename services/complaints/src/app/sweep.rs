@@ -38,9 +38,13 @@ impl Complaints {
         let mut seen = std::collections::HashSet::new();
         loop {
             let mut conn = self.pool.acquire().await?;
-            let due =
-                store::complaints::due_for_sweep(&mut conn, now, now - AUTO_CLOSE_AFTER, BATCH)
-                    .await?;
+            let due = store::complaint_lists::due_for_sweep(
+                &mut conn,
+                now,
+                now - AUTO_CLOSE_AFTER,
+                BATCH,
+            )
+            .await?;
             drop(conn);
             // A complaint swept once and still listed (its marks moved past `now` again, or
             // another writer raced) waits for the next run rather than looping here.
@@ -66,7 +70,7 @@ pub(crate) async fn refresh_all(
     now: DateTime<Utc>,
 ) -> Result<u64, ApiError> {
     let mut refreshed = 0;
-    for id in store::complaints::open_ids(tx).await? {
+    for id in store::complaint_lists::open_ids(tx).await? {
         let Some(mut complaint) = store::complaints::find(tx, &ComplaintRef::Id(id), true).await?
         else {
             continue;
