@@ -7,7 +7,10 @@ use logistics_contracts::complaints::{
     AcknowledgeComplaintRequest, ComplaintCategory, ComplaintKind, RateResolutionRequest, Rating,
     ReopenComplaintRequest, ResolveComplaintRequest,
 };
-use logistics_contracts::orders::{OrderStatus, RecordDeliveryRequest};
+use logistics_contracts::orders::{
+    OrderStatus, RecordDeliveryRequest, RecordTrackingEventsRequest, TrackingEvent,
+    TrackingEventCode, TrackingEventSource,
+};
 use logistics_contracts::reporting::{GetKpisRequest, GetProjectionStatusRequest, Kpi, KpiFilter};
 use logistics_platform::time::{company_time_zone, timestamp};
 use logistics_tests::complaints::{complaint, file};
@@ -69,6 +72,21 @@ async fn kpis_count_what_the_services_did_for_the_customer() {
     place_order(&mut app.orders_client().await, road_order(&acme.id)).await;
     order_in_status(&app, &acme.id, OrderStatus::Delivered, &[]).await;
     let (_, damaged) = order_in_status(&app, &acme.id, OrderStatus::OutForDelivery, &[]).await;
+    app.tracking_client()
+        .await
+        .record_tracking_events(RecordTrackingEventsRequest {
+            events: vec![TrackingEvent {
+                client_event_id: "attempt-1".to_owned(),
+                tracking_number: damaged.clone(),
+                code: TrackingEventCode::DeliveryAttempted.into(),
+                occur_time: Some(timestamp(chrono::Utc::now() - chrono::Duration::minutes(1))),
+                source: TrackingEventSource::DriverApp.into(),
+                source_name: "driver-07".to_owned(),
+                ..Default::default()
+            }],
+        })
+        .await
+        .unwrap();
     app.tracking_client()
         .await
         .record_delivery(RecordDeliveryRequest {
@@ -138,9 +156,15 @@ async fn kpis_count_what_the_services_did_for_the_customer() {
             && figures
                 .get(&Kpi::FeedbackTimeliness)
                 .is_some_and(|(_, d)| *d == 3)
+            && figures
+                .get(&Kpi::InformationTimeliness)
+                .is_some_and(|(_, d)| *d == 7)
     })
     .await;
-    assert_eq!(figures.len(), 13, "every KPI is answered: {figures:?}");
+    assert_eq!(figures.len(), 14, "every KPI is answered: {figures:?}");
+    // Seven scans recorded: the kit's three per order, which occurred 200 to 180 minutes before,
+    // and the delivery attempt a minute ago, the only one in time.
+    assert_eq!(figures[&Kpi::InformationTimeliness], (1, 7));
     assert_eq!(figures[&Kpi::DocumentAccuracyRate], (2, 2));
     assert_eq!(figures[&Kpi::DamageRate], (1, 2));
     assert_eq!(figures[&Kpi::LossRate], (0, 2));

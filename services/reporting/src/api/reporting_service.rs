@@ -136,6 +136,7 @@ fn kpi_to_proto(figure: &KpiFigure) -> pb::KpiValue {
         Kpi::FeedbackTimeliness => pb::Kpi::FeedbackTimeliness,
         Kpi::ResolutionTimeliness => pb::Kpi::ResolutionTimeliness,
         Kpi::ResolutionSatisfactionRate => pb::Kpi::ResolutionSatisfactionRate,
+        Kpi::InformationTimeliness => pb::Kpi::InformationTimeliness,
     };
     pb::KpiValue {
         kpi: kpi.into(),

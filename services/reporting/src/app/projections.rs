@@ -125,6 +125,23 @@ pub(crate) async fn order_event(
         OrderEvent::OrderReturned(returned) => {
             once_per_order(tx, &returned.order_id, Once::Returned).await
         }
+        OrderEvent::TrackingEventsRecorded(recorded) => {
+            let day = day_of(time(recorded.record_time.as_ref(), written), zone);
+            for counts in &recorded.orders {
+                let Some(customer_id) = uuid(&counts.customer_id) else {
+                    continue;
+                };
+                let slice = Slice {
+                    customer_id,
+                    region_code: counts.origin_region_code.clone(),
+                    mode: mode_name(counts.mode),
+                    agent: String::new(),
+                };
+                let increment = kpi::tracking_recorded(day, counts.events, counts.timely_events);
+                rollups::add(tx, &slice, &[increment]).await?;
+            }
+            Ok(Taken::Applied)
+        }
         // The other events carry no KPI fact, nor does an event newer than these contracts.
         _ => Ok(Taken::Applied),
     }

@@ -34,6 +34,8 @@ named_enum! {
         ResolutionTimeliness = "RESOLUTION_TIMELINESS",
         /// Rated 4 or 5 / rated (latest rating of each complaint).
         ResolutionSatisfactionRate = "RESOLUTION_SATISFACTION_RATE",
+        /// Tracking events recorded within 15 minutes of occurring / recorded.
+        InformationTimeliness = "INFORMATION_TIMELINESS",
     }
 }
 
@@ -143,6 +145,16 @@ pub fn returned(created_day: NaiveDate) -> Increment {
         day: created_day,
         numerator: 1,
         denominator: 0,
+    }
+}
+
+/// A batch's tracking events of one order, recorded on `day`: how many, how many in time.
+pub fn tracking_recorded(day: NaiveDate, events: i32, timely_events: i32) -> Increment {
+    Increment {
+        kpi: Kpi::InformationTimeliness,
+        day,
+        numerator: i64::from(timely_events.clamp(0, events.max(0))),
+        denominator: i64::from(events.max(0)),
     }
 }
 
@@ -293,6 +305,20 @@ mod tests {
             value(Kpi::CycleTimeStddev, 3600 + 14_400, 2, average),
             Some(30.0)
         );
+    }
+
+    #[test]
+    fn a_batch_counts_its_events_and_the_timely_ones_never_more_than_it_stored() {
+        let on = day("2026-12-05");
+        let counted = tracking_recorded(on, 7, 3);
+        assert_eq!(
+            (counted.kpi, counted.numerator, counted.denominator),
+            (Kpi::InformationTimeliness, 3, 7)
+        );
+        let odd = tracking_recorded(on, 2, 5);
+        assert_eq!((odd.numerator, odd.denominator), (2, 2));
+        let negative = tracking_recorded(on, -1, -1);
+        assert_eq!((negative.numerator, negative.denominator), (0, 0));
     }
 
     #[test]
