@@ -6,6 +6,7 @@
 
 pub mod complaints;
 pub mod orders;
+pub mod reporting;
 mod restarts;
 
 pub use orders::{
@@ -90,6 +91,8 @@ pub struct TestKeys {
     pub complaints_agent: String,
     /// `complaints:read` only.
     pub complaints_reader: String,
+    /// The reporting service's own key for its calls (the three feeds, customer codes).
+    pub reporting_service: String,
 }
 
 /// The four services running against a fresh database.
@@ -213,7 +216,10 @@ impl TestApp {
             complaints_settings,
             complaints,
         ));
-        services.spawn(logistics_reporting::run(context.clone(), reporting));
+        services.spawn(logistics_reporting::run(
+            calling_as(&keys.reporting_service),
+            reporting,
+        ));
 
         Self {
             customers: addresses[0],
@@ -368,6 +374,10 @@ fn test_keys() -> (TestKeys, Vec<logistics_platform::auth::StoredKey>) {
     );
     let (complaints_reader, complaints_reader_stored) =
         mint_key("complaints-reader", scopes(&["complaints:read"]));
+    let (reporting_service, reporting_service_stored) = mint_key(
+        "reporting-service",
+        scopes(&["customers:read", "orders:read", "complaints:read"]),
+    );
     (
         TestKeys {
             admin,
@@ -382,6 +392,7 @@ fn test_keys() -> (TestKeys, Vec<logistics_platform::auth::StoredKey>) {
             complaints_service,
             complaints_agent,
             complaints_reader,
+            reporting_service,
         },
         vec![
             admin_stored,
@@ -396,6 +407,7 @@ fn test_keys() -> (TestKeys, Vec<logistics_platform::auth::StoredKey>) {
             complaints_service_stored,
             complaints_agent_stored,
             complaints_reader_stored,
+            reporting_service_stored,
         ],
     )
 }

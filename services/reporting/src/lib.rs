@@ -1,11 +1,19 @@
-//! The reporting service.
-//!
-//! Its API lands with its own issue; until then the service runs with gRPC health and reflection
-//! only, so deployments, probes and the suite's wiring can be exercised end to end, and it owns
-//! (creates) its PostgreSQL schema.
+//! The reporting service: read models built from the change feeds of customers, orders and
+//! complaints, and the figures read from them, served as `logistics.reporting.v1`.
 
+mod api;
+mod app;
+mod domain;
+mod feeds;
+mod store;
+
+pub use api::SCOPES;
+
+use logistics_contracts::reporting::reporting_service_server::ReportingServiceServer;
+use logistics_platform::customers_directory::CustomersDirectory;
 use logistics_platform::server::GrpcServer;
-use logistics_platform::{ServiceContext, db};
+use logistics_platform::{ServiceContext, db, feed_follower};
+use sqlx::migrate::Migrator;
 use tokio::net::TcpListener;
 
 /// The service's name: in health checks, logs and the `logistics serve` command.
@@ -15,16 +23,36 @@ pub const DOMAIN: &str = "logistics.reporting";
 /// The PostgreSQL schema it owns.
 pub const SCHEMA: &str = "reporting";
 
-/// Creates the service's schema; its tables come with its API.
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// Brings the service's schema up to date.
 pub async fn migrate(context: &ServiceContext) -> anyhow::Result<()> {
     let pool = db::connect(&context.database_url, SCHEMA, &context.database).await?;
+    db::migrate(&pool, &MIGRATOR).await?;
+    feed_follower::migrate(&pool).await?;
     pool.close().await;
     Ok(())
 }
 
-/// Serves health and reflection on `listener` until the context's shutdown signal.
+/// Follows the feeds and serves the reports on `listener` until the context's shutdown signal,
+/// then waits for the followers to stop.
 pub async fn run(context: ServiceContext, listener: TcpListener) -> anyhow::Result<()> {
+    let pool = db::connect(&context.database_url, SCHEMA, &context.database).await?;
+    let followers = feeds::spawn(&pool, &context)?;
+    let customers = CustomersDirectory::connect(NAME, &context.peers)?;
+    let reports = app::Reports::new(pool.clone(), &followers);
+    let api = api::reporting_service::ReportingApi::new(reports, customers);
+    let limit = context.server.max_message_bytes;
     GrpcServer::new(NAME, DOMAIN, &context.server, context.keys.clone())
+        .add_service(
+            ReportingServiceServer::new(api).max_decoding_message_size(limit),
+            api::reporting_service::SCOPES,
+        )
         .serve(listener, context.shutdown.clone())
-        .await
+        .await?;
+    for follower in followers {
+        follower.join().await;
+    }
+    pool.close().await;
+    Ok(())
 }

@@ -92,6 +92,7 @@ impl FeedEvent for orders::stream_changes_response::Event {
             Event::OrderCancelled(_) => "order.cancelled",
             Event::OrderReturned(_) => "order.returned",
             Event::RouteChanged(_) => "order.route_changed",
+            Event::TrackingEventsRecorded(_) => "tracking.events_recorded",
         }
     }
 

@@ -36,6 +36,14 @@ pub mod logistics {
             tonic::include_proto!("logistics.complaints.v1");
         }
     }
+
+    /// The reporting service.
+    pub mod reporting {
+        /// `logistics.reporting.v1`.
+        pub mod v1 {
+            tonic::include_proto!("logistics.reporting.v1");
+        }
+    }
 }
 
 pub mod feeds;
@@ -44,6 +52,7 @@ pub use logistics::common::v1 as common;
 pub use logistics::complaints::v1 as complaints;
 pub use logistics::customers::v1 as customers;
 pub use logistics::orders::v1 as orders;
+pub use logistics::reporting::v1 as reporting;
 
 /// Encoded `FileDescriptorSet` of every contract, with source comments, for gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] =

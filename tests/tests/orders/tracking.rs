@@ -6,6 +6,7 @@ mod delivery;
 mod events;
 mod problems;
 mod reads;
+mod timeliness;
 mod watch;
 
 use chrono::{Duration, Utc};

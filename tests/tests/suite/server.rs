@@ -124,6 +124,7 @@ fn every_rpc_of_every_package_names_the_scope_it_needs() {
         ("logistics.customers.v1", logistics_customers::SCOPES),
         ("logistics.orders.v1", logistics_orders::SCOPES),
         ("logistics.complaints.v1", logistics_complaints::SCOPES),
+        ("logistics.reporting.v1", logistics_reporting::SCOPES),
     ];
     for (package, tables) in packages {
         let mut scoped: Vec<String> = tables
@@ -157,7 +158,11 @@ async fn health_answers_serving_for_the_server_and_each_service_without_credenti
             "complaints",
             Some("logistics.complaints.v1.ComplaintService"),
         ),
-        (app.reporting, "reporting", None),
+        (
+            app.reporting,
+            "reporting",
+            Some("logistics.reporting.v1.ReportingService"),
+        ),
     ];
     for (address, name, grpc_service) in ports {
         let mut health = HealthClient::new(channel(address).await);

@@ -7,15 +7,17 @@
 use chrono::{DateTime, Utc};
 use logistics_contracts::orders::{
     OrderDelivered, OrderPickedUp, OrderReturned, OrderStatusChanged, RouteChanged,
-    stream_changes_response::Event,
+    TrackingEventCounts, TrackingEventsRecorded, stream_changes_response::Event,
 };
 use logistics_platform::ApiError;
 use logistics_platform::changefeed;
 use logistics_platform::time::timestamp;
 use sqlx::PgConnection;
+use uuid::Uuid;
 
 use super::proto::{mode_to_proto, status_to_proto};
 use crate::domain::status::OrderStatus;
+use crate::domain::timeliness::EventCounts;
 use crate::store::proofs_of_delivery::ProofRow;
 use crate::store::tracking::TrackedOrder;
 
@@ -126,6 +128,37 @@ pub(crate) fn delivered(order: &TrackedOrder, proof: &ProofRow) -> Change {
             origin_region_code: order.origin_region.clone(),
         }),
     )
+}
+
+/// The counts of one order's events stored by a batch, with the order's reporting dimensions.
+pub(crate) fn event_counts(order: &TrackedOrder, counts: EventCounts) -> TrackingEventCounts {
+    TrackingEventCounts {
+        order_id: order.id.to_string(),
+        customer_id: order.customer_id.to_string(),
+        mode: mode_to_proto(order.mode.get()).into(),
+        origin_region_code: order.origin_region.clone(),
+        destination_region_code: order.destination_region.clone(),
+        events: counts.events,
+        timely_events: counts.timely_events,
+    }
+}
+
+/// tracking.events_recorded: what one batch stored, per order, at `record_time`.
+///
+/// The event is about a batch, not one order, so its resource id is a fresh id (UUIDv7) rather
+/// than one of its orders' ids: a reader keying the feed by resource must not take a batch of many
+/// orders for a change of its first one.
+pub(crate) fn events_recorded(
+    orders: Vec<TrackingEventCounts>,
+    record_time: DateTime<Utc>,
+) -> Change {
+    Change {
+        resource_id: Uuid::now_v7().to_string(),
+        event: Event::TrackingEventsRecorded(TrackingEventsRecorded {
+            orders,
+            record_time: Some(timestamp(record_time)),
+        }),
+    }
 }
 
 fn change(order: &TrackedOrder, event: Event) -> Change {

@@ -5,7 +5,8 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, SubsecRound as _, Utc};
 use logistics_contracts::orders::{
-    self as pb, EventFieldViolation, RejectionReason, TrackingEventOutcome, TrackingEventResult,
+    self as pb, EventFieldViolation, RejectionReason, TrackingEventCounts, TrackingEventOutcome,
+    TrackingEventResult,
 };
 use logistics_platform::ApiError;
 use logistics_platform::stored::Stored;
@@ -15,6 +16,7 @@ use uuid::Uuid;
 use super::proto::status_to_proto;
 use super::tracking_changes::{self as changes, Change};
 use crate::domain::status::OrderStatus;
+use crate::domain::timeliness::EventCounts;
 use crate::domain::tracking::{
     Applied, EventCode, EventSource, IncomingEvent, Rejection, TrackingState, apply_in_time_order,
 };
@@ -81,6 +83,7 @@ pub(crate) async fn record_batch(
         rows: Vec::new(),
         updates: Vec::new(),
         changes: Vec::new(),
+        counts: Vec::new(),
     };
     batch.write(pool, parsed).await
 }
@@ -94,6 +97,8 @@ struct Batch<'a> {
     rows: Vec<EventRow>,
     updates: Vec<OrderTrackingUpdate>,
     changes: Vec<Change>,
+    /// Per order that got events stored: how many, and how many timely (tracking.events_recorded).
+    counts: Vec<TrackingEventCounts>,
 }
 
 impl Batch<'_> {
@@ -143,6 +148,13 @@ impl Batch<'_> {
             }
         }
 
+        // One summary per batch, after the order-level events it caused; none when nothing was
+        // stored, so retried and all-refused batches add nothing to the feed.
+        if !self.counts.is_empty() {
+            let counts = std::mem::take(&mut self.counts);
+            self.changes
+                .push(changes::events_recorded(counts, self.now));
+        }
         let touched: Vec<Uuid> = self.updates.iter().map(|update| update.id).collect();
         store::insert_events(&mut tx, &self.rows).await?;
         store::save_orders(&mut tx, &self.updates, self.now).await?;
@@ -176,15 +188,20 @@ impl Batch<'_> {
             })
             .collect();
         let mut sequence = order.tracking_sequence;
+        let mut counts = EventCounts::default();
         for (at, outcome) in apply_in_time_order(&mut state, &incoming, self.now) {
             let event = events[at];
             match outcome {
                 Err(refused) => self.reject(event, reason_of(&refused), refused.to_string()),
                 Ok(applied) => {
                     sequence += 1;
+                    counts.add(event.occur_time, self.now);
                     self.accept(order, event, applied, sequence);
                 }
             }
+        }
+        if counts.events > 0 {
+            self.counts.push(changes::event_counts(order, counts));
         }
         if sequence > order.tracking_sequence {
             self.updates.push(OrderTrackingUpdate {

@@ -11,4 +11,5 @@ pub(crate) mod problems;
 pub(crate) mod quote;
 pub(crate) mod rate_card;
 pub(crate) mod status;
+pub(crate) mod timeliness;
 pub(crate) mod tracking;

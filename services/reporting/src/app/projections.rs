@@ -1,0 +1,323 @@
+//! What each followed event does to reporting's read models, inside the follower's transaction
+//! (which also moves the feed's cursor and skips an event id applied before): facts kept for
+//! later events, and the KPI increments the domain computes, added to their day's rollup.
+
+use chrono::{DateTime, Utc};
+use logistics_contracts::complaints::stream_changes_response::Event as ComplaintEvent;
+use logistics_contracts::customers::stream_changes_response::Event as CustomerEvent;
+use logistics_contracts::orders::stream_changes_response::Event as OrderEvent;
+use logistics_platform::ApiError;
+use logistics_platform::time::{company_time_zone, from_timestamp};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::domain::kpi::{self, Delivery, day_of};
+use crate::store::facts::{self, ComplaintFacts, OrderFacts};
+use crate::store::rollups::{self, Slice};
+
+/// Whether an event was taken into the read models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Taken {
+    /// Its effects are written (or it has none for reporting).
+    Applied,
+    /// It names a record reporting never heard of (its creation came before reporting followed
+    /// the feed, or is lost): passed over.
+    UnknownRecord,
+}
+
+fn time(stamp: Option<&prost_types::Timestamp>, fallback: DateTime<Utc>) -> DateTime<Utc> {
+    stamp.and_then(from_timestamp).unwrap_or(fallback)
+}
+
+fn uuid(text: &str) -> Option<Uuid> {
+    Uuid::try_parse(text).ok()
+}
+
+fn mode_name(mode: i32) -> String {
+    logistics_contracts::common::TransportMode::try_from(mode)
+        .ok()
+        .filter(|mode| *mode != logistics_contracts::common::TransportMode::Unspecified)
+        .map(|mode| {
+            mode.as_str_name()
+                .trim_start_matches("TRANSPORT_MODE_")
+                .to_owned()
+        })
+        .unwrap_or_default()
+}
+
+fn order_slice(order: &OrderFacts) -> Slice {
+    Slice {
+        customer_id: order.customer_id,
+        region_code: order.origin_region.clone(),
+        mode: order.mode.clone(),
+        agent: String::new(),
+    }
+}
+
+/// Applies an orders-feed event written at `written`.
+pub(crate) async fn order_event(
+    tx: &mut PgConnection,
+    event: &OrderEvent,
+    written: DateTime<Utc>,
+) -> Result<Taken, ApiError> {
+    let zone = company_time_zone();
+    match event {
+        OrderEvent::OrderCreated(created) => {
+            let Some(order) = &created.order else {
+                return Err(anyhow::anyhow!("order.created without its order").into());
+            };
+            let (Some(order_id), Some(customer_id)) = (uuid(&order.id), uuid(&order.customer_id))
+            else {
+                return Ok(Taken::UnknownRecord);
+            };
+            let facts = OrderFacts {
+                order_id,
+                customer_id,
+                origin_region: order
+                    .origin
+                    .as_ref()
+                    .map(|origin| origin.region_code.clone())
+                    .unwrap_or_default(),
+                mode: mode_name(order.mode),
+                create_time: time(order.create_time.as_ref(), written),
+                route_changed: false,
+                returned: false,
+            };
+            if facts::insert_order(tx, &facts).await? {
+                let day = day_of(facts.create_time, zone);
+                rollups::add(tx, &order_slice(&facts), &kpi::created(day)).await?;
+            }
+            Ok(Taken::Applied)
+        }
+        OrderEvent::OrderPickedUp(picked) => {
+            let Some(order) = known_order(tx, &picked.order_id).await? else {
+                return Ok(Taken::UnknownRecord);
+            };
+            let day = day_of(time(picked.pickup_time.as_ref(), written), zone);
+            rollups::add(
+                tx,
+                &order_slice(&order),
+                &kpi::picked_up(day, picked.within_window),
+            )
+            .await?;
+            Ok(Taken::Applied)
+        }
+        OrderEvent::OrderDelivered(delivered) => {
+            let Some(order) = known_order(tx, &delivered.order_id).await? else {
+                return Ok(Taken::UnknownRecord);
+            };
+            let delivery_time = time(delivered.delivery_time.as_ref(), written);
+            let delivery = Delivery {
+                day: day_of(delivery_time, zone),
+                on_time: delivered.on_time,
+                document_errors: delivered.document_errors,
+                total_pieces: delivered.total_pieces,
+                damaged_pieces: delivered.damaged_pieces,
+                missing_pieces: delivered.missing_pieces,
+                cycle_minutes: Some((delivery_time - order.create_time).num_minutes()),
+            };
+            rollups::add(tx, &order_slice(&order), &kpi::delivered(&delivery)).await?;
+            Ok(Taken::Applied)
+        }
+        OrderEvent::RouteChanged(changed) => {
+            once_per_order(tx, &changed.order_id, Once::RouteChanged).await
+        }
+        OrderEvent::OrderReturned(returned) => {
+            once_per_order(tx, &returned.order_id, Once::Returned).await
+        }
+        OrderEvent::TrackingEventsRecorded(recorded) => {
+            let day = day_of(time(recorded.record_time.as_ref(), written), zone);
+            for counts in &recorded.orders {
+                let Some(customer_id) = uuid(&counts.customer_id) else {
+                    continue;
+                };
+                let slice = Slice {
+                    customer_id,
+                    region_code: counts.origin_region_code.clone(),
+                    mode: mode_name(counts.mode),
+                    agent: String::new(),
+                };
+                let increment = kpi::tracking_recorded(day, counts.events, counts.timely_events);
+                rollups::add(tx, &slice, &[increment]).await?;
+            }
+            Ok(Taken::Applied)
+        }
+        // The other events carry no KPI fact, nor does an event newer than these contracts.
+        _ => Ok(Taken::Applied),
+    }
+}
+
+async fn known_order(tx: &mut PgConnection, id: &str) -> Result<Option<OrderFacts>, ApiError> {
+    match uuid(id) {
+        Some(id) => facts::order(tx, id).await,
+        None => Ok(None),
+    }
+}
+
+/// The facts counted once per order whatever number of events report them.
+enum Once {
+    RouteChanged,
+    Returned,
+}
+
+async fn once_per_order(
+    tx: &mut PgConnection,
+    order_id: &str,
+    once: Once,
+) -> Result<Taken, ApiError> {
+    let Some(order) = known_order(tx, order_id).await? else {
+        return Ok(Taken::UnknownRecord);
+    };
+    let created_day = day_of(order.create_time, company_time_zone());
+    let increment = match once {
+        Once::RouteChanged if !order.route_changed => kpi::route_changed(created_day),
+        Once::Returned if !order.returned => kpi::returned(created_day),
+        _ => return Ok(Taken::Applied),
+    };
+    rollups::add(tx, &order_slice(&order), &[increment]).await?;
+    let (route_changed, returned) = match once {
+        Once::RouteChanged => (true, false),
+        Once::Returned => (false, true),
+    };
+    facts::mark_order(tx, order.order_id, route_changed, returned).await?;
+    Ok(Taken::Applied)
+}
+
+/// Applies a customers-feed event: reporting keeps each customer's region.
+pub(crate) async fn customer_event(
+    tx: &mut PgConnection,
+    event: &CustomerEvent,
+) -> Result<Taken, ApiError> {
+    let customer = match event {
+        CustomerEvent::CustomerCreated(created) => created.customer.as_ref(),
+        CustomerEvent::CustomerUpdated(updated) => updated.customer.as_ref(),
+        _ => return Ok(Taken::Applied),
+    };
+    let Some(customer) = customer else {
+        return Err(anyhow::anyhow!("a customer event without its customer").into());
+    };
+    let Some(id) = uuid(&customer.id) else {
+        return Ok(Taken::UnknownRecord);
+    };
+    facts::upsert_customer(tx, id, &customer.region_code).await?;
+    Ok(Taken::Applied)
+}
+
+fn complaint_slice(complaint: &ComplaintFacts, agent: &str) -> Slice {
+    Slice {
+        customer_id: complaint.customer_id,
+        region_code: complaint.region_code.clone(),
+        mode: complaint.mode.clone(),
+        agent: agent.to_owned(),
+    }
+}
+
+/// Applies a complaints-feed event written at `written`.
+pub(crate) async fn complaint_event(
+    tx: &mut PgConnection,
+    event: &ComplaintEvent,
+    written: DateTime<Utc>,
+) -> Result<Taken, ApiError> {
+    let zone = company_time_zone();
+    match event {
+        ComplaintEvent::ComplaintFiled(filed) => {
+            let (Some(complaint_id), Some(customer_id)) =
+                (uuid(&filed.complaint_id), uuid(&filed.customer_id))
+            else {
+                return Ok(Taken::UnknownRecord);
+            };
+            let mode = match uuid(&filed.order_id) {
+                Some(order_id) => facts::order_mode(tx, order_id).await?,
+                None => String::new(),
+            };
+            let complaint = ComplaintFacts {
+                complaint_id,
+                customer_id,
+                region_code: facts::customer_region(tx, customer_id).await?,
+                mode,
+                agent: filed.assigned_agent.clone(),
+                filed_agent: filed.assigned_agent.clone(),
+                file_time: time(filed.file_time.as_ref(), written),
+                rating_score: None,
+                rating_time: None,
+                rating_agent: None,
+            };
+            if facts::insert_complaint(tx, &complaint).await? {
+                let increment = kpi::complaint_filed(day_of(complaint.file_time, zone));
+                let slice = complaint_slice(&complaint, &complaint.filed_agent);
+                rollups::add(tx, &slice, &[increment]).await?;
+            }
+            Ok(Taken::Applied)
+        }
+        ComplaintEvent::ComplaintAssigned(assigned) => {
+            let Some(mut complaint) = known_complaint(tx, &assigned.complaint_id).await? else {
+                return Ok(Taken::UnknownRecord);
+            };
+            complaint.agent.clone_from(&assigned.agent);
+            facts::update_complaint(tx, &complaint).await?;
+            Ok(Taken::Applied)
+        }
+        ComplaintEvent::ComplaintAcknowledged(acknowledged) => {
+            let Some(complaint) = known_complaint(tx, &acknowledged.complaint_id).await? else {
+                return Ok(Taken::UnknownRecord);
+            };
+            let filed_day = day_of(complaint.file_time, zone);
+            if let Some(increment) = kpi::first_response(filed_day, acknowledged.within_sla) {
+                // Counted under the slice the complaint was received in, so the numerator and
+                // its denominator stay in one row.
+                let slice = complaint_slice(&complaint, &complaint.filed_agent);
+                rollups::add(tx, &slice, &[increment]).await?;
+            }
+            Ok(Taken::Applied)
+        }
+        ComplaintEvent::ComplaintResolved(resolved) => {
+            let Some(complaint) = known_complaint(tx, &resolved.complaint_id).await? else {
+                return Ok(Taken::UnknownRecord);
+            };
+            let day = day_of(time(resolved.resolve_time.as_ref(), written), zone);
+            let increment = kpi::resolved(day, resolved.within_sla);
+            let slice = complaint_slice(&complaint, &resolved.assigned_agent);
+            rollups::add(tx, &slice, &[increment]).await?;
+            Ok(Taken::Applied)
+        }
+        ComplaintEvent::ComplaintRated(rated) => {
+            let Some(mut complaint) = known_complaint(tx, &rated.complaint_id).await? else {
+                return Ok(Taken::UnknownRecord);
+            };
+            let rate_time = time(rated.rate_time.as_ref(), written);
+            let previous = match (complaint.rating_time, complaint.rating_score) {
+                (Some(at), Some(score)) => Some((day_of(at, zone), i32::from(score))),
+                _ => None,
+            };
+            let increments = kpi::rated(day_of(rate_time, zone), rated.score, previous);
+            // The earlier rating is taken back from the slice it was counted in.
+            let (earlier, latest) = increments.split_at(increments.len() - 1);
+            if !earlier.is_empty() {
+                let agent = complaint.rating_agent.clone().unwrap_or_default();
+                rollups::add(tx, &complaint_slice(&complaint, &agent), earlier).await?;
+            }
+            rollups::add(
+                tx,
+                &complaint_slice(&complaint, &rated.assigned_agent),
+                latest,
+            )
+            .await?;
+            complaint.rating_score = i16::try_from(rated.score).ok();
+            complaint.rating_time = Some(rate_time);
+            complaint.rating_agent = Some(rated.assigned_agent.clone());
+            facts::update_complaint(tx, &complaint).await?;
+            Ok(Taken::Applied)
+        }
+        _ => Ok(Taken::Applied),
+    }
+}
+
+async fn known_complaint(
+    tx: &mut PgConnection,
+    id: &str,
+) -> Result<Option<ComplaintFacts>, ApiError> {
+    match uuid(id) {
+        Some(id) => facts::complaint(tx, id).await,
+        None => Ok(None),
+    }
+}

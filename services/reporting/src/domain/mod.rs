@@ -1,0 +1,3 @@
+//! The reporting service's rules, free of I/O: plain Rust with table-driven tests.
+
+pub(crate) mod kpi;

@@ -1,0 +1,205 @@
+//! SQL on the fact tables: what later events of an order, a customer or a complaint need to
+//! know (`order_facts`, `customer_facts`, `complaint_facts`).
+
+use chrono::{DateTime, Utc};
+use logistics_platform::ApiError;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// An order as reporting keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub(crate) struct OrderFacts {
+    /// The order.
+    pub order_id: Uuid,
+    /// Its customer.
+    pub customer_id: Uuid,
+    /// Where it ships from.
+    pub origin_region: String,
+    /// How it travels (stored name).
+    pub mode: String,
+    /// When it was created.
+    pub create_time: DateTime<Utc>,
+    /// Its route change was counted.
+    pub route_changed: bool,
+    /// Its return was counted.
+    pub returned: bool,
+}
+
+/// Stores a new order's facts; `false` when they were stored before (nothing changes).
+pub(crate) async fn insert_order(
+    conn: &mut PgConnection,
+    facts: &OrderFacts,
+) -> Result<bool, ApiError> {
+    let inserted = sqlx::query(
+        "INSERT INTO order_facts (order_id, customer_id, origin_region, mode, create_time)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (order_id) DO NOTHING",
+    )
+    .bind(facts.order_id)
+    .bind(facts.customer_id)
+    .bind(&facts.origin_region)
+    .bind(&facts.mode)
+    .bind(facts.create_time)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+/// An order's facts, locked until the transaction ends.
+pub(crate) async fn order(
+    conn: &mut PgConnection,
+    order_id: Uuid,
+) -> Result<Option<OrderFacts>, ApiError> {
+    Ok(sqlx::query_as(
+        "SELECT order_id, customer_id, origin_region, mode, create_time, route_changed, returned
+           FROM order_facts WHERE order_id = $1 FOR UPDATE",
+    )
+    .bind(order_id)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// Marks the order's route change or return as counted.
+pub(crate) async fn mark_order(
+    conn: &mut PgConnection,
+    order_id: Uuid,
+    route_changed: bool,
+    returned: bool,
+) -> Result<(), ApiError> {
+    sqlx::query(
+        "UPDATE order_facts SET route_changed = route_changed OR $2, returned = returned OR $3
+          WHERE order_id = $1",
+    )
+    .bind(order_id)
+    .bind(route_changed)
+    .bind(returned)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Stores or replaces a customer's region.
+pub(crate) async fn upsert_customer(
+    conn: &mut PgConnection,
+    customer_id: Uuid,
+    region_code: &str,
+) -> Result<(), ApiError> {
+    sqlx::query(
+        "INSERT INTO customer_facts (customer_id, region_code) VALUES ($1, $2)
+         ON CONFLICT (customer_id) DO UPDATE SET region_code = EXCLUDED.region_code",
+    )
+    .bind(customer_id)
+    .bind(region_code)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A customer's region; empty when reporting has not heard of the customer.
+pub(crate) async fn customer_region(
+    conn: &mut PgConnection,
+    customer_id: Uuid,
+) -> Result<String, ApiError> {
+    let region: Option<(String,)> =
+        sqlx::query_as("SELECT region_code FROM customer_facts WHERE customer_id = $1")
+            .bind(customer_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(region.map(|(region,)| region).unwrap_or_default())
+}
+
+/// A complaint as reporting keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub(crate) struct ComplaintFacts {
+    /// The complaint.
+    pub complaint_id: Uuid,
+    /// Its customer.
+    pub customer_id: Uuid,
+    /// The customer's region when it was filed.
+    pub region_code: String,
+    /// The mode of the order it is about; empty when none.
+    pub mode: String,
+    /// The agent assigned now.
+    pub agent: String,
+    /// The agent assigned when it was filed: the slice its feedback timeliness is counted in.
+    pub filed_agent: String,
+    /// When it was filed.
+    pub file_time: DateTime<Utc>,
+    /// The latest rating's score.
+    pub rating_score: Option<i16>,
+    /// When it was given.
+    pub rating_time: Option<DateTime<Utc>>,
+    /// The agent the latest rating was counted under.
+    pub rating_agent: Option<String>,
+}
+
+/// Stores a new complaint's facts; `false` when stored before.
+pub(crate) async fn insert_complaint(
+    conn: &mut PgConnection,
+    facts: &ComplaintFacts,
+) -> Result<bool, ApiError> {
+    let inserted = sqlx::query(
+        "INSERT INTO complaint_facts (complaint_id, customer_id, region_code, mode, agent,
+                                      filed_agent, file_time)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (complaint_id) DO NOTHING",
+    )
+    .bind(facts.complaint_id)
+    .bind(facts.customer_id)
+    .bind(&facts.region_code)
+    .bind(&facts.mode)
+    .bind(&facts.agent)
+    .bind(&facts.filed_agent)
+    .bind(facts.file_time)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+/// A complaint's facts, locked until the transaction ends.
+pub(crate) async fn complaint(
+    conn: &mut PgConnection,
+    complaint_id: Uuid,
+) -> Result<Option<ComplaintFacts>, ApiError> {
+    Ok(sqlx::query_as(
+        "SELECT complaint_id, customer_id, region_code, mode, agent, filed_agent, file_time,
+                rating_score, rating_time, rating_agent
+           FROM complaint_facts WHERE complaint_id = $1 FOR UPDATE",
+    )
+    .bind(complaint_id)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// Writes back a complaint's agent and latest rating.
+pub(crate) async fn update_complaint(
+    conn: &mut PgConnection,
+    facts: &ComplaintFacts,
+) -> Result<(), ApiError> {
+    sqlx::query(
+        "UPDATE complaint_facts SET agent = $2, rating_score = $3, rating_time = $4,
+                rating_agent = $5
+          WHERE complaint_id = $1",
+    )
+    .bind(facts.complaint_id)
+    .bind(&facts.agent)
+    .bind(facts.rating_score)
+    .bind(facts.rating_time)
+    .bind(&facts.rating_agent)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The mode of an order reporting knows; empty when it does not.
+pub(crate) async fn order_mode(
+    conn: &mut PgConnection,
+    order_id: Uuid,
+) -> Result<String, ApiError> {
+    let mode: Option<(String,)> =
+        sqlx::query_as("SELECT mode FROM order_facts WHERE order_id = $1")
+            .bind(order_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(mode.map(|(mode,)| mode).unwrap_or_default())
+}

@@ -1,0 +1,97 @@
+//! SQL on `kpi_rollups`: per company-local day, KPI and slice (customer, region, mode, agent),
+//! the integer sums every KPI is read from.
+
+use chrono::NaiveDate;
+use logistics_platform::ApiError;
+use logistics_platform::stored::Stored;
+use sqlx::{PgConnection, Postgres, QueryBuilder};
+use uuid::Uuid;
+
+use crate::domain::kpi::{Increment, Kpi};
+
+/// Which slice a fact belongs to; empty texts mean "none" (an order has no agent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Slice {
+    /// The customer.
+    pub customer_id: Uuid,
+    /// The region.
+    pub region_code: String,
+    /// The transport mode's stored name.
+    pub mode: String,
+    /// The agent.
+    pub agent: String,
+}
+
+/// Adds each increment to its day's row of `slice`.
+pub(crate) async fn add(
+    conn: &mut PgConnection,
+    slice: &Slice,
+    increments: &[Increment],
+) -> Result<(), ApiError> {
+    for increment in increments {
+        sqlx::query(
+            "INSERT INTO kpi_rollups (day, kpi, customer_id, region_code, mode, agent, numerator,
+                                      denominator)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (day, kpi, customer_id, region_code, mode, agent) DO UPDATE
+                SET numerator = kpi_rollups.numerator + EXCLUDED.numerator,
+                    denominator = kpi_rollups.denominator + EXCLUDED.denominator",
+        )
+        .bind(increment.day)
+        .bind(Stored(increment.kpi))
+        .bind(slice.customer_id)
+        .bind(&slice.region_code)
+        .bind(&slice.mode)
+        .bind(&slice.agent)
+        .bind(increment.numerator)
+        .bind(increment.denominator)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Which rows a KPI query adds up; unset fields match every slice.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SliceFilter {
+    /// Only this customer.
+    pub customer_id: Option<Uuid>,
+    /// Only this region.
+    pub region_code: Option<String>,
+    /// Only this mode (stored name).
+    pub mode: Option<String>,
+    /// Only this agent.
+    pub agent: Option<String>,
+}
+
+/// The sums of every KPI over the days `first..=last` of the slices `filter` takes.
+pub(crate) async fn sums(
+    conn: &mut PgConnection,
+    first: NaiveDate,
+    last: NaiveDate,
+    filter: &SliceFilter,
+) -> Result<Vec<(Kpi, i64, i64)>, ApiError> {
+    let mut query = QueryBuilder::<Postgres>::new(
+        "SELECT kpi, coalesce(sum(numerator), 0)::bigint, coalesce(sum(denominator), 0)::bigint
+           FROM kpi_rollups WHERE day BETWEEN ",
+    );
+    query.push_bind(first).push(" AND ").push_bind(last);
+    if let Some(customer_id) = filter.customer_id {
+        query.push(" AND customer_id = ").push_bind(customer_id);
+    }
+    if let Some(region) = &filter.region_code {
+        query.push(" AND region_code = ").push_bind(region.clone());
+    }
+    if let Some(mode) = &filter.mode {
+        query.push(" AND mode = ").push_bind(mode.clone());
+    }
+    if let Some(agent) = &filter.agent {
+        query.push(" AND agent = ").push_bind(agent.clone());
+    }
+    query.push(" GROUP BY kpi");
+    let rows: Vec<(Stored<Kpi>, i64, i64)> = query.build_query_as().fetch_all(&mut *conn).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(kpi, numerator, denominator)| (kpi.get(), numerator, denominator))
+        .collect())
+}

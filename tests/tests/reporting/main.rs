@@ -1,0 +1,5 @@
+//! The reporting service end to end: the real customers, orders and complaints services produce
+//! the facts through their public RPCs, reporting follows their feeds, and its figures are
+//! checked against what the test itself did.
+
+mod kpis;
