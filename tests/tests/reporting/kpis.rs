@@ -7,6 +7,10 @@ use logistics_contracts::complaints::{
     AcknowledgeComplaintRequest, ComplaintCategory, ComplaintKind, RateResolutionRequest, Rating,
     ReopenComplaintRequest, ResolveComplaintRequest,
 };
+use logistics_contracts::customers::{
+    CompleteFollowUpRequest, FollowUp, FollowUpFilter, FollowUpReason, FollowUpStatus,
+    ListFollowUpsRequest, ScheduleFollowUpRequest,
+};
 use logistics_contracts::orders::{
     OrderStatus, RecordDeliveryRequest, RecordTrackingEventsRequest, TrackingEvent,
     TrackingEventCode, TrackingEventSource,
@@ -59,6 +63,62 @@ async fn kpis_when(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     figures
+}
+
+/// The return-visit figures of `customer_id`'s follow-ups as customers lists them, computed here
+/// from the list: due (not cancelled) within the period, and of them, done by their due time.
+async fn expected_return_visits(app: &TestApp, customer_id: &str) -> (i64, i64) {
+    // Wait for the follow-ups the service schedules from the feeds (one thank-you per delivery).
+    let mut engagement = app.engagement_client().await;
+    let request = ListFollowUpsRequest {
+        filter: Some(FollowUpFilter {
+            customer_id: customer_id.to_owned(),
+            ..Default::default()
+        }),
+        page_size: 1000,
+        ..Default::default()
+    };
+    let mut follow_ups = Vec::new();
+    for _ in 0..150 {
+        follow_ups = engagement
+            .list_follow_ups(request.clone())
+            .await
+            .unwrap()
+            .into_inner()
+            .follow_ups;
+        let thank_yous = follow_ups
+            .iter()
+            .filter(|f| f.reason() == FollowUpReason::ThankYouAfterDelivery)
+            .count();
+        if thank_yous == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (first, last) = (day(1), day(0));
+    let company_day = |stamp: &prost_types::Timestamp| {
+        let instant = chrono::DateTime::from_timestamp(stamp.seconds, 0).unwrap();
+        instant
+            .with_timezone(&company_time_zone())
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let mut sums = (0, 0);
+    for follow_up in &follow_ups {
+        let due = follow_up.due_time.as_ref().unwrap();
+        let due_day = company_day(due);
+        if follow_up.status() == FollowUpStatus::Cancelled || due_day < first || due_day > last {
+            continue;
+        }
+        sums.1 += 1;
+        let done_in_time = follow_up.status() == FollowUpStatus::Completed
+            && follow_up
+                .complete_time
+                .as_ref()
+                .is_some_and(|done| (done.seconds, done.nanos) <= (due.seconds, due.nanos));
+        sums.0 += i64::from(done_in_time);
+    }
+    sums
 }
 
 #[tokio::test]
@@ -145,6 +205,35 @@ async fn kpis_count_what_the_services_did_for_the_customer() {
     complaints.resolve_complaint(resolve).await.unwrap();
     complaints.rate_resolution(rate(2)).await.unwrap();
 
+    // Follow-ups: one scheduled and done at once; the service schedules more by itself
+    // (thank-you calls after deliveries, check-ins after resolutions).
+    let mut engagement = app.engagement_client().await;
+    let visit = engagement
+        .schedule_follow_up(ScheduleFollowUpRequest {
+            follow_up: Some(FollowUp {
+                customer_id: acme.id.clone(),
+                reason: FollowUpReason::Other.into(),
+                due_time: Some(timestamp(
+                    chrono::Utc::now() + chrono::Duration::minutes(10),
+                )),
+                notes: "ask about the spring schedule".to_owned(),
+                ..Default::default()
+            }),
+            request_id: logistics_tests::request_id(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    engagement
+        .complete_follow_up(CompleteFollowUpRequest {
+            id: visit.id,
+            outcome: "spring schedule agreed".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let return_visits = expected_return_visits(&app, &acme.id).await;
+
     let figures = kpis_when(&app, &acme.customer_code, |figures| {
         figures
             .get(&Kpi::OnTimeArrivalRate)
@@ -159,9 +248,15 @@ async fn kpis_count_what_the_services_did_for_the_customer() {
             && figures
                 .get(&Kpi::InformationTimeliness)
                 .is_some_and(|(_, d)| *d == 7)
+            && figures.get(&Kpi::ReturnVisitRate) == Some(&return_visits)
     })
     .await;
-    assert_eq!(figures.len(), 14, "every KPI is answered: {figures:?}");
+    assert_eq!(figures.len(), 15, "every KPI is answered: {figures:?}");
+    assert_eq!(figures[&Kpi::ReturnVisitRate], return_visits);
+    assert!(
+        return_visits.0 >= 1,
+        "the visit done at once counts: {return_visits:?}"
+    );
     // Seven scans recorded: the kit's three per order, which occurred 200 to 180 minutes before,
     // and the delivery attempt a minute ago, the only one in time.
     assert_eq!(figures[&Kpi::InformationTimeliness], (1, 7));

@@ -137,6 +137,7 @@ fn kpi_to_proto(figure: &KpiFigure) -> pb::KpiValue {
         Kpi::ResolutionTimeliness => pb::Kpi::ResolutionTimeliness,
         Kpi::ResolutionSatisfactionRate => pb::Kpi::ResolutionSatisfactionRate,
         Kpi::InformationTimeliness => pb::Kpi::InformationTimeliness,
+        Kpi::ReturnVisitRate => pb::Kpi::ReturnVisitRate,
     };
     pb::KpiValue {
         kpi: kpi.into(),

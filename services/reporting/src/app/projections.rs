@@ -11,7 +11,7 @@ use logistics_platform::time::{company_time_zone, from_timestamp};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::domain::kpi::{self, Delivery, day_of};
+use crate::domain::kpi::{self, Delivery, FollowUpStep, day_of};
 use crate::store::facts::{self, ComplaintFacts, OrderFacts};
 use crate::store::rollups::{self, Slice};
 
@@ -183,11 +183,58 @@ async fn once_per_order(
     Ok(Taken::Applied)
 }
 
-/// Applies a customers-feed event: reporting keeps each customer's region.
+/// Applies a customers-feed event written at `written`: reporting keeps each customer's region,
+/// and counts follow-ups by the day they were due.
 pub(crate) async fn customer_event(
     tx: &mut PgConnection,
     event: &CustomerEvent,
+    written: DateTime<Utc>,
 ) -> Result<Taken, ApiError> {
+    let step = match event {
+        CustomerEvent::FollowUpScheduled(scheduled) => Some((
+            &scheduled.customer_id,
+            scheduled.due_time.as_ref(),
+            FollowUpStep::Scheduled,
+        )),
+        CustomerEvent::FollowUpCompleted(completed) => {
+            let due = time(completed.due_time.as_ref(), written);
+            let done = time(completed.complete_time.as_ref(), written);
+            Some((
+                &completed.customer_id,
+                completed.due_time.as_ref(),
+                FollowUpStep::Completed {
+                    on_time: done <= due,
+                },
+            ))
+        }
+        CustomerEvent::FollowUpMissed(missed) => Some((
+            &missed.customer_id,
+            missed.due_time.as_ref(),
+            FollowUpStep::Missed,
+        )),
+        CustomerEvent::FollowUpCancelled(cancelled) => Some((
+            &cancelled.customer_id,
+            cancelled.due_time.as_ref(),
+            FollowUpStep::Cancelled,
+        )),
+        _ => None,
+    };
+    if let Some((customer_id, due_time, step)) = step {
+        let Some(customer_id) = uuid(customer_id) else {
+            return Ok(Taken::UnknownRecord);
+        };
+        let due_day = day_of(time(due_time, written), company_time_zone());
+        if let Some(increment) = kpi::follow_up(due_day, step) {
+            let slice = Slice {
+                customer_id,
+                region_code: facts::customer_region(tx, customer_id).await?,
+                mode: String::new(),
+                agent: String::new(),
+            };
+            rollups::add(tx, &slice, &[increment]).await?;
+        }
+        return Ok(Taken::Applied);
+    }
     let customer = match event {
         CustomerEvent::CustomerCreated(created) => created.customer.as_ref(),
         CustomerEvent::CustomerUpdated(updated) => updated.customer.as_ref(),

@@ -36,6 +36,8 @@ named_enum! {
         ResolutionSatisfactionRate = "RESOLUTION_SATISFACTION_RATE",
         /// Tracking events recorded within 15 minutes of occurring / recorded.
         InformationTimeliness = "INFORMATION_TIMELINESS",
+        /// Follow-ups done by their due time / follow-ups due.
+        ReturnVisitRate = "RETURN_VISIT_RATE",
     }
 }
 
@@ -156,6 +158,38 @@ pub fn tracking_recorded(day: NaiveDate, events: i32, timely_events: i32) -> Inc
         numerator: i64::from(timely_events.clamp(0, events.max(0))),
         denominator: i64::from(events.max(0)),
     }
+}
+
+/// What happened to a follow-up, as the customers feed tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FollowUpStep {
+    /// Scheduled: one more follow-up due.
+    Scheduled,
+    /// Done, on time when done no later than it was due.
+    Completed {
+        /// Done by its due time.
+        on_time: bool,
+    },
+    /// Called off before it was done: no longer due.
+    Cancelled,
+    /// Not done by its due time: nothing changes (it stays due and not done).
+    Missed,
+}
+
+/// What a follow-up step adds to the return-visit rate of the day the follow-up was due.
+pub fn follow_up(due_day: NaiveDate, step: FollowUpStep) -> Option<Increment> {
+    let (numerator, denominator) = match step {
+        FollowUpStep::Scheduled => (0, 1),
+        FollowUpStep::Completed { on_time: true } => (1, 0),
+        FollowUpStep::Cancelled => (0, -1),
+        FollowUpStep::Completed { on_time: false } | FollowUpStep::Missed => return None,
+    };
+    Some(Increment {
+        kpi: Kpi::ReturnVisitRate,
+        day: due_day,
+        numerator,
+        denominator,
+    })
 }
 
 /// A complaint received: the denominator of feedback timeliness, on the day of filing.
@@ -319,6 +353,24 @@ mod tests {
         assert_eq!((odd.numerator, odd.denominator), (2, 2));
         let negative = tracking_recorded(on, -1, -1);
         assert_eq!((negative.numerator, negative.denominator), (0, 0));
+    }
+
+    #[test]
+    fn a_follow_up_is_due_once_done_in_time_or_not_and_a_cancelled_one_is_not_due() {
+        let due = day("2026-12-05");
+        let sum = |steps: &[FollowUpStep]| {
+            steps
+                .iter()
+                .filter_map(|step| follow_up(due, *step))
+                .fold((0, 0), |(n, d), i| (n + i.numerator, d + i.denominator))
+        };
+        use FollowUpStep::*;
+        assert_eq!(sum(&[Scheduled, Completed { on_time: true }]), (1, 1));
+        assert_eq!(
+            sum(&[Scheduled, Missed, Completed { on_time: false }]),
+            (0, 1)
+        );
+        assert_eq!(sum(&[Scheduled, Cancelled]), (0, 0));
     }
 
     #[test]

@@ -67,10 +67,7 @@ macro_rules! feed_handler {
     };
 }
 
-feed_handler!(
-    customers,
-    |tx, event, _written| projections::customer_event(tx, event)
-);
+feed_handler!(customers, projections::customer_event);
 feed_handler!(orders, projections::order_event);
 feed_handler!(complaints, projections::complaint_event);
 
