@@ -251,7 +251,9 @@ async fn kpis_count_what_the_services_did_for_the_customer() {
             && figures.get(&Kpi::ReturnVisitRate) == Some(&return_visits)
     })
     .await;
-    assert_eq!(figures.len(), 15, "every KPI is answered: {figures:?}");
+    assert_eq!(figures.len(), 16, "every KPI is answered: {figures:?}");
+    // Acme became ACTIVE with its first order today: not yet at the period's start.
+    assert_eq!(figures[&Kpi::ChurnRate], (0, 0));
     assert_eq!(figures[&Kpi::ReturnVisitRate], return_visits);
     assert!(
         return_visits.0 >= 1,
@@ -276,6 +278,45 @@ async fn kpis_count_what_the_services_did_for_the_customer() {
         "rated 5, then 2"
     );
     assert_eq!(figures[&Kpi::AverageCycleTime].1, 2);
+
+    // From tomorrow on, Acme counts among the customers ACTIVE at a period's start; Other is
+    // still a PROSPECT and never does.
+    let mut reporting = app.reporting_client().await;
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1))
+        .with_timezone(&company_time_zone())
+        .format("%Y-%m-%d")
+        .to_string();
+    let churn = |customer_id: &str| GetKpisRequest {
+        start_date: tomorrow.clone(),
+        end_date: tomorrow.clone(),
+        filter: Some(KpiFilter {
+            customer_id: customer_id.to_owned(),
+            ..Default::default()
+        }),
+    };
+    let churn_of = |response: logistics_contracts::reporting::GetKpisResponse| {
+        response
+            .kpis
+            .iter()
+            .find(|figure| figure.kpi() == Kpi::ChurnRate)
+            .map(|figure| (figure.numerator, figure.denominator))
+    };
+    let acme_churn = churn_of(
+        reporting
+            .get_kpis(churn(&acme.id))
+            .await
+            .unwrap()
+            .into_inner(),
+    );
+    assert_eq!(acme_churn, Some((0, 1)));
+    let other_churn = churn_of(
+        reporting
+            .get_kpis(churn(&other.id))
+            .await
+            .unwrap()
+            .into_inner(),
+    );
+    assert_eq!(other_churn, Some((0, 0)));
 
     // Another customer's figures are its own: nothing.
     let nothing = kpis_when(&app, &other.id, |_| true).await;

@@ -138,6 +138,7 @@ fn kpi_to_proto(figure: &KpiFigure) -> pb::KpiValue {
         Kpi::ResolutionSatisfactionRate => pb::Kpi::ResolutionSatisfactionRate,
         Kpi::InformationTimeliness => pb::Kpi::InformationTimeliness,
         Kpi::ReturnVisitRate => pb::Kpi::ReturnVisitRate,
+        Kpi::ChurnRate => pb::Kpi::ChurnRate,
     };
     pb::KpiValue {
         kpi: kpi.into(),

@@ -45,6 +45,20 @@ fn mode_name(mode: i32) -> String {
         .unwrap_or_default()
 }
 
+/// A customer status's stored name ("ACTIVE", "CHURNED"...); empty for one these contracts do
+/// not know.
+fn status_name(status: i32) -> String {
+    logistics_contracts::customers::CustomerStatus::try_from(status)
+        .ok()
+        .map(|status| {
+            status
+                .as_str_name()
+                .trim_start_matches("CUSTOMER_STATUS_")
+                .to_owned()
+        })
+        .unwrap_or_default()
+}
+
 fn order_slice(order: &OrderFacts) -> Slice {
     Slice {
         customer_id: order.customer_id,
@@ -234,6 +248,32 @@ pub(crate) async fn customer_event(
             rollups::add(tx, &slice, &[increment]).await?;
         }
         return Ok(Taken::Applied);
+    }
+    if let CustomerEvent::CustomerStatusChanged(change) = event {
+        let Some(customer_id) = uuid(&change.customer_id) else {
+            return Ok(Taken::UnknownRecord);
+        };
+        let since = time(change.change_time.as_ref(), written);
+        let status = status_name(change.to_status);
+        facts::record_status(tx, customer_id, since, &status).await?;
+        if status == "CHURNED" {
+            let slice = Slice {
+                customer_id,
+                region_code: facts::customer_region(tx, customer_id).await?,
+                mode: String::new(),
+                agent: String::new(),
+            };
+            let day = day_of(since, company_time_zone());
+            rollups::add(tx, &slice, &[kpi::churned(day)]).await?;
+        }
+        return Ok(Taken::Applied);
+    }
+    if let CustomerEvent::CustomerCreated(created) = event
+        && let Some(customer) = &created.customer
+        && let Some(customer_id) = uuid(&customer.id)
+    {
+        let since = time(customer.create_time.as_ref(), written);
+        facts::record_status(tx, customer_id, since, &status_name(customer.status)).await?;
     }
     let customer = match event {
         CustomerEvent::CustomerCreated(created) => created.customer.as_ref(),

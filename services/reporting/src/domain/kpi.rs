@@ -38,6 +38,8 @@ named_enum! {
         InformationTimeliness = "INFORMATION_TIMELINESS",
         /// Follow-ups done by their due time / follow-ups due.
         ReturnVisitRate = "RETURN_VISIT_RATE",
+        /// Customers turned CHURNED in the period / customers ACTIVE at its start.
+        ChurnRate = "CHURN_RATE",
     }
 }
 
@@ -190,6 +192,17 @@ pub fn follow_up(due_day: NaiveDate, step: FollowUpStep) -> Option<Increment> {
         numerator,
         denominator,
     })
+}
+
+/// A customer turned CHURNED on `day`: the churn rate's numerator (its denominator, the customers
+/// ACTIVE when a period starts, is read from the status history, not summed).
+pub fn churned(day: NaiveDate) -> Increment {
+    Increment {
+        kpi: Kpi::ChurnRate,
+        day,
+        numerator: 1,
+        denominator: 0,
+    }
 }
 
 /// A complaint received: the denominator of feedback timeliness, on the day of filing.
@@ -371,6 +384,21 @@ mod tests {
             (0, 1)
         );
         assert_eq!(sum(&[Scheduled, Cancelled]), (0, 0));
+    }
+
+    #[test]
+    fn a_churned_customer_counts_above_the_line_on_its_day() {
+        let on = day("2026-12-05");
+        let counted = churned(on);
+        assert_eq!(
+            (
+                counted.kpi,
+                counted.day,
+                counted.numerator,
+                counted.denominator
+            ),
+            (Kpi::ChurnRate, on, 1, 0)
+        );
     }
 
     #[test]

@@ -203,3 +203,51 @@ pub(crate) async fn order_mode(
             .await?;
     Ok(mode.map(|(mode,)| mode).unwrap_or_default())
 }
+
+/// Records that `customer_id` has had `status` since `since` (once: the same change again is
+/// nothing new).
+pub(crate) async fn record_status(
+    conn: &mut PgConnection,
+    customer_id: Uuid,
+    since: DateTime<Utc>,
+    status: &str,
+) -> Result<(), ApiError> {
+    sqlx::query(
+        "INSERT INTO customer_status_history (customer_id, since, status) VALUES ($1, $2, $3)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(customer_id)
+    .bind(since)
+    .bind(status)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// How many customers (of `customer_id` and `region_code`, when given) were ACTIVE at `at`: those
+/// whose latest status before it is ACTIVE.
+pub(crate) async fn active_at(
+    conn: &mut PgConnection,
+    at: DateTime<Utc>,
+    customer_id: Option<Uuid>,
+    region_code: Option<&str>,
+) -> Result<i64, ApiError> {
+    let (active,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM (
+             SELECT DISTINCT ON (h.customer_id) h.customer_id, h.status
+               FROM customer_status_history h
+              WHERE h.since < $1 AND ($2::uuid IS NULL OR h.customer_id = $2)
+              ORDER BY h.customer_id, h.since DESC
+         ) latest
+          WHERE latest.status = 'ACTIVE'
+            AND ($3::text IS NULL OR EXISTS (
+                    SELECT 1 FROM customer_facts f
+                     WHERE f.customer_id = latest.customer_id AND f.region_code = $3))",
+    )
+    .bind(at)
+    .bind(customer_id)
+    .bind(region_code)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(active)
+}
