@@ -98,6 +98,12 @@ impl Violations {
         self.text(field, value, max_chars, false, Lines::Many);
     }
 
+    /// A required text that may span lines: 1 to `max_chars` characters, not only white space;
+    /// line feed, carriage return and tab are the only control characters allowed.
+    pub fn require_multiline_text(&mut self, field: &str, value: &str, max_chars: usize) {
+        self.text(field, value, max_chars, true, Lines::Many);
+    }
+
     fn text(&mut self, field: &str, value: &str, max_chars: usize, required: bool, lines: Lines) {
         if required && value.trim().is_empty() {
             self.add(field, "is required");

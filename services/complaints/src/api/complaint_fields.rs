@@ -254,10 +254,7 @@ pub(super) fn required_long(
     max_chars: usize,
 ) -> Result<String, ApiError> {
     let mut violations = Violations::new();
-    if value.trim().is_empty() {
-        violations.add(field, "is required");
-    }
-    violations.limit_multiline_text(field, value, max_chars);
+    violations.require_multiline_text(field, value, max_chars);
     violations.finish()?;
     Ok(value.to_owned())
 }
@@ -298,10 +295,7 @@ pub(super) fn investigation(
     let Some(found) = &request.investigation else {
         return Err(ApiError::invalid_field("investigation", "is required"));
     };
-    if found.findings.trim().is_empty() {
-        violations.add("investigation.findings", "is required");
-    }
-    violations.limit_multiline_text("investigation.findings", &found.findings, LONG_TEXT_CHARS);
+    violations.require_multiline_text("investigation.findings", &found.findings, LONG_TEXT_CHARS);
     let party = required_enum(
         &mut violations,
         "investigation.responsible_party",

@@ -19,6 +19,7 @@ use tonic::{Request, Response, Status};
 use super::respond;
 use crate::app::Reports;
 use crate::app::kpis::KpiFigure;
+use crate::app::projections::mode_name;
 use crate::domain::kpi::Kpi;
 use crate::store::rollups::SliceFilter;
 
@@ -74,11 +75,7 @@ impl ReportingApi {
         violations.limit_text("filter.agent", &filter.agent, FILTER_TEXT_CHARS);
         let mode = match TransportMode::try_from(filter.mode) {
             Ok(TransportMode::Unspecified) => None,
-            Ok(mode) => Some(
-                mode.as_str_name()
-                    .trim_start_matches("TRANSPORT_MODE_")
-                    .to_owned(),
-            ),
+            Ok(_) => Some(mode_name(filter.mode)),
             Err(_) => {
                 violations.add("filter.mode", "is not a known transport mode");
                 None

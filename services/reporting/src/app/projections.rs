@@ -33,7 +33,9 @@ fn uuid(text: &str) -> Option<Uuid> {
     Uuid::try_parse(text).ok()
 }
 
-fn mode_name(mode: i32) -> String {
+/// A transport mode's name in the rollups ("ROAD", "RAIL"...); empty for none, or for one these
+/// contracts do not know. GetKpis names a mode filter the same way.
+pub(crate) fn mode_name(mode: i32) -> String {
     logistics_contracts::common::TransportMode::try_from(mode)
         .ok()
         .filter(|mode| *mode != logistics_contracts::common::TransportMode::Unspecified)
