@@ -268,6 +268,10 @@ impl ChangeFeed {
             loop {
                 let batch = match feed.read_after(position, committed_before.as_deref()).await {
                     Ok(batch) => batch,
+                    // Shutting down: the service may have closed its pool under this read. The
+                    // stream just ends, as it would a moment later; the reader resumes from its
+                    // cursor on another replica, and the log holds no false alarm.
+                    Err(_) if feed.shutdown.is_cancelled() => return,
                     Err(error) => {
                         let _ = sender.send(Err(error.into_status(feed.domain))).await;
                         return;
