@@ -24,6 +24,7 @@ mod named_enum;
 pub mod numbers;
 pub mod pagination;
 pub mod pii;
+pub mod reasons;
 pub mod server;
 pub mod stored;
 pub mod telemetry;
