@@ -180,6 +180,7 @@ where
     Fut: Future<Output = ()>,
 {
     for boundary in BOUNDARIES {
+        wait_until_quiet(pool).await;
         let current = current_txid(pool).await;
         assert!(
             current + EVENTS_EACH_SIDE < boundary,
@@ -190,6 +191,25 @@ where
             write().await;
         }
     }
+}
+
+/// Waits until nothing but this test takes transaction ids: the services' start-up work (the
+/// first runs of their jobs: partitions, sweeps, default settings) may still be writing on a
+/// loaded machine, and would carry the cluster past a boundary between the burn and the writes.
+async fn wait_until_quiet(pool: &PgPool) {
+    let mut quiet_reads = 0;
+    let mut last = current_txid(pool).await;
+    for _ in 0..200 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = current_txid(pool).await;
+        // Our own read takes one id.
+        quiet_reads = if now <= last + 1 { quiet_reads + 1 } else { 0 };
+        last = now;
+        if quiet_reads >= 5 {
+            return;
+        }
+    }
+    panic!("the cluster kept taking transaction ids for 20 s; cannot place events at a boundary");
 }
 
 /// The next transaction id the cluster will hand out (reading it takes one).
