@@ -131,6 +131,21 @@ impl TestApp {
         cluster: &EmbeddedPostgres,
         configure: impl FnOnce(&mut ServerConfig),
     ) -> Self {
+        Self::start(cluster, configure, true).await
+    }
+
+    /// Starts customers, orders and complaints, and migrates reporting's schema without starting
+    /// it: a test runs reporting itself (as a process of its own) on the address `reporting`,
+    /// which is free, with the keys `keys.reporting_service` calls with and `keys.admin`.
+    pub async fn spawn_without_reporting() -> Self {
+        Self::start(cluster(), |_| {}, false).await
+    }
+
+    async fn start(
+        cluster: &EmbeddedPostgres,
+        configure: impl FnOnce(&mut ServerConfig),
+        with_reporting: bool,
+    ) -> Self {
         log_when_asked();
         let database = format!("test_{}", uuid::Uuid::new_v4().simple());
         cluster
@@ -216,10 +231,15 @@ impl TestApp {
             complaints_settings,
             complaints,
         ));
-        services.spawn(logistics_reporting::run(
-            calling_as(&keys.reporting_service),
-            reporting,
-        ));
+        if with_reporting {
+            services.spawn(logistics_reporting::run(
+                calling_as(&keys.reporting_service),
+                reporting,
+            ));
+        } else {
+            // Its port is free again for the test's own reporting.
+            drop(reporting);
+        }
 
         Self {
             customers: addresses[0],

@@ -5,9 +5,12 @@ mod api;
 mod app;
 mod domain;
 mod feeds;
+mod reasons;
 mod store;
 
 pub use api::SCOPES;
+
+use std::sync::Arc;
 
 use logistics_contracts::reporting::reporting_service_server::ReportingServiceServer;
 use logistics_platform::customers_directory::CustomersDirectory;
@@ -23,7 +26,8 @@ pub const DOMAIN: &str = "logistics.reporting";
 /// The PostgreSQL schema it owns.
 pub const SCHEMA: &str = "reporting";
 
-static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+/// The service's migrations; a rebuild runs them again in its fresh schema.
+pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 /// Brings the service's schema up to date.
 pub async fn migrate(context: &ServiceContext) -> anyhow::Result<()> {
@@ -38,9 +42,16 @@ pub async fn migrate(context: &ServiceContext) -> anyhow::Result<()> {
 /// then waits for the followers to stop.
 pub async fn run(context: ServiceContext, listener: TcpListener) -> anyhow::Result<()> {
     let pool = db::connect(&context.database_url, SCHEMA, &context.database).await?;
-    let followers = feeds::spawn(&pool, &context)?;
+    let sources = feeds::FeedSources::connect(&context)?;
+    let live = Arc::new(feeds::LiveFollowers::start(
+        sources,
+        pool.clone(),
+        context.shutdown.clone(),
+    ));
     let customers = CustomersDirectory::connect(NAME, &context.peers)?;
-    let reports = app::Reports::new(pool.clone(), &followers);
+    let rebuilder = app::rebuild::Rebuilder::new(pool.clone(), &context, live.clone());
+    rebuilder.recover().await?;
+    let reports = app::Reports::new(pool.clone(), live.clone(), rebuilder);
     let api = api::reporting_service::ReportingApi::new(reports, customers);
     let limit = context.server.max_message_bytes;
     GrpcServer::new(NAME, DOMAIN, &context.server, context.keys.clone())
@@ -50,9 +61,7 @@ pub async fn run(context: ServiceContext, listener: TcpListener) -> anyhow::Resu
         )
         .serve(listener, context.shutdown.clone())
         .await?;
-    for follower in followers {
-        follower.join().await;
-    }
+    live.join().await;
     pool.close().await;
     Ok(())
 }

@@ -19,17 +19,9 @@ use logistics_contracts::reporting::{GetKpisRequest, GetProjectionStatusRequest,
 use logistics_platform::time::{company_time_zone, timestamp};
 use logistics_tests::complaints::{complaint, file};
 use logistics_tests::orders::{order_in_status, place_order, road_order};
+use logistics_tests::reporting::company_day;
 use logistics_tests::{TestApp, create_customer, enterprise, violated_fields};
 use tonic::Code;
-
-/// The company-local day `days_ago` days before today, as GetKpis takes it. The kit's events
-/// occurred up to 200 minutes ago, which may be yesterday in Shanghai.
-fn day(days_ago: i64) -> String {
-    (chrono::Utc::now() - chrono::Duration::days(days_ago))
-        .with_timezone(&company_time_zone())
-        .format("%Y-%m-%d")
-        .to_string()
-}
 
 /// Each KPI's (numerator, denominator) for `customer_id` since yesterday, once `ready` holds.
 async fn kpis_when(
@@ -39,8 +31,8 @@ async fn kpis_when(
 ) -> BTreeMap<Kpi, (i64, i64)> {
     let mut reporting = app.reporting_client().await;
     let request = GetKpisRequest {
-        start_date: day(1),
-        end_date: day(0),
+        start_date: company_day(1),
+        end_date: company_day(0),
         filter: Some(KpiFilter {
             customer_id: customer_id.to_owned(),
             ..Default::default()
@@ -95,8 +87,8 @@ async fn expected_return_visits(app: &TestApp, customer_id: &str) -> (i64, i64) 
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let (first, last) = (day(1), day(0));
-    let company_day = |stamp: &prost_types::Timestamp| {
+    let (first, last) = (company_day(1), company_day(0));
+    let day_of = |stamp: &prost_types::Timestamp| {
         let instant = chrono::DateTime::from_timestamp(stamp.seconds, 0).unwrap();
         instant
             .with_timezone(&company_time_zone())
@@ -106,7 +98,7 @@ async fn expected_return_visits(app: &TestApp, customer_id: &str) -> (i64, i64) 
     let mut sums = (0, 0);
     for follow_up in &follow_ups {
         let due = follow_up.due_time.as_ref().unwrap();
-        let due_day = company_day(due);
+        let due_day = day_of(due);
         if follow_up.status() == FollowUpStatus::Cancelled || due_day < first || due_day > last {
             continue;
         }

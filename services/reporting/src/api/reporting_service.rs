@@ -6,7 +6,7 @@ use logistics_contracts::common::TransportMode;
 use logistics_contracts::reporting::reporting_service_server::ReportingService;
 use logistics_contracts::reporting::{
     self as pb, FeedStatus, GetKpisRequest, GetKpisResponse, GetProjectionStatusRequest,
-    ProjectionStatus,
+    ProjectionRebuild, ProjectionStatus, RebuildProjectionsRequest,
 };
 use logistics_platform::ApiError;
 use logistics_platform::auth::ScopeTable;
@@ -21,6 +21,7 @@ use crate::app::Reports;
 use crate::app::kpis::KpiFigure;
 use crate::app::projections::mode_name;
 use crate::domain::kpi::Kpi;
+use crate::store::rebuilds::{Rebuild, RebuildState};
 use crate::store::rollups::SliceFilter;
 
 /// The scope each RPC of ReportingService needs.
@@ -28,6 +29,7 @@ pub(crate) const SCOPES: ScopeTable = logistics_platform::scope_table!(
     "logistics.reporting.v1.ReportingService" {
         GetProjectionStatus => "reporting:read",
         GetKpis => "reporting:read",
+        RebuildProjections => "reporting:admin",
     }
 );
 
@@ -160,6 +162,22 @@ fn status_to_proto(status: &logistics_platform::feed_follower::FollowerStatus) -
     }
 }
 
+fn rebuild_to_proto(rebuild: &Rebuild) -> ProjectionRebuild {
+    let state = match rebuild.state {
+        RebuildState::Running => pb::projection_rebuild::State::Running,
+        RebuildState::Succeeded => pb::projection_rebuild::State::Succeeded,
+        RebuildState::Failed => pb::projection_rebuild::State::Failed,
+    };
+    ProjectionRebuild {
+        id: rebuild.id.to_string(),
+        state: state.into(),
+        create_time: Some(timestamp(rebuild.create_time)),
+        end_time: rebuild.end_time.map(timestamp),
+        applied_events: rebuild.applied_events,
+        failure: rebuild.failure.clone(),
+    }
+}
+
 #[tonic::async_trait]
 impl ReportingService for ReportingApi {
     async fn get_projection_status(
@@ -169,10 +187,23 @@ impl ReportingService for ReportingApi {
         let feeds = self
             .reports
             .projection_status()
+            .await
             .iter()
             .map(status_to_proto)
             .collect();
-        respond(Ok(ProjectionStatus { feeds }))
+        let latest_rebuild = self.reports.rebuilds().latest().await;
+        respond(latest_rebuild.map(|latest| ProjectionStatus {
+            feeds,
+            latest_rebuild: latest.as_ref().map(rebuild_to_proto),
+        }))
+    }
+
+    async fn rebuild_projections(
+        &self,
+        _request: Request<RebuildProjectionsRequest>,
+    ) -> Result<Response<ProjectionRebuild>, Status> {
+        let started = self.reports.rebuilds().start().await;
+        respond(started.map(|rebuild| rebuild_to_proto(&rebuild)))
     }
 
     async fn get_kpis(

@@ -1,34 +1,44 @@
 //! The reporting service's use cases: what followed events do to the read models
-//! ([`projections`]), and the reports read from them ([`kpis`], the projection status).
+//! ([`projections`]), the reports read from them ([`kpis`], the projection status), and
+//! rebuilding them from the feeds ([`rebuild`]).
 
 pub(crate) mod kpis;
 pub(crate) mod projections;
+pub(crate) mod rebuild;
 
-use logistics_platform::feed_follower::{FollowerHandle, FollowerStatus};
+use std::sync::Arc;
+
+use logistics_platform::feed_follower::FollowerStatus;
 use sqlx::PgPool;
-use tokio::sync::watch;
 
-/// The reports over the read models, and the followers' status.
+use crate::feeds::LiveFollowers;
+use rebuild::Rebuilder;
+
+/// The reports over the read models, the followers' status, and their rebuilds.
 #[derive(Clone)]
 pub(crate) struct Reports {
     pool: PgPool,
-    followers: Vec<watch::Receiver<FollowerStatus>>,
+    live: Arc<LiveFollowers>,
+    rebuilder: Rebuilder,
 }
 
 impl Reports {
-    /// Reports over `pool`, showing the status of `followers`.
-    pub(crate) fn new(pool: PgPool, followers: &[FollowerHandle]) -> Self {
+    /// Reports over `pool`, showing the status of the `live` followers, rebuilt by `rebuilder`.
+    pub(crate) fn new(pool: PgPool, live: Arc<LiveFollowers>, rebuilder: Rebuilder) -> Self {
         Self {
             pool,
-            followers: followers.iter().map(FollowerHandle::watch).collect(),
+            live,
+            rebuilder,
         }
     }
 
-    /// Each followed feed's status, in the order the followers were started.
-    pub(crate) fn projection_status(&self) -> Vec<FollowerStatus> {
-        self.followers
-            .iter()
-            .map(|status| status.borrow().clone())
-            .collect()
+    /// Each followed feed's status, in the order customers, orders, complaints.
+    pub(crate) async fn projection_status(&self) -> Vec<FollowerStatus> {
+        self.live.statuses().await
+    }
+
+    /// The rebuilds of the read models.
+    pub(crate) fn rebuilds(&self) -> &Rebuilder {
+        &self.rebuilder
     }
 }

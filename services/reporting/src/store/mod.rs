@@ -1,4 +1,5 @@
 //! SQL on the `reporting` schema, one module per table group, and nothing else.
 
 pub(crate) mod facts;
+pub(crate) mod rebuilds;
 pub(crate) mod rollups;
