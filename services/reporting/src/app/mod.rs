@@ -3,6 +3,7 @@
 
 pub(crate) mod kpis;
 pub(crate) mod projections;
+pub(crate) mod segments;
 
 use logistics_platform::feed_follower::{FollowerHandle, FollowerStatus};
 use sqlx::PgPool;

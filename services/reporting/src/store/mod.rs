@@ -2,3 +2,4 @@
 
 pub(crate) mod facts;
 pub(crate) mod rollups;
+pub(crate) mod segments;
