@@ -215,7 +215,8 @@ async fn once_per_order(
     Ok(Taken::Applied)
 }
 
-/// Applies a customers-feed event written at `written`: reporting keeps each customer's region,
+/// Applies a customers-feed event written at `written`: reporting keeps each customer's current
+/// dimensions (region, kind, tier, status... for complaints and segmentation),
 /// and counts follow-ups by the day they were due.
 pub(crate) async fn customer_event(
     tx: &mut PgConnection,
