@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use logistics_contracts::customers::{
-    Customer, CustomerKind, CustomerStatus, CustomerTier, GetCustomerRequest, GovernmentLevel,
-    RecordActivityRequest, RunLifecycleSweepRequest, SetGovernmentLevelRequest,
+    Customer, CustomerKind, CustomerStatus, CustomerTier, DeleteCustomerRequest,
+    GetCustomerRequest, GovernmentLevel, RecordActivityRequest, RunLifecycleSweepRequest,
+    SetGovernmentLevelRequest,
 };
 use logistics_contracts::orders::CancelOrderRequest;
 use logistics_contracts::reporting::{
@@ -175,6 +176,20 @@ async fn segments_count_customers_and_their_spend_by_dimension_and_drill_down() 
         }
         *sums = (sums.0 + 1, sums.1 + price.amount_minor);
     }
+
+    // A northern customer deleted before the sweep (the feed's order): never counted.
+    let ghost = create_customer(
+        &mut customers,
+        make("Ghost", enterprise(""), &tiles, &north),
+    )
+    .await;
+    customers
+        .delete_customer(DeleteCustomerRequest {
+            id: ghost.id,
+            etag: String::new(),
+        })
+        .await
+        .unwrap();
 
     // Gone shipped 200 days ago and nothing since: the sweep churns it.
     customers
