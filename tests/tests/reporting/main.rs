@@ -4,3 +4,4 @@
 
 mod kpis;
 mod rebuild;
+mod segments;

@@ -6,13 +6,15 @@ use logistics_contracts::common::TransportMode;
 use logistics_contracts::reporting::reporting_service_server::ReportingService;
 use logistics_contracts::reporting::{
     self as pb, FeedStatus, GetKpisRequest, GetKpisResponse, GetProjectionStatusRequest,
-    ProjectionRebuild, ProjectionStatus, RebuildProjectionsRequest,
+    ProjectionRebuild, ProjectionStatus, RebuildProjectionsRequest, SegmentCustomersRequest,
+    SegmentCustomersResponse,
 };
 use logistics_platform::ApiError;
 use logistics_platform::auth::ScopeTable;
 use logistics_platform::customers_directory::CustomersDirectory;
 use logistics_platform::error::Violations;
 use logistics_platform::fields::customer_ref_field;
+use logistics_platform::pagination::{PageTokens, TokenKey};
 use logistics_platform::time::timestamp;
 use tonic::{Request, Response, Status};
 
@@ -30,6 +32,7 @@ pub(crate) const SCOPES: ScopeTable = logistics_platform::scope_table!(
         GetProjectionStatus => "reporting:read",
         GetKpis => "reporting:read",
         RebuildProjections => "reporting:admin",
+        SegmentCustomers => "reporting:read",
     }
 );
 
@@ -41,14 +44,25 @@ const FILTER_TEXT_CHARS: usize = 100;
 /// The reporting API over its reports.
 #[derive(Clone)]
 pub(crate) struct ReportingApi {
-    reports: Reports,
+    pub(super) reports: Reports,
     customers: CustomersDirectory,
+    /// Seals SegmentCustomers' page tokens.
+    pub(super) page_tokens: PageTokens,
 }
 
 impl ReportingApi {
-    /// The API over `reports`, resolving customer codes through `customers`.
-    pub(crate) fn new(reports: Reports, customers: CustomersDirectory) -> Self {
-        Self { reports, customers }
+    /// The API over `reports`, resolving customer codes through `customers`, sealing page
+    /// tokens with `token_key`.
+    pub(crate) fn new(
+        reports: Reports,
+        customers: CustomersDirectory,
+        token_key: TokenKey,
+    ) -> Self {
+        Self {
+            reports,
+            customers,
+            page_tokens: PageTokens::new(token_key, "reporting.segments"),
+        }
     }
 
     async fn kpis(&self, request: GetKpisRequest) -> Result<GetKpisResponse, ApiError> {
@@ -211,5 +225,12 @@ impl ReportingService for ReportingApi {
         request: Request<GetKpisRequest>,
     ) -> Result<Response<GetKpisResponse>, Status> {
         respond(self.kpis(request.into_inner()).await)
+    }
+
+    async fn segment_customers(
+        &self,
+        request: Request<SegmentCustomersRequest>,
+    ) -> Result<Response<SegmentCustomersResponse>, Status> {
+        respond(self.segment_customers(request.into_inner()).await)
     }
 }

@@ -5,6 +5,7 @@
 pub(crate) mod kpis;
 pub(crate) mod projections;
 pub(crate) mod rebuild;
+pub(crate) mod segments;
 
 use std::sync::Arc;
 

@@ -11,8 +11,10 @@ use logistics_platform::time::{company_time_zone, from_timestamp};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::app::segments::stored_name;
 use crate::domain::kpi::{self, Delivery, FollowUpStep, day_of};
-use crate::store::facts::{self, ComplaintFacts, OrderFacts};
+use crate::domain::segment::Dimension;
+use crate::store::facts::{self, ComplaintFacts, CustomerFacts, OrderFacts};
 use crate::store::rollups::{self, Slice};
 
 /// Whether an event was taken into the read models.
@@ -98,6 +100,13 @@ pub(crate) async fn order_event(
                 create_time: time(order.create_time.as_ref(), written),
                 route_changed: false,
                 returned: false,
+                // Spend is kept in CNY only, the currency every rate card quotes in.
+                price_fen: order
+                    .quote
+                    .as_ref()
+                    .and_then(|quote| quote.price.as_ref())
+                    .filter(|price| price.currency_code == logistics_platform::money::CNY)
+                    .map_or(0, |price| price.amount_minor),
             };
             if facts::insert_order(tx, &facts).await? {
                 let day = day_of(facts.create_time, zone);
@@ -133,6 +142,13 @@ pub(crate) async fn order_event(
                 cycle_minutes: Some((delivery_time - order.create_time).num_minutes()),
             };
             rollups::add(tx, &order_slice(&order), &kpi::delivered(&delivery)).await?;
+            Ok(Taken::Applied)
+        }
+        OrderEvent::OrderCancelled(cancelled) => {
+            let Some(order) = known_order(tx, &cancelled.order_id).await? else {
+                return Ok(Taken::UnknownRecord);
+            };
+            facts::cancel_order(tx, order.order_id).await?;
             Ok(Taken::Applied)
         }
         OrderEvent::RouteChanged(changed) => {
@@ -199,7 +215,8 @@ async fn once_per_order(
     Ok(Taken::Applied)
 }
 
-/// Applies a customers-feed event written at `written`: reporting keeps each customer's region,
+/// Applies a customers-feed event written at `written`: reporting keeps each customer's current
+/// dimensions (region, kind, tier, status... for complaints and segmentation),
 /// and counts follow-ups by the day they were due.
 pub(crate) async fn customer_event(
     tx: &mut PgConnection,
@@ -258,6 +275,7 @@ pub(crate) async fn customer_event(
         let since = time(change.change_time.as_ref(), written);
         let status = status_name(change.to_status);
         facts::record_status(tx, customer_id, since, &status).await?;
+        facts::set_customer_status(tx, customer_id, &status).await?;
         if status == "CHURNED" {
             let slice = Slice {
                 customer_id,
@@ -270,6 +288,16 @@ pub(crate) async fn customer_event(
         }
         return Ok(Taken::Applied);
     }
+    if let CustomerEvent::CustomerTierChanged(change) = event {
+        let Some(customer_id) = uuid(&change.customer_id) else {
+            return Ok(Taken::UnknownRecord);
+        };
+        let tier = stored_name(Dimension::Tier, change.to_tier).unwrap_or_default();
+        let value_class =
+            stored_name(Dimension::ValueClass, change.to_value_class).unwrap_or_default();
+        facts::set_customer_tier(tx, customer_id, &tier, &value_class).await?;
+        return Ok(Taken::Applied);
+    }
     if let CustomerEvent::CustomerCreated(created) = event
         && let Some(customer) = &created.customer
         && let Some(customer_id) = uuid(&customer.id)
@@ -277,9 +305,10 @@ pub(crate) async fn customer_event(
         let since = time(customer.create_time.as_ref(), written);
         facts::record_status(tx, customer_id, since, &status_name(customer.status)).await?;
     }
-    let customer = match event {
-        CustomerEvent::CustomerCreated(created) => created.customer.as_ref(),
-        CustomerEvent::CustomerUpdated(updated) => updated.customer.as_ref(),
+    let (customer, deleted) = match event {
+        CustomerEvent::CustomerCreated(created) => (created.customer.as_ref(), false),
+        CustomerEvent::CustomerUpdated(updated) => (updated.customer.as_ref(), false),
+        CustomerEvent::CustomerDeleted(deleted) => (deleted.customer.as_ref(), true),
         _ => return Ok(Taken::Applied),
     };
     let Some(customer) = customer else {
@@ -288,7 +317,19 @@ pub(crate) async fn customer_event(
     let Some(id) = uuid(&customer.id) else {
         return Ok(Taken::UnknownRecord);
     };
-    facts::upsert_customer(tx, id, &customer.region_code).await?;
+    let name = |dimension, value| stored_name(dimension, value).unwrap_or_default();
+    let facts = CustomerFacts {
+        customer_id: id,
+        region_code: customer.region_code.clone(),
+        kind: name(Dimension::Kind, customer.kind),
+        role: name(Dimension::Role, customer.role),
+        tier: name(Dimension::Tier, customer.tier),
+        value_class: name(Dimension::ValueClass, customer.value_class),
+        industry: customer.industry.clone(),
+        status: status_name(customer.status),
+        deleted: deleted || customer.delete_time.is_some(),
+    };
+    facts::upsert_customer(tx, &facts).await?;
     Ok(Taken::Applied)
 }
 

@@ -23,6 +23,8 @@ pub(crate) struct OrderFacts {
     pub route_changed: bool,
     /// Its return was counted.
     pub returned: bool,
+    /// Its quoted price in fen (CNY): what it adds to its customer's spend.
+    pub price_fen: i64,
 }
 
 /// Stores a new order's facts; `false` when they were stored before (nothing changes).
@@ -31,14 +33,16 @@ pub(crate) async fn insert_order(
     facts: &OrderFacts,
 ) -> Result<bool, ApiError> {
     let inserted = sqlx::query(
-        "INSERT INTO order_facts (order_id, customer_id, origin_region, mode, create_time)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (order_id) DO NOTHING",
+        "INSERT INTO order_facts (order_id, customer_id, origin_region, mode, create_time,
+                                  price_fen)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (order_id) DO NOTHING",
     )
     .bind(facts.order_id)
     .bind(facts.customer_id)
     .bind(&facts.origin_region)
     .bind(&facts.mode)
     .bind(facts.create_time)
+    .bind(facts.price_fen)
     .execute(&mut *conn)
     .await?
     .rows_affected();
@@ -51,7 +55,8 @@ pub(crate) async fn order(
     order_id: Uuid,
 ) -> Result<Option<OrderFacts>, ApiError> {
     Ok(sqlx::query_as(
-        "SELECT order_id, customer_id, origin_region, mode, create_time, route_changed, returned
+        "SELECT order_id, customer_id, origin_region, mode, create_time, route_changed, returned,
+                price_fen
            FROM order_facts WHERE order_id = $1 FOR UPDATE",
     )
     .bind(order_id)
@@ -78,20 +83,96 @@ pub(crate) async fn mark_order(
     Ok(())
 }
 
-/// Stores or replaces a customer's region.
+/// Takes an order out of its customer's spend (once: it stays cancelled).
+pub(crate) async fn cancel_order(conn: &mut PgConnection, order_id: Uuid) -> Result<(), ApiError> {
+    sqlx::query("UPDATE order_facts SET cancelled = true WHERE order_id = $1")
+        .bind(order_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// A customer's current dimensions, as segmentation groups them: stored enum names without
+/// their prefix ("ENTERPRISE", "GOVERNMENT_A"...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CustomerFacts {
+    /// The customer.
+    pub customer_id: Uuid,
+    /// Its home region code.
+    pub region_code: String,
+    /// Its kind.
+    pub kind: String,
+    /// Its role.
+    pub role: String,
+    /// Its tier.
+    pub tier: String,
+    /// Its value class.
+    pub value_class: String,
+    /// Its industry.
+    pub industry: String,
+    /// Its lifecycle status.
+    pub status: String,
+    /// Whether it was deleted.
+    pub deleted: bool,
+}
+
+/// Stores or replaces a customer's facts with the whole customer a created, updated or deleted
+/// event carries (the same event again writes the same values).
 pub(crate) async fn upsert_customer(
     conn: &mut PgConnection,
-    customer_id: Uuid,
-    region_code: &str,
+    facts: &CustomerFacts,
 ) -> Result<(), ApiError> {
     sqlx::query(
-        "INSERT INTO customer_facts (customer_id, region_code) VALUES ($1, $2)
-         ON CONFLICT (customer_id) DO UPDATE SET region_code = EXCLUDED.region_code",
+        "INSERT INTO customer_facts (customer_id, region_code, kind, role, tier, value_class,
+                                     industry, status, deleted)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (customer_id) DO UPDATE
+            SET region_code = EXCLUDED.region_code, kind = EXCLUDED.kind, role = EXCLUDED.role,
+                tier = EXCLUDED.tier, value_class = EXCLUDED.value_class,
+                industry = EXCLUDED.industry, status = EXCLUDED.status,
+                deleted = EXCLUDED.deleted",
     )
-    .bind(customer_id)
-    .bind(region_code)
+    .bind(facts.customer_id)
+    .bind(&facts.region_code)
+    .bind(&facts.kind)
+    .bind(&facts.role)
+    .bind(&facts.tier)
+    .bind(&facts.value_class)
+    .bind(&facts.industry)
+    .bind(&facts.status)
+    .bind(facts.deleted)
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+/// Sets a known customer's lifecycle status (a customer reporting never heard of stays unknown).
+pub(crate) async fn set_customer_status(
+    conn: &mut PgConnection,
+    customer_id: Uuid,
+    status: &str,
+) -> Result<(), ApiError> {
+    sqlx::query("UPDATE customer_facts SET status = $2 WHERE customer_id = $1")
+        .bind(customer_id)
+        .bind(status)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Sets a known customer's tier and value class.
+pub(crate) async fn set_customer_tier(
+    conn: &mut PgConnection,
+    customer_id: Uuid,
+    tier: &str,
+    value_class: &str,
+) -> Result<(), ApiError> {
+    sqlx::query("UPDATE customer_facts SET tier = $2, value_class = $3 WHERE customer_id = $1")
+        .bind(customer_id)
+        .bind(tier)
+        .bind(value_class)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 

@@ -3,3 +3,4 @@
 pub(crate) mod facts;
 pub(crate) mod rebuilds;
 pub(crate) mod rollups;
+pub(crate) mod segments;
