@@ -5,6 +5,7 @@ mod api;
 mod app;
 mod domain;
 mod feeds;
+mod reasons;
 mod store;
 
 pub use api::SCOPES;
@@ -41,7 +42,7 @@ pub async fn run(context: ServiceContext, listener: TcpListener) -> anyhow::Resu
     let followers = feeds::spawn(&pool, &context)?;
     let customers = CustomersDirectory::connect(NAME, &context.peers)?;
     let reports = app::Reports::new(pool.clone(), &followers);
-    let api = api::reporting_service::ReportingApi::new(reports, customers);
+    let api = api::reporting_service::ReportingApi::new(reports, customers, &context.token_key);
     let limit = context.server.max_message_bytes;
     GrpcServer::new(NAME, DOMAIN, &context.server, context.keys.clone())
         .add_service(

@@ -1,8 +1,9 @@
 //! The reporting service's use cases: what followed events do to the read models
-//! ([`projections`]), and the reports read from them ([`kpis`], the projection status).
+//! ([`projections`]), and the reports read from them ([`kpis`], [`scorecards`], the projection status).
 
 pub(crate) mod kpis;
 pub(crate) mod projections;
+pub(crate) mod scorecards;
 
 use logistics_platform::feed_follower::{FollowerHandle, FollowerStatus};
 use sqlx::PgPool;

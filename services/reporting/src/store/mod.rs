@@ -1,4 +1,6 @@
 //! SQL on the `reporting` schema, one module per table group, and nothing else.
 
+pub(crate) mod agent_quality;
 pub(crate) mod facts;
 pub(crate) mod rollups;
+pub(crate) mod scorecards;

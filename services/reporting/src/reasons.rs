@@ -1,0 +1,11 @@
+//! Every error reason the reporting service answers with beyond the platform's own (and the
+//! customers directory's): one list, which the protos' comments document (a test holds them to it).
+
+logistics_platform::error_reasons! {
+    documented_in: "logistics.reporting.v1",
+    /// A reason of `google.rpc.ErrorInfo` (domain "logistics.reporting").
+    pub enum Reason {
+        /// NOT_FOUND: no scorecard template with that id.
+        ScorecardTemplateNotFound = "SCORECARD_TEMPLATE_NOT_FOUND",
+    }
+}
