@@ -232,6 +232,9 @@ impl ReportingApi {
         let mut violations = Violations::new();
         let period = kpi_query::period(&mut violations, &request.start_date, &request.end_date);
         violations.limit_text("agent", &request.agent, FILTER_TEXT_CHARS);
+        if request.page_size < 0 {
+            violations.add("page_size", "must not be negative");
+        }
         violations.finish()?;
         let Some(period) = period else {
             return Err(ApiError::invalid_field("start_date", "is required"));
