@@ -52,8 +52,7 @@ pub async fn run(context: ServiceContext, listener: TcpListener) -> anyhow::Resu
     let rebuilder = app::rebuild::Rebuilder::new(pool.clone(), &context, live.clone());
     rebuilder.recover().await?;
     let reports = app::Reports::new(pool.clone(), live.clone(), rebuilder);
-    let api =
-        api::reporting_service::ReportingApi::new(reports, customers, context.token_key.clone());
+    let api = api::reporting_service::ReportingApi::new(reports, customers, &context.token_key);
     let limit = context.server.max_message_bytes;
     GrpcServer::new(NAME, DOMAIN, &context.server, context.keys.clone())
         .add_service(

@@ -1,5 +1,5 @@
-//! Every error reason the reporting service answers with beyond the platform's own: one list,
-//! which the protos' comments document (a test holds them to it).
+//! Every error reason the reporting service answers with beyond the platform's own (and the
+//! customers directory's): one list, which the protos' comments document (a test holds them to it).
 
 logistics_platform::error_reasons! {
     documented_in: "logistics.reporting.v1",
@@ -7,5 +7,7 @@ logistics_platform::error_reasons! {
     pub enum Reason {
         /// FAILED_PRECONDITION: a rebuild of the projections is running already.
         RebuildInProgress = "REBUILD_IN_PROGRESS",
+        /// NOT_FOUND: no scorecard template with that id.
+        ScorecardTemplateNotFound = "SCORECARD_TEMPLATE_NOT_FOUND",
     }
 }

@@ -4,4 +4,5 @@
 
 mod kpis;
 mod rebuild;
+mod scorecards;
 mod segments;

@@ -1,11 +1,13 @@
 //! The gRPC service of the reporting package, sharing how it answers.
 
+mod kpi_query;
 pub(crate) mod reporting_service;
+mod scorecards;
 mod segments;
 
 use logistics_platform::ApiError;
-use logistics_platform::auth::ScopeTable;
-use tonic::{Response, Status};
+use logistics_platform::auth::{ScopeTable, principal_of};
+use tonic::{Request, Response, Status};
 
 use crate::DOMAIN;
 
@@ -16,5 +18,12 @@ pub const SCOPES: &[ScopeTable] = &[reporting_service::SCOPES];
 pub(crate) fn respond<T>(result: Result<T, ApiError>) -> Result<Response<T>, Status> {
     result
         .map(Response::new)
+        .map_err(|error| error.into_status(DOMAIN))
+}
+
+/// The caller's name, for what it creates and its request ids.
+pub(crate) fn principal_name<T>(request: &Request<T>) -> Result<String, Status> {
+    principal_of(request)
+        .map(|principal| principal.name.to_string())
         .map_err(|error| error.into_status(DOMAIN))
 }

@@ -1,30 +1,27 @@
 //! `logistics.reporting.v1.ReportingService`: decode and check each request, call its report in
 //! `app`, encode the answer.
 
-use chrono::NaiveDate;
-use logistics_contracts::common::TransportMode;
 use logistics_contracts::reporting::reporting_service_server::ReportingService;
 use logistics_contracts::reporting::{
-    self as pb, FeedStatus, GetKpisRequest, GetKpisResponse, GetProjectionStatusRequest,
-    ProjectionRebuild, ProjectionStatus, RebuildProjectionsRequest, SegmentCustomersRequest,
-    SegmentCustomersResponse,
+    self as pb, CreateScorecardTemplateRequest, FeedStatus, GetAgentQualityRequest,
+    GetAgentQualityResponse, GetKpisRequest, GetKpisResponse, GetProjectionStatusRequest,
+    GetScorecardRequest, ListScorecardTemplatesRequest, ListScorecardTemplatesResponse,
+    ProjectionRebuild, ProjectionStatus, RebuildProjectionsRequest, Scorecard, ScorecardTemplate,
+    SegmentCustomersRequest, SegmentCustomersResponse,
 };
 use logistics_platform::ApiError;
 use logistics_platform::auth::ScopeTable;
 use logistics_platform::customers_directory::CustomersDirectory;
 use logistics_platform::error::Violations;
-use logistics_platform::fields::customer_ref_field;
 use logistics_platform::pagination::{PageTokens, TokenKey};
 use logistics_platform::time::timestamp;
 use tonic::{Request, Response, Status};
 
-use super::respond;
+use super::{kpi_query, principal_name, respond};
 use crate::app::Reports;
 use crate::app::kpis::KpiFigure;
-use crate::app::projections::mode_name;
 use crate::domain::kpi::Kpi;
 use crate::store::rebuilds::{Rebuild, RebuildState};
-use crate::store::rollups::SliceFilter;
 
 /// The scope each RPC of ReportingService needs.
 pub(crate) const SCOPES: ScopeTable = logistics_platform::scope_table!(
@@ -33,21 +30,23 @@ pub(crate) const SCOPES: ScopeTable = logistics_platform::scope_table!(
         GetKpis => "reporting:read",
         RebuildProjections => "reporting:admin",
         SegmentCustomers => "reporting:read",
+        CreateScorecardTemplate => "reporting:write",
+        ListScorecardTemplates => "reporting:read",
+        GetScorecard => "reporting:read",
+        GetAgentQuality => "reporting:read",
     }
 );
-
-/// The longest period a KPI query covers, in days.
-const MAX_PERIOD_DAYS: i64 = 366;
-/// Longest region code or agent login in a filter.
-const FILTER_TEXT_CHARS: usize = 100;
 
 /// The reporting API over its reports.
 #[derive(Clone)]
 pub(crate) struct ReportingApi {
     pub(super) reports: Reports,
-    customers: CustomersDirectory,
+    pub(super) customers: CustomersDirectory,
     /// Seals SegmentCustomers' page tokens.
     pub(super) page_tokens: PageTokens,
+    /// Page tokens of ListScorecardTemplates and GetAgentQuality.
+    pub(super) templates_pages: PageTokens,
+    pub(super) agents_pages: PageTokens,
 }
 
 impl ReportingApi {
@@ -56,82 +55,32 @@ impl ReportingApi {
     pub(crate) fn new(
         reports: Reports,
         customers: CustomersDirectory,
-        token_key: TokenKey,
+        token_key: &TokenKey,
     ) -> Self {
         Self {
             reports,
             customers,
-            page_tokens: PageTokens::new(token_key, "reporting.segments"),
+            page_tokens: PageTokens::new(token_key.clone(), "reporting.segments"),
+            templates_pages: PageTokens::new(token_key.clone(), "reporting.scorecard_templates"),
+            agents_pages: PageTokens::new(token_key.clone(), "reporting.agent_quality"),
         }
     }
 
     async fn kpis(&self, request: GetKpisRequest) -> Result<GetKpisResponse, ApiError> {
         let mut violations = Violations::new();
-        let first = date(&mut violations, "start_date", &request.start_date);
-        let last = date(&mut violations, "end_date", &request.end_date);
-        if let (Some(first), Some(last)) = (first, last) {
-            let days = (last - first).num_days();
-            if days < 0 {
-                violations.add("end_date", "must not be before start_date");
-            } else if days >= MAX_PERIOD_DAYS {
-                violations.add(
-                    "end_date",
-                    format!("must be at most {MAX_PERIOD_DAYS} days after start_date"),
-                );
-            }
-        }
+        let period = kpi_query::period(&mut violations, &request.start_date, &request.end_date);
         let filter = request.filter.unwrap_or_default();
-        let customer = customer_ref_field(
-            &mut violations,
-            "filter.customer_id",
-            &filter.customer_id,
-            false,
-        );
-        violations.limit_text("filter.region_code", &filter.region_code, FILTER_TEXT_CHARS);
-        violations.limit_text("filter.agent", &filter.agent, FILTER_TEXT_CHARS);
-        let mode = match TransportMode::try_from(filter.mode) {
-            Ok(TransportMode::Unspecified) => None,
-            Ok(_) => Some(mode_name(filter.mode)),
-            Err(_) => {
-                violations.add("filter.mode", "is not a known transport mode");
-                None
-            }
-        };
+        let filter = kpi_query::filter(&mut violations, "filter", &filter);
         violations.finish()?;
-        let (Some(first), Some(last)) = (first, last) else {
+        let Some((first, last)) = period else {
             return Err(ApiError::invalid_field("start_date", "is required"));
         };
-        let customer_id = match &customer {
-            Some(customer) => Some(self.customers.resolve(customer).await?),
-            None => None,
-        };
-        let non_empty = |text: &str| (!text.is_empty()).then(|| text.to_owned());
-        let slices = SliceFilter {
-            customer_id,
-            region_code: non_empty(&filter.region_code),
-            mode,
-            agent: non_empty(&filter.agent),
-        };
+        let slices = filter.resolve(&self.customers).await?;
         let figures = self.reports.kpis(first, last, &slices).await?;
         Ok(GetKpisResponse {
             kpis: figures.iter().map(kpi_to_proto).collect(),
         })
     }
-}
-
-/// A date "YYYY-MM-DD" at `field`.
-fn date(violations: &mut Violations, field: &str, text: &str) -> Option<NaiveDate> {
-    if text.is_empty() {
-        violations.add(field, "is required");
-        return None;
-    }
-    let parsed = (text.len() == 10)
-        .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
-        .flatten();
-    if parsed.is_none() {
-        violations.add(field, "must be a date \"YYYY-MM-DD\"");
-    }
-    parsed
 }
 
 fn kpi_to_proto(figure: &KpiFigure) -> pb::KpiValue {
@@ -232,5 +181,34 @@ impl ReportingService for ReportingApi {
         request: Request<SegmentCustomersRequest>,
     ) -> Result<Response<SegmentCustomersResponse>, Status> {
         respond(self.segment_customers(request.into_inner()).await)
+    }
+
+    async fn create_scorecard_template(
+        &self,
+        request: Request<CreateScorecardTemplateRequest>,
+    ) -> Result<Response<ScorecardTemplate>, Status> {
+        let principal = principal_name(&request)?;
+        respond(self.create_template(principal, request.into_inner()).await)
+    }
+
+    async fn list_scorecard_templates(
+        &self,
+        request: Request<ListScorecardTemplatesRequest>,
+    ) -> Result<Response<ListScorecardTemplatesResponse>, Status> {
+        respond(self.list_templates(request.into_inner()).await)
+    }
+
+    async fn get_scorecard(
+        &self,
+        request: Request<GetScorecardRequest>,
+    ) -> Result<Response<Scorecard>, Status> {
+        respond(self.scorecard(request.into_inner()).await)
+    }
+
+    async fn get_agent_quality(
+        &self,
+        request: Request<GetAgentQualityRequest>,
+    ) -> Result<Response<GetAgentQualityResponse>, Status> {
+        respond(self.agent_quality(request.into_inner()).await)
     }
 }
