@@ -5,12 +5,15 @@ mod api;
 mod app;
 mod domain;
 mod feeds;
+mod reasons;
 mod store;
 
 pub use api::SCOPES;
 
 use logistics_contracts::reporting::reporting_service_server::ReportingServiceServer;
 use logistics_platform::customers_directory::CustomersDirectory;
+use logistics_platform::jobs::{Job, JobRunner, Schedule};
+use logistics_platform::pagination::PageTokens;
 use logistics_platform::server::GrpcServer;
 use logistics_platform::{ServiceContext, db, feed_follower};
 use sqlx::migrate::Migrator;
@@ -35,13 +38,27 @@ pub async fn migrate(context: &ServiceContext) -> anyhow::Result<()> {
 }
 
 /// Follows the feeds and serves the reports on `listener` until the context's shutdown signal,
-/// then waits for the followers to stop.
+/// then waits for the followers and the monthly statements' job to stop.
 pub async fn run(context: ServiceContext, listener: TcpListener) -> anyhow::Result<()> {
     let pool = db::connect(&context.database_url, SCHEMA, &context.database).await?;
     let followers = feeds::spawn(&pool, &context)?;
     let customers = CustomersDirectory::connect(NAME, &context.peers)?;
     let reports = app::Reports::new(pool.clone(), &followers);
-    let api = api::reporting_service::ReportingApi::new(reports, customers);
+    let jobs = JobRunner::new(context.shutdown.clone());
+    let generation = Job::new(app::statements::JOB, pool.clone());
+    let generator = reports.clone();
+    jobs.schedule(
+        generation.clone(),
+        Schedule::every(app::statements::JOB_PERIOD),
+        move || {
+            let generator = generator.clone();
+            async move { generator.generate_closed_month(chrono::Utc::now()).await }
+        },
+    );
+    let tokens = PageTokens::new(context.token_key.clone(), "reporting.statements");
+    let statements =
+        api::statements::StatementsApi::new(reports.clone(), customers.clone(), tokens, generation);
+    let api = api::reporting_service::ReportingApi::new(reports, customers, statements);
     let limit = context.server.max_message_bytes;
     GrpcServer::new(NAME, DOMAIN, &context.server, context.keys.clone())
         .add_service(
@@ -50,6 +67,7 @@ pub async fn run(context: ServiceContext, listener: TcpListener) -> anyhow::Resu
         )
         .serve(listener, context.shutdown.clone())
         .await?;
+    jobs.join().await;
     for follower in followers {
         follower.join().await;
     }

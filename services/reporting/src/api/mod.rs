@@ -1,6 +1,7 @@
 //! The gRPC service of the reporting package, sharing how it answers.
 
 pub(crate) mod reporting_service;
+pub(crate) mod statements;
 
 use logistics_platform::ApiError;
 use logistics_platform::auth::ScopeTable;

@@ -5,7 +5,9 @@ use chrono::NaiveDate;
 use logistics_contracts::common::TransportMode;
 use logistics_contracts::reporting::reporting_service_server::ReportingService;
 use logistics_contracts::reporting::{
-    self as pb, FeedStatus, GetKpisRequest, GetKpisResponse, GetProjectionStatusRequest,
+    self as pb, FeedStatus, GenerateMonthlyStatementsRequest, GenerateMonthlyStatementsResponse,
+    GetKpisRequest, GetKpisResponse, GetMonthlyStatementRequest, GetProjectionStatusRequest,
+    GetStatementRequest, ListStatementsRequest, ListStatementsResponse, MonthlyStatement,
     ProjectionStatus,
 };
 use logistics_platform::ApiError;
@@ -17,6 +19,7 @@ use logistics_platform::time::timestamp;
 use tonic::{Request, Response, Status};
 
 use super::respond;
+use super::statements::StatementsApi;
 use crate::app::Reports;
 use crate::app::kpis::KpiFigure;
 use crate::app::projections::mode_name;
@@ -28,6 +31,10 @@ pub(crate) const SCOPES: ScopeTable = logistics_platform::scope_table!(
     "logistics.reporting.v1.ReportingService" {
         GetProjectionStatus => "reporting:read",
         GetKpis => "reporting:read",
+        GetMonthlyStatement => "reporting:read",
+        GenerateMonthlyStatements => "reporting:admin",
+        ListStatements => "reporting:read",
+        GetStatement => "reporting:read",
     }
 );
 
@@ -41,12 +48,22 @@ const FILTER_TEXT_CHARS: usize = 100;
 pub(crate) struct ReportingApi {
     reports: Reports,
     customers: CustomersDirectory,
+    statements: StatementsApi,
 }
 
 impl ReportingApi {
-    /// The API over `reports`, resolving customer codes through `customers`.
-    pub(crate) fn new(reports: Reports, customers: CustomersDirectory) -> Self {
-        Self { reports, customers }
+    /// The API over `reports`, resolving customer codes through `customers`; the statement RPCs
+    /// are `statements`'.
+    pub(crate) fn new(
+        reports: Reports,
+        customers: CustomersDirectory,
+        statements: StatementsApi,
+    ) -> Self {
+        Self {
+            reports,
+            customers,
+            statements,
+        }
     }
 
     async fn kpis(&self, request: GetKpisRequest) -> Result<GetKpisResponse, ApiError> {
@@ -180,5 +197,33 @@ impl ReportingService for ReportingApi {
         request: Request<GetKpisRequest>,
     ) -> Result<Response<GetKpisResponse>, Status> {
         respond(self.kpis(request.into_inner()).await)
+    }
+
+    async fn get_monthly_statement(
+        &self,
+        request: Request<GetMonthlyStatementRequest>,
+    ) -> Result<Response<MonthlyStatement>, Status> {
+        respond(self.statements.monthly(request.into_inner()).await)
+    }
+
+    async fn generate_monthly_statements(
+        &self,
+        request: Request<GenerateMonthlyStatementsRequest>,
+    ) -> Result<Response<GenerateMonthlyStatementsResponse>, Status> {
+        respond(self.statements.generate(request.into_inner()).await)
+    }
+
+    async fn list_statements(
+        &self,
+        request: Request<ListStatementsRequest>,
+    ) -> Result<Response<ListStatementsResponse>, Status> {
+        respond(self.statements.list(request.into_inner()).await)
+    }
+
+    async fn get_statement(
+        &self,
+        request: Request<GetStatementRequest>,
+    ) -> Result<Response<MonthlyStatement>, Status> {
+        respond(self.statements.get(request.into_inner()).await)
     }
 }

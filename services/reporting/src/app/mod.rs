@@ -1,8 +1,10 @@
 //! The reporting service's use cases: what followed events do to the read models
-//! ([`projections`]), and the reports read from them ([`kpis`], the projection status).
+//! ([`projections`]), and the reports read from them ([`kpis`], [`statements`], the projection
+//! status).
 
 pub(crate) mod kpis;
 pub(crate) mod projections;
+pub(crate) mod statements;
 
 use logistics_platform::feed_follower::{FollowerHandle, FollowerStatus};
 use sqlx::PgPool;

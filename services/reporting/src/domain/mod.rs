@@ -1,3 +1,4 @@
 //! The reporting service's rules, free of I/O: plain Rust with table-driven tests.
 
 pub(crate) mod kpi;
+pub(crate) mod statement;

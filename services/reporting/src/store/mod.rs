@@ -2,3 +2,5 @@
 
 pub(crate) mod facts;
 pub(crate) mod rollups;
+pub(crate) mod statements;
+pub(crate) mod volume;
