@@ -3,3 +3,4 @@
 //! checked against what the test itself did.
 
 mod kpis;
+mod statements;
