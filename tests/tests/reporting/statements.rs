@@ -464,7 +464,7 @@ async fn statements_are_generated_for_closed_months_listed_and_read_back() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(by_customer.statements, [stored.clone()]);
+    assert_eq!(by_customer.statements, std::slice::from_ref(&stored));
 
     // A second generation replaces the month's statements: the same ids, no duplicates.
     let again = reporting

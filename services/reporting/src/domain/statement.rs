@@ -155,7 +155,7 @@ impl StatementSums {
     }
 
     /// The sums as stored, in a fixed order.
-    pub fn to_vec(&self) -> Vec<i64> {
+    pub fn to_vec(self) -> Vec<i64> {
         vec![
             self.shipments,
             self.pieces,
