@@ -3,4 +3,5 @@
 //! checked against what the test itself did.
 
 mod kpis;
+mod statement_facts;
 mod statements;

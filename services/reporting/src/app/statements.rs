@@ -11,7 +11,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::Reports;
-use crate::domain::statement::{Month, StatementSums};
+use crate::domain::statement::{self, Month, StatementSums};
 use crate::reasons::Reason;
 use crate::store::rollups::{self, SliceFilter};
 use crate::store::statements::{self as stored, NewStatement, StoredStatement};
@@ -153,7 +153,7 @@ impl Reports {
         &self,
         now: DateTime<Utc>,
     ) -> Result<Option<(String, usize)>, ApiError> {
-        let month = Month::of_instant(now - SETTLE, company_time_zone()).previous();
+        let month = statement::month_to_generate(now, company_time_zone(), SETTLE);
         let mut conn = self.pool.acquire().await?;
         if stored::generated(&mut conn, month.first_day()).await? {
             return Ok(None);

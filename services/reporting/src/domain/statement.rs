@@ -98,6 +98,13 @@ impl Month {
     }
 }
 
+/// The month the monthly job generates at `now`: the one before the current month (in `zone`),
+/// once it has been closed for `settle` (so the events of its last minutes have come through the
+/// feeds); until then, the one before that (generated already, so nothing happens).
+pub fn month_to_generate(now: DateTime<Utc>, zone: FixedOffset, settle: chrono::Duration) -> Month {
+    Month::of_instant(now - settle, zone).previous()
+}
+
 impl fmt::Display for Month {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:04}-{:02}", self.year, self.month)
@@ -370,6 +377,20 @@ mod tests {
                 .unwrap()
                 .has_closed(at("2026-11-30T16:00:00Z"), shanghai)
         );
+    }
+
+    #[test]
+    fn the_job_generates_the_month_before_once_it_has_settled() {
+        let shanghai = FixedOffset::east_opt(8 * 3600).unwrap();
+        let hour = chrono::Duration::hours(1);
+        let at = |text: &str| text.parse::<DateTime<Utc>>().unwrap();
+        // 00:30 on 1 December in Shanghai: November closed half an hour ago, not settled.
+        let month = month_to_generate(at("2026-11-30T16:30:00Z"), shanghai, hour);
+        assert_eq!(month.to_string(), "2026-10");
+        let month = month_to_generate(at("2026-11-30T17:00:00Z"), shanghai, hour);
+        assert_eq!(month.to_string(), "2026-11");
+        let month = month_to_generate(at("2027-01-15T00:00:00Z"), shanghai, hour);
+        assert_eq!(month.to_string(), "2026-12");
     }
 
     #[test]
