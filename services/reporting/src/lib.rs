@@ -14,6 +14,8 @@ use std::sync::Arc;
 
 use logistics_contracts::reporting::reporting_service_server::ReportingServiceServer;
 use logistics_platform::customers_directory::CustomersDirectory;
+use logistics_platform::jobs::{Job, JobRunner, Schedule};
+use logistics_platform::pagination::PageTokens;
 use logistics_platform::server::GrpcServer;
 use logistics_platform::{ServiceContext, db, feed_follower};
 use sqlx::migrate::Migrator;
@@ -39,7 +41,7 @@ pub async fn migrate(context: &ServiceContext) -> anyhow::Result<()> {
 }
 
 /// Follows the feeds and serves the reports on `listener` until the context's shutdown signal,
-/// then waits for the followers to stop.
+/// then waits for the followers and the monthly statements' job to stop.
 pub async fn run(context: ServiceContext, listener: TcpListener) -> anyhow::Result<()> {
     let pool = db::connect(&context.database_url, SCHEMA, &context.database).await?;
     let sources = feeds::FeedSources::connect(&context)?;
@@ -52,7 +54,26 @@ pub async fn run(context: ServiceContext, listener: TcpListener) -> anyhow::Resu
     let rebuilder = app::rebuild::Rebuilder::new(pool.clone(), &context, live.clone());
     rebuilder.recover().await?;
     let reports = app::Reports::new(pool.clone(), live.clone(), rebuilder);
-    let api = api::reporting_service::ReportingApi::new(reports, customers, &context.token_key);
+    let jobs = JobRunner::new(context.shutdown.clone());
+    let generation = Job::new(app::statements::JOB, pool.clone());
+    let generator = reports.clone();
+    jobs.schedule(
+        generation.clone(),
+        Schedule::every(app::statements::JOB_PERIOD),
+        move || {
+            let generator = generator.clone();
+            async move { generator.generate_closed_month(chrono::Utc::now()).await }
+        },
+    );
+    let tokens = PageTokens::new(context.token_key.clone(), "reporting.statements");
+    let statements =
+        api::statements::StatementsApi::new(reports.clone(), customers.clone(), tokens, generation);
+    let api = api::reporting_service::ReportingApi::new(
+        reports,
+        customers,
+        &context.token_key,
+        statements,
+    );
     let limit = context.server.max_message_bytes;
     GrpcServer::new(NAME, DOMAIN, &context.server, context.keys.clone())
         .add_service(
@@ -61,6 +82,7 @@ pub async fn run(context: ServiceContext, listener: TcpListener) -> anyhow::Resu
         )
         .serve(listener, context.shutdown.clone())
         .await?;
+    jobs.join().await;
     live.join().await;
     pool.close().await;
     Ok(())

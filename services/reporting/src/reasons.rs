@@ -9,5 +9,9 @@ logistics_platform::error_reasons! {
         RebuildInProgress = "REBUILD_IN_PROGRESS",
         /// NOT_FOUND: no scorecard template with that id.
         ScorecardTemplateNotFound = "SCORECARD_TEMPLATE_NOT_FOUND",
+        /// FAILED_PRECONDITION: statements of a month that has not ended yet in company time.
+        MonthNotClosed = "MONTH_NOT_CLOSED",
+        /// NOT_FOUND: no stored statement with that name or id.
+        StatementNotFound = "STATEMENT_NOT_FOUND",
     }
 }

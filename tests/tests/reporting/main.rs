@@ -6,3 +6,5 @@ mod kpis;
 mod rebuild;
 mod scorecards;
 mod segments;
+mod statement_facts;
+mod statements;

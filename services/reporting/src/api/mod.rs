@@ -4,6 +4,7 @@ mod kpi_query;
 pub(crate) mod reporting_service;
 mod scorecards;
 mod segments;
+pub(crate) mod statements;
 
 use logistics_platform::ApiError;
 use logistics_platform::auth::{ScopeTable, principal_of};

@@ -3,11 +3,13 @@
 
 use logistics_contracts::reporting::reporting_service_server::ReportingService;
 use logistics_contracts::reporting::{
-    self as pb, CreateScorecardTemplateRequest, FeedStatus, GetAgentQualityRequest,
-    GetAgentQualityResponse, GetKpisRequest, GetKpisResponse, GetProjectionStatusRequest,
-    GetScorecardRequest, ListScorecardTemplatesRequest, ListScorecardTemplatesResponse,
-    ProjectionRebuild, ProjectionStatus, RebuildProjectionsRequest, Scorecard, ScorecardTemplate,
-    SegmentCustomersRequest, SegmentCustomersResponse,
+    self as pb, CreateScorecardTemplateRequest, FeedStatus, GenerateMonthlyStatementsRequest,
+    GenerateMonthlyStatementsResponse, GetAgentQualityRequest, GetAgentQualityResponse,
+    GetKpisRequest, GetKpisResponse, GetMonthlyStatementRequest, GetProjectionStatusRequest,
+    GetScorecardRequest, GetStatementRequest, ListScorecardTemplatesRequest,
+    ListScorecardTemplatesResponse, ListStatementsRequest, ListStatementsResponse,
+    MonthlyStatement, ProjectionRebuild, ProjectionStatus, RebuildProjectionsRequest, Scorecard,
+    ScorecardTemplate, SegmentCustomersRequest, SegmentCustomersResponse,
 };
 use logistics_platform::ApiError;
 use logistics_platform::auth::ScopeTable;
@@ -17,6 +19,7 @@ use logistics_platform::pagination::{PageTokens, TokenKey};
 use logistics_platform::time::timestamp;
 use tonic::{Request, Response, Status};
 
+use super::statements::StatementsApi;
 use super::{kpi_query, principal_name, respond};
 use crate::app::Reports;
 use crate::app::kpis::KpiFigure;
@@ -34,6 +37,10 @@ pub(crate) const SCOPES: ScopeTable = logistics_platform::scope_table!(
         ListScorecardTemplates => "reporting:read",
         GetScorecard => "reporting:read",
         GetAgentQuality => "reporting:read",
+        GetMonthlyStatement => "reporting:read",
+        GenerateMonthlyStatements => "reporting:admin",
+        ListStatements => "reporting:read",
+        GetStatement => "reporting:read",
     }
 );
 
@@ -47,15 +54,17 @@ pub(crate) struct ReportingApi {
     /// Page tokens of ListScorecardTemplates and GetAgentQuality.
     pub(super) templates_pages: PageTokens,
     pub(super) agents_pages: PageTokens,
+    statements: StatementsApi,
 }
 
 impl ReportingApi {
     /// The API over `reports`, resolving customer codes through `customers`, sealing page
-    /// tokens with `token_key`.
+    /// tokens with `token_key`; the statement RPCs are `statements`'.
     pub(crate) fn new(
         reports: Reports,
         customers: CustomersDirectory,
         token_key: &TokenKey,
+        statements: StatementsApi,
     ) -> Self {
         Self {
             reports,
@@ -63,6 +72,7 @@ impl ReportingApi {
             page_tokens: PageTokens::new(token_key.clone(), "reporting.segments"),
             templates_pages: PageTokens::new(token_key.clone(), "reporting.scorecard_templates"),
             agents_pages: PageTokens::new(token_key.clone(), "reporting.agent_quality"),
+            statements,
         }
     }
 
@@ -210,5 +220,33 @@ impl ReportingService for ReportingApi {
         request: Request<GetAgentQualityRequest>,
     ) -> Result<Response<GetAgentQualityResponse>, Status> {
         respond(self.agent_quality(request.into_inner()).await)
+    }
+
+    async fn get_monthly_statement(
+        &self,
+        request: Request<GetMonthlyStatementRequest>,
+    ) -> Result<Response<MonthlyStatement>, Status> {
+        respond(self.statements.monthly(request.into_inner()).await)
+    }
+
+    async fn generate_monthly_statements(
+        &self,
+        request: Request<GenerateMonthlyStatementsRequest>,
+    ) -> Result<Response<GenerateMonthlyStatementsResponse>, Status> {
+        respond(self.statements.generate(request.into_inner()).await)
+    }
+
+    async fn list_statements(
+        &self,
+        request: Request<ListStatementsRequest>,
+    ) -> Result<Response<ListStatementsResponse>, Status> {
+        respond(self.statements.list(request.into_inner()).await)
+    }
+
+    async fn get_statement(
+        &self,
+        request: Request<GetStatementRequest>,
+    ) -> Result<Response<MonthlyStatement>, Status> {
+        respond(self.statements.get(request.into_inner()).await)
     }
 }

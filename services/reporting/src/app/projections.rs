@@ -1,6 +1,7 @@
 //! What each followed event does to reporting's read models, inside the follower's transaction
 //! (which also moves the feed's cursor and skips an event id applied before): facts kept for
-//! later events, and the KPI increments the domain computes, added to their day's rollup.
+//! later events, the KPI increments the domain computes, added to their day's rollup, and each
+//! created order's volume (shipments, pieces, grams) on its creation day.
 
 use chrono::{DateTime, Utc};
 use logistics_contracts::complaints::stream_changes_response::Event as ComplaintEvent;
@@ -16,6 +17,7 @@ use crate::domain::kpi::{self, Delivery, FollowUpStep, day_of};
 use crate::domain::segment::Dimension;
 use crate::store::facts::{self, ComplaintFacts, CustomerFacts, OrderFacts};
 use crate::store::rollups::{self, Slice};
+use crate::store::volume;
 
 /// Whether an event was taken into the read models.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +113,8 @@ pub(crate) async fn order_event(
             if facts::insert_order(tx, &facts).await? {
                 let day = day_of(facts.create_time, zone);
                 rollups::add(tx, &order_slice(&facts), &kpi::created(day)).await?;
+                let (pieces, grams) = (order.total_pieces.max(0), order.total_weight_grams.max(0));
+                volume::add_order(tx, &order_slice(&facts), day, pieces.into(), grams).await?;
             }
             Ok(Taken::Applied)
         }

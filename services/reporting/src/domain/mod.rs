@@ -3,3 +3,4 @@
 pub(crate) mod kpi;
 pub(crate) mod scorecard;
 pub(crate) mod segment;
+pub(crate) mod statement;

@@ -6,3 +6,5 @@ pub(crate) mod rebuilds;
 pub(crate) mod rollups;
 pub(crate) mod scorecards;
 pub(crate) mod segments;
+pub(crate) mod statements;
+pub(crate) mod volume;

@@ -24,6 +24,7 @@ pub(crate) const SWAPPED_TABLES: &[&str] = &[
     "complaint_facts",
     "kpi_rollups",
     "customer_status_history",
+    "volume_rollups",
 ];
 
 /// A rebuild's state.
