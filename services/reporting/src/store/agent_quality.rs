@@ -1,4 +1,5 @@
-//! SQL on the agent slice of `kpi_rollups`: each agent's complaint sums over a period, by login.
+//! SQL on the agent slice of `kpi_rollups_by_region`: each agent's complaint sums over a period,
+//! by login.
 
 use chrono::NaiveDate;
 use logistics_platform::ApiError;
@@ -41,14 +42,14 @@ pub(crate) async fn page(
     // order (and the page token's position) is byte order whatever the database's locale.
     let rows: Vec<(String, Stored<Kpi>, i64, i64)> = sqlx::query_as(
         "WITH agents AS (
-             SELECT DISTINCT agent COLLATE \"C\" AS agent FROM kpi_rollups
+             SELECT DISTINCT agent COLLATE \"C\" AS agent FROM kpi_rollups_by_region
               WHERE day BETWEEN $1 AND $2 AND agent <> '' AND kpi = ANY($3)
                 AND ($4::text IS NULL OR agent = $4)
                 AND ($5::text IS NULL OR agent COLLATE \"C\" > $5)
               ORDER BY 1 LIMIT $6)
          SELECT r.agent, r.kpi, coalesce(sum(r.numerator), 0)::bigint,
                 coalesce(sum(r.denominator), 0)::bigint
-           FROM kpi_rollups r JOIN agents a ON a.agent = r.agent
+           FROM kpi_rollups_by_region r JOIN agents a ON a.agent = r.agent
           WHERE r.day BETWEEN $1 AND $2 AND r.kpi = ANY($3)
           GROUP BY r.agent, r.kpi
           ORDER BY r.agent COLLATE \"C\", r.kpi",

@@ -23,6 +23,7 @@ pub(crate) const SWAPPED_TABLES: &[&str] = &[
     "customer_facts",
     "complaint_facts",
     "kpi_rollups",
+    "kpi_rollups_by_region",
     "customer_status_history",
     "volume_rollups",
 ];

@@ -1,5 +1,6 @@
-//! SQL on `kpi_rollups`: per company-local day, KPI and slice (customer, region, mode, agent),
-//! the integer sums every KPI is read from.
+//! SQL on `kpi_rollups` (per company-local day, KPI and slice: customer, region, mode, agent) and
+//! `kpi_rollups_by_region` (the same without the customer): the integer sums every KPI is read
+//! from. A query with no customer reads the second, far smaller table.
 
 use chrono::NaiveDate;
 use logistics_platform::ApiError;
@@ -22,7 +23,7 @@ pub(crate) struct Slice {
     pub agent: String,
 }
 
-/// Adds each increment to its day's row of `slice`.
+/// Adds each increment to its day's row of `slice`, in both tables.
 pub(crate) async fn add(
     conn: &mut PgConnection,
     slice: &Slice,
@@ -40,6 +41,23 @@ pub(crate) async fn add(
         .bind(increment.day)
         .bind(Stored(increment.kpi))
         .bind(slice.customer_id)
+        .bind(&slice.region_code)
+        .bind(&slice.mode)
+        .bind(&slice.agent)
+        .bind(increment.numerator)
+        .bind(increment.denominator)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(
+            "INSERT INTO kpi_rollups_by_region (day, kpi, region_code, mode, agent, numerator,
+                                                denominator)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (day, kpi, region_code, mode, agent) DO UPDATE
+                SET numerator = kpi_rollups_by_region.numerator + EXCLUDED.numerator,
+                    denominator = kpi_rollups_by_region.denominator + EXCLUDED.denominator",
+        )
+        .bind(increment.day)
+        .bind(Stored(increment.kpi))
         .bind(&slice.region_code)
         .bind(&slice.mode)
         .bind(&slice.agent)
@@ -71,10 +89,14 @@ pub(crate) async fn sums(
     last: NaiveDate,
     filter: &SliceFilter,
 ) -> Result<Vec<(Kpi, i64, i64)>, ApiError> {
-    let mut query = QueryBuilder::<Postgres>::new(
+    let table = match filter.customer_id {
+        Some(_) => "kpi_rollups",
+        None => "kpi_rollups_by_region",
+    };
+    let mut query = QueryBuilder::<Postgres>::new(format!(
         "SELECT kpi, coalesce(sum(numerator), 0)::bigint, coalesce(sum(denominator), 0)::bigint
-           FROM kpi_rollups WHERE day BETWEEN ",
-    );
+           FROM {table} WHERE day BETWEEN "
+    ));
     query.push_bind(first).push(" AND ").push_bind(last);
     if let Some(customer_id) = filter.customer_id {
         query.push(" AND customer_id = ").push_bind(customer_id);
