@@ -28,16 +28,34 @@ pub const DOMAIN: &str = "logistics.reporting";
 /// The PostgreSQL schema it owns.
 pub const SCHEMA: &str = "reporting";
 
-/// The service's migrations; a rebuild runs them again in its fresh schema.
-pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 /// Brings the service's schema up to date.
 pub async fn migrate(context: &ServiceContext) -> anyhow::Result<()> {
     let pool = db::connect(&context.database_url, SCHEMA, &context.database).await?;
-    db::migrate(&pool, &MIGRATOR).await?;
-    feed_follower::migrate(&pool).await?;
+    migrate_schema(&pool).await?;
     pool.close().await;
     Ok(())
+}
+
+/// Creates the read models in `pool`'s schema, whatever its name: the service's own, a rebuild's,
+/// or the benchmark's (`logistics bench reporting`).
+pub async fn migrate_schema(pool: &sqlx::PgPool) -> anyhow::Result<()> {
+    db::migrate(pool, &MIGRATOR).await?;
+    feed_follower::migrate(pool).await
+}
+
+/// Applies one orders-feed event, written at `written`, to the read models of `conn`'s schema, as
+/// the follower does (without its cursor): the benchmark checks its bulk loader against it.
+pub async fn apply_orders_event(
+    conn: &mut sqlx::PgConnection,
+    event: &logistics_contracts::orders::stream_changes_response::Event,
+    written: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    app::projections::order_event(conn, event, written)
+        .await
+        .map(|_| ())
+        .map_err(|error| anyhow::anyhow!("{error}"))
 }
 
 /// Follows the feeds and serves the reports on `listener` until the context's shutdown signal,

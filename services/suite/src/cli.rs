@@ -47,6 +47,13 @@ pub enum Command {
     },
     /// Send load to a running service and print throughput and latency (benchmarks).
     Load(crate::load::LoadArgs),
+    /// Run a benchmark that sets up its own data (on LOGISTICS_DATABASE_URL, or a throwaway
+    /// embedded PostgreSQL) and prints its figures next to a baseline of the same run.
+    Bench {
+        /// Which.
+        #[command(subcommand)]
+        bench: crate::bench::Bench,
+    },
     /// Mint a new API key and print the entry to add to the API keys file.
     NewKey {
         /// Who the key is for, e.g. "orders-service" or "ops-team".

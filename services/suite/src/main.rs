@@ -1,6 +1,7 @@
 //! `logistics`: the one binary of the suite. `up` runs everything on a laptop, `serve` runs one
 //! service per process (Kubernetes), `migrate` applies schema migrations.
 
+mod bench;
 mod cli;
 mod dev;
 mod load;
@@ -49,6 +50,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { service } => serve(cli.shared, service).await,
         Command::Migrate { service } => migrate(cli.shared, service).await,
         Command::Load(args) => load::run(args, &cli.shared.data_dir).await,
+        Command::Bench { bench } => {
+            bench::run(
+                &bench,
+                cli.shared.database.database_url.as_deref(),
+                &cli.shared.data_dir,
+            )
+            .await
+        }
         Command::NewKey { .. } => unreachable!("handled before the runtime starts"),
     }
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use logistics_platform::db::{self, DatabaseConfig};
-use logistics_platform::feed_follower::{self, FollowerStatus};
+use logistics_platform::feed_follower::FollowerStatus;
 use logistics_platform::{ApiError, ServiceContext};
 use sqlx::{Connection as _, PgConnection, PgPool};
 use tokio_util::sync::CancellationToken;
@@ -128,8 +128,7 @@ impl Rebuilder {
     async fn run(&self, id: Uuid) -> anyhow::Result<()> {
         tracing::info!(rebuild_id = %id, "rebuilding the projections from the feeds");
         let fresh = db::connect(&self.database_url, REBUILD_SCHEMA, &self.database).await?;
-        db::migrate(&fresh, &crate::MIGRATOR).await?;
-        feed_follower::migrate(&fresh).await?;
+        crate::migrate_schema(&fresh).await?;
         let targets = rebuilds::positions(&self.pool).await?;
         let stop = self.shutdown.child_token();
         let followers = self
