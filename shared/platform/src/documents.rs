@@ -23,12 +23,13 @@ use usvg::fontdb::Database;
 /// The `font-family` every SVG page should use: Latin first, then Chinese.
 pub const FONT_FAMILY: &str = "DejaVu Sans, Droid Sans Fallback";
 
-/// DejaVu Sans (Bitstream Vera licence): Latin, Greek, Cyrillic and common symbols.
-const DEJAVU_SANS: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
+/// DejaVu Sans (Bitstream Vera licence): Latin, Greek, Cyrillic and common symbols. Public so that
+/// layout code (chart labels) can measure text with the font the PDF draws it in.
+pub const DEJAVU_SANS: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
 /// DejaVu Sans Bold, for `font-weight="bold"` Latin text.
-const DEJAVU_SANS_BOLD: &[u8] = include_bytes!("../fonts/DejaVuSans-Bold.ttf");
+pub const DEJAVU_SANS_BOLD: &[u8] = include_bytes!("../fonts/DejaVuSans-Bold.ttf");
 /// Droid Sans Fallback Full (Apache-2.0): Chinese, Japanese and Korean characters.
-const DROID_SANS_FALLBACK: &[u8] = include_bytes!("../fonts/DroidSansFallbackFull.ttf");
+pub const DROID_SANS_FALLBACK: &[u8] = include_bytes!("../fonts/DroidSansFallbackFull.ttf");
 
 /// CSS pixels (usvg's unit) per PDF point: an SVG of `width="100mm"` is 100 mm wide in the PDF.
 const PX_PER_PT: f32 = 96.0 / 72.0;
