@@ -99,8 +99,13 @@ pub fn pdf_from_svg_pages<S: AsRef<str>>(
     let options = usvg::Options {
         fontdb: fonts(),
         font_family: "DejaVu Sans".to_owned(),
-        // Pages come from our own templates: nothing may reach for files or the network.
+        // Pages come from our own templates, but one carrying a user's text must never read a
+        // file of the server: no image reference resolves to a path (data: URLs still do).
         resources_dir: None,
+        image_href_resolver: usvg::ImageHrefResolver {
+            resolve_data: usvg::ImageHrefResolver::default_data_resolver(),
+            resolve_string: Box::new(|_, _| None),
+        },
         ..usvg::Options::default()
     };
     let trees = pages
@@ -189,6 +194,29 @@ mod tests {
         // 100 x 150 mm in points.
         assert!(pdf.contains("283.46"), "{pdf}");
         assert!(pdf.contains("425.19"), "{pdf}");
+    }
+
+    #[test]
+    fn an_image_naming_a_file_of_the_server_is_not_read() {
+        // A file usvg would draw if it read it: an SVG of a filled square.
+        let file = std::env::temp_dir().join(format!("documents-{}.svg", std::process::id()));
+        std::fs::write(
+            &file,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10" fill="red"/></svg>"#,
+        )
+        .unwrap();
+        let page = |image: &str| {
+            format!(
+                r#"<svg xmlns="http://www.w3.org/2000/svg" width="10mm" height="10mm" viewBox="0 0 10 10">{image}</svg>"#
+            )
+        };
+        let with_image = page(&format!(
+            r#"<image width="10" height="10" href="{}"/>"#,
+            file.display()
+        ));
+        let read = pdf_from_svg_pages(&[with_image], None).unwrap();
+        std::fs::remove_file(&file).ok();
+        assert_eq!(read, pdf_from_svg_pages(&[page("")], None).unwrap());
     }
 
     #[test]
