@@ -89,7 +89,7 @@ pub(super) fn monthly_rates(
     (width, height): (f32, f32),
 ) -> Result<String, RenderError> {
     let labels = months.iter().map(|(month, _, _)| month.clone()).collect();
-    let percent = |rate: Option<f64>| rate.map(|r| (r * 100.0) as f32);
+    let percent = |rate: Option<f64>| rate.filter(|r| r.is_finite()).map(|r| (r * 100.0) as f32);
     let mut dispatch = Series::new("准时派车率 On-time dispatch".to_owned(), Vec::new());
     dispatch.data = months.iter().map(|m| percent(m.1)).collect();
     let mut arrival = Series::new("准时到达率 On-time arrival".to_owned(), Vec::new());
@@ -100,6 +100,7 @@ pub(super) fn monthly_rates(
         .iter()
         .flat_map(|m| [m.1, m.2])
         .flatten()
+        .filter(|r| r.is_finite())
         .fold(1.0_f64, f64::min);
     let floor = ((lowest * 10.0).floor() * 10.0 - 10.0).clamp(0.0, 90.0) as f32;
 

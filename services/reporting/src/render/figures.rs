@@ -153,6 +153,11 @@ fn row(
     unit: Unit,
     good: Good,
 ) -> Row {
+    // A value that is not a number (a caller's division by zero) is no value.
+    let figure = Compared::new(
+        figure.current.filter(|v| v.is_finite()),
+        figure.previous.filter(|v| v.is_finite()),
+    );
     let shown =
         |value: Option<f64>| value.map_or_else(|| ABSENT.to_owned(), |v| format_value(v, unit));
     let (change, trend) = match (figure.current, figure.previous) {

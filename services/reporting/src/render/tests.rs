@@ -178,7 +178,16 @@ fn extreme_counts_render_and_too_many_points_are_refused() {
     let mut statement = view("Max");
     statement.figures.shipments = Compared::new(Some(i64::MAX), Some(i64::MIN));
     statement.daily_shipments[0].1 = i64::MAX;
-    assert!(render_html(&statement).is_ok());
+    statement.daily_shipments[1].1 = i64::MIN;
+    statement.figures.weight_kg = Compared::new(Some(f64::INFINITY), Some(f64::MAX));
+    statement.figures.on_time_arrival_rate = Compared::new(Some(f64::NAN), Some(-0.5));
+    statement.monthly_rates[0] = (
+        "2025-04".to_owned(),
+        Some(f64::NAN),
+        Some(f64::NEG_INFINITY),
+    );
+    let html = render_html(&statement).unwrap();
+    assert!(!html.contains("NaN") && !html.contains("inf"), "{html}");
     assert!(render_pdf(&statement).is_ok());
     let day = statement.daily_shipments[0];
     statement.daily_shipments.push(day);
