@@ -132,7 +132,7 @@ fn text_lines(order: &LabelOrder, piece: i32) -> Vec<(f32, f32, f32, bool, Strin
         (15.0, 126.0, 7.0, true, order.tracking_number.clone()),
     ];
     if order.dangerous_goods {
-        lines.push((22.0, 143.0, 5.0, true, "DANGEROUS GOODS".to_owned()));
+        lines.push((30.0, 141.0, 5.0, true, "DANGEROUS GOODS".to_owned()));
     }
     lines
 }
@@ -196,7 +196,7 @@ pub(crate) fn render_svg(order: &LabelOrder, piece: i32) -> Result<String, Label
     if order.dangerous_goods {
         let _ = writeln!(
             svg,
-            r#"<polygon id="dangerous-goods" points="50,131 61,139 50,147 39,139" fill="none" stroke="rgb(204,0,0)" stroke-width="1"/>"#
+            r#"<polygon id="dangerous-goods" points="16,130 26,139 16,148 6,139" fill="none" stroke="rgb(204,0,0)" stroke-width="1"/>"#
         );
     }
     for (x, y, size, bold, text) in text_lines(order, piece) {
