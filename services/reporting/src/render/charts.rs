@@ -73,14 +73,39 @@ pub(super) fn daily_shipments(
     chart.series.colors = vec![Color::from(DISPATCH_COLOUR)];
     chart.x_axis.font.size = 9.0;
     chart.empty_text = Some("无数据 No data".to_owned());
+    // Whole numbers of shipments on the axis: five steps of 1, 2 or 5 times a power of ten.
+    let highest = days.iter().map(|&(_, count)| count).max().unwrap_or(0);
     if let Some(y_axis) = chart.y_axis_configs.first_mut() {
         y_axis.min = Some(0.0);
+        // As many steps as the highest bar needs (up to five): no empty band over the bars.
+        let step = nice_step(highest);
+        let steps = (highest.max(1) as f64 / f64::from(step)).ceil() as usize;
+        y_axis.max = Some(steps as f32 * step);
+        y_axis.split_number = steps;
         y_axis.font.size = 9.0;
     }
     chart
         .svg()
         .map(with_fallback)
         .map_err(|error| RenderError::Chart(error.to_string()))
+}
+
+/// Steps of the shipments axis.
+const AXIS_STEPS: usize = 5;
+
+/// The smallest step of 1, 2 or 5 times a power of ten with which [`AXIS_STEPS`] steps reach
+/// `highest` (at least 1).
+fn nice_step(highest: i64) -> f32 {
+    let needed = (highest.max(1) as f64 / AXIS_STEPS as f64).ceil();
+    let mut power = 1.0_f64;
+    loop {
+        for factor in [1.0, 2.0, 5.0] {
+            if factor * power >= needed {
+                return (factor * power) as f32;
+            }
+        }
+        power *= 10.0;
+    }
 }
 
 /// Lines of the two on-time rates, in percent, one point a month; a month without a rate is a gap.
@@ -122,6 +147,9 @@ pub(super) fn monthly_rates(
     if let Some(y_axis) = chart.y_axis_configs.first_mut() {
         y_axis.min = Some(floor);
         y_axis.max = Some(100.0);
+        // Steps of 5 points (10 when the axis starts low): round percentages on the axis.
+        let range = (100.0 - floor) as usize;
+        y_axis.split_number = if range > 50 { range / 10 } else { range / 5 };
         y_axis.formatter = Some("{c}%".to_owned());
         y_axis.font.size = 9.0;
     }
@@ -129,4 +157,26 @@ pub(super) fn monthly_rates(
         .svg()
         .map(with_fallback)
         .map_err(|error| RenderError::Chart(error.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipments_axis_steps_by_one_two_or_five() {
+        for (highest, step) in [
+            (0, 1.0),
+            (3, 1.0),
+            (5, 1.0),
+            (6, 2.0),
+            (31, 10.0),
+            (50, 10.0),
+            (51, 20.0),
+            (1_234, 500.0),
+            (i64::MAX, 2e18),
+        ] {
+            assert_eq!(nice_step(highest), step, "{highest}");
+        }
+    }
 }

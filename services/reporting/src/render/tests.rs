@@ -205,4 +205,13 @@ fn write_a_sample_statement() {
     let statement = view("深圳市南山区鑫龘贸易有限公司 (Shenzhen Xinda Trading Co., Ltd.)");
     std::fs::write("/tmp/statement.pdf", render_pdf(&statement).unwrap()).unwrap();
     std::fs::write("/tmp/statement.html", render_html(&statement).unwrap()).unwrap();
+    // A customer with no shipments at all: every figure absent, both charts empty.
+    let mut empty = view("Empty Co 空公司");
+    empty.figures = StatementFigures::default();
+    empty.daily_shipments.iter_mut().for_each(|day| day.1 = 0);
+    empty
+        .monthly_rates
+        .iter_mut()
+        .for_each(|month| (month.1, month.2) = (None, None));
+    std::fs::write("/tmp/statement-empty.pdf", render_pdf(&empty).unwrap()).unwrap();
 }
