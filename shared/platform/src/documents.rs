@@ -188,6 +188,14 @@ mod tests {
     }
 
     #[test]
+    fn characters_no_font_has_still_make_a_document() {
+        // An emoji, a private-use character and a lone combining mark: no embedded font has
+        // them, and the document is made all the same (they show as blanks or boxes).
+        let pdf = pdf_from_svg_pages(&[page("😀 \u{F8FF} \u{0301} ok")], None).unwrap();
+        assert!(pdf.starts_with(b"%PDF-"));
+    }
+
+    #[test]
     fn one_page_per_svg_of_the_svgs_size() {
         let pages: Vec<String> = (1..=3).map(|n| page(&format!("Page {n}"))).collect();
         let pdf = text_of(&pdf_from_svg_pages(&pages, None).unwrap());
