@@ -11,6 +11,7 @@ pub mod client;
 pub mod context;
 pub mod customers_directory;
 pub mod db;
+pub mod documents;
 pub mod embedded_pg;
 pub mod error;
 pub mod etag;

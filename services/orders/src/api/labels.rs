@@ -72,7 +72,14 @@ pub(crate) async fn get_label(
         LabelFormat::Pdf => LabelKind::Pdf,
         _ => LabelKind::Svg,
     };
-    let labels = render_labels(&row, kind, first..=last)?
+    // Drawing a PDF is CPU work (a font subset per page, ~1-3 ms a label): off the async workers.
+    let (row, rendered) = tokio::task::spawn_blocking(move || {
+        let rendered = render_labels(&row, kind, first..=last);
+        (row, rendered)
+    })
+    .await
+    .map_err(|error| anyhow::anyhow!("rendering labels: {error}"))?;
+    let labels = rendered?
         .into_iter()
         .map(|(piece_number, content)| PieceLabel {
             piece_number,

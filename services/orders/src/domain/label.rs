@@ -1,5 +1,5 @@
 //! Shipping labels (打印条码): one per piece, 100 x 150 mm, with the tracking number as text and
-//! as a Code 128 barcode, rendered as SVG or as PDF.
+//! as a Code 128 barcode, rendered as SVG or as PDF (the SVG with its fonts embedded).
 //!
 //! The barcode's symbols come from the `barcoders` crate; this module only draws its modules.
 //! A tracking number of an even count of digits is encoded in code set C (two digits per
@@ -8,8 +8,7 @@
 use std::fmt::Write as _;
 
 use barcoders::sym::code128::Code128;
-use pdf_writer::types::CidFontType;
-use pdf_writer::{Content, Finish as _, Name, Pdf, Rect, Ref, Str};
+use logistics_platform::documents;
 
 use super::mode::TransportMode;
 
@@ -21,8 +20,6 @@ const LABEL_SIZE_MM: (f32, f32) = (100.0, 150.0);
 const QUIET_ZONE_MODULES: usize = 10;
 /// Where the barcode sits, in millimetres from the top left: x, y, width (with quiet zones), height.
 const BARCODE_BOX_MM: (f32, f32, f32, f32) = (5.0, 88.0, 90.0, 28.0);
-/// Points in a millimetre (PDF's unit is the point, 1/72 inch).
-const PT_PER_MM: f32 = 72.0 / 25.4;
 
 /// The facts of an order a label shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +65,9 @@ pub(crate) enum LabelError {
         /// The order's pieces.
         total: i32,
     },
+    /// The PDF could not be made from the SVG labels.
+    #[error("the label PDF could not be made: {0}")]
+    Document(documents::DocumentError),
 }
 
 /// The Code 128 modules of `text`, narrowest bar or space each, 1 for a bar and 0 for a space:
@@ -132,7 +132,7 @@ fn text_lines(order: &LabelOrder, piece: i32) -> Vec<(f32, f32, f32, bool, Strin
         (15.0, 126.0, 7.0, true, order.tracking_number.clone()),
     ];
     if order.dangerous_goods {
-        lines.push((22.0, 143.0, 5.0, true, "DANGEROUS GOODS".to_owned()));
+        lines.push((30.0, 141.0, 5.0, true, "DANGEROUS GOODS".to_owned()));
     }
     lines
 }
@@ -196,14 +196,15 @@ pub(crate) fn render_svg(order: &LabelOrder, piece: i32) -> Result<String, Label
     if order.dangerous_goods {
         let _ = writeln!(
             svg,
-            r#"<polygon id="dangerous-goods" points="50,131 61,139 50,147 39,139" fill="none" stroke="rgb(204,0,0)" stroke-width="1"/>"#
+            r#"<polygon id="dangerous-goods" points="16,130 26,139 16,148 6,139" fill="none" stroke="rgb(204,0,0)" stroke-width="1"/>"#
         );
     }
     for (x, y, size, bold, text) in text_lines(order, piece) {
         let weight = if bold { "bold" } else { "normal" };
         let _ = writeln!(
             svg,
-            r#"<text x="{x}" y="{y}" font-family="Helvetica, Arial, 'Noto Sans CJK SC', sans-serif" font-size="{size}" font-weight="{weight}">{}</text>"#,
+            r#"<text x="{x}" y="{y}" font-family="{}" font-size="{size}" font-weight="{weight}">{}</text>"#,
+            documents::FONT_FAMILY,
             escape(&text)
         );
     }
@@ -229,133 +230,16 @@ fn escape(text: &str) -> String {
     escaped
 }
 
-/// The labels of `pieces` as one PDF document, a 100 x 150 mm page each.
-///
-/// Latin text uses the standard Helvetica fonts. Other text (Chinese names and cities) uses the
-/// Adobe-GB1 font STSong-Light by name, with the UniGB-UCS2-H encoding: PDF readers carry it, so
-/// nothing is embedded and a label stays a few kilobytes.
+/// The labels of `pieces` as one PDF document, a 100 x 150 mm page each: the SVG labels, drawn
+/// by the platform's document writer with its fonts embedded, so Chinese names and cities show in
+/// any PDF reader and the bars are exactly the SVG's.
 pub(crate) fn render_pdf(order: &LabelOrder, pieces: &[i32]) -> Result<Vec<u8>, LabelError> {
-    for &piece in pieces {
-        check_piece(order, piece)?;
-    }
-    let modules = barcode_modules(&order.tracking_number)?;
-    let catalog = Ref::new(1);
-    let tree = Ref::new(2);
-    let (regular, bold, chinese, chinese_cid) =
-        (Ref::new(3), Ref::new(4), Ref::new(5), Ref::new(6));
-    let first_page = 7;
-    let page_ids: Vec<Ref> = (0..pieces.len())
-        .map(|at| Ref::new(first_page + 2 * at as i32))
-        .collect();
-
-    let mut pdf = Pdf::new();
-    pdf.catalog(catalog).pages(tree);
-    pdf.pages(tree)
-        .kids(page_ids.iter().copied())
-        .count(pieces.len() as i32);
-    pdf.type1_font(regular).base_font(Name(b"Helvetica"));
-    pdf.type1_font(bold).base_font(Name(b"Helvetica-Bold"));
-    pdf.type0_font(chinese)
-        .base_font(Name(b"STSong-Light-UniGB-UCS2-H"))
-        .encoding_predefined(Name(b"UniGB-UCS2-H"))
-        .descendant_font(chinese_cid);
-    pdf.cid_font(chinese_cid)
-        .subtype(CidFontType::Type0)
-        .base_font(Name(b"STSong-Light"))
-        .system_info(pdf_writer::types::SystemInfo {
-            registry: Str(b"Adobe"),
-            ordering: Str(b"GB1"),
-            supplement: 2,
-        })
-        .default_width(1000.0);
-
-    let (width, height) = LABEL_SIZE_MM;
-    for (&piece, &page_id) in pieces.iter().zip(&page_ids) {
-        let content_id = Ref::new(page_id.get() + 1);
-        let mut page = pdf.page(page_id);
-        page.parent(tree)
-            .media_box(Rect::new(0.0, 0.0, width * PT_PER_MM, height * PT_PER_MM))
-            .contents(content_id);
-        page.resources()
-            .fonts()
-            .pair(Name(b"F1"), regular)
-            .pair(Name(b"F2"), bold)
-            .pair(Name(b"F3"), chinese);
-        page.finish();
-        let content = page_content(order, piece, &modules);
-        pdf.stream(content_id, &content);
-    }
-    Ok(pdf.finish())
-}
-
-/// Draws one label; coordinates are given from the top left in millimetres, as in the SVG.
-fn page_content(order: &LabelOrder, piece: i32, modules: &[u8]) -> Vec<u8> {
-    let height = LABEL_SIZE_MM.1;
-    let pt = |mm: f32| mm * PT_PER_MM;
-    let mut content = Content::new();
-    content.set_line_width(pt(0.5));
-    content
-        .rect(
-            pt(1.0),
-            pt(1.0),
-            pt(LABEL_SIZE_MM.0 - 2.0),
-            pt(height - 2.0),
-        )
-        .stroke();
-    for y in [16.0, 64.0] {
-        content
-            .move_to(pt(1.0), pt(height - y))
-            .line_to(pt(LABEL_SIZE_MM.0 - 1.0), pt(height - y))
-            .stroke();
-    }
-    let (x, y, box_width, bar_height) = BARCODE_BOX_MM;
-    let module = box_width / (modules.len() + 2 * QUIET_ZONE_MODULES) as f32;
-    content.set_fill_gray(0.0);
-    for (first, run) in bars(modules) {
-        content.rect(
-            pt(x + (QUIET_ZONE_MODULES + first) as f32 * module),
-            pt(height - y - bar_height),
-            pt(run as f32 * module),
-            pt(bar_height),
-        );
-    }
-    content.fill_nonzero();
-    if order.dangerous_goods {
-        content
-            .set_stroke_rgb(0.8, 0.0, 0.0)
-            .move_to(pt(50.0), pt(height - 131.0))
-            .line_to(pt(61.0), pt(height - 139.0))
-            .line_to(pt(50.0), pt(height - 147.0))
-            .line_to(pt(39.0), pt(height - 139.0))
-            .close_path()
-            .stroke();
-    }
-    for (x, y, size, bold, text) in text_lines(order, piece) {
-        let latin = text.bytes().all(|b| (b' '..=b'~').contains(&b));
-        let (font, bytes) = match (latin, bold) {
-            (true, false) => (Name(b"F1"), text.into_bytes()),
-            (true, true) => (Name(b"F2"), text.into_bytes()),
-            (false, _) => (Name(b"F3"), ucs2_big_endian(&text)),
-        };
-        content
-            .begin_text()
-            .set_font(font, pt(size))
-            .next_line(pt(x), pt(height - y))
-            .show(Str(&bytes))
-            .end_text();
-    }
-    content.finish().into_vec()
-}
-
-/// UCS-2 big-endian code units of `text`, for the UniGB-UCS2-H encoding; characters outside the
-/// Basic Multilingual Plane become '?'.
-fn ucs2_big_endian(text: &str) -> Vec<u8> {
-    text.chars()
-        .flat_map(|c| {
-            let unit = u16::try_from(u32::from(c)).unwrap_or(u16::from(b'?'));
-            unit.to_be_bytes()
-        })
-        .collect()
+    let pages = pieces
+        .iter()
+        .map(|&piece| render_svg(order, piece))
+        .collect::<Result<Vec<_>, _>>()?;
+    let title = format!("Labels {}", order.tracking_number);
+    documents::pdf_from_svg_pages(&pages, Some(&title)).map_err(LabelError::Document)
 }
 
 #[cfg(test)]
