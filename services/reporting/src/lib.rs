@@ -7,10 +7,6 @@ mod domain;
 mod feeds;
 mod reasons;
 // Statement documents; the RenderStatement RPC (wired by the lead) is their first caller.
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "RenderStatement is not wired yet")
-)]
 mod render;
 mod store;
 

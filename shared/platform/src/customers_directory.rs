@@ -114,6 +114,25 @@ impl CustomersDirectory {
             .await
     }
 
+    /// The customer's display name and customer code, read now (for documents that name the
+    /// customer, such as a statement). Refusals as [`Self::service_level`].
+    pub async fn name_and_code(&self, customer_id: Uuid) -> Result<(String, String), ApiError> {
+        let request = GetCustomerRequest {
+            id: customer_id.to_string(),
+        };
+        retry_idempotent(|| {
+            let mut client = self.client.clone();
+            let request = request.clone();
+            async move { client.get_customer(request).await }
+        })
+        .await
+        .map(|answer| {
+            let customer = answer.into_inner();
+            (customer.display_name, customer.customer_code)
+        })
+        .map_err(|status| refusal(customer_id, "GetCustomer", status))
+    }
+
     async fn ask_id(&self, code: String) -> Result<Uuid, ApiError> {
         let request = GetCustomerRequest { id: code.clone() };
         let answer = retry_idempotent(|| {

@@ -20,6 +20,9 @@ use krilla::page::PageSettings;
 use krilla_svg::{SurfaceExt as _, SvgSettings};
 use usvg::fontdb::Database;
 
+/// The company named on every document the suite prints (labels, statements).
+pub const COMPANY_NAME: &str = "Logistics Express";
+
 /// The `font-family` every SVG page should use: Latin first, then Chinese.
 pub const FONT_FAMILY: &str = "DejaVu Sans, Droid Sans Fallback";
 

@@ -4,6 +4,7 @@
 
 mod kpis;
 mod rebuild;
+mod rendered;
 mod scorecards;
 mod segments;
 mod statement_facts;

@@ -13,7 +13,7 @@ use logistics_platform::documents;
 use super::mode::TransportMode;
 
 /// The company printed at the top of every label.
-pub(crate) const COMPANY_NAME: &str = "Logistics Express";
+pub(crate) use logistics_platform::documents::COMPANY_NAME;
 /// Label width and height, in millimetres.
 const LABEL_SIZE_MM: (f32, f32) = (100.0, 150.0);
 /// Blank modules left and right of the barcode, as Code 128 requires (at least ten).

@@ -8,8 +8,9 @@ use logistics_contracts::reporting::{
     GetKpisRequest, GetKpisResponse, GetMonthlyStatementRequest, GetProjectionStatusRequest,
     GetScorecardRequest, GetStatementRequest, ListScorecardTemplatesRequest,
     ListScorecardTemplatesResponse, ListStatementsRequest, ListStatementsResponse,
-    MonthlyStatement, ProjectionRebuild, ProjectionStatus, RebuildProjectionsRequest, Scorecard,
-    ScorecardTemplate, SegmentCustomersRequest, SegmentCustomersResponse,
+    MonthlyStatement, ProjectionRebuild, ProjectionStatus, RebuildProjectionsRequest,
+    RenderStatementRequest, RenderedStatement, Scorecard, ScorecardTemplate,
+    SegmentCustomersRequest, SegmentCustomersResponse,
 };
 use logistics_platform::ApiError;
 use logistics_platform::auth::ScopeTable;
@@ -41,6 +42,7 @@ pub(crate) const SCOPES: ScopeTable = logistics_platform::scope_table!(
         GenerateMonthlyStatements => "reporting:admin",
         ListStatements => "reporting:read",
         GetStatement => "reporting:read",
+        RenderStatement => "reporting:read",
     }
 );
 
@@ -241,6 +243,13 @@ impl ReportingService for ReportingApi {
         request: Request<ListStatementsRequest>,
     ) -> Result<Response<ListStatementsResponse>, Status> {
         respond(self.statements.list(request.into_inner()).await)
+    }
+
+    async fn render_statement(
+        &self,
+        request: Request<RenderStatementRequest>,
+    ) -> Result<Response<RenderedStatement>, Status> {
+        respond(self.statements.render(request.into_inner()).await)
     }
 
     async fn get_statement(

@@ -1,10 +1,11 @@
 //! The statement RPCs of `logistics.reporting.v1.ReportingService`: GetMonthlyStatement,
-//! GenerateMonthlyStatements, ListStatements and GetStatement. Field checks and conversions;
-//! the reports are in `app::statements`.
+//! GenerateMonthlyStatements, ListStatements, GetStatement and RenderStatement. Field checks and
+//! conversions; the reports are in `app::statements` and `app::rendering`.
 
 use logistics_contracts::reporting::{
     self as pb, GenerateMonthlyStatementsRequest, GenerateMonthlyStatementsResponse,
     GetMonthlyStatementRequest, GetStatementRequest, ListStatementsRequest, ListStatementsResponse,
+    RenderStatementRequest, RenderedStatement, StatementFormat,
 };
 use logistics_platform::ApiError;
 use logistics_platform::customers_directory::CustomersDirectory;
@@ -17,8 +18,10 @@ use prost::Message as _;
 use uuid::Uuid;
 
 use crate::app::Reports;
+use crate::app::rendering::Addressee;
 use crate::app::statements::{Position, Statement, StatementKey};
 use crate::domain::statement::{self, CountChange, MONTH_RULE, Month, RatioChange};
+use crate::render;
 
 /// Longest statement name or id accepted ("customers/" + UUID + "/statements/" + "YYYY-MM" is
 /// 65 characters).
@@ -51,6 +54,14 @@ fn month_field(
         violations.add(field, MONTH_RULE);
     }
     month
+}
+
+/// `text` with only letters, digits, `-` and `_` kept: a customer code in a file name.
+fn file_safe(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+        .take(40)
+        .collect()
 }
 
 /// The resource name of `customer_id`'s statement of `month`.
@@ -105,6 +116,63 @@ impl StatementsApi {
         let customer_id = self.customers.resolve(&customer).await?;
         let statement = self.reports.monthly_statement(customer_id, month).await?;
         Ok(statement_to_proto(&statement))
+    }
+
+    /// RenderStatement.
+    pub(crate) async fn render(
+        &self,
+        request: RenderStatementRequest,
+    ) -> Result<RenderedStatement, ApiError> {
+        let mut violations = Violations::new();
+        let customer =
+            customer_ref_field(&mut violations, "customer_id", &request.customer_id, true);
+        let month = month_field(&mut violations, "month", &request.month, true);
+        let format = match StatementFormat::try_from(request.format) {
+            Ok(StatementFormat::Html) => Some(StatementFormat::Html),
+            Ok(StatementFormat::Pdf) => Some(StatementFormat::Pdf),
+            Ok(StatementFormat::Unspecified) => {
+                violations.add("format", "is required: STATEMENT_FORMAT_HTML or _PDF");
+                None
+            }
+            Err(_) => {
+                violations.add("format", "is not a known format");
+                None
+            }
+        };
+        violations.finish()?;
+        let (Some(customer), Some(month), Some(format)) = (customer, month, format) else {
+            return Err(ApiError::invalid_field("customer_id", "is required"));
+        };
+        let customer_id = self.customers.resolve(&customer).await?;
+        let (name, code) = self.customers.name_and_code(customer_id).await?;
+        let addressee = Addressee {
+            customer_id,
+            name,
+            code: code.clone(),
+        };
+        let view = self
+            .reports
+            .statement_view(addressee, month, chrono::Utc::now())
+            .await?;
+        // Laying out and embedding fonts takes milliseconds of CPU: off the async workers.
+        let rendered = tokio::task::spawn_blocking(move || match format {
+            StatementFormat::Pdf => render::render_pdf(&view).map(|pdf| ("application/pdf", pdf)),
+            _ => render::render_html(&view)
+                .map(|html| ("text/html; charset=utf-8", html.into_bytes())),
+        })
+        .await
+        .map_err(|error| anyhow::anyhow!("rendering a statement panicked: {error}"))?
+        .map_err(|error| anyhow::anyhow!("rendering a statement: {error}"))?;
+        let extension = if format == StatementFormat::Pdf {
+            "pdf"
+        } else {
+            "html"
+        };
+        Ok(RenderedStatement {
+            content_type: rendered.0.to_owned(),
+            file_name: format!("statement-{}-{month}.{extension}", file_safe(&code)),
+            content: rendered.1,
+        })
     }
 
     /// GenerateMonthlyStatements.

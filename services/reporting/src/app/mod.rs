@@ -5,6 +5,7 @@
 pub(crate) mod kpis;
 pub(crate) mod projections;
 pub(crate) mod rebuild;
+pub(crate) mod rendering;
 pub(crate) mod scorecards;
 pub(crate) mod segments;
 pub(crate) mod statements;

@@ -117,3 +117,32 @@ pub(crate) async fn sums(
         .map(|(kpi, numerator, denominator)| (kpi.get(), numerator, denominator))
         .collect())
 }
+
+/// The sums of `kpis` for `customer_id` in each month of `first..=last` that has any: the first
+/// day of the month, the KPI, numerator and denominator.
+pub(crate) async fn monthly_sums(
+    conn: &mut PgConnection,
+    customer_id: Uuid,
+    kpis: &[Kpi],
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Result<Vec<(NaiveDate, Kpi, i64, i64)>, ApiError> {
+    let kpis: Vec<Stored<Kpi>> = kpis.iter().copied().map(Stored).collect();
+    let rows: Vec<(NaiveDate, Stored<Kpi>, i64, i64)> = sqlx::query_as(
+        "SELECT date_trunc('month', day)::date, kpi, sum(numerator)::bigint,
+                sum(denominator)::bigint
+           FROM kpi_rollups
+          WHERE customer_id = $1 AND kpi = ANY($2) AND day BETWEEN $3 AND $4
+          GROUP BY 1, 2 ORDER BY 1, 2",
+    )
+    .bind(customer_id)
+    .bind(&kpis)
+    .bind(first)
+    .bind(last)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(month, kpi, numerator, denominator)| (month, kpi.get(), numerator, denominator))
+        .collect())
+}

@@ -82,3 +82,22 @@ pub(crate) async fn customers_with_activity(
     .fetch_all(&mut *conn)
     .await?)
 }
+
+/// Shipments of `customer_id` created on each day of `first..=last` that had any, by day.
+pub(crate) async fn daily_shipments(
+    conn: &mut PgConnection,
+    customer_id: Uuid,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Result<Vec<(NaiveDate, i64)>, ApiError> {
+    Ok(sqlx::query_as(
+        "SELECT day, sum(shipments)::bigint FROM volume_rollups
+          WHERE customer_id = $1 AND day BETWEEN $2 AND $3
+          GROUP BY day ORDER BY day",
+    )
+    .bind(customer_id)
+    .bind(first)
+    .bind(last)
+    .fetch_all(&mut *conn)
+    .await?)
+}
