@@ -10,7 +10,7 @@ use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use logistics_contracts::complaints::{
-    AcknowledgeComplaintRequest, BusinessCalendar, ComplaintKind, Investigation,
+    AcknowledgeComplaintRequest, BusinessCalendar, Claim, ComplaintKind, Investigation,
     RateResolutionRequest, Rating, RecordInvestigationRequest, ReopenComplaintRequest,
     ResolveComplaintRequest, ResponsibleParty, UpdateBusinessCalendarRequest, Weekday, WorkingDay,
     WorkingWindow,
@@ -80,6 +80,7 @@ async fn drive_order(app: &TestApp, index: usize, plan: OrderPlan, customer_id: 
     let now = Utc::now().trunc_subsecs(0);
     let mut shipment = Shipment {
         plan,
+        order_id: order.id.clone(),
         created: at(order.create_time.as_ref()),
         pieces: order.cargo.iter().map(|line| i64::from(line.pieces)).sum(),
         grams: order.cargo.iter().map(|line| line.weight_grams).sum(),
@@ -241,13 +242,25 @@ async fn file_minutes_ago(app: &TestApp, id: &str, minutes: i64) {
 }
 
 /// Files, answers, resolves and rates one complaint as planned.
-async fn drive_complaint(app: &TestApp, plan: &ComplaintPlan, customer_id: &str) -> Case {
+async fn drive_complaint(
+    app: &TestApp,
+    plan: &ComplaintPlan,
+    customer_id: &str,
+    about_order: Option<&str>,
+) -> Case {
     let mut complaints = app.complaints_client().await;
-    let filed = file(
-        &mut complaints,
-        complaint(customer_id, plan.kind, plan.category),
-    )
-    .await;
+    let mut filing = complaint(customer_id, plan.kind, plan.category);
+    if let Some(order_id) = about_order {
+        filing.order_id = order_id.to_owned();
+    }
+    if plan.kind == ComplaintKind::Claim {
+        filing.claim = Some(Claim {
+            claimed_amount: Some(cny(50_000)),
+            evidence: vec!["photo: crushed carton".to_owned()],
+            ..Default::default()
+        });
+    }
+    let filed = file(&mut complaints, filing).await;
     let sla = filed.sla.unwrap();
     let first_target = sla.first_response.unwrap().target_minutes;
     let resolution_target = sla.resolution.unwrap().target_minutes;
@@ -430,9 +443,13 @@ pub(crate) async fn drive(app: &TestApp) -> (BTreeMap<Who, Customer>, Record) {
     }
     for complaint in &plan.complaints {
         let customer_id = &customers[&complaint.who].id;
+        let about_order = complaint
+            .about_order
+            .map(|index| record.shipments[index].order_id.clone());
+        let about_order = about_order.as_deref();
         record
             .cases
-            .push(drive_complaint(app, complaint, customer_id).await);
+            .push(drive_complaint(app, complaint, customer_id, about_order).await);
     }
     for (who, visit) in &plan.follow_ups {
         let customer_id = &customers[who].id;

@@ -83,6 +83,8 @@ pub(crate) struct ComplaintPlan {
     pub answer: Option<Sla>,
     /// Each resolution (reopened between them), and the rating given after it.
     pub resolutions: Vec<(Sla, Option<i32>)>,
+    /// The order it concerns (its index in the plan), for a claim.
+    pub about_order: Option<usize>,
 }
 
 /// One follow-up scheduled by the test.
@@ -174,6 +176,7 @@ pub(crate) fn plan() -> Plan {
         category,
         answer,
         resolutions,
+        about_order: None,
     };
     use Sla::{Breached, Within};
     let complaints = vec![
@@ -215,6 +218,11 @@ pub(crate) fn plan() -> Plan {
             vec![],
         ),
         complaint(Bureau, Kind::Inquiry, Category::Other, None, vec![]),
+        // A claim for Acme's damaged delivery, acknowledged at once: received like any other.
+        ComplaintPlan {
+            about_order: Some(1),
+            ..complaint(Acme, Kind::Claim, Category::Damage, Some(Within), vec![])
+        },
     ];
     let follow_ups = vec![
         (Acme, Visit::InTime),
@@ -235,6 +243,7 @@ pub(crate) fn plan() -> Plan {
 #[derive(Debug, Clone)]
 pub(crate) struct Shipment {
     pub plan: OrderPlan,
+    pub order_id: String,
     pub created: DateTime<Utc>,
     pub pieces: i64,
     pub grams: i64,
@@ -431,8 +440,8 @@ pub(crate) fn every_kpi() -> Vec<Kpi> {
 }
 
 /// The test's complaints and the proactive case complaints opens by itself for every delivery
-/// with damaged or missing pieces (DOMAIN.md), filed when the delivery is recorded and not
-/// answered.
+/// with damaged or missing pieces (DOMAIN.md), not answered. Complaints opens it from the orders
+/// feed moments after the delivery is recorded: that recording's time stands for its filing.
 pub(crate) fn cases(record: &Record) -> Vec<Case> {
     let mut cases = record.cases.clone();
     for shipment in &record.shipments {

@@ -41,6 +41,8 @@ async fn when_equal<T: PartialEq, F: Future<Output = T>>(
     got
 }
 
+/// Each KPI's sums over the period for `customer` (empty: the whole company), after checking
+/// that each value follows from its sums.
 async fn kpis(
     reporting: &ReportingClient,
     (first, last): (&str, &str),
@@ -100,6 +102,7 @@ fn check_value(
     }
 }
 
+/// The figures of a statement's own month.
 fn statement_figures(statement: &MonthlyStatement) -> StatementFigures {
     let count = |figure: &Option<logistics_contracts::reporting::CountFigure>| {
         figure.as_ref().unwrap().value
