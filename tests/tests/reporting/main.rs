@@ -2,6 +2,9 @@
 //! the facts through their public RPCs, reporting follows their feeds, and its figures are
 //! checked against what the test itself did.
 
+mod known_data_drive;
+mod known_data_plan;
+mod known_data_set;
 mod kpis;
 mod rebuild;
 mod rendered;
