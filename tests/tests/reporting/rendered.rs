@@ -4,7 +4,9 @@
 use logistics_contracts::orders::OrderStatus;
 use logistics_contracts::reporting::{RenderStatementRequest, StatementFormat};
 use logistics_tests::reporting::settled;
-use logistics_tests::{TestApp, create_customer, enterprise, order_in_status, reason, violated_fields};
+use logistics_tests::{
+    TestApp, create_customer, enterprise, order_in_status, reason, violated_fields,
+};
 use tonic::Code;
 
 fn this_month() -> String {
@@ -61,7 +63,10 @@ async fn a_statement_renders_as_html_and_as_a_pdf_that_carries_its_fonts() {
     assert!(pdf.content.starts_with(b"%PDF-"));
     let bytes = String::from_utf8_lossy(&pdf.content);
     assert!(bytes.contains("/FontFile2"), "the fonts are embedded");
-    assert!(!bytes.contains("STSong"), "no font is named without being embedded");
+    assert!(
+        !bytes.contains("STSong"),
+        "no font is named without being embedded"
+    );
 }
 
 #[tokio::test]
@@ -77,7 +82,10 @@ async fn a_bad_render_request_is_refused_with_its_fields_and_an_unknown_customer
         .await
         .unwrap_err();
     assert_eq!(refused.code(), Code::InvalidArgument);
-    assert_eq!(violated_fields(&refused), ["customer_id", "month", "format"]);
+    assert_eq!(
+        violated_fields(&refused),
+        ["customer_id", "month", "format"]
+    );
     let refused = reporting
         .render_statement(RenderStatementRequest {
             format: StatementFormat::Unspecified.into(),

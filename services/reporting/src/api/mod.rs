@@ -1,5 +1,7 @@
 //! The gRPC service of the reporting package, sharing how it answers.
 
+mod csv_table;
+mod exports;
 mod kpi_query;
 pub(crate) mod reporting_service;
 mod scorecards;

@@ -3,14 +3,14 @@
 
 use logistics_contracts::reporting::reporting_service_server::ReportingService;
 use logistics_contracts::reporting::{
-    self as pb, CreateScorecardTemplateRequest, FeedStatus, GenerateMonthlyStatementsRequest,
-    GenerateMonthlyStatementsResponse, GetAgentQualityRequest, GetAgentQualityResponse,
-    GetKpisRequest, GetKpisResponse, GetMonthlyStatementRequest, GetProjectionStatusRequest,
-    GetScorecardRequest, GetStatementRequest, ListScorecardTemplatesRequest,
-    ListScorecardTemplatesResponse, ListStatementsRequest, ListStatementsResponse,
-    MonthlyStatement, ProjectionRebuild, ProjectionStatus, RebuildProjectionsRequest,
-    RenderStatementRequest, RenderedStatement, Scorecard, ScorecardTemplate,
-    SegmentCustomersRequest, SegmentCustomersResponse,
+    self as pb, CreateScorecardTemplateRequest, ExportReportRequest, ExportReportResponse,
+    FeedStatus, GenerateMonthlyStatementsRequest, GenerateMonthlyStatementsResponse,
+    GetAgentQualityRequest, GetAgentQualityResponse, GetKpisRequest, GetKpisResponse,
+    GetMonthlyStatementRequest, GetProjectionStatusRequest, GetScorecardRequest,
+    GetStatementRequest, ListScorecardTemplatesRequest, ListScorecardTemplatesResponse,
+    ListStatementsRequest, ListStatementsResponse, MonthlyStatement, ProjectionRebuild,
+    ProjectionStatus, RebuildProjectionsRequest, RenderStatementRequest, RenderedStatement,
+    Scorecard, ScorecardTemplate, SegmentCustomersRequest, SegmentCustomersResponse,
 };
 use logistics_platform::ApiError;
 use logistics_platform::auth::ScopeTable;
@@ -43,6 +43,7 @@ pub(crate) const SCOPES: ScopeTable = logistics_platform::scope_table!(
         ListStatements => "reporting:read",
         GetStatement => "reporting:read",
         RenderStatement => "reporting:read",
+        ExportReport => "reporting:read",
     }
 );
 
@@ -56,7 +57,7 @@ pub(crate) struct ReportingApi {
     /// Page tokens of ListScorecardTemplates and GetAgentQuality.
     pub(super) templates_pages: PageTokens,
     pub(super) agents_pages: PageTokens,
-    statements: StatementsApi,
+    pub(super) statements: StatementsApi,
 }
 
 impl ReportingApi {
@@ -78,7 +79,7 @@ impl ReportingApi {
         }
     }
 
-    async fn kpis(&self, request: GetKpisRequest) -> Result<GetKpisResponse, ApiError> {
+    pub(super) async fn kpis(&self, request: GetKpisRequest) -> Result<GetKpisResponse, ApiError> {
         let mut violations = Violations::new();
         let period = kpi_query::period(&mut violations, &request.start_date, &request.end_date);
         let filter = request.filter.unwrap_or_default();
@@ -243,6 +244,19 @@ impl ReportingService for ReportingApi {
         request: Request<ListStatementsRequest>,
     ) -> Result<Response<ListStatementsResponse>, Status> {
         respond(self.statements.list(request.into_inner()).await)
+    }
+
+    type ExportReportStream =
+        tokio_stream::Iter<std::vec::IntoIter<Result<ExportReportResponse, Status>>>;
+
+    async fn export_report(
+        &self,
+        request: Request<ExportReportRequest>,
+    ) -> Result<Response<Self::ExportReportStream>, Status> {
+        let chunks = respond(self.export(request.into_inner()).await)?.into_inner();
+        Ok(Response::new(tokio_stream::iter(
+            chunks.into_iter().map(Ok).collect::<Vec<_>>(),
+        )))
     }
 
     async fn render_statement(
