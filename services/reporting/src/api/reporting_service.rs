@@ -111,6 +111,7 @@ fn kpi_to_proto(figure: &KpiFigure) -> pb::KpiValue {
         Kpi::InformationTimeliness => pb::Kpi::InformationTimeliness,
         Kpi::ReturnVisitRate => pb::Kpi::ReturnVisitRate,
         Kpi::ChurnRate => pb::Kpi::ChurnRate,
+        Kpi::AccidentRate => pb::Kpi::AccidentRate,
     };
     pb::KpiValue {
         kpi: kpi.into(),
