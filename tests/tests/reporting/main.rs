@@ -4,6 +4,7 @@
 
 mod kpis;
 mod rebuild;
+mod regional;
 mod scorecards;
 mod segments;
 mod statement_facts;

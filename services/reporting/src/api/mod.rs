@@ -1,6 +1,7 @@
 //! The gRPC service of the reporting package, sharing how it answers.
 
 mod kpi_query;
+mod regional;
 pub(crate) mod reporting_service;
 mod scorecards;
 mod segments;

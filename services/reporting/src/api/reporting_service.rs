@@ -6,10 +6,11 @@ use logistics_contracts::reporting::{
     self as pb, CreateScorecardTemplateRequest, FeedStatus, GenerateMonthlyStatementsRequest,
     GenerateMonthlyStatementsResponse, GetAgentQualityRequest, GetAgentQualityResponse,
     GetKpisRequest, GetKpisResponse, GetMonthlyStatementRequest, GetProjectionStatusRequest,
-    GetScorecardRequest, GetStatementRequest, ListScorecardTemplatesRequest,
-    ListScorecardTemplatesResponse, ListStatementsRequest, ListStatementsResponse,
-    MonthlyStatement, ProjectionRebuild, ProjectionStatus, RebuildProjectionsRequest, Scorecard,
-    ScorecardTemplate, SegmentCustomersRequest, SegmentCustomersResponse,
+    GetRegionalReportRequest, GetScorecardRequest, GetStatementRequest,
+    ListScorecardTemplatesRequest, ListScorecardTemplatesResponse, ListStatementsRequest,
+    ListStatementsResponse, MonthlyStatement, ProjectionRebuild, ProjectionStatus,
+    RebuildProjectionsRequest, RegionalReport, Scorecard, ScorecardTemplate,
+    SegmentCustomersRequest, SegmentCustomersResponse,
 };
 use logistics_platform::ApiError;
 use logistics_platform::auth::ScopeTable;
@@ -41,6 +42,7 @@ pub(crate) const SCOPES: ScopeTable = logistics_platform::scope_table!(
         GenerateMonthlyStatements => "reporting:admin",
         ListStatements => "reporting:read",
         GetStatement => "reporting:read",
+        GetRegionalReport => "reporting:read",
     }
 );
 
@@ -249,5 +251,12 @@ impl ReportingService for ReportingApi {
         request: Request<GetStatementRequest>,
     ) -> Result<Response<MonthlyStatement>, Status> {
         respond(self.statements.get(request.into_inner()).await)
+    }
+
+    async fn get_regional_report(
+        &self,
+        request: Request<GetRegionalReportRequest>,
+    ) -> Result<Response<RegionalReport>, Status> {
+        respond(self.regional_report(request.into_inner()).await)
     }
 }
