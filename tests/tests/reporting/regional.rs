@@ -22,6 +22,7 @@ use tonic::Code;
 const SHENZHEN: &str = "440305";
 const SHANGHAI: &str = "310115";
 const CHENGDU: &str = "510104";
+const BEIJING: &str = "110105";
 
 /// How far the test takes an order.
 #[derive(Debug, Clone, Copy, Default)]
@@ -248,8 +249,9 @@ async fn a_regional_report_counts_each_regions_shipments_rates_share_trend_and_s
         ..Fate::default()
     };
     order_from(&app, id, SHANGHAI, picked, &mut expected).await;
-    // Chengdu: one created.
+    // Chengdu and Beijing: one created each (a tie, broken by the region code).
     order_from(&app, id, CHENGDU, Fate::default(), &mut expected).await;
+    order_from(&app, id, BEIJING, Fate::default(), &mut expected).await;
 
     let mut reporting = app.reporting_client().await;
     settled(&mut reporting).await;
@@ -312,9 +314,9 @@ async fn a_regional_report_counts_each_regions_shipments_rates_share_trend_and_s
         .iter()
         .map(|r| r.region_code.as_str())
         .collect();
-    assert_eq!(codes, [SHENZHEN, SHANGHAI, CHENGDU]);
+    assert_eq!(codes, [SHENZHEN, SHANGHAI, BEIJING, CHENGDU]);
     assert_eq!(answer.omitted_regions, 0);
-    for region in [SHENZHEN, SHANGHAI, CHENGDU] {
+    for region in [SHENZHEN, SHANGHAI, BEIJING, CHENGDU] {
         let figures: &RegionalFigures = answer
             .regions
             .iter()
@@ -414,7 +416,7 @@ async fn a_regional_report_counts_each_regions_shipments_rates_share_trend_and_s
     assert_eq!(by_year.months.len(), 12);
     assert_eq!(by_year.start_month, format!("{}-01", now.year()));
     assert_eq!(by_year.shipments, total);
-    assert_eq!(by_year.regions.len(), 3);
+    assert_eq!(by_year.regions.len(), 4);
     app.stop().await;
 }
 
