@@ -4,6 +4,7 @@
 
 mod kpis;
 mod rebuild;
+mod rebuild_swap;
 mod regional;
 mod scorecards;
 mod segments;
