@@ -25,6 +25,16 @@ fn day(k: &Known) -> BoxedStrategy<String> {
     text(days)
 }
 
+/// A period's first and last day: mostly in order (else every call would be refused as often as
+/// not for a period that ends before it starts), sometimes as drawn.
+fn days(k: &Known) -> BoxedStrategy<(String, String)> {
+    prop_oneof![
+        3 => (day(k), day(k)).prop_map(|(a, b)| if a <= b { (a, b) } else { (b, a) }),
+        1 => (day(k), day(k)),
+    ]
+    .boxed()
+}
+
 /// A month "YYYY-MM": mostly one of `known`, sometimes one out of range.
 fn month(k: &Known) -> BoxedStrategy<String> {
     let months: &'static [&'static str] = Box::leak(
@@ -177,7 +187,7 @@ fn any_call(k: &Known) -> BoxedStrategy<Call> {
     prop_oneof![
         Just(Call::GetProjectionStatus(GetProjectionStatusRequest {})),
         Just(Call::RebuildProjections(RebuildProjectionsRequest {})),
-        (day(k), day(k), kpi_filter(k)).prop_map(|(start_date, end_date, filter)| {
+        (days(k), kpi_filter(k)).prop_map(|((start_date, end_date), filter)| {
             Call::GetKpis(GetKpisRequest {
                 start_date,
                 end_date,
@@ -214,8 +224,8 @@ fn any_call(k: &Known) -> BoxedStrategy<Call> {
                 page_token,
             })
         }),
-        (id(&k.templates), day(k), day(k), kpi_filter(k)).prop_map(
-            |(template_id, start_date, end_date, subject)| {
+        (id(&k.templates), days(k), kpi_filter(k)).prop_map(
+            |(template_id, (start_date, end_date), subject)| {
                 Call::GetScorecard(GetScorecardRequest {
                     template_id,
                     start_date,
