@@ -243,7 +243,7 @@ async fn kpis_count_what_the_services_did_for_the_customer() {
             && figures.get(&Kpi::ReturnVisitRate) == Some(&return_visits)
     })
     .await;
-    assert_eq!(figures.len(), 16, "every KPI is answered: {figures:?}");
+    assert_eq!(figures.len(), 17, "every KPI is answered: {figures:?}");
     // Acme became ACTIVE with its first order today: not yet at the period's start.
     assert_eq!(figures[&Kpi::ChurnRate], (0, 0));
     assert_eq!(figures[&Kpi::ReturnVisitRate], return_visits);

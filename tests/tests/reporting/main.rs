@@ -8,6 +8,8 @@ mod known_data_plan;
 mod known_data_set;
 mod kpis;
 mod rebuild;
+mod rebuild_swap;
+mod regional;
 mod rendered;
 mod scorecards;
 mod segments;

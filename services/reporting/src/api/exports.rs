@@ -57,6 +57,11 @@ impl ReportingApi {
                     .map_err(under("agent_quality"))?;
                 ("agent-quality", agent_table(agents))
             }
+            Some(Report::RegionalReport(request)) => {
+                let report = self.regional_report(request).await;
+                let report = report.map_err(under("regional_report"))?;
+                ("regional-report", regional_table(&report))
+            }
             Some(Report::Segments(request)) => {
                 let segments = self.all_segments(request.clone()).await?;
                 ("segments", segment_table(&request, segments))
@@ -356,6 +361,94 @@ fn segment_table(
         })
         .collect();
     CsvTable { header, rows }
+}
+
+fn regional_table(report: &pb::RegionalReport) -> CsvTable {
+    let blank = || Cell::Text(String::new());
+    let ratio = |ratio: Option<&pb::RegionalRatio>| {
+        let ratio = ratio.cloned().unwrap_or_default();
+        [
+            ratio.numerator.into(),
+            ratio.denominator.into(),
+            ratio.value.into(),
+        ]
+    };
+    let season = |season: i32| {
+        pb::RegionalSeason::try_from(season)
+            .map(|season| season.as_str_name().trim_start_matches("REGIONAL_SEASON_"))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let month_line = |scope: &str, region: &str, month: &pb::RegionalMonthVolume| {
+        let mut row: Vec<Cell> = vec![
+            scope.into(),
+            region.into(),
+            month.month.clone().into(),
+            month.shipments.into(),
+            month.pieces.into(),
+            month.weight_grams.into(),
+            season(month.season).into(),
+        ];
+        row.extend(std::iter::repeat_with(blank).take(16));
+        row
+    };
+    let mut rows: Vec<Vec<Cell>> = report
+        .months
+        .iter()
+        .map(|month| month_line("COMPANY_MONTH", "", month))
+        .collect();
+    for region in &report.regions {
+        rows.extend(
+            region
+                .months
+                .iter()
+                .map(|month| month_line("REGION_MONTH", &region.region_code, month)),
+        );
+        let mut row: Vec<Cell> = vec![
+            "REGION".into(),
+            region.region_code.clone().into(),
+            blank(),
+            region.shipments.into(),
+            region.pieces.into(),
+            region.weight_grams.into(),
+            blank(),
+        ];
+        row.extend(ratio(region.share.as_ref()));
+        row.push(region.first_to_last_change.into());
+        row.extend(ratio(region.document_accuracy.as_ref()));
+        row.extend(ratio(region.on_time_dispatch.as_ref()));
+        row.extend(ratio(region.on_time_arrival.as_ref()));
+        row.extend(ratio(region.accident_rate.as_ref()));
+        rows.push(row);
+    }
+    CsvTable {
+        header: vec![
+            "scope",
+            "region_code",
+            "month",
+            "shipments",
+            "pieces",
+            "weight_grams",
+            "season",
+            "share_numerator",
+            "share_denominator",
+            "share",
+            "first_to_last_change",
+            "document_accuracy_numerator",
+            "document_accuracy_denominator",
+            "document_accuracy",
+            "on_time_dispatch_numerator",
+            "on_time_dispatch_denominator",
+            "on_time_dispatch",
+            "on_time_arrival_numerator",
+            "on_time_arrival_denominator",
+            "on_time_arrival",
+            "accident_numerator",
+            "accident_denominator",
+            "accident_rate",
+        ],
+        rows,
+    }
 }
 
 fn dimension_name(dimension: pb::SegmentDimension) -> &'static str {

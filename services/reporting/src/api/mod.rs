@@ -3,6 +3,7 @@
 mod csv_table;
 mod exports;
 mod kpi_query;
+mod regional;
 pub(crate) mod reporting_service;
 mod scorecards;
 mod segments;

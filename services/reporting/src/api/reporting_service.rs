@@ -6,11 +6,12 @@ use logistics_contracts::reporting::{
     self as pb, CreateScorecardTemplateRequest, ExportReportRequest, ExportReportResponse,
     FeedStatus, GenerateMonthlyStatementsRequest, GenerateMonthlyStatementsResponse,
     GetAgentQualityRequest, GetAgentQualityResponse, GetKpisRequest, GetKpisResponse,
-    GetMonthlyStatementRequest, GetProjectionStatusRequest, GetScorecardRequest,
-    GetStatementRequest, ListScorecardTemplatesRequest, ListScorecardTemplatesResponse,
-    ListStatementsRequest, ListStatementsResponse, MonthlyStatement, ProjectionRebuild,
-    ProjectionStatus, RebuildProjectionsRequest, RenderStatementRequest, RenderedStatement,
-    Scorecard, ScorecardTemplate, SegmentCustomersRequest, SegmentCustomersResponse,
+    GetMonthlyStatementRequest, GetProjectionStatusRequest, GetRegionalReportRequest,
+    GetScorecardRequest, GetStatementRequest, ListScorecardTemplatesRequest,
+    ListScorecardTemplatesResponse, ListStatementsRequest, ListStatementsResponse,
+    MonthlyStatement, ProjectionRebuild, ProjectionStatus, RebuildProjectionsRequest,
+    RegionalReport, RenderStatementRequest, RenderedStatement, Scorecard, ScorecardTemplate,
+    SegmentCustomersRequest, SegmentCustomersResponse,
 };
 use logistics_platform::ApiError;
 use logistics_platform::auth::ScopeTable;
@@ -44,6 +45,7 @@ pub(crate) const SCOPES: ScopeTable = logistics_platform::scope_table!(
         GetStatement => "reporting:read",
         RenderStatement => "reporting:read",
         ExportReport => "reporting:read",
+        GetRegionalReport => "reporting:read",
     }
 );
 
@@ -114,6 +116,7 @@ fn kpi_to_proto(figure: &KpiFigure) -> pb::KpiValue {
         Kpi::InformationTimeliness => pb::Kpi::InformationTimeliness,
         Kpi::ReturnVisitRate => pb::Kpi::ReturnVisitRate,
         Kpi::ChurnRate => pb::Kpi::ChurnRate,
+        Kpi::AccidentRate => pb::Kpi::AccidentRate,
     };
     pb::KpiValue {
         kpi: kpi.into(),
@@ -271,5 +274,12 @@ impl ReportingService for ReportingApi {
         request: Request<GetStatementRequest>,
     ) -> Result<Response<MonthlyStatement>, Status> {
         respond(self.statements.get(request.into_inner()).await)
+    }
+
+    async fn get_regional_report(
+        &self,
+        request: Request<GetRegionalReportRequest>,
+    ) -> Result<Response<RegionalReport>, Status> {
+        respond(self.regional_report(request.into_inner()).await)
     }
 }

@@ -1,10 +1,11 @@
 //! The reporting service's use cases: what followed events do to the read models
 //! ([`projections`]), the reports read from them ([`kpis`], [`statements`], [`scorecards`],
-//! [`segments`], the projection status), and rebuilding them from the feeds ([`rebuild`]).
+//! [`segments`], [`regional`], the projection status), and rebuilding them from the feeds ([`rebuild`]).
 
 pub(crate) mod kpis;
 pub(crate) mod projections;
 pub(crate) mod rebuild;
+pub(crate) mod regional;
 pub(crate) mod rendering;
 pub(crate) mod scorecards;
 pub(crate) mod segments;

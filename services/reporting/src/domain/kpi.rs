@@ -40,6 +40,8 @@ named_enum! {
         ReturnVisitRate = "RETURN_VISIT_RATE",
         /// Customers turned CHURNED in the period / customers ACTIVE at its start.
         ChurnRate = "CHURN_RATE",
+        /// Delivered with damage, loss or shortage, each order once whatever the kinds / delivered.
+        AccidentRate = "ACCIDENT_RATE",
     }
 }
 
@@ -105,6 +107,12 @@ pub fn delivered(delivery: &Delivery) -> Vec<Increment> {
         count(Kpi::DamageRate, day, delivery.damaged_pieces > 0),
         count(Kpi::LossRate, day, lost),
         count(Kpi::ShortageRate, day, short),
+        // Its own count: damage and shortage together are one accident, not two.
+        count(
+            Kpi::AccidentRate,
+            day,
+            delivery.damaged_pieces > 0 || lost || short,
+        ),
     ];
     if let Some(minutes) = delivery.cycle_minutes {
         let minutes = minutes.max(0);
@@ -303,6 +311,11 @@ mod tests {
         assert_eq!(of(Kpi::DamageRate), Some((1, 1)));
         assert_eq!(of(Kpi::ShortageRate), Some((1, 1)));
         assert_eq!(of(Kpi::LossRate), Some((0, 1)));
+        assert_eq!(
+            of(Kpi::AccidentRate),
+            Some((1, 1)),
+            "damaged and short: one accident"
+        );
         assert_eq!(of(Kpi::AverageCycleTime), Some((90, 1)));
         assert_eq!(of(Kpi::CycleTimeStddev), Some((8100, 1)));
     }
@@ -324,7 +337,10 @@ mod tests {
             .filter(|increment| increment.numerator == 1)
             .map(|increment| increment.kpi)
             .collect();
-        assert_eq!(counted, [Kpi::DocumentAccuracyRate, Kpi::LossRate]);
+        assert_eq!(
+            counted,
+            [Kpi::DocumentAccuracyRate, Kpi::LossRate, Kpi::AccidentRate]
+        );
         assert!(increments.iter().all(|i| i.kpi != Kpi::AverageCycleTime));
     }
 

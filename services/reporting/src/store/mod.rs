@@ -3,6 +3,7 @@
 pub(crate) mod agent_quality;
 pub(crate) mod facts;
 pub(crate) mod rebuilds;
+pub(crate) mod regional;
 pub(crate) mod rollups;
 pub(crate) mod scorecards;
 pub(crate) mod segments;

@@ -16,7 +16,7 @@ const RETIRED_SCHEMA: &str = "reporting_retired";
 /// create (scorecard templates, stored statements) and the rebuild record are not here: a
 /// rebuild keeps them. `feed_cursors` comes first: locking it first makes the swap wait for the
 /// followers' transactions in flight without deadlocking with them (each of them locks it first).
-pub(crate) const SWAPPED_TABLES: &[&str] = &[
+pub const SWAPPED_TABLES: &[&str] = &[
     "feed_cursors",
     "feed_applied_events",
     "order_facts",
@@ -175,16 +175,57 @@ pub(crate) async fn drop_leftovers(pool: &PgPool) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// How long the swap waits for one table before it lets go of those it holds and starts again.
+/// Below PostgreSQL's deadlock_timeout (1 s): a report reading two swapped tables in another
+/// order than the swap (SegmentCustomers reads customer_facts, then order_facts) can hold one and
+/// wait for the other; the swap steps back first, so neither is ever a deadlock's victim.
+const SWAP_LOCK_TIMEOUT: &str = "500ms";
+/// Tries of the swap before the rebuild fails, a pause growing by [`SWAP_PAUSE`] between them.
+const SWAP_TRIES: u32 = 20;
+const SWAP_PAUSE: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// In one transaction, replaces every swapped table of `live_schema` by the rebuild's, and
 /// records the rebuild as succeeded with `applied_events`. Readers wait only for the swap itself;
 /// the followers' transactions in flight finish first, and later ones find the rebuild's cursors.
+/// A table held longer than [`SWAP_LOCK_TIMEOUT`] makes the swap start again, up to
+/// [`SWAP_TRIES`] times.
 pub(crate) async fn swap(
     pool: &PgPool,
     live_schema: &str,
     id: Uuid,
     applied_events: i64,
 ) -> Result<(), ApiError> {
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match swap_once(pool, live_schema, id, applied_events).await {
+            Err(error) if tries < SWAP_TRIES && lock_not_available(&error) => {
+                tokio::time::sleep(SWAP_PAUSE * tries).await;
+            }
+            result => return Ok(result?),
+        }
+    }
+}
+
+/// lock_not_available (the swap's lock timeout) or deadlock_detected.
+fn lock_not_available(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .and_then(|error| error.code())
+        .is_some_and(|code| code == "55P03" || code == "40P01")
+}
+
+async fn swap_once(
+    pool: &PgPool,
+    live_schema: &str,
+    id: Uuid,
+    applied_events: i64,
+) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
+    sqlx::query("SELECT set_config('lock_timeout', $1, true)")
+        .bind(SWAP_LOCK_TIMEOUT)
+        .execute(&mut *tx)
+        .await?;
     let create = format!("CREATE SCHEMA \"{RETIRED_SCHEMA}\"");
     sqlx::query(sqlx::AssertSqlSafe(create))
         .execute(&mut *tx)

@@ -110,6 +110,7 @@ pub fn load(schema: &str, table: &str) -> String {
                       ('DAMAGE_RATE', (damaged_pieces > 0)::int::bigint),
                       ('LOSS_RATE', {lost}::int::bigint),
                       ('SHORTAGE_RATE', (missing_pieces > 0 AND NOT {lost})::int::bigint),
+                      ('ACCIDENT_RATE', (damaged_pieces > 0 OR missing_pieces > 0)::int::bigint),
                       ('AVERAGE_CYCLE_TIME', {minutes}),
                       ('CYCLE_TIME_STDDEV', {minutes} * {minutes})
                     ) AS delivery (kpi, numerator)
