@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use logistics_contracts::customers::customer_service_client::CustomerServiceClient;
 use logistics_contracts::customers::{
-    GetCustomerRequest, GetServiceLevelRequest, GetServiceLevelResponse,
+    Customer, GetCustomerRequest, GetServiceLevelRequest, GetServiceLevelResponse,
 };
 use tonic::Code;
 use tonic::service::interceptor::InterceptedService;
@@ -117,20 +117,8 @@ impl CustomersDirectory {
     /// The customer's display name and customer code, read now (for documents that name the
     /// customer, such as a statement). Refusals as [`Self::service_level`].
     pub async fn name_and_code(&self, customer_id: Uuid) -> Result<(String, String), ApiError> {
-        let request = GetCustomerRequest {
-            id: customer_id.to_string(),
-        };
-        retry_idempotent(|| {
-            let mut client = self.client.clone();
-            let request = request.clone();
-            async move { client.get_customer(request).await }
-        })
-        .await
-        .map(|answer| {
-            let customer = answer.into_inner();
-            (customer.display_name, customer.customer_code)
-        })
-        .map_err(|status| refusal(customer_id, "GetCustomer", status))
+        let customer = self.customer(customer_id).await?;
+        Ok((customer.display_name, customer.customer_code))
     }
 
     async fn ask_id(&self, code: String) -> Result<Uuid, ApiError> {
@@ -176,6 +164,12 @@ impl CustomersDirectory {
     }
 
     async fn ask_account_manager(&self, customer_id: Uuid) -> Result<String, ApiError> {
+        Ok(self.customer(customer_id).await?.account_manager)
+    }
+
+    /// The customer as the customers service has it now (GetCustomer, retried while it fails
+    /// for a transient reason); its refusals read as [`refusal`] says.
+    async fn customer(&self, customer_id: Uuid) -> Result<Customer, ApiError> {
         let request = GetCustomerRequest {
             id: customer_id.to_string(),
         };
@@ -185,7 +179,7 @@ impl CustomersDirectory {
             async move { client.get_customer(request).await }
         })
         .await
-        .map(|answer| answer.into_inner().account_manager)
+        .map(tonic::Response::into_inner)
         .map_err(|status| refusal(customer_id, "GetCustomer", status))
     }
 }
