@@ -3,6 +3,7 @@
 //! stops by itself after its duration. Whatever a call needs (a customer, orders with tracking
 //! events) is set up through the public RPCs before the run starts.
 
+mod casework;
 mod cpu;
 mod customers;
 mod orders;
@@ -40,9 +41,25 @@ pub enum LoadCall {
     CreateOrder,
     /// `GetOrder` of a random one of the seeded orders.
     GetOrder,
+    /// `FileComplaint`: an inquiry about a seeded customer with a fresh request id each (the
+    /// complaints service asks customers about the customer).
+    FileComplaint,
+    /// `GetMonthlyStatement` of a seeded customer, this month so far (from the rollups).
+    GetMonthlyStatement,
 }
 
 impl LoadCall {
+    /// The service the call goes to by default, on this machine; `None` for the customers
+    /// service (`--customers-target`).
+    fn default_target(self) -> Option<&'static str> {
+        match self {
+            _ if self.is_orders() => Some("http://127.0.0.1:50052"),
+            Self::FileComplaint => Some("http://127.0.0.1:50053"),
+            Self::GetMonthlyStatement => Some("http://127.0.0.1:50054"),
+            _ => None,
+        }
+    }
+
     /// Whether the call goes to the orders service.
     fn is_orders(self) -> bool {
         matches!(
@@ -60,7 +77,8 @@ impl LoadCall {
 #[derive(Debug, Clone, clap::Args)]
 pub struct LoadArgs {
     /// Service URL; by default the customers service (port 50051) for customer calls and health,
-    /// the orders service (port 50052) for orders and tracking calls.
+    /// the orders service (port 50052) for orders and tracking calls, complaints (50053) for
+    /// FileComplaint, reporting (50054) for GetMonthlyStatement.
     #[arg(long)]
     pub target: Option<String>,
     /// The customers service, where orders calls create the customer their orders belong to.
@@ -108,6 +126,7 @@ enum Worker {
     Health(HealthClient<Channel>),
     Customers(customers::Worker),
     Orders(Box<orders::Worker>),
+    Casework(casework::Worker),
 }
 
 impl Worker {
@@ -119,6 +138,7 @@ impl Worker {
                 .map(|_| Items::default()),
             Self::Customers(worker) => worker.call().await.map(|()| Items::default()),
             Self::Orders(worker) => worker.call().await,
+            Self::Casework(worker) => worker.call().await.map(|()| Items::default()),
         }
     }
 }
@@ -146,11 +166,9 @@ pub async fn run(args: LoadArgs, data_dir: &std::path::Path) -> anyhow::Result<(
     };
     let credentials = CallCredentials::bearer(&api_key)?;
     let target = args.target.clone().unwrap_or_else(|| {
-        if args.call.is_orders() {
-            "http://127.0.0.1:50052".to_owned()
-        } else {
-            args.customers_target.clone()
-        }
+        args.call
+            .default_target()
+            .map_or_else(|| args.customers_target.clone(), str::to_owned)
     });
     let channels = connect(&target, args.connections.max(1)).await?;
     let channel = |n: usize| channels[n % channels.len()].clone();
@@ -177,6 +195,24 @@ pub async fn run(args: LoadArgs, data_dir: &std::path::Path) -> anyhow::Result<(
                 channel(n),
                 credentials.clone(),
             ))));
+        }
+    } else if matches!(
+        args.call,
+        LoadCall::FileComplaint | LoadCall::GetMonthlyStatement
+    ) {
+        let customers_channel = connect(&args.customers_target, 1).await?.remove(0);
+        let customer_id = customers::seed_customer(&mut customers::client(
+            customers_channel,
+            credentials.clone(),
+        ))
+        .await?;
+        for n in 0..concurrency {
+            workers.push(Worker::Casework(casework::Worker::new(
+                args.call,
+                channel(n),
+                credentials.clone(),
+                customer_id.clone(),
+            )));
         }
     } else {
         let customer_id = match args.call {
