@@ -8,6 +8,7 @@ pub mod complaints;
 pub mod orders;
 pub mod reporting;
 mod restarts;
+pub mod txids;
 
 pub use orders::{
     AddressBookClient, QuotesClient, TrackingClient, order_in_status, set_promised_delivery_time,

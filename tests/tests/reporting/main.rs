@@ -15,3 +15,4 @@ mod scorecards;
 mod segments;
 mod statement_facts;
 mod statements;
+mod txid_boundaries;
