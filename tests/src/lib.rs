@@ -92,6 +92,8 @@ pub struct TestKeys {
     pub complaints_agent: String,
     /// `complaints:read` only.
     pub complaints_reader: String,
+    /// `reporting:read` only.
+    pub reporting_reader: String,
     /// The reporting service's own key for its calls (the three feeds, customer codes).
     pub reporting_service: String,
 }
@@ -393,6 +395,8 @@ fn test_keys() -> (TestKeys, Vec<logistics_platform::auth::StoredKey>) {
         "complaints-agent",
         scopes(&["complaints:read", "complaints:write"]),
     );
+    let (reporting_reader, reporting_reader_stored) =
+        mint_key("reporting-reader", scopes(&["reporting:read"]));
     let (complaints_reader, complaints_reader_stored) =
         mint_key("complaints-reader", scopes(&["complaints:read"]));
     let (reporting_service, reporting_service_stored) = mint_key(
@@ -413,6 +417,7 @@ fn test_keys() -> (TestKeys, Vec<logistics_platform::auth::StoredKey>) {
             complaints_service,
             complaints_agent,
             complaints_reader,
+            reporting_reader,
             reporting_service,
         },
         vec![
@@ -428,6 +433,7 @@ fn test_keys() -> (TestKeys, Vec<logistics_platform::auth::StoredKey>) {
             complaints_service_stored,
             complaints_agent_stored,
             complaints_reader_stored,
+            reporting_reader_stored,
             reporting_service_stored,
         ],
     )

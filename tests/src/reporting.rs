@@ -24,7 +24,12 @@ pub type ReportingClient = ReportingServiceClient<InterceptedService<Channel, Ca
 impl TestApp {
     /// A reporting client with every scope.
     pub async fn reporting_client(&self) -> ReportingClient {
-        let credentials = CallCredentials::bearer(&self.keys.admin).expect("printable key");
+        self.reporting_client_with(&self.keys.admin).await
+    }
+
+    /// A reporting client that sends `api_key`.
+    pub async fn reporting_client_with(&self, api_key: &str) -> ReportingClient {
+        let credentials = CallCredentials::bearer(api_key).expect("printable key");
         ReportingServiceClient::with_interceptor(channel(self.reporting).await, credentials)
     }
 }

@@ -11,6 +11,7 @@ mod rebuild;
 mod rebuild_swap;
 mod regional;
 mod rendered;
+mod scopes;
 mod scorecards;
 mod segments;
 mod statement_facts;
