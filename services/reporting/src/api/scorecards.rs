@@ -129,7 +129,7 @@ fn ratio((numerator, denominator): (i64, i64)) -> QualityRatio {
     QualityRatio {
         numerator,
         denominator,
-        value: (denominator > 0).then(|| numerator as f64 / denominator as f64),
+        value: crate::domain::kpi::ratio(numerator, denominator),
     }
 }
 

@@ -9,7 +9,7 @@ use logistics_platform::time::company_time_zone;
 use uuid::Uuid;
 
 use super::Reports;
-use crate::domain::kpi::Kpi;
+use crate::domain::kpi::{self, Kpi};
 use crate::domain::statement::{Month, StatementSums, Sums};
 use crate::render::{Compared, StatementFigures, StatementView};
 use crate::store::{rollups, volume};
@@ -104,7 +104,7 @@ fn every_day(
 
 /// numerator / denominator, none without a denominator.
 fn ratio((numerator, denominator): Sums) -> Option<f64> {
-    (denominator > 0).then(|| numerator as f64 / denominator as f64)
+    kpi::ratio(numerator, denominator)
 }
 
 /// The figures of a month beside the month before's.

@@ -258,6 +258,13 @@ pub fn rated(day: NaiveDate, score: i32, previous: Option<(NaiveDate, i32)>) -> 
     increments
 }
 
+/// numerator / denominator; `None` when the denominator is not positive (nothing was counted).
+/// Every rate and average of reporting is read through it.
+pub fn ratio(numerator: i64, denominator: i64) -> Option<f64> {
+    #[allow(clippy::cast_precision_loss)] // sums far below 2^52 in practice; a report, not money
+    (denominator > 0).then(|| numerator as f64 / denominator as f64)
+}
+
 /// A KPI's value from its sums: numerator / denominator, the square root of the variance for the
 /// cycle time's deviation (its average is `average_cycle`'s value); `None` with nothing counted.
 pub fn value(
@@ -266,11 +273,7 @@ pub fn value(
     denominator: i64,
     average_cycle: Option<f64>,
 ) -> Option<f64> {
-    if denominator <= 0 {
-        return None;
-    }
-    #[allow(clippy::cast_precision_loss)] // sums far below 2^52 in practice; a report, not money
-    let ratio = numerator as f64 / denominator as f64;
+    let ratio = ratio(numerator, denominator)?;
     match kpi {
         Kpi::CycleTimeStddev => {
             let mean = average_cycle?;

@@ -130,8 +130,7 @@ pub struct Ratio {
 impl Ratio {
     /// numerator / denominator; `None` when the denominator is not positive.
     pub fn value(self) -> Option<f64> {
-        #[allow(clippy::cast_precision_loss)] // a report's figure, not money
-        (self.denominator > 0).then(|| self.numerator as f64 / self.denominator as f64)
+        super::kpi::ratio(self.numerator, self.denominator)
     }
 }
 
