@@ -9,9 +9,10 @@ use logistics_platform::ApiError;
 use logistics_platform::error::Violations;
 
 use super::reporting_service::ReportingApi;
+use super::statements::month_field;
 use crate::app::regional::{self as app, Volume};
 use crate::domain::regional::{MAX_MONTHS, Period, QUARTER_RULE, RangeError, Ratio, Season};
-use crate::domain::statement::{MONTH_RULE, Month};
+use crate::domain::statement::Month;
 
 /// The period a request names, with a violation per bad field.
 fn period(violations: &mut Violations, request: &GetRegionalReportRequest) -> Option<Period> {
@@ -35,19 +36,8 @@ fn period(violations: &mut Violations, request: &GetRegionalReportRequest) -> Op
             period
         }
         Some(PeriodField::Months(range)) => {
-            let month = |violations: &mut Violations, field: &str, text: &str| {
-                if text.is_empty() {
-                    violations.add(field, "is required");
-                    return None;
-                }
-                let month = Month::parse(text);
-                if month.is_none() {
-                    violations.add(field, MONTH_RULE);
-                }
-                month
-            };
-            let first = month(violations, "months.start_month", &range.start_month);
-            let last = month(violations, "months.end_month", &range.end_month);
+            let first = month_field(violations, "months.start_month", &range.start_month, true);
+            let last = month_field(violations, "months.end_month", &range.end_month, true);
             match Period::range(first?, last?) {
                 Ok(period) => Some(period),
                 Err(RangeError::Backwards) => {

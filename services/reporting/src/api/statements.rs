@@ -37,7 +37,7 @@ pub(crate) struct StatementsApi {
 }
 
 /// A month at `field`: required, or optional when `required` is false.
-fn month_field(
+pub(super) fn month_field(
     violations: &mut Violations,
     field: &str,
     text: &str,
