@@ -3,9 +3,9 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection as _, PgConnection, PgPool};
 
 /// Database settings shared by every service.
 #[derive(Debug, Clone, clap::Args)]
@@ -68,4 +68,26 @@ pub async fn migrate(pool: &PgPool, service: &Migrator) -> anyhow::Result<()> {
 /// Quotes an SQL identifier.
 fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Takes the session advisory lock `name` (hashed with `hashtext`) if no one holds it, on a
+/// connection of its own taken out of `pool`, and answers that connection: the lock is held
+/// exactly as long as it is open, so a holder that dies or is dropped half-way releases it with
+/// its socket, where a pooled connection would carry the lock on to its next user. `None` when
+/// someone else holds it. Close the connection to release the lock.
+pub async fn try_session_lock(
+    pool: &PgPool,
+    name: &str,
+) -> Result<Option<PgConnection>, sqlx::Error> {
+    let mut connection = pool.acquire().await?.detach();
+    let ours: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext($1))")
+        .bind(name)
+        .fetch_one(&mut connection)
+        .await?;
+    if ours {
+        Ok(Some(connection))
+    } else {
+        let _ = connection.close().await;
+        Ok(None)
+    }
 }

@@ -106,16 +106,11 @@ impl Job {
         work: impl Future<Output = Result<T, ApiError>>,
     ) -> Result<Option<T>, ApiError> {
         let started = Instant::now();
-        let mut lock = self.lock_connection().await?;
-        let ours: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext($1))")
-            .bind(self.lock_name())
-            .fetch_one(&mut lock)
-            .await?;
-        if !ours {
-            let _ = lock.close().await;
+        let Some(lock) = crate::db::try_session_lock(&self.inner.pool, &self.lock_name()).await?
+        else {
             self.count(Outcome::Skipped, started);
             return Ok(None);
-        }
+        };
         let result = work.await;
         self.release(lock).await;
         self.count(outcome_of(&result), started);

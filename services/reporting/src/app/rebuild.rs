@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use logistics_platform::db::{self, DatabaseConfig};
 use logistics_platform::feed_follower::FollowerStatus;
 use logistics_platform::{ApiError, ServiceContext};
-use sqlx::{Connection as _, PgConnection, PgPool};
+use sqlx::{Connection as _, PgPool};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -60,12 +60,7 @@ impl Rebuilder {
     /// At start-up: a rebuild recorded as running while nobody holds the rebuild lock was cut
     /// short by its replica's end; records it as failed and drops what it left.
     pub(crate) async fn recover(&self) -> Result<(), ApiError> {
-        let mut lock = PgConnection::connect_with(&self.pool.connect_options()).await?;
-        let ours: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext($1))")
-            .bind(REBUILD_LOCK)
-            .fetch_one(&mut lock)
-            .await?;
-        if ours {
+        if let Some(lock) = db::try_session_lock(&self.pool, REBUILD_LOCK).await? {
             let interrupted = rebuilds::fail_interrupted(&self.pool).await?;
             if interrupted > 0 {
                 tracing::warn!(
@@ -74,8 +69,8 @@ impl Rebuilder {
                 );
                 rebuilds::drop_leftovers(&self.pool).await?;
             }
+            let _ = lock.close().await;
         }
-        let _ = lock.close().await;
         Ok(())
     }
 
@@ -88,19 +83,13 @@ impl Rebuilder {
     /// Starts a rebuild in the background and returns it, running; FAILED_PRECONDITION
     /// `REBUILD_IN_PROGRESS` while another one runs.
     pub(crate) async fn start(&self) -> Result<Rebuild, ApiError> {
-        let mut lock = PgConnection::connect_with(&self.pool.connect_options()).await?;
-        let ours: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext($1))")
-            .bind(REBUILD_LOCK)
-            .fetch_one(&mut lock)
-            .await?;
-        if !ours {
-            let _ = lock.close().await;
+        let Some(lock) = db::try_session_lock(&self.pool, REBUILD_LOCK).await? else {
             return Err(ApiError::FailedPrecondition {
                 reason: Reason::RebuildInProgress.as_str(),
                 message: "a rebuild of the projections is running; wait for it to end".into(),
                 metadata: Vec::new(),
             });
-        }
+        };
         // Holding the lock, nothing else rebuilds: whatever is recorded as running, or left
         // behind, belongs to a replica that stopped mid-way.
         rebuilds::fail_interrupted(&self.pool).await?;
