@@ -12,7 +12,9 @@ use logistics_platform::time::timestamp;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
-use crate::{TestApp, channel};
+use std::net::SocketAddr;
+
+use crate::{TestApp, bind, channel};
 
 /// An orders client that sends an API key.
 pub type OrdersClient = OrderServiceClient<InterceptedService<Channel, CallCredentials>>;
@@ -157,11 +159,27 @@ impl TestApp {
 
     /// A tracking client presenting `api_key`.
     pub async fn tracking_client_with(&self, api_key: &str) -> TrackingClient {
+        self.tracking_client_of(self.orders, api_key).await
+    }
+
+    /// A tracking client presenting `api_key` to the orders replica at `address`.
+    pub async fn tracking_client_of(&self, address: SocketAddr, api_key: &str) -> TrackingClient {
         let credentials = CallCredentials::bearer(api_key).expect("printable key");
         logistics_contracts::orders::tracking_service_client::TrackingServiceClient::with_interceptor(
-            channel(self.orders).await,
+            channel(address).await,
             credentials,
         )
+    }
+
+    /// Starts another replica of the orders service on the app's database, as a second
+    /// process of the same deployment would run; it stops with the app. Answers its address.
+    pub async fn spawn_orders_replica(&mut self) -> SocketAddr {
+        let listener = bind().await;
+        let address = listener.local_addr().expect("bound address");
+        let context = self.restartable.orders.context().clone();
+        self.services
+            .spawn(logistics_orders::run(context, listener));
+        address
     }
 }
 

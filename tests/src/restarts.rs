@@ -51,6 +51,11 @@ impl RestartableService {
         service
     }
 
+    /// The context it runs with (under the app's shutdown).
+    pub(crate) fn context(&self) -> &ServiceContext {
+        &self.context
+    }
+
     fn run_on(&mut self, listener: TcpListener) {
         let token = self.context.shutdown.child_token();
         let context = ServiceContext {

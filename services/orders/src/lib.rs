@@ -62,12 +62,25 @@ pub struct OrdersSettings {
         global = true
     )]
     pub same_day_pickup_cutoff: NaiveTime,
+    /// Tracking events kept in memory by the tracking cache, in all (each shipment counts its
+    /// events plus one); 0 turns the cache off.
+    #[arg(
+        long,
+        env = "LOGISTICS_TRACKING_CACHE_EVENTS",
+        default_value_t = DEFAULT_TRACKING_CACHE_EVENTS,
+        global = true
+    )]
+    pub tracking_cache_events: u64,
 }
+
+/// About 40 MiB at most, at a few hundred bytes an event.
+const DEFAULT_TRACKING_CACHE_EVENTS: u64 = 100_000;
 
 impl Default for OrdersSettings {
     fn default() -> Self {
         Self {
             same_day_pickup_cutoff: domain::pickup::DEFAULT_SAME_DAY_CUTOFF,
+            tracking_cache_events: DEFAULT_TRACKING_CACHE_EVENTS,
         }
     }
 }
@@ -101,10 +114,26 @@ pub async fn run_with(
         context.token_key.clone(),
         customers.clone(),
     );
-    let tracking =
-        api::tracking_service::TrackingApi::new(pool.clone(), &context, customers.clone());
-    let orders =
-        api::order_service::OrdersApi::new(pool.clone(), customers, quoter, &settings, &context);
+    let (cache, wake) = app::tracking_cache::TrackingCache::follow(
+        pool.clone(),
+        SCHEMA,
+        settings.tracking_cache_events,
+        context.shutdown.clone(),
+    );
+    let tracking = api::tracking_service::TrackingApi::new(
+        pool.clone(),
+        (cache.clone(), wake),
+        &context,
+        customers.clone(),
+    );
+    let orders = api::order_service::OrdersApi::new(
+        pool.clone(),
+        customers,
+        quoter,
+        cache,
+        &settings,
+        &context,
+    );
     app::partitions::schedule_partition_upkeep(&jobs, pool.clone());
     GrpcServer::new(NAME, DOMAIN, &context.server, context.keys.clone())
         .add_service(

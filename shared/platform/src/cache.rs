@@ -3,6 +3,9 @@
 //!
 //! A thin layer over `moka`'s async cache that speaks [`ApiError`]: a failed load is not cached,
 //! and every caller that waited on it gets the error with its code and reason.
+//!
+//! [`CoherentCache`] is for rows that writes change while they are cached (tracking): writers
+//! invalidate, and no value read across an invalidation is kept.
 
 use std::future::Future;
 use std::hash::Hash;
@@ -10,6 +13,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::ApiError;
+
+mod coherent;
+pub use coherent::{CoherentCache, Ticket};
 
 /// Values by key, each kept for at most the time to live.
 #[derive(Clone)]

@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::postgres::PgListener;
 use sqlx::{PgConnection, PgPool};
 use tokio::sync::{mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
@@ -224,12 +223,13 @@ impl ChangeFeed {
         shutdown: CancellationToken,
     ) -> Self {
         let (notify, wake) = watch::channel(0);
-        tokio::spawn(listen(
-            pool.clone(),
+        // Any notification, or a gap in hearing them, wakes every reader to look again.
+        crate::notifications::listen(
+            &pool,
             format!("logistics_changes.{schema}"),
-            notify,
             shutdown.clone(),
-        ));
+            move |_| notify.send_modify(|n: &mut u64| *n = n.wrapping_add(1)),
+        );
         Self {
             pool,
             key,
@@ -379,48 +379,4 @@ fn position_from_row((txid, id): (String, i64)) -> Result<Position, ApiError> {
         .parse()
         .map_err(|_| anyhow::anyhow!("outbox txid {txid:?} is not a number"))?;
     Ok(Position { txid, id })
-}
-
-/// Relays the schema's notifications to the readers, reconnecting when the connection drops.
-async fn listen(
-    pool: PgPool,
-    channel: String,
-    notify: watch::Sender<u64>,
-    shutdown: CancellationToken,
-) {
-    let wake_all = || notify.send_modify(|n| *n = n.wrapping_add(1));
-    loop {
-        let mut listener = match PgListener::connect_with(&pool).await {
-            Ok(listener) => listener,
-            Err(error) => {
-                tracing::warn!(%error, %channel, "change feed cannot listen; retrying");
-                tokio::select! {
-                    _ = shutdown.cancelled() => return,
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
-                }
-            }
-        };
-        if let Err(error) = listener.listen(&channel).await {
-            tracing::warn!(%error, %channel, "change feed cannot listen; retrying");
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
-            }
-        }
-        // Anything may have committed while we were not listening.
-        wake_all();
-        loop {
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                received = listener.try_recv() => match received {
-                    // None: the connection dropped and was re-established; events may have been missed.
-                    Ok(Some(_)) | Ok(None) => wake_all(),
-                    Err(error) => {
-                        tracing::warn!(%error, %channel, "change feed lost its listener; reconnecting");
-                        break;
-                    }
-                },
-            }
-        }
-    }
 }

@@ -22,6 +22,7 @@ pub mod idempotency;
 pub mod jobs;
 pub mod money;
 mod named_enum;
+pub mod notifications;
 pub mod numbers;
 pub mod pagination;
 pub mod pii;

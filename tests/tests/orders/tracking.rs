@@ -1,6 +1,7 @@
 //! End-to-end tests of TrackingService: events, reads, watches, deliveries and problem shipments.
 
 mod bad_input;
+mod cache;
 mod customer_codes;
 mod delivery;
 mod events;

@@ -36,8 +36,9 @@ impl TrackingApi {
             location,
             delivery_time,
         };
-        let (proof, tracking_number) =
-            delivery::record_delivery(&self.pool, principal, checked).await?;
+        let recorded = delivery::record_delivery(&self.pool, principal, checked).await;
+        self.cache.invalidate([request.tracking_number.as_str()]);
+        let (proof, tracking_number) = recorded?;
         Ok(proof_to_proto(&proof, &tracking_number))
     }
 

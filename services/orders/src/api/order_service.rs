@@ -25,7 +25,9 @@ use crate::DOMAIN;
 use crate::app::orders::{self, Creation, Named};
 use crate::app::proto::order_to_proto as to_proto;
 use crate::app::quotes::Quoter;
+use crate::app::tracking_cache::TrackingCache;
 use crate::clients::CustomersDirectory;
+use crate::domain::order::Order;
 use crate::store::orders::{ListOrder, ListPosition};
 
 /// The scope each RPC of OrderService needs.
@@ -55,6 +57,8 @@ pub(crate) struct OrdersApi {
     feed: ChangeFeed,
     /// A pickup for today must be booked before this time of day, company time.
     pub(super) same_day_cutoff: chrono::NaiveTime,
+    /// Shipments in memory, forgotten by every change of an order here before it answers.
+    tracking: TrackingCache,
 }
 
 impl OrdersApi {
@@ -63,10 +67,12 @@ impl OrdersApi {
         pool: PgPool,
         customers: CustomersDirectory,
         quoter: Quoter,
+        tracking: TrackingCache,
         settings: &crate::OrdersSettings,
         context: &ServiceContext,
     ) -> Self {
         Self {
+            tracking,
             same_day_cutoff: settings.same_day_pickup_cutoff,
             customers,
             quoter,
@@ -166,7 +172,7 @@ impl OrdersApi {
             id: &request.id,
             etag: &request.etag,
         };
-        Ok(to_proto(&orders::confirm(&self.pool, named).await?))
+        Ok(self.changed(&orders::confirm(&self.pool, named).await?))
     }
 
     async fn cancel(&self, request: CancelOrderRequest) -> Result<pb::Order, ApiError> {
@@ -180,7 +186,13 @@ impl OrdersApi {
             etag: &request.etag,
         };
         let cancelled = orders::cancel(&self.pool, named, request.reason.trim()).await?;
-        Ok(to_proto(&cancelled))
+        Ok(self.changed(&cancelled))
+    }
+
+    /// The answer of a change of `order`, once this replica's tracking cache forgot it.
+    pub(super) fn changed(&self, order: &Order) -> pb::Order {
+        self.tracking.invalidate([order.tracking_number.as_str()]);
+        to_proto(order)
     }
 
     async fn stream_changes(

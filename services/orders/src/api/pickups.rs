@@ -13,7 +13,6 @@ use super::order_fields::{parse_order_ref, read_time, read_window};
 use super::order_service::OrdersApi;
 use crate::app::orders::Named;
 use crate::app::pickups::{self, CLOCK_SKEW};
-use crate::app::proto::order_to_proto as to_proto;
 use crate::domain::order::Dispatch;
 use crate::domain::pickup::check_window;
 
@@ -47,7 +46,7 @@ impl OrdersApi {
             etag: &request.etag,
         };
         let scheduled = pickups::schedule(&self.pool, named, (window, same_day), now).await?;
-        Ok(to_proto(&scheduled))
+        Ok(self.changed(&scheduled))
     }
 
     /// Cancels a scheduled pickup: the order is CONFIRMED again, ready for another window.
@@ -67,7 +66,7 @@ impl OrdersApi {
             etag: &request.etag,
         };
         let confirmed = pickups::cancel(&self.pool, named, request.reason.trim()).await?;
-        Ok(to_proto(&confirmed))
+        Ok(self.changed(&confirmed))
     }
 
     /// Records the vehicle sent for a scheduled pickup, and whether it left on time.
@@ -100,6 +99,6 @@ impl OrdersApi {
         };
         let dispatched =
             pickups::dispatch(&self.pool, (&order_ref, &request.id), dispatch, now).await?;
-        Ok(to_proto(&dispatched))
+        Ok(self.changed(&dispatched))
     }
 }

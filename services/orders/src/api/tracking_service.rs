@@ -20,6 +20,7 @@ use logistics_platform::fields::customer_ref_field;
 use logistics_platform::pagination::PageTokens;
 use logistics_platform::{ApiError, ServiceContext};
 use sqlx::PgPool;
+use tokio::sync::broadcast;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 use uuid::Uuid;
@@ -30,6 +31,7 @@ use super::tracking_fields::{
 };
 use super::watch::{MAX_WATCHERS, WatchHub};
 use super::{principal_name, respond};
+use crate::app::tracking_cache::TrackingCache;
 use crate::app::tracking_reads::{self, Tracked};
 use crate::app::tracking_record::{self, rejected_result};
 use crate::clients::CustomersDirectory;
@@ -69,23 +71,22 @@ pub(crate) struct TrackingApi {
     pub(super) hub: WatchHub,
     /// Resolves the customer codes of customer filters.
     pub(super) customers: CustomersDirectory,
+    /// Shipments in memory, forgotten by every write of this API before it answers.
+    pub(super) cache: TrackingCache,
 }
 
 impl TrackingApi {
-    /// The API over `pool`, listening for new events until the context's shutdown, resolving
-    /// customer codes through `customers`.
+    /// The API over `pool` and `cache`, waking watchers with `wake`, resolving customer codes
+    /// through `customers`.
     pub(crate) fn new(
         pool: PgPool,
+        (cache, wake): (TrackingCache, broadcast::Sender<Uuid>),
         context: &ServiceContext,
         customers: CustomersDirectory,
     ) -> Self {
         Self {
-            hub: WatchHub::start(
-                pool.clone(),
-                context.database_url.clone(),
-                MAX_WATCHERS,
-                context.shutdown.clone(),
-            ),
+            hub: WatchHub::new(pool.clone(), wake, MAX_WATCHERS, context.shutdown.clone()),
+            cache,
             reference_pages: PageTokens::new(context.token_key.clone(), "tracking.by_reference"),
             problem_pages: PageTokens::new(context.token_key.clone(), "tracking.problems"),
             pool,
@@ -105,7 +106,7 @@ impl TrackingApi {
                 format!("must hold 1 to {MAX_BATCH_EVENTS} events (got {count})"),
             ));
         }
-        let results = record_batch(&self.pool, principal, &request.events, 0).await?;
+        let results = record_batch(self, principal, &request.events, 0).await?;
         let count_of = |outcome: TrackingEventOutcome| {
             results
                 .iter()
@@ -131,7 +132,7 @@ impl TrackingApi {
             MAX_EVENTS,
         );
         violations.finish()?;
-        let found = tracking_reads::tracking(&self.pool, &request.tracking_number, limit).await?;
+        let found = self.cache.tracking(&request.tracking_number).await?;
         Ok(encode(&found, limit))
     }
 
@@ -162,7 +163,9 @@ impl TrackingApi {
         let mut numbers = request.tracking_numbers.clone();
         numbers.sort_unstable();
         numbers.dedup();
-        let trackings: Vec<Tracking> = tracking_reads::trackings(&self.pool, &numbers, limit)
+        let trackings: Vec<Tracking> = self
+            .cache
+            .trackings(&numbers)
             .await?
             .iter()
             .map(|found| encode(found, limit))
@@ -247,9 +250,10 @@ impl TrackingApi {
 
 /// Records `events` (the first at position `first_index` of the caller's numbering) as `principal`
 /// and answers each, in their order: each is checked here, the well-formed ones recorded by the
-/// use case. Only a failure of the database fails the whole batch.
+/// use case. Only a failure of the database fails the whole batch. The shipments named are
+/// forgotten by the cache before answering, so a read that follows sees the batch.
 pub(super) async fn record_batch(
-    pool: &PgPool,
+    api: &TrackingApi,
     principal: &str,
     events: &[TrackingEvent],
     first_index: usize,
@@ -271,7 +275,13 @@ pub(super) async fn record_batch(
             }
         }
     }
-    tracking_record::record_batch(pool, principal, &parsed, first_index, &mut results).await?;
+    let recorded =
+        tracking_record::record_batch(&api.pool, principal, &parsed, first_index, &mut results)
+            .await;
+    // Even a failed commit may have landed: forget in any case.
+    api.cache
+        .invalidate(events.iter().map(|event| event.tracking_number.as_str()));
+    recorded?;
     Ok(results.into_iter().flatten().collect())
 }
 

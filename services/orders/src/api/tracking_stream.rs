@@ -83,7 +83,7 @@ impl TrackingApi {
             return Ok(());
         }
         let first_index = summary.received_count as usize;
-        let results = record_batch(&self.pool, principal, pending, first_index)
+        let results = record_batch(self, principal, pending, first_index)
             .await
             .map_err(|error| error.into_status(DOMAIN))?;
         summary.received_count += pending.len() as i64;

@@ -1,7 +1,7 @@
-//! WatchTracking across replicas: whichever replica records an event NOTIFYs in its transaction;
-//! each process keeps one LISTEN connection and fans the order ids out to its watchers through a
-//! broadcast channel. Watchers then read what is new by the order's recording sequence, so a
-//! missed or merged notification loses nothing.
+//! WatchTracking across replicas: every change of an order row NOTIFYs (a trigger); each process
+//! keeps one LISTEN connection (`app::tracking_cache`) and fans the order ids out to its watchers
+//! through a broadcast channel. Watchers then read what is new by the order's recording sequence,
+//! so a missed or merged notification loses nothing.
 
 use crate::reasons::Reason;
 use std::sync::Arc;
@@ -10,7 +10,6 @@ use std::time::Duration;
 use logistics_contracts::orders::{WatchTrackingResponse, watch_tracking_response};
 use logistics_platform::ApiError;
 use sqlx::PgPool;
-use sqlx::postgres::PgListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
@@ -18,21 +17,19 @@ use tonic::Status;
 use uuid::Uuid;
 
 use super::tracking_fields::{event_to_proto, tracking_to_proto};
+use crate::DOMAIN;
 use crate::app::proto::status_to_proto;
 use crate::app::tracking_reads::{self, Tracked};
-use crate::store::tracking::{NOTIFY_CHANNEL_PREFIX, TrackedOrder};
-use crate::{DOMAIN, SCHEMA};
+use crate::store::tracking::TrackedOrder;
 
 /// Most watchers one process serves at once.
 pub(crate) const MAX_WATCHERS: usize = 1000;
 /// Events in a watch's first message.
 const SNAPSHOT_EVENTS: usize = 200;
-/// Notifications buffered per process before slow watchers skip ahead (they re-read anyway).
-const FAN_OUT_BUFFER: usize = 4096;
 /// Messages buffered per watcher.
 const WATCHER_BUFFER: usize = 64;
-/// How often a watcher looks without a notification: catches changes that notify nobody, such
-/// as a cancellation by OrderService.
+/// How often a watcher looks without a notification: a backstop, since every change of the order
+/// row notifies.
 const IDLE_RECHECK: Duration = Duration::from_secs(15);
 
 /// The process's notifications of new tracking events, and its watcher limit.
@@ -45,17 +42,14 @@ pub(crate) struct WatchHub {
 }
 
 impl WatchHub {
-    /// Starts listening on the database at `database_url` until `shutdown`, and reads through
-    /// `pool`; serves at most `max_watchers`. The listener has a connection of its own, outside
-    /// the pool, so it never takes a place from the calls.
-    pub(crate) fn start(
+    /// Watchers woken by `wake` (the order changed; nil: anything may have), reading through
+    /// `pool`, at most `max_watchers` of them, until `shutdown`.
+    pub(crate) fn new(
         pool: PgPool,
-        database_url: String,
+        wake: broadcast::Sender<Uuid>,
         max_watchers: usize,
         shutdown: CancellationToken,
     ) -> Self {
-        let (wake, _) = broadcast::channel(FAN_OUT_BUFFER);
-        tokio::spawn(listen(database_url, wake.clone(), shutdown.clone()));
         Self {
             pool,
             wake,
@@ -187,51 +181,5 @@ impl Watcher {
 
     fn is_over(&self) -> bool {
         self.order.status.0.is_final()
-    }
-}
-
-/// Relays notifications to the watchers, reconnecting when the connection drops.
-async fn listen(database_url: String, wake: broadcast::Sender<Uuid>, shutdown: CancellationToken) {
-    let channel = format!("{NOTIFY_CHANNEL_PREFIX}{SCHEMA}");
-    loop {
-        let listening = async {
-            let mut listener = PgListener::connect(&database_url).await?;
-            listener.listen(&channel).await?;
-            Ok::<_, sqlx::Error>(listener)
-        };
-        let mut listener = tokio::select! {
-            _ = shutdown.cancelled() => return,
-            listening = listening => match listening {
-                Ok(listener) => listener,
-                Err(error) => {
-                    tracing::warn!(%error, %channel, "tracking watch cannot listen; retrying");
-                    tokio::select! {
-                        _ = shutdown.cancelled() => return,
-                        _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
-                    }
-                }
-            },
-        };
-        // Anything may have been recorded while nobody listened.
-        let _ = wake.send(Uuid::nil());
-        loop {
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                received = listener.try_recv() => match received {
-                    Ok(Some(notification)) => {
-                        let id = Uuid::try_parse(notification.payload()).unwrap_or(Uuid::nil());
-                        // No receiver is fine: nobody watches right now.
-                        let _ = wake.send(id);
-                    }
-                    Ok(None) => {
-                        let _ = wake.send(Uuid::nil());
-                    }
-                    Err(error) => {
-                        tracing::warn!(%error, %channel, "tracking watch lost its listener; reconnecting");
-                        break;
-                    }
-                },
-            }
-        }
     }
 }

@@ -124,7 +124,6 @@ pub(crate) async fn record_delivery(
         ));
     }
     changes::append_changes(&mut tx, events).await?;
-    tracking_store::notify_new_events(&mut tx, &[order.id]).await?;
     tx.commit().await?;
     Ok((proof, order.tracking_number))
 }

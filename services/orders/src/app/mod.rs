@@ -13,6 +13,7 @@ pub(crate) mod pickups;
 pub(crate) mod problems;
 pub(crate) mod proto;
 pub(crate) mod quotes;
+pub(crate) mod tracking_cache;
 pub(crate) mod tracking_changes;
 pub(crate) mod tracking_reads;
 pub(crate) mod tracking_record;

@@ -212,8 +212,6 @@ pub(crate) async fn cancel(
     });
     changefeed::record(&mut tx, &cancelled.id.to_string(), event).await?;
     append_status_changed(&mut tx, &current, &cancelled, "CancelOrder").await?;
-    // Watchers of the shipment end at a final status: wake them now, not at their next re-check.
-    crate::store::tracking::notify_new_events(&mut tx, &[cancelled.id]).await?;
     tx.commit().await?;
     Ok(cancelled)
 }

@@ -155,11 +155,9 @@ impl Batch<'_> {
             self.changes
                 .push(changes::events_recorded(counts, self.now));
         }
-        let touched: Vec<Uuid> = self.updates.iter().map(|update| update.id).collect();
         store::insert_events(&mut tx, &self.rows).await?;
         store::save_orders(&mut tx, &self.updates, self.now).await?;
         changes::append_changes(&mut tx, std::mem::take(&mut self.changes)).await?;
-        store::notify_new_events(&mut tx, &touched).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -431,26 +431,6 @@ pub(crate) async fn problem_shipments(
         .await?)
 }
 
-/// The notification channel of new tracking events in the pool's schema.
-pub(crate) const NOTIFY_CHANNEL_PREFIX: &str = "logistics_tracking.";
-
-/// Tells every replica's watchers, when the transaction commits, that these orders have new
-/// events. The payload is the order id.
-pub(crate) async fn notify_new_events(
-    tx: &mut PgConnection,
-    order_ids: &[Uuid],
-) -> Result<(), ApiError> {
-    if order_ids.is_empty() {
-        return Ok(());
-    }
-    sqlx::query("SELECT pg_notify($2 || current_schema(), id::text) FROM unnest($1::uuid[]) AS id")
-        .bind(order_ids)
-        .bind(NOTIFY_CHANNEL_PREFIX)
-        .execute(tx)
-        .await?;
-    Ok(())
-}
-
 /// The latest `limit` events of each order (given with the earliest time its events can have),
 /// newest first per order.
 pub(crate) async fn latest_events(

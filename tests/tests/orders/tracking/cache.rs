@@ -1,0 +1,231 @@
+//! Tracking served from memory stays right: the replica that wrote answers with the write at
+//! once, another replica within a second, whoever made the change (an RPC on either replica, or
+//! SQL by an operator), and also when the replicas' notification listeners are cut off.
+
+use std::time::{Duration, Instant};
+
+use logistics_contracts::orders::{
+    BatchGetTrackingRequest, CancelOrderRequest, GetTrackingRequest, OrderStatus, Tracking,
+    TrackingEventCode as Code,
+};
+use logistics_tests::{TestApp, TrackingClient, order_in_status};
+
+use super::{customer_of, record, scan};
+
+/// What the issue promises another replica: a change seen within this.
+const ACROSS_REPLICAS: Duration = Duration::from_secs(1);
+
+async fn tracking(client: &mut TrackingClient, number: &str) -> Tracking {
+    client
+        .get_tracking(GetTrackingRequest {
+            tracking_number: number.to_owned(),
+            max_events: 0,
+        })
+        .await
+        .expect("reading tracking")
+        .into_inner()
+}
+
+async fn batch_tracking(client: &mut TrackingClient, number: &str) -> Tracking {
+    let mut entries = client
+        .batch_get_tracking(BatchGetTrackingRequest {
+            tracking_numbers: vec![number.to_owned()],
+            max_events: 0,
+        })
+        .await
+        .expect("reading tracking in a batch")
+        .into_inner()
+        .entries;
+    entries.remove(0).tracking.expect("the shipment exists")
+}
+
+/// Reads the shipment of `number` through `client` until `seen` holds. Fails if a read sent
+/// [`ACROSS_REPLICAS`] or more after the start still found the old state: the server answered
+/// it after the promised time.
+async fn seen_within_a_second(
+    what: &str,
+    (client, number): (&TrackingClient, &str),
+    seen: impl Fn(&Tracking) -> bool,
+) {
+    let mut client = client.clone();
+    let start = Instant::now();
+    loop {
+        let asked = start.elapsed();
+        if seen(&tracking(&mut client, number).await) {
+            return;
+        }
+        assert!(
+            asked < ACROSS_REPLICAS,
+            "{what}: still not seen by a read sent {asked:?} after the change"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_replica_that_recorded_an_event_answers_with_it_at_once_and_another_within_a_second() {
+    let mut app = TestApp::spawn().await;
+    let second = app.spawn_orders_replica().await;
+    let customer = customer_of(&app).await;
+    let (_, number) = order_in_status(&app, &customer, OrderStatus::PickupScheduled, &[]).await;
+    let mut first_client = app.tracking_client().await;
+    let mut second_client = app.tracking_client_of(second, &app.keys.admin).await;
+    record(
+        &mut first_client,
+        vec![scan(&number, "p", Code::PickedUp, 30)],
+    )
+    .await;
+    // Both replicas hold the shipment in memory with its one event.
+    for _ in 0..2 {
+        assert_eq!(tracking(&mut first_client, &number).await.events.len(), 1);
+        assert_eq!(
+            batch_tracking(&mut first_client, &number)
+                .await
+                .events
+                .len(),
+            1
+        );
+    }
+    seen_within_a_second(
+        "the first event on the second replica",
+        (&second_client, &number),
+        |read| read.events.len() == 1,
+    )
+    .await;
+    assert_eq!(
+        batch_tracking(&mut second_client, &number)
+            .await
+            .events
+            .len(),
+        1
+    );
+
+    record(
+        &mut first_client,
+        vec![scan(&number, "h", Code::ArrivedAtHub, 20)],
+    )
+    .await;
+    let read = tracking(&mut first_client, &number).await;
+    assert_eq!(
+        read.events.len(),
+        2,
+        "the recording replica answers at once"
+    );
+    assert_eq!(read.events[1].code, i32::from(Code::ArrivedAtHub));
+    assert_eq!(
+        batch_tracking(&mut first_client, &number)
+            .await
+            .events
+            .len(),
+        2
+    );
+    seen_within_a_second(
+        "an event recorded on the first replica",
+        (&second_client, &number),
+        |read| read.events.len() == 2,
+    )
+    .await;
+    assert_eq!(
+        batch_tracking(&mut second_client, &number)
+            .await
+            .events
+            .len(),
+        2
+    );
+
+    record(
+        &mut second_client,
+        vec![scan(&number, "d", Code::DepartedHub, 10)],
+    )
+    .await;
+    assert_eq!(tracking(&mut second_client, &number).await.events.len(), 3);
+    seen_within_a_second(
+        "an event recorded on the second replica",
+        (&first_client, &number),
+        |read| read.events.len() == 3,
+    )
+    .await;
+    assert_eq!(
+        batch_tracking(&mut first_client, &number)
+            .await
+            .events
+            .len(),
+        3
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_cancellation_shows_at_once_and_a_change_made_with_sql_within_a_second() {
+    let app = TestApp::spawn().await;
+    let customer = customer_of(&app).await;
+    let (id, number) = order_in_status(&app, &customer, OrderStatus::Confirmed, &[]).await;
+    let mut client = app.tracking_client().await;
+    let before = tracking(&mut client, &number).await;
+    assert_eq!(before.status, i32::from(OrderStatus::Confirmed));
+    assert!(!before.route_changed);
+
+    // An operator's fix by hand goes through no RPC; the row's trigger tells the cache.
+    let orders_db = app.schema_pool("orders").await;
+    sqlx::query("UPDATE orders SET route_changed = true WHERE tracking_number = $1")
+        .bind(&number)
+        .execute(&orders_db)
+        .await
+        .expect("changing the order by hand");
+    seen_within_a_second("a change made with SQL", (&client, &number), |read| {
+        read.route_changed
+    })
+    .await;
+
+    app.orders_client()
+        .await
+        .cancel_order(CancelOrderRequest {
+            id,
+            reason: "the customer changed their mind".to_owned(),
+            etag: String::new(),
+        })
+        .await
+        .expect("cancelling");
+    let after = tracking(&mut client, &number).await;
+    assert_eq!(after.status, i32::from(OrderStatus::Cancelled));
+}
+
+#[tokio::test]
+async fn reads_stay_right_while_the_notification_listeners_are_cut_off() {
+    let app = TestApp::spawn().await;
+    let customer = customer_of(&app).await;
+    let (_, number) = order_in_status(&app, &customer, OrderStatus::Confirmed, &[]).await;
+    let mut client = app.tracking_client().await;
+    assert!(!tracking(&mut client, &number).await.route_changed);
+    assert!(!tracking(&mut client, &number).await.route_changed);
+
+    let orders_db = app.schema_pool("orders").await;
+    let cut: Vec<i32> = sqlx::query_scalar(
+        "SELECT pid FROM pg_stat_activity
+         WHERE datname = current_database() AND application_name = $1",
+    )
+    .bind(logistics_platform::notifications::LISTENER_NAME)
+    .fetch_all(&orders_db)
+    .await
+    .expect("finding the listeners");
+    assert!(!cut.is_empty(), "the services listen");
+    for pid in &cut {
+        sqlx::query("SELECT pg_terminate_backend($1)")
+            .bind(pid)
+            .execute(&orders_db)
+            .await
+            .expect("cutting a listener off");
+    }
+    // Changed while nobody listens: the notification is lost for good.
+    sqlx::query("UPDATE orders SET route_changed = true WHERE tracking_number = $1")
+        .bind(&number)
+        .execute(&orders_db)
+        .await
+        .expect("changing the order by hand");
+    seen_within_a_second(
+        "a change made while the listeners were down",
+        (&client, &number),
+        |read| read.route_changed,
+    )
+    .await;
+}
