@@ -319,9 +319,9 @@ fn print_report(
 ) -> anyhow::Result<()> {
     let ok = outcomes.ok_latencies_us.len().max(1) as f64;
     let cpu = cpu.map(|cpu| report::CpuPerCall {
-        server_us: cpu.server * 1e6 / ok,
-        postgres_us: cpu.postgres * 1e6 / ok,
-        load_generator_us: cpu.load * 1e6 / ok,
+        server_us_per_call: cpu.server * 1e6 / ok,
+        postgres_us_per_call: cpu.postgres * 1e6 / ok,
+        load_generator_us_per_call: cpu.load * 1e6 / ok,
     });
     let info = report::RunInfo {
         call: args

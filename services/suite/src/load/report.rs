@@ -106,11 +106,11 @@ pub struct RunInfo {
 #[serde(rename_all = "camelCase")]
 pub struct CpuPerCall {
     /// The server process.
-    pub server_us: f64,
+    pub server_us_per_call: f64,
     /// Its descendants: the embedded PostgreSQL of `logistics up`.
-    pub postgres_us: f64,
+    pub postgres_us_per_call: f64,
     /// This load generator.
-    pub load_generator_us: f64,
+    pub load_generator_us_per_call: f64,
 }
 
 /// A bucket of the response-time histogram (ghz: the calls up to `mark`, after the previous one).
@@ -388,7 +388,7 @@ impl Report {
             let _ = writeln!(
                 out,
                 "  cpu: server {:.1} us/call, its PostgreSQL {:.1} us/call, load generator {:.1} us/call",
-                cpu.server_us, cpu.postgres_us, cpu.load_generator_us,
+                cpu.server_us_per_call, cpu.postgres_us_per_call, cpu.load_generator_us_per_call,
             );
         }
         out
