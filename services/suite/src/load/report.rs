@@ -364,7 +364,12 @@ impl Report {
             }
         }
         let _ = writeln!(out, "\nStatus code distribution:");
-        for (code, count) in &self.status_code_distribution {
+        // OK first, as ghz lists it, then the failures by code name.
+        let (ok, failed): (Vec<_>, Vec<_>) = self
+            .status_code_distribution
+            .iter()
+            .partition(|(code, _)| code.as_str() == "OK");
+        for (code, count) in ok.into_iter().chain(failed) {
             let _ = writeln!(out, "  {:<18}{count} responses", format!("[{code}]"));
         }
         if !self.error_distribution.is_empty() {
@@ -515,7 +520,9 @@ mod tests {
             "{summary}"
         );
         assert!(
-            summary.contains("  [Unavailable]     3 responses\n"),
+            summary.contains(
+                "  [OK]              200 responses\n  [InvalidArgument] 1 responses\n  [Unavailable]     3 responses\n"
+            ),
             "{summary}"
         );
         assert!(summary.contains("  50% in 100.00 ms\n"), "{summary}");
