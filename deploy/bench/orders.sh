@@ -52,7 +52,8 @@ for round in $(seq 1 "$rounds"); do
       "$server" "$pg" "${events:--}" >>"$results"
     printf 'round %s %-22s %6s calls/s  p50 %6s ms  p99 %6s ms  server %7s us/call  PostgreSQL %7s us/call  events/s %s\n' \
       "$round" "$call" "$calls_s" "$p50" "$p99" "$server" "$pg" "${events:--}"
-    grep -E "errors|refused [1-9]" <<<"$out" || true
+    # Failed calls (ghz's "Error distribution": count, then an example message per code).
+    grep -E '^  \[[0-9]+\]|refused [1-9]' <<<"$out" || true
   done
 done
 

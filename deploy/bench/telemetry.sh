@@ -41,6 +41,7 @@ measure() {
     local before after result ok
     before=$(cpu_ticks "$pid")
     result=$("$bin" load --data-dir "$data" --call "$call" --concurrency 32 --seconds "$seconds" --warmup-seconds 0)
+    result=${result%%$'\n'*} # the one-line summary; ghz's summary follows it
     after=$(cpu_ticks "$pid")
     ok=$(sed -E 's/.*: ([0-9]+) ok.*/\1/' <<<"$result")
     printf '%-20s %-12s %s | server CPU %.1f us/call\n' "$label" "$call" \

@@ -7,12 +7,15 @@ mod casework;
 mod cpu;
 mod customers;
 mod orders;
+mod progress;
+mod report;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use clap::ValueEnum as _;
 use logistics_platform::client::CallCredentials;
 use tonic::Status;
 use tonic::transport::{Channel, Endpoint};
@@ -73,6 +76,16 @@ impl LoadCall {
     }
 }
 
+/// How the report is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// The line `deploy/bench/*.sh` parse, then ghz's summary: counts, histogram, latency
+    /// distribution, status codes and an example error of each code.
+    Summary,
+    /// One JSON object in ghz's report shape (durations in nanoseconds), plus our own fields.
+    Json,
+}
+
 /// Settings of a load run.
 #[derive(Debug, Clone, clap::Args)]
 pub struct LoadArgs {
@@ -112,6 +125,12 @@ pub struct LoadArgs {
     /// API key; defaults to the development key of `logistics up`.
     #[arg(long, env = "LOGISTICS_API_KEY", hide_env_values = true)]
     pub api_key: Option<String>,
+    /// How to print the report.
+    #[arg(long, value_enum, default_value_t = Format::Summary)]
+    pub format: Format,
+    /// No progress bar (there is none anyway when stderr is not a terminal).
+    #[arg(long)]
+    pub no_progress: bool,
 }
 
 /// What one call did: events accepted and refused (RecordTrackingEvents), else zero.
@@ -141,14 +160,6 @@ impl Worker {
             Self::Casework(worker) => worker.call().await.map(|()| Items::default()),
         }
     }
-}
-
-/// What one worker saw.
-#[derive(Default)]
-struct Tally {
-    latencies_us: Vec<u32>,
-    errors: BTreeMap<String, u64>,
-    items: Items,
 }
 
 /// Runs the load and prints throughput, latency percentiles and errors.
@@ -236,53 +247,54 @@ pub async fn run(args: LoadArgs, data_dir: &std::path::Path) -> anyhow::Result<(
     let cpu = args
         .server_pid
         .map(|pid| tokio::spawn(cpu::measure(pid, warmup_end, end)));
+    let progress = progress::Progress::start(!args.no_progress, warmup_end, end);
     let mut running = tokio::task::JoinSet::new();
     for mut worker in workers {
+        let counter = progress
+            .as_ref()
+            .map(|progress| Arc::clone(&progress.calls));
         running.spawn(async move {
-            let mut tally = Tally::default();
+            let mut outcomes = report::Outcomes::default();
             loop {
                 let started = Instant::now();
                 if started >= end {
-                    return tally;
+                    return outcomes;
                 }
                 let outcome = worker.call().await;
+                if let Some(counter) = &counter {
+                    counter.fetch_add(1, Ordering::Relaxed);
+                }
                 if started < warmup_end {
                     continue;
                 }
+                let latency_us = started.elapsed().as_micros().min(u32::MAX as u128) as u32;
                 match outcome {
                     Ok(items) => {
-                        tally
-                            .latencies_us
-                            .push(started.elapsed().as_micros().min(u32::MAX as u128) as u32);
-                        tally.items.accepted += items.accepted;
-                        tally.items.refused += items.refused;
+                        outcomes.ok(latency_us);
+                        outcomes.events_accepted += items.accepted;
+                        outcomes.events_refused += items.refused;
                     }
-                    Err(status) => {
-                        *tally
-                            .errors
-                            .entry(format!("{:?}", status.code()))
-                            .or_default() += 1
-                    }
+                    Err(status) => outcomes.failed(status.code(), status.message(), latency_us),
                 }
             }
         });
     }
-    let mut total = Tally::default();
-    while let Some(tally) = running.join_next().await {
-        let tally = tally?;
-        total.latencies_us.extend(tally.latencies_us);
-        total.items.accepted += tally.items.accepted;
-        total.items.refused += tally.items.refused;
-        for (code, count) in tally.errors {
-            *total.errors.entry(code).or_default() += count;
-        }
+    let mut total = report::Outcomes::default();
+    while let Some(outcomes) = running.join_next().await {
+        total.merge(outcomes?);
+    }
+    let total_ns = Instant::now()
+        .saturating_duration_since(warmup_end)
+        .as_nanos()
+        .min(u64::MAX as u128) as u64;
+    if let Some(progress) = progress {
+        progress.finish().await;
     }
     let cpu = match cpu {
         Some(measuring) => Some(measuring.await??),
         None => None,
     };
-    report(&args, total, cpu);
-    Ok(())
+    print_report(&args, total, total_ns, cpu)
 }
 
 async fn connect(target: &str, connections: usize) -> anyhow::Result<Vec<Channel>> {
@@ -298,48 +310,39 @@ async fn connect(target: &str, connections: usize) -> anyhow::Result<Vec<Channel
     Ok(channels)
 }
 
-fn report(args: &LoadArgs, mut total: Tally, cpu: Option<cpu::Usage>) {
-    total.latencies_us.sort_unstable();
-    let ok = total.latencies_us.len();
-    let percentile = |p: f64| -> f64 {
-        if ok == 0 {
-            return 0.0;
-        }
-        let at = ((ok as f64 * p).ceil() as usize).clamp(1, ok) - 1;
-        f64::from(total.latencies_us[at]) / 1000.0
+/// Prints the report in the format asked for.
+fn print_report(
+    args: &LoadArgs,
+    outcomes: report::Outcomes,
+    total_ns: u64,
+    cpu: Option<cpu::Usage>,
+) -> anyhow::Result<()> {
+    let ok = outcomes.ok_latencies_us.len().max(1) as f64;
+    let cpu = cpu.map(|cpu| report::CpuPerCall {
+        server_us_per_call: cpu.server * 1e6 / ok,
+        postgres_us_per_call: cpu.postgres * 1e6 / ok,
+        load_generator_us_per_call: cpu.load * 1e6 / ok,
+    });
+    let info = report::RunInfo {
+        call: args
+            .call
+            .to_possible_value()
+            .map_or_else(|| format!("{:?}", args.call), |v| v.get_name().to_owned()),
+        concurrency: args.concurrency,
+        connections: args.connections,
+        seconds: args.seconds,
+        warmup_seconds: args.warmup_seconds,
+        total_ns,
+        batch: (args.call == LoadCall::RecordTrackingEvents).then_some(args.batch),
     };
-    let seconds = args.seconds.max(1) as f64;
-    println!(
-        "{:?} x{} over {} connection(s), {} s: {ok} ok, {:.0} calls/s, latency ms p50 {:.2} p90 {:.2} p99 {:.2} max {:.2}",
-        args.call,
-        args.concurrency,
-        args.connections,
-        args.seconds,
-        ok as f64 / seconds,
-        percentile(0.50),
-        percentile(0.90),
-        percentile(0.99),
-        percentile(1.0),
-    );
-    if args.call == LoadCall::RecordTrackingEvents {
-        println!(
-            "  events: {} accepted, {:.0} events/s, {} refused (batches of {})",
-            total.items.accepted,
-            total.items.accepted as f64 / seconds,
-            total.items.refused,
-            args.batch,
-        );
+    let report = report::Report::new(info, outcomes, cpu);
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string(&report)?),
+        Format::Summary => {
+            println!("{}", report.one_line());
+            println!();
+            print!("{}", report.summary());
+        }
     }
-    if let Some(cpu) = cpu {
-        let per_call = |seconds: f64| seconds * 1e6 / ok.max(1) as f64;
-        println!(
-            "  cpu: server {:.1} us/call, its PostgreSQL {:.1} us/call, load generator {:.1} us/call",
-            per_call(cpu.server),
-            per_call(cpu.postgres),
-            per_call(cpu.load),
-        );
-    }
-    for (code, count) in total.errors {
-        println!("  errors {code}: {count}");
-    }
+    Ok(())
 }
