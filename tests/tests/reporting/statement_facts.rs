@@ -288,6 +288,10 @@ pub(crate) async fn move_a_month_back(app: &TestApp, customer_id: &str) {
         "UPDATE kpi_rollups SET day = (day - interval '1 month')::date WHERE customer_id = $1::uuid",
         "UPDATE volume_rollups SET day = (day - interval '1 month')::date
           WHERE customer_id = $1::uuid",
+        "UPDATE kpi_rollups_by_customer_month SET month = (month - interval '1 month')::date
+          WHERE customer_id = $1::uuid",
+        "UPDATE volume_rollups_by_customer_month SET month = (month - interval '1 month')::date
+          WHERE customer_id = $1::uuid",
     ] {
         sqlx::query(sql)
             .bind(customer_id)

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::Reports;
 use crate::domain::statement::{self, Month, StatementSums};
 use crate::reasons::Reason;
-use crate::store::rollups::{self, SliceFilter};
+use crate::store::rollups;
 use crate::store::statements::{self as stored, NewStatement, StoredStatement};
 use crate::store::volume;
 
@@ -54,19 +54,14 @@ pub(crate) struct StatementPage {
     pub next: Option<Position>,
 }
 
-/// The sums of `customer_id`'s `month`, from the rollups only.
+/// The sums of `customer_id`'s `month`, from the customer's monthly rollups only.
 async fn month_sums(
     conn: &mut PgConnection,
     customer_id: Uuid,
     month: Month,
 ) -> Result<StatementSums, ApiError> {
-    let filter = SliceFilter {
-        customer_id: Some(customer_id),
-        ..SliceFilter::default()
-    };
-    let (first, last) = (month.first_day(), month.last_day());
-    let kpi_sums = rollups::sums(conn, first, last, &filter).await?;
-    let volume = volume::sums(conn, first, last, &filter).await?;
+    let kpi_sums = rollups::customer_month_sums(conn, customer_id, month.first_day()).await?;
+    let volume = volume::customer_month(conn, customer_id, month.first_day()).await?;
     Ok(StatementSums::from_kpis(
         |wanted| {
             kpi_sums

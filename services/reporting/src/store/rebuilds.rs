@@ -24,8 +24,10 @@ pub const SWAPPED_TABLES: &[&str] = &[
     "complaint_facts",
     "kpi_rollups",
     "kpi_rollups_by_region",
+    "kpi_rollups_by_customer_month",
     "customer_status_history",
     "volume_rollups",
+    "volume_rollups_by_customer_month",
 ];
 
 /// A rebuild's state.

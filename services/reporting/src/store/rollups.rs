@@ -1,6 +1,7 @@
-//! SQL on `kpi_rollups` (per company-local day, KPI and slice: customer, region, mode, agent) and
-//! `kpi_rollups_by_region` (the same without the customer): the integer sums every KPI is read
-//! from. A query with no customer reads the second, far smaller table.
+//! SQL on `kpi_rollups` (per company-local day, KPI and slice: customer, region, mode, agent),
+//! `kpi_rollups_by_region` (the same without the customer) and `kpi_rollups_by_customer_month`
+//! (per customer and month): the integer sums every KPI is read from. A query with no customer
+//! reads the second, far smaller table; a customer's whole months read the third.
 
 use chrono::NaiveDate;
 use logistics_platform::ApiError;
@@ -23,50 +24,91 @@ pub(crate) struct Slice {
     pub agent: String,
 }
 
-/// Adds each increment to its day's row of `slice`, in both tables.
+/// Adds the increments to their day's rows of `slice` and to the customer's month, in the three
+/// tables, with one statement (increments of the same day and KPI are summed first: a row may be
+/// updated only once per statement).
 pub(crate) async fn add(
     conn: &mut PgConnection,
     slice: &Slice,
     increments: &[Increment],
 ) -> Result<(), ApiError> {
-    for increment in increments {
-        sqlx::query(
-            "INSERT INTO kpi_rollups (day, kpi, customer_id, region_code, mode, agent, numerator,
-                                      denominator)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-             ON CONFLICT (day, kpi, customer_id, region_code, mode, agent) DO UPDATE
-                SET numerator = kpi_rollups.numerator + EXCLUDED.numerator,
-                    denominator = kpi_rollups.denominator + EXCLUDED.denominator",
-        )
-        .bind(increment.day)
-        .bind(Stored(increment.kpi))
-        .bind(slice.customer_id)
-        .bind(&slice.region_code)
-        .bind(&slice.mode)
-        .bind(&slice.agent)
-        .bind(increment.numerator)
-        .bind(increment.denominator)
-        .execute(&mut *conn)
-        .await?;
-        sqlx::query(
-            "INSERT INTO kpi_rollups_by_region (day, kpi, region_code, mode, agent, numerator,
-                                                denominator)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
-             ON CONFLICT (day, kpi, region_code, mode, agent) DO UPDATE
-                SET numerator = kpi_rollups_by_region.numerator + EXCLUDED.numerator,
-                    denominator = kpi_rollups_by_region.denominator + EXCLUDED.denominator",
-        )
-        .bind(increment.day)
-        .bind(Stored(increment.kpi))
-        .bind(&slice.region_code)
-        .bind(&slice.mode)
-        .bind(&slice.agent)
-        .bind(increment.numerator)
-        .bind(increment.denominator)
-        .execute(&mut *conn)
-        .await?;
+    if increments.is_empty() {
+        return Ok(());
     }
+    let days: Vec<NaiveDate> = increments.iter().map(|increment| increment.day).collect();
+    let kpis: Vec<Stored<Kpi>> = increments
+        .iter()
+        .map(|increment| Stored(increment.kpi))
+        .collect();
+    let numerators: Vec<i64> = increments
+        .iter()
+        .map(|increment| increment.numerator)
+        .collect();
+    let denominators: Vec<i64> = increments
+        .iter()
+        .map(|increment| increment.denominator)
+        .collect();
+    sqlx::query(
+        "WITH increments AS (
+             SELECT day, kpi, sum(numerator)::bigint AS numerator,
+                    sum(denominator)::bigint AS denominator
+               FROM unnest($1::date[], $2::text[], $3::bigint[], $4::bigint[])
+                    AS i (day, kpi, numerator, denominator)
+              GROUP BY day, kpi),
+         by_slice AS (
+             INSERT INTO kpi_rollups AS r (day, kpi, customer_id, region_code, mode, agent,
+                                           numerator, denominator)
+             SELECT day, kpi, $5, $6, $7, $8, numerator, denominator FROM increments
+             ON CONFLICT (day, kpi, customer_id, region_code, mode, agent) DO UPDATE
+                SET numerator = r.numerator + EXCLUDED.numerator,
+                    denominator = r.denominator + EXCLUDED.denominator),
+         by_region AS (
+             INSERT INTO kpi_rollups_by_region AS r (day, kpi, region_code, mode, agent, numerator,
+                                                     denominator)
+             SELECT day, kpi, $6, $7, $8, numerator, denominator FROM increments
+             ON CONFLICT (day, kpi, region_code, mode, agent) DO UPDATE
+                SET numerator = r.numerator + EXCLUDED.numerator,
+                    denominator = r.denominator + EXCLUDED.denominator)
+         INSERT INTO kpi_rollups_by_customer_month AS r (customer_id, month, kpi, numerator,
+                                                         denominator)
+         SELECT $5, date_trunc('month', day::timestamp)::date, kpi, sum(numerator),
+                sum(denominator)
+           FROM increments GROUP BY 2, 3
+         ON CONFLICT (customer_id, month, kpi) DO UPDATE
+            SET numerator = r.numerator + EXCLUDED.numerator,
+                denominator = r.denominator + EXCLUDED.denominator",
+    )
+    .bind(&days)
+    .bind(&kpis)
+    .bind(&numerators)
+    .bind(&denominators)
+    .bind(slice.customer_id)
+    .bind(&slice.region_code)
+    .bind(&slice.mode)
+    .bind(&slice.agent)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
+}
+
+/// The sums of every KPI of `customer_id` in the month starting on `month` (its first day).
+pub(crate) async fn customer_month_sums(
+    conn: &mut PgConnection,
+    customer_id: Uuid,
+    month: NaiveDate,
+) -> Result<Vec<(Kpi, i64, i64)>, ApiError> {
+    let rows: Vec<(Stored<Kpi>, i64, i64)> = sqlx::query_as(
+        "SELECT kpi, numerator, denominator FROM kpi_rollups_by_customer_month
+          WHERE customer_id = $1 AND month = $2",
+    )
+    .bind(customer_id)
+    .bind(month)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(kpi, numerator, denominator)| (kpi.get(), numerator, denominator))
+        .collect())
 }
 
 /// Which rows a KPI query adds up; unset fields match every slice.
@@ -118,8 +160,8 @@ pub(crate) async fn sums(
         .collect())
 }
 
-/// The sums of `kpis` for `customer_id` in each month of `first..=last` that has any: the first
-/// day of the month, the KPI, numerator and denominator.
+/// The sums of `kpis` for `customer_id` in each month from the one starting on `first` to the one
+/// holding `last`, that has any: the first day of the month, the KPI, numerator and denominator.
 pub(crate) async fn monthly_sums(
     conn: &mut PgConnection,
     customer_id: Uuid,
@@ -129,11 +171,10 @@ pub(crate) async fn monthly_sums(
 ) -> Result<Vec<(NaiveDate, Kpi, i64, i64)>, ApiError> {
     let kpis: Vec<Stored<Kpi>> = kpis.iter().copied().map(Stored).collect();
     let rows: Vec<(NaiveDate, Stored<Kpi>, i64, i64)> = sqlx::query_as(
-        "SELECT date_trunc('month', day)::date, kpi, sum(numerator)::bigint,
-                sum(denominator)::bigint
-           FROM kpi_rollups
-          WHERE customer_id = $1 AND kpi = ANY($2) AND day BETWEEN $3 AND $4
-          GROUP BY 1, 2 ORDER BY 1, 2",
+        "SELECT month, kpi, numerator, denominator
+           FROM kpi_rollups_by_customer_month
+          WHERE customer_id = $1 AND kpi = ANY($2) AND month BETWEEN $3 AND $4
+          ORDER BY 1, 2",
     )
     .bind(customer_id)
     .bind(&kpis)

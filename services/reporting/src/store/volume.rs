@@ -3,13 +3,13 @@
 
 use chrono::NaiveDate;
 use logistics_platform::ApiError;
-use sqlx::{PgConnection, Postgres, QueryBuilder};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::rollups::{Slice, SliceFilter};
+use super::rollups::Slice;
 
-/// Adds one order of `pieces` and `weight_grams`, created on `day`, to its slice's row (the
-/// slice's agent is not kept: orders have none).
+/// Adds one order of `pieces` and `weight_grams`, created on `day`, to its slice's row and to its
+/// customer's month (the slice's agent is not kept: orders have none).
 pub(crate) async fn add_order(
     conn: &mut PgConnection,
     slice: &Slice,
@@ -18,13 +18,21 @@ pub(crate) async fn add_order(
     weight_grams: i64,
 ) -> Result<(), ApiError> {
     sqlx::query(
-        "INSERT INTO volume_rollups (day, customer_id, region_code, mode, shipments, pieces,
-                                     weight_grams)
-         VALUES ($1, $2, $3, $4, 1, $5, $6)
-         ON CONFLICT (day, customer_id, region_code, mode) DO UPDATE
-            SET shipments = volume_rollups.shipments + 1,
-                pieces = volume_rollups.pieces + EXCLUDED.pieces,
-                weight_grams = volume_rollups.weight_grams + EXCLUDED.weight_grams",
+        "WITH by_day AS (
+             INSERT INTO volume_rollups AS v (day, customer_id, region_code, mode, shipments,
+                                              pieces, weight_grams)
+             VALUES ($1, $2, $3, $4, 1, $5, $6)
+             ON CONFLICT (day, customer_id, region_code, mode) DO UPDATE
+                SET shipments = v.shipments + 1,
+                    pieces = v.pieces + EXCLUDED.pieces,
+                    weight_grams = v.weight_grams + EXCLUDED.weight_grams)
+         INSERT INTO volume_rollups_by_customer_month AS v (customer_id, month, shipments, pieces,
+                                                            weight_grams)
+         VALUES ($2, date_trunc('month', $1::timestamp)::date, 1, $5, $6)
+         ON CONFLICT (customer_id, month) DO UPDATE
+            SET shipments = v.shipments + 1,
+                pieces = v.pieces + EXCLUDED.pieces,
+                weight_grams = v.weight_grams + EXCLUDED.weight_grams",
     )
     .bind(day)
     .bind(slice.customer_id)
@@ -37,30 +45,21 @@ pub(crate) async fn add_order(
     Ok(())
 }
 
-/// Shipments, pieces and grams over the days `first..=last` of the slices `filter` takes (its
-/// agent, which volumes do not have, is not looked at).
-pub(crate) async fn sums(
+/// Shipments, pieces and grams of `customer_id` in the month starting on `month` (its first day).
+pub(crate) async fn customer_month(
     conn: &mut PgConnection,
-    first: NaiveDate,
-    last: NaiveDate,
-    filter: &SliceFilter,
+    customer_id: Uuid,
+    month: NaiveDate,
 ) -> Result<(i64, i64, i64), ApiError> {
-    let mut query = QueryBuilder::<Postgres>::new(
-        "SELECT coalesce(sum(shipments), 0)::bigint, coalesce(sum(pieces), 0)::bigint,
-                coalesce(sum(weight_grams), 0)::bigint
-           FROM volume_rollups WHERE day BETWEEN ",
-    );
-    query.push_bind(first).push(" AND ").push_bind(last);
-    if let Some(customer_id) = filter.customer_id {
-        query.push(" AND customer_id = ").push_bind(customer_id);
-    }
-    if let Some(region) = &filter.region_code {
-        query.push(" AND region_code = ").push_bind(region.clone());
-    }
-    if let Some(mode) = &filter.mode {
-        query.push(" AND mode = ").push_bind(mode.clone());
-    }
-    Ok(query.build_query_as().fetch_one(&mut *conn).await?)
+    let sums: Option<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT shipments, pieces, weight_grams FROM volume_rollups_by_customer_month
+          WHERE customer_id = $1 AND month = $2",
+    )
+    .bind(customer_id)
+    .bind(month)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(sums.unwrap_or_default())
 }
 
 /// The customers with any activity over `first..=last`: an order created (volume rollups) or

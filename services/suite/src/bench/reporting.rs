@@ -387,6 +387,8 @@ async fn table_sizes(pool: &PgPool) -> anyhow::Result<String> {
         "volume_rollups",
         "kpi_rollups",
         "kpi_rollups_by_region",
+        "kpi_rollups_by_customer_month",
+        "volume_rollups_by_customer_month",
     ] {
         let rows: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "SELECT count(*) FROM reporting.{table}"

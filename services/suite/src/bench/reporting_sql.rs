@@ -121,10 +121,22 @@ pub fn load(schema: &str, table: &str) -> String {
                                                      numerator, denominator)
          SELECT day, kpi, region_code, mode, agent, sum(numerator), sum(denominator)
            FROM {schema}.kpi_rollups GROUP BY 1, 2, 3, 4, 5;
+         INSERT INTO {schema}.kpi_rollups_by_customer_month (customer_id, month, kpi, numerator,
+                                                             denominator)
+         SELECT customer_id, date_trunc('month', day::timestamp)::date, kpi, sum(numerator),
+                sum(denominator)
+           FROM {schema}.kpi_rollups GROUP BY 1, 2, 3;
+         INSERT INTO {schema}.volume_rollups_by_customer_month (customer_id, month, shipments,
+                                                                pieces, weight_grams)
+         SELECT customer_id, date_trunc('month', day::timestamp)::date, sum(shipments),
+                sum(pieces), sum(weight_grams)
+           FROM {schema}.volume_rollups GROUP BY 1, 2;
          ANALYZE {schema}.order_facts;
          ANALYZE {schema}.volume_rollups;
          ANALYZE {schema}.kpi_rollups;
-         ANALYZE {schema}.kpi_rollups_by_region;"
+         ANALYZE {schema}.kpi_rollups_by_region;
+         ANALYZE {schema}.kpi_rollups_by_customer_month;
+         ANALYZE {schema}.volume_rollups_by_customer_month;"
     )
 }
 
@@ -148,6 +160,8 @@ pub fn differences(a: &str, b: &str) -> String {
         compare("volume_rollups", "*"),
         compare("kpi_rollups", "*"),
         compare("kpi_rollups_by_region", "*"),
+        compare("kpi_rollups_by_customer_month", "*"),
+        compare("volume_rollups_by_customer_month", "*"),
     ]
     .map(|query| format!("({query})"))
     .join(" + ")
