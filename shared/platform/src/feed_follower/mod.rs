@@ -9,10 +9,12 @@
 //!   by and try again every few seconds;
 //! - a durable cursor per feed (`feed_cursors`, in the following service's schema): each stream
 //!   starts after it;
-//! - each event is applied in one transaction that also moves the cursor past it, after checking
+//! - each event is applied in the transaction that also moves the cursor past it, after checking
 //!   that the cursor still stands where the follower read it: effects and "done" commit together
 //!   or not at all, and a second follower of the same feed (a standby that took over while the
-//!   first was mid-event) finds the cursor moved and writes nothing;
+//!   first was mid-event) finds the cursor moved and writes nothing. The events the stream has
+//!   already delivered (up to [`BATCH_EVENTS`]) share one transaction: a backlog costs one commit
+//!   per batch, not per event;
 //! - an event whose id was applied already (a replay after a cursor reset) moves the cursor
 //!   without reaching the handler (`feed_applied_events`, pruned after a window);
 //! - reconnecting with backoff whenever the stream ends or fails;
@@ -33,6 +35,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use futures::FutureExt as _;
 use futures::future::BoxFuture;
 use logistics_contracts::common::{ChangeFeedStart, change_feed_start};
 use sqlx::migrate::Migrator;
@@ -46,6 +49,8 @@ use crate::error::ApiError;
 use metrics::Metrics;
 use store::{Counted, CursorRow};
 
+/// Most events applied in one transaction.
+pub const BATCH_EVENTS: usize = 100;
 /// How often a standby replica tries to take over the feed (and reads where the feed stands).
 const STANDBY_RETRY: Duration = Duration::from_secs(2);
 /// How often the follower checks that its lock connection is still alive.
@@ -263,7 +268,10 @@ impl<H: FeedHandler> FeedFollower<H> {
     /// past it, in one transaction. The unit of work of the background follower, public for
     /// replays and tests.
     pub async fn apply(&self, after: &str, event: &H::Event) -> Result<Applied, ApiError> {
-        self.inner.apply(after, event).await
+        self.inner
+            .apply(after, std::slice::from_ref(event))
+            .await
+            .map(|(applied, _)| applied)
     }
 
     /// Follows the feed in the background until `shutdown`: `open` opens the feed's stream (the
@@ -319,24 +327,11 @@ impl FollowerHandle {
 }
 
 impl<H: FeedHandler> Inner<H> {
-    async fn apply(&self, after: &str, event: &H::Event) -> Result<Applied, ApiError> {
+    /// Applies `events` (read in this order after the cursor `after`) in one transaction that
+    /// moves the cursor past the last. Answers how the last one went, or that another follower
+    /// moved the cursor (then nothing was written), and the cursor it now stands at.
+    async fn apply(&self, after: &str, events: &[H::Event]) -> Result<(Applied, String), ApiError> {
         let feed = self.feed;
-        let envelope = event
-            .envelope()
-            .filter(|envelope| !envelope.cursor.is_empty())
-            .ok_or_else(|| anyhow::anyhow!("a {feed} event came without its cursor"))?;
-        let position = EventPosition {
-            feed,
-            event_id: envelope.event_id.clone(),
-            cursor: envelope.cursor.clone(),
-            event_type: envelope.event_type.clone(),
-            resource_id: envelope.resource_id.clone(),
-            occur_time: envelope
-                .occur_time
-                .as_ref()
-                .and_then(crate::time::from_timestamp)
-                .unwrap_or_else(Utc::now),
-        };
         let mut tx = self.pool.begin().await?;
         let stored = match store::lock_cursor(&mut tx, feed).await? {
             Some(stored) => stored,
@@ -348,39 +343,85 @@ impl<H: FeedHandler> Inner<H> {
             }
         };
         if stored != after {
-            return Ok(Applied::Superseded { stored });
+            return Ok((
+                Applied::Superseded {
+                    stored: stored.clone(),
+                },
+                stored,
+            ));
         }
+        let mut moved = Vec::with_capacity(events.len());
+        for event in events {
+            let position = self.position_of(event)?;
+            let counted = self.apply_one(&mut tx, event, &position).await?;
+            let row = store::advance(
+                &mut tx,
+                feed,
+                &position.cursor,
+                position.occur_time,
+                counted,
+            )
+            .await?;
+            moved.push((counted, row));
+        }
+        tx.commit().await?;
+        let mut last = (Applied::Applied, after.to_owned());
+        for (counted, row) in moved {
+            self.status.send_modify(|status| status.update(&row));
+            self.metrics.applied(counted, &row);
+            let applied = match counted {
+                Counted::Applied => Applied::Applied,
+                Counted::Skipped => Applied::Skipped,
+                Counted::Duplicate => Applied::Duplicate,
+            };
+            last = (applied, row.cursor);
+        }
+        Ok(last)
+    }
+
+    /// Where `event` sits in the feed, from its envelope.
+    fn position_of(&self, event: &H::Event) -> Result<EventPosition, ApiError> {
+        let feed = self.feed;
+        let envelope = event
+            .envelope()
+            .filter(|envelope| !envelope.cursor.is_empty())
+            .ok_or_else(|| anyhow::anyhow!("a {feed} event came without its cursor"))?;
+        Ok(EventPosition {
+            feed,
+            event_id: envelope.event_id.clone(),
+            cursor: envelope.cursor.clone(),
+            event_type: envelope.event_type.clone(),
+            resource_id: envelope.resource_id.clone(),
+            occur_time: envelope
+                .occur_time
+                .as_ref()
+                .and_then(crate::time::from_timestamp)
+                .unwrap_or_else(Utc::now),
+        })
+    }
+
+    /// Hands `event` to the handler unless its id was applied before.
+    async fn apply_one(
+        &self,
+        tx: &mut PgConnection,
+        event: &H::Event,
+        position: &EventPosition,
+    ) -> Result<Counted, ApiError> {
+        let feed = self.feed;
         let first = position.event_id.is_empty()
-            || store::first_application(&mut tx, feed, &position.event_id).await?;
-        let counted = if first {
-            match self.handler.apply(&mut tx, event, &position).await? {
-                Handled::Applied => Counted::Applied,
-                Handled::Skipped => Counted::Skipped,
-            }
-        } else {
+            || store::first_application(tx, feed, &position.event_id).await?;
+        if !first {
             tracing::info!(
                 feed,
                 event_id = %position.event_id,
                 event_type = %position.event_type,
                 "the event was applied already; passed over"
             );
-            Counted::Duplicate
-        };
-        let row = store::advance(
-            &mut tx,
-            feed,
-            &position.cursor,
-            position.occur_time,
-            counted,
-        )
-        .await?;
-        tx.commit().await?;
-        self.status.send_modify(|status| status.update(&row));
-        self.metrics.applied(counted, &row);
-        Ok(match counted {
-            Counted::Applied => Applied::Applied,
-            Counted::Skipped => Applied::Skipped,
-            Counted::Duplicate => Applied::Duplicate,
+            return Ok(Counted::Duplicate);
+        }
+        Ok(match self.handler.apply(tx, event, position).await? {
+            Handled::Applied => Counted::Applied,
+            Handled::Skipped => Counted::Skipped,
         })
     }
 
@@ -522,13 +563,22 @@ impl<H: FeedHandler> Runner<H> {
             position: Some(change_feed_start::Position::AfterCursor(after.clone())),
         });
         let mut stream = (self.open)(start).await?;
+        let mut batch = Vec::with_capacity(BATCH_EVENTS);
         while let Some(event) = stream.message().await? {
-            match self.inner.apply(&after, &event).await? {
+            batch.push(event);
+            // With the events the stream already holds: a backlog applies a batch per commit.
+            while batch.len() < BATCH_EVENTS {
+                match stream.message().now_or_never() {
+                    Some(Ok(Some(event))) => batch.push(event),
+                    Some(Ok(None)) | None => break,
+                    Some(Err(status)) => return Err(status.into()),
+                }
+            }
+            let (applied, cursor) = self.inner.apply(&after, &batch).await?;
+            batch.clear();
+            match applied {
                 Applied::Applied | Applied::Skipped | Applied::Duplicate => {
-                    after = event
-                        .envelope()
-                        .map(|envelope| envelope.cursor.clone())
-                        .unwrap_or_default();
+                    after = cursor;
                     backoff.reset();
                 }
                 Applied::Superseded { .. } => {
