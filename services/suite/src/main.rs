@@ -221,7 +221,7 @@ fn production_context(shared: &cli::Shared) -> anyhow::Result<ServiceContext> {
 }
 
 /// Ctrl-C or SIGTERM (what Kubernetes sends).
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .expect("installing a SIGTERM handler");
     tokio::select! {

@@ -6,6 +6,7 @@
 mod casework;
 mod cpu;
 mod customers;
+mod lag;
 mod orders;
 mod progress;
 mod report;
@@ -131,6 +132,14 @@ pub struct LoadArgs {
     /// No progress bar (there is none anyway when stderr is not a terminal).
     #[arg(long)]
     pub no_progress: bool,
+    /// At most this many calls per second in all, spread evenly over the workers (as ghz's
+    /// `--rps`); 0 for as many as the server answers.
+    #[arg(long, default_value_t = 0.0)]
+    pub rps: f64,
+    /// Also sample, while measuring, how far the reporting service at this URL trails the orders
+    /// feed (e.g. http://127.0.0.1:50054).
+    #[arg(long)]
+    pub projection_lag: Option<String>,
 }
 
 /// What one call did: events accepted and refused (RecordTrackingEvents), else zero.
@@ -167,6 +176,10 @@ pub async fn run(args: LoadArgs, data_dir: &std::path::Path) -> anyhow::Result<(
     anyhow::ensure!(
         (1..=1000).contains(&args.batch),
         "--batch must be 1 to 1000"
+    );
+    anyhow::ensure!(
+        args.rps.is_finite() && (0.0..=1e7).contains(&args.rps),
+        "--rps must be 0 (no limit) to 10000000"
     );
     let api_key = match &args.api_key {
         Some(key) => key.clone(),
@@ -247,15 +260,35 @@ pub async fn run(args: LoadArgs, data_dir: &std::path::Path) -> anyhow::Result<(
     let cpu = args
         .server_pid
         .map(|pid| tokio::spawn(cpu::measure(pid, warmup_end, end)));
+    let lag = match &args.projection_lag {
+        Some(reporting) => {
+            let channel = connect(reporting, 1).await?.remove(0);
+            Some(tokio::spawn(lag::sample(
+                channel,
+                credentials.clone(),
+                warmup_end,
+                end,
+            )))
+        }
+        None => None,
+    };
     let progress = progress::Progress::start(!args.no_progress, warmup_end, end);
+    // With --rps, each worker keeps its own schedule: a call every `pace`, the workers staggered.
+    let pace = (args.rps > 0.0).then(|| Duration::from_secs_f64(concurrency as f64 / args.rps));
+    let start = Instant::now();
     let mut running = tokio::task::JoinSet::new();
-    for mut worker in workers {
+    for (n, mut worker) in workers.into_iter().enumerate() {
         let counter = progress
             .as_ref()
             .map(|progress| Arc::clone(&progress.calls));
+        let mut next = pace.map(|pace| start + pace.mul_f64(n as f64 / concurrency as f64));
         running.spawn(async move {
             let mut outcomes = report::Outcomes::default();
             loop {
+                if let (Some(at), Some(pace)) = (next.as_mut(), pace) {
+                    tokio::time::sleep_until((*at).into()).await;
+                    *at += pace;
+                }
                 let started = Instant::now();
                 if started >= end {
                     return outcomes;
@@ -294,7 +327,11 @@ pub async fn run(args: LoadArgs, data_dir: &std::path::Path) -> anyhow::Result<(
         Some(measuring) => Some(measuring.await??),
         None => None,
     };
-    print_report(&args, total, total_ns, cpu)
+    let lag = match lag {
+        Some(sampling) => Some(sampling.await??),
+        None => None,
+    };
+    print_report(&args, total, total_ns, cpu, lag)
 }
 
 async fn connect(target: &str, connections: usize) -> anyhow::Result<Vec<Channel>> {
@@ -316,6 +353,7 @@ fn print_report(
     outcomes: report::Outcomes,
     total_ns: u64,
     cpu: Option<cpu::Usage>,
+    projection_lag: Option<report::Lag>,
 ) -> anyhow::Result<()> {
     let ok = outcomes.ok_latencies_us.len().max(1) as f64;
     let cpu = cpu.map(|cpu| report::CpuPerCall {
@@ -335,7 +373,8 @@ fn print_report(
         total_ns,
         batch: (args.call == LoadCall::RecordTrackingEvents).then_some(args.batch),
     };
-    let report = report::Report::new(info, outcomes, cpu);
+    let mut report = report::Report::new(info, outcomes, cpu);
+    report.projection_lag = projection_lag;
     match args.format {
         Format::Json => println!("{}", serde_json::to_string(&report)?),
         Format::Summary => {

@@ -183,6 +183,23 @@ pub struct Report {
     /// CPU time per successful call (`--server-pid`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cpu: Option<CpuPerCall>,
+    /// Reporting's lag behind the orders feed while measuring (`--projection-lag`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub projection_lag: Option<Lag>,
+}
+
+/// Reporting's lag behind the orders feed: the age of the newest event it had applied, sampled.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Lag {
+    /// How many times it was looked at.
+    pub samples: usize,
+    /// Median age, in milliseconds.
+    pub p50_ms: u32,
+    /// 99th percentile (nearest rank), in milliseconds.
+    pub p99_ms: u32,
+    /// Oldest seen, in milliseconds.
+    pub max_ms: u32,
 }
 
 /// The nearest-rank percentile `percentage` of sorted `values`: the smallest value with at least
@@ -291,6 +308,7 @@ impl Report {
             events_refused: events.then_some(outcomes.events_refused),
             batch: info.batch,
             cpu,
+            projection_lag: None,
             call: info.call,
         }
     }
@@ -378,7 +396,7 @@ impl Report {
                 let _ = writeln!(out, "  [{count}]\t{error}");
             }
         }
-        if self.events_accepted.is_some() || self.cpu.is_some() {
+        if self.events_accepted.is_some() || self.cpu.is_some() || self.projection_lag.is_some() {
             out.push('\n');
         }
         if let (Some(accepted), Some(per_second)) = (self.events_accepted, self.events_per_second) {
@@ -387,6 +405,13 @@ impl Report {
                 "  events: {accepted} accepted, {per_second:.0} events/s, {} refused (batches of {})",
                 self.events_refused.unwrap_or(0),
                 self.batch.unwrap_or(0),
+            );
+        }
+        if let Some(lag) = self.projection_lag {
+            let _ = writeln!(
+                out,
+                "  projection lag (orders feed at reporting): p50 {} ms, p99 {} ms, max {} ms ({} samples)",
+                lag.p50_ms, lag.p99_ms, lag.max_ms, lag.samples,
             );
         }
         if let Some(cpu) = self.cpu {

@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# The suite's hot paths, each next to a baseline measured in the same run on the same machine:
+# GetTracking and BatchGetTracking against `pgbench -S`, CreateOrder against `pgbench -N`,
+# RecordTrackingEvents against COPY of the same rows, GetMonthlyStatement against the same report
+# from raw rows, reporting's lag at 20,000 events/s, GetTracking with telemetry on and off, and the
+# resident memory. Rounds interleave every figure, so drift on a noisy machine hits them alike;
+# the table holds the medians. It writes the table into BENCHMARKS.md (between its markers).
+#
+#   deploy/bench/run.sh [--rounds N] [--seconds S] [--no-reporting] [--no-write]
+#
+# Needs: a release build (made if missing), PostgreSQL's binaries with pgbench (PG_BINDIR, else
+# found), jq. h2load (Debian's nghttp2-client), when present, adds GetTracking measured by an
+# HTTP/2 client that costs the shared CPUs less than `logistics load` does.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+rounds=3
+seconds=8
+with_reporting=1
+write=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rounds) rounds=$2; shift 2 ;;
+    --seconds) seconds=$2; shift 2 ;;
+    --no-reporting) with_reporting=0; shift ;;
+    --no-write) write=0; shift ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+
+bin=${BIN:-target/release/logistics}
+[ -x "$bin" ] || cargo build --release --bin logistics
+command -v jq >/dev/null || { echo "jq is needed" >&2; exit 1; }
+pgbin=${PG_BINDIR:-}
+for dir in "$pgbin" "$(pg_config --bindir 2>/dev/null || true)" /usr/lib/postgresql/*/bin; do
+  if [ -n "$dir" ] && [ -x "$dir/pgbench" ]; then pgbin=$dir; break; fi
+done
+[ -x "$pgbin/pgbench" ] || { echo "pgbench not found; set PG_BINDIR" >&2; exit 1; }
+h2load=$(command -v h2load || true)
+
+# Ports off the defaults, so a suite a developer runs is left alone.
+base=${BENCH_PORT_BASE:-61050}
+export LOGISTICS_CUSTOMERS_PORT=$((base + 1)) LOGISTICS_ORDERS_PORT=$((base + 2))
+export LOGISTICS_COMPLAINTS_PORT=$((base + 3)) LOGISTICS_REPORTING_PORT=$((base + 4))
+orders=http://127.0.0.1:$LOGISTICS_ORDERS_PORT
+customers=http://127.0.0.1:$LOGISTICS_CUSTOMERS_PORT
+reporting=http://127.0.0.1:$LOGISTICS_REPORTING_PORT
+sink=127.0.0.1:$((base + 7))
+
+work=$(mktemp -d /var/tmp/logistics-bench.XXXXXX)
+chmod 755 "$work" # the embedded PostgreSQL runs as `postgres` and reads the COPY file here
+export LOGISTICS_DATA_DIR=$work/data LOGISTICS_RATE_LIMIT_PER_SECOND=0
+suite_pid=
+sink_pid=
+cleanup() {
+  [ -n "$suite_pid" ] && { kill -INT "$suite_pid" 2>/dev/null || true; wait "$suite_pid" 2>/dev/null || true; }
+  [ -n "$sink_pid" ] && { kill -INT "$sink_pid" 2>/dev/null || true; wait "$sink_pid" 2>/dev/null || true; }
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$bin" bench otlp-sink --listen "$sink" >"$work/sink.log" 2>&1 &
+sink_pid=$!
+
+# Starts the suite with telemetry "on" (info logs, traces and metrics exported to the sink) or
+# "off" (no logs, no export).
+start_suite() {
+  local telemetry=$1
+  if [ "$telemetry" = on ]; then
+    LOGISTICS_LOG=info OTEL_EXPORTER_OTLP_ENDPOINT=http://$sink "$bin" up >"$work/up.log" 2>&1 &
+  else
+    LOGISTICS_LOG=off "$bin" up >"$work/up.log" 2>&1 &
+  fi
+  suite_pid=$!
+  for _ in $(seq 1 240); do
+    if [ -s "$work/data/dev-api-key" ] && "$bin" load --call health --target "$orders" \
+      --seconds 1 --warmup-seconds 0 --concurrency 1 --no-progress --format json \
+      >/dev/null 2>&1; then
+      return
+    fi
+    kill -0 "$suite_pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  echo "the suite did not come up:" >&2; tail -n 20 "$work/up.log" >&2; exit 1
+}
+stop_suite() {
+  kill -INT "$suite_pid"; wait "$suite_pid" || true; suite_pid=
+}
+resident_mib() { awk -v k="$2" '$1 == k":" { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+
+start_suite on
+idle_rss=$(resident_mib "$suite_pid" VmRSS)
+port=$(sed -nE 's/.*embedded PostgreSQL on 127\.0\.0\.1:([0-9]+),.*/\1/p' "$work/up.log" | head -1)
+export PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres PGPASSWORD
+PGPASSWORD=$(cat "$work/data/postgres/password")
+psql() { "$pgbin/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
+psql -d postgres -c "CREATE DATABASE pgbench" -c "CREATE DATABASE bench_reporting"
+"$pgbin/pgbench" -i -q -s 10 pgbench >/dev/null 2>&1
+
+results=$work/results.tsv
+record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$results"; } # figure, round, value
+load() { "$bin" load --target "$1" --customers-target "$customers" --concurrency 32 \
+  --connections 2 --seconds "$seconds" --warmup-seconds 2 --no-progress --format json "${@:2}"; }
+pgbench_tps() { "$pgbin/pgbench" "$@" -M prepared -c 32 -j 2 -T "$seconds" pgbench 2>/dev/null |
+  sed -nE 's/^tps = ([0-9.]+).*/\1/p'; }
+
+# The COPY baseline: tracking events as the service stored them, copied into a table of the same
+# shape and indexes, on one connection. Rows come from a first ingestion run (not measured).
+"$bin" load --target "$orders" --customers-target "$customers" --call record-tracking-events \
+  --batch 500 --seconds 4 --warmup-seconds 0 --no-progress --format json >/dev/null
+psql -d logistics -c "\\copy (SELECT * FROM orders.tracking_events LIMIT 200000) TO '$work/events.copy'"
+chmod 644 "$work/events.copy"
+copy_rows=$(wc -l <"$work/events.copy")
+psql -d logistics -c "CREATE SCHEMA bench_copy" \
+  -c "CREATE TABLE bench_copy.events (LIKE orders.tracking_events INCLUDING ALL)"
+
+h2load_get_tracking() {
+  local key number
+  key=$(cat "$work/data/dev-api-key")
+  number=$(psql -d logistics -At -c "SELECT tracking_number FROM orders.orders
+    WHERE tracking_sequence = 10 ORDER BY tracking_number LIMIT 1")
+  python3 -c "import struct,sys; n=sys.argv[1].encode(); m=b'\x0a'+bytes([len(n)])+n
+sys.stdout.buffer.write(b'\x00'+struct.pack('>I',len(m))+m)" "$number" >"$work/get-tracking.bin"
+  "$h2load" -D "$seconds" --warm-up-time=2 -c 2 -m 16 -t 1 -d "$work/get-tracking.bin" \
+    -H 'content-type: application/grpc' -H 'te: trailers' -H "authorization: Bearer $key" \
+    "$orders/logistics.orders.v1.TrackingService/GetTracking" 2>/dev/null |
+    sed -nE 's/^requests: ([0-9]+) total.* ([0-9]+) succeeded.*/\2/p' |
+    awk -v s="$seconds" '{ printf "%.0f", $1 / s }'
+}
+
+for round in $(seq 1 "$rounds"); do
+  echo "round $round of $rounds" >&2
+  record pgbench_select "$round" "$(pgbench_tps -S)"
+  out=$(load "$orders" --call health)
+  record health "$round" "$(jq .rps <<<"$out")"
+  out=$(load "$orders" --call get-tracking)
+  record get_tracking "$round" "$(jq .rps <<<"$out")"
+  record get_tracking_p99 "$round" "$(jq '.latencyDistribution[] | select(.percentage == 99) | .latency / 1e6' <<<"$out")"
+  if [ -n "$h2load" ]; then record get_tracking_h2load "$round" "$(h2load_get_tracking)"; fi
+  out=$(load "$orders" --call batch-get-tracking)
+  record batch_get_tracking "$round" "$(jq .rps <<<"$out")"
+  record pgbench_insert "$round" "$(pgbench_tps -N)"
+  out=$(load "$orders" --call create-order)
+  record create_order "$round" "$(jq .rps <<<"$out")"
+  out=$(load "$orders" --call record-tracking-events --batch 500)
+  record ingest_events "$round" "$(jq .eventsPerSecond <<<"$out")"
+  psql -d logistics -c "TRUNCATE bench_copy.events"
+  started=$(date +%s.%N)
+  psql -d logistics -c "COPY bench_copy.events FROM '$work/events.copy'"
+  record copy_rows "$round" "$(awk -v n="$copy_rows" -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { print n / (b - a) }')"
+  # 40 batches of 500 a second: 20,000 events/s, while watching reporting's lag. The longer
+  # warm-up lets reporting first work off the backlog the closed-loop runs above left.
+  out=$("$bin" load --target "$orders" --customers-target "$customers" --concurrency 32 \
+    --connections 2 --seconds "$seconds" --warmup-seconds 6 --no-progress --format json \
+    --call record-tracking-events --batch 500 --rps 40 --projection-lag "$reporting")
+  record lag_events "$round" "$(jq '.eventsAccepted / .seconds' <<<"$out")"
+  record lag_p99_ms "$round" "$(jq .projectionLag.p99Ms <<<"$out")"
+  record loaded_rss "$round" "$(resident_mib "$suite_pid" VmHWM)"
+  stop_suite
+  start_suite off
+  out=$(load "$orders" --call get-tracking)
+  record get_tracking_quiet "$round" "$(jq .rps <<<"$out")"
+  stop_suite
+  start_suite on
+  out=$(load "$orders" --call get-tracking)
+  record get_tracking_telemetry "$round" "$(jq .rps <<<"$out")"
+done
+
+if [ "$with_reporting" = 1 ]; then
+  echo "GetMonthlyStatement on a million orders (about 2 minutes)" >&2
+  LOGISTICS_LOG=error LOGISTICS_DATABASE_URL="postgres://postgres:$PGPASSWORD@127.0.0.1:$port/bench_reporting" \
+    "$bin" bench reporting >"$work/reporting.txt"
+  statement=$(grep '^| GetMonthlyStatement' "$work/reporting.txt")
+fi
+
+median() { awk -F'\t' -v f="$1" '$1 == f { print $3 }' "$results" | sort -g |
+  awk '{ v[NR] = $1 } END { if (NR == 0) print ""; else print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f %%", 100 * a / b }'; }
+int() { printf "%.0f" "$1"; }
+verdict() { if awk "BEGIN { exit !($1) }"; then echo met; else echo "**missed**"; fi; }
+
+sel=$(median pgbench_select) ins=$(median pgbench_insert) copy=$(median copy_rows)
+gt=$(median get_tracking) gt99=$(median get_tracking_p99) batch=$(median batch_get_tracking)
+create=$(median create_order) ingest=$(median ingest_events) health=$(median health)
+lag=$(median lag_p99_ms) lag_events=$(median lag_events)
+quiet=$(median get_tracking_quiet) noisy=$(median get_tracking_telemetry)
+rss=$(median loaded_rss)
+
+table=$work/table.md
+{
+  echo "| figure | suite | baseline, same run | ratio | target | |"
+  echo "| --- | --- | --- | --- | --- | --- |"
+  echo "| gRPC health (the server stack, no database) | $(int "$health") calls/s | \`pgbench -S\` $(int "$sel") TPS | $(ratio "$health" "$sel") | | |"
+  echo "| GetTracking, 10 events (\`logistics load\`) | $(int "$gt") calls/s, p99 $(printf %.2f "$gt99") ms | \`pgbench -S\` $(int "$sel") TPS | $(ratio "$gt" "$sel") | >= 50 %, p99 < 10 ms | $(verdict "$gt >= 0.5 * $sel && $gt99 < 10") |"
+  if [ -n "$h2load" ]; then
+    gth=$(median get_tracking_h2load)
+    echo "| GetTracking, 10 events (h2load) | $(int "$gth") calls/s | \`pgbench -S\` $(int "$sel") TPS | $(ratio "$gth" "$sel") | >= 50 % | $(verdict "$gth >= 0.5 * $sel") |"
+  fi
+  echo "| BatchGetTracking, 30 numbers | $(int "$batch") calls/s | \`pgbench -S\` $(int "$sel") TPS | $(ratio "$batch" "$sel") | >= 20 % | $(verdict "$batch >= 0.2 * $sel") |"
+  echo "| CreateOrder | $(int "$create") calls/s | \`pgbench -N\` $(int "$ins") TPS | $(ratio "$create" "$ins") | >= 60 % | $(verdict "$create >= 0.6 * $ins") |"
+  echo "| RecordTrackingEvents, batches of 500 | $(int "$ingest") events/s | COPY of $(int "$copy_rows") such rows, one connection: $(int "$copy") rows/s | $(ratio "$ingest" "$copy") | >= 50 % | $(verdict "$ingest >= 0.5 * $copy") |"
+  echo "| reporting's lag behind the orders feed, p99 | $(int "$lag") ms at $(int "$lag_events") events/s | | | < 2,000 ms at 20,000 events/s | $(verdict "$lag < 2000 && $lag_events >= 19000") |"
+  echo "| GetTracking with telemetry (info logs, OTLP export to a collector) | $(int "$noisy") calls/s | telemetry off: $(int "$quiet") calls/s | $(ratio "$noisy" "$quiet") | >= 90 % | $(verdict "$noisy >= 0.9 * $quiet") |"
+  echo "| resident memory of \`logistics up\` (all four services, one process) | idle $idle_rss MiB, peak under these loads $rss MiB | | | per service < 64 MiB idle, < 256 MiB loaded | $(verdict "$idle_rss < 64 && $rss < 256") |"
+  if [ -n "${statement:-}" ]; then
+    p50=$(awk -F'|' '{ split($3, a, "/"); gsub(/ /, "", a[1]); print a[1] }' <<<"$statement")
+    p99=$(awk -F'|' '{ split($3, a, "/"); gsub(/ /, "", a[2]); print a[2] }' <<<"$statement")
+    raw=$(awk -F'|' '{ split($4, a, "/"); gsub(/ /, "", a[1]); print a[1] }' <<<"$statement")
+    echo "| GetMonthlyStatement, 1,000,000 orders, biggest customer | p50 $p50 ms, p99 $p99 ms | the same report from raw rows: p50 $raw ms | $(awk -v a="$raw" -v b="$p50" 'BEGIN { printf "%.0fx", a / b }') | p99 < 20 ms, >= 20x | $(verdict "$p99 < 20 && $raw >= 20 * $p50") |"
+  fi
+} >"$table"
+
+machine="$(nproc) vCPUs ($(lscpu | sed -nE 's/^Model name: +//p' | head -1)), $(free -g | awk '/^Mem:/ { print $2 }') GiB, $(. /etc/os-release && echo "$PRETTY_NAME"), PostgreSQL $("$pgbin/postgres" --version | awk '{ print $3 }')"
+section=$work/section.md
+{
+  echo "<!-- deploy/bench/run.sh: begin -->"
+  echo "Measured $(date -u +%Y-%m-%d) by \`deploy/bench/run.sh --rounds $rounds --seconds $seconds\` on $machine;"
+  echo "medians of $rounds interleaved rounds of $seconds s per figure (after 2 s of warm-up), 32 calls in flight over 2"
+  echo "connections (pgbench: 32 clients, 2 threads, prepared statements, scale 10), the load generators on the"
+  echo "same CPUs as the suite and its embedded PostgreSQL."
+  echo
+  cat "$table"
+  echo "<!-- deploy/bench/run.sh: end -->"
+} >"$section"
+cat "$section"
+if [ "$write" = 1 ]; then
+  if grep -q '<!-- deploy/bench/run.sh: begin -->' BENCHMARKS.md; then
+    awk -v file="$section" '
+      /<!-- deploy\/bench\/run.sh: begin -->/ { while ((getline line < file) > 0) print line; skip = 1; next }
+      /<!-- deploy\/bench\/run.sh: end -->/ { skip = 0; next }
+      !skip { print }' BENCHMARKS.md >"$work/BENCHMARKS.md"
+    cp "$work/BENCHMARKS.md" BENCHMARKS.md
+  else
+    { echo; echo "## Every figure of issue 12 in one run"; echo; cat "$section"; } >>BENCHMARKS.md
+  fi
+  echo "BENCHMARKS.md updated" >&2
+fi
