@@ -4,6 +4,7 @@
 //! rated. Resolving one makes the customers service schedule its follow-up.
 
 use anyhow::Context as _;
+use chrono::{DateTime, Utc};
 use logistics_contracts::common::Money;
 use logistics_contracts::complaints::complaint_service_client::ComplaintServiceClient;
 use logistics_contracts::complaints::{
@@ -14,6 +15,7 @@ use logistics_contracts::complaints::{
     ResponsibleParty,
 };
 use logistics_platform::client::CallCredentials;
+use logistics_platform::time::from_timestamp;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
@@ -26,10 +28,11 @@ pub type Complaints = ComplaintServiceClient<InterceptedService<Channel, CallCre
 /// Agents the complaints are assigned to.
 const AGENTS: [&str; 3] = ["agent.sun", "agent.ma", "agent.guo"];
 
-/// Files and handles one planned complaint; `false` when an earlier run of the same seed did.
+/// Files and handles one planned complaint; whether it was filed now (`false` when an earlier run
+/// of the same seed filed it, before `run_start`).
 pub async fn run(
     client: &mut Complaints,
-    seed: u64,
+    (seed, run_start): (u64, DateTime<Utc>),
     plan: &ComplaintPlan,
     customer_id: &str,
     order: Option<&Placed>,
@@ -76,8 +79,14 @@ pub async fn run(
         })
         .await?
         .into_inner();
+    let new = current
+        .file_time
+        .as_ref()
+        .and_then(from_timestamp)
+        .is_some_and(|time| time >= run_start);
+    // Handled already by an earlier run (a complaint planned to stay RECEIVED has nothing to do).
     if current.status() != ComplaintStatus::Received || current.first_response_time.is_some() {
-        return Ok(false);
+        return Ok(new);
     }
     let stage = plan.stage;
     if stage >= Stage::Acknowledged {
@@ -158,7 +167,7 @@ pub async fn run(
             .await
             .context("rating")?;
     }
-    Ok(true)
+    Ok(new)
 }
 
 fn words(topic: Topic) -> (ComplaintKind, ComplaintCategory, &'static str, &'static str) {

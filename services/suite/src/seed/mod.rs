@@ -220,9 +220,9 @@ pub async fn run(args: SeedArgs, data_dir: &std::path::Path) -> anyhow::Result<(
 /// Plans and loads the data set; the summary of what was planned and done.
 pub async fn seed(args: &SeedArgs, api_key: &str) -> anyhow::Result<Summary> {
     let started = Instant::now();
-    // What the suite creates from now on is this run's (a few seconds of clock skew allowed);
-    // what it answers with an older creation time, an earlier run made.
-    let run_start = Utc::now() - chrono::Duration::seconds(5);
+    // What the suite answers with an older creation time, an earlier run made (by this machine's
+    // clock: the counts of what is new are only as right as the suite's clock agrees with it).
+    let run_start = Utc::now();
     let sizes = args.sizes()?;
     let credentials = CallCredentials::bearer(api_key)?;
     let customers_channel = connect(&args.customers_target, 1).await?.remove(0);
@@ -374,7 +374,14 @@ pub async fn seed(args: &SeedArgs, api_key: &str) -> anyhow::Result<Summary> {
                 let done = if complaint.order.is_some() && order.is_none() {
                     Err(anyhow::anyhow!("its order could not be seeded"))
                 } else {
-                    casework::run(&mut client, seed, &complaint, &customer_id, order.as_ref()).await
+                    casework::run(
+                        &mut client,
+                        (seed, run_start),
+                        &complaint,
+                        &customer_id,
+                        order.as_ref(),
+                    )
+                    .await
                 };
                 bar.inc(1);
                 done
