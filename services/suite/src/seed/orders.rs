@@ -123,14 +123,14 @@ pub async fn run(
         done.events = response.accepted_count as u64;
         done.duplicate_events = response.duplicate_count as u64;
     }
-    if let (Outcome::Delivered(delivery), Some(at)) = (plan.outcome, path.delivered) {
-        if at <= anchor {
-            tracking
-                .record_delivery(delivery_of(&order, plan, delivery, at))
-                .await
-                .context("recording an imported order's delivery")?;
-            done.delivered = true;
-        }
+    if let (Outcome::Delivered(delivery), Some(at)) = (plan.outcome, path.delivered)
+        && at <= anchor
+    {
+        tracking
+            .record_delivery(delivery_of(&order, plan, delivery, at))
+            .await
+            .context("recording an imported order's delivery")?;
+        done.delivered = true;
     }
     Ok((placed, done))
 }
