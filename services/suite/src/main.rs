@@ -79,14 +79,19 @@ async fn up(shared: cli::Shared, demo: bool) -> anyhow::Result<()> {
         keys.insert(stored)?;
         service_keys.push(key);
     }
-    // The demo seed's own key, whatever keys file is in use; it lives as long as the process.
-    let demo_key = demo
-        .then(|| {
+    // The demo seeds with the development key, so that `logistics seed` run later with it (its
+    // default) finds the demo data in the idempotency records, which are per principal. With a
+    // keys file of the user's, with a key of its own that lives as long as the process.
+    let demo_key = match (&dev.dev_key, demo) {
+        (_, false) => None,
+        (Some((key, _)), true) => Some(key.clone()),
+        (None, true) => {
             let scopes = ["customers:*", "orders:*", "complaints:*"].map(str::to_owned);
             let (key, stored) = mint_key("demo-seed", scopes.to_vec());
-            keys.insert(stored).map(|()| key)
-        })
-        .transpose()?;
+            keys.insert(stored)?;
+            Some(key)
+        }
+    };
     let context = ServiceContext {
         server: shared.server.clone(),
         database: shared.database.clone(),

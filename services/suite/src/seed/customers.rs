@@ -1,14 +1,16 @@
 //! The customers phase: each planned customer created (idempotently by its seeded request id),
 //! government customers given their level, and the periodic reviews of KEY customers scheduled.
 
+use std::collections::HashSet;
+
 use anyhow::Context as _;
 use chrono::{DateTime, Duration, Utc};
 use logistics_contracts::common::{Address, TransportMode};
 use logistics_contracts::customers::engagement_service_client::EngagementServiceClient;
 use logistics_contracts::customers::{
     CompleteFollowUpRequest, CreateCustomerRequest, Customer, CustomerKind, CustomerStatus,
-    FollowUp, FollowUpReason, GetCustomerRequest, GovernmentLevel, ScheduleFollowUpRequest,
-    SetGovernmentLevelRequest, TransportNeeds,
+    FollowUp, FollowUpReason, FollowUpStatus, GetCustomerRequest, GovernmentLevel,
+    ListFollowUpsRequest, ScheduleFollowUpRequest, SetGovernmentLevelRequest, TransportNeeds,
 };
 use logistics_platform::client::CallCredentials;
 use logistics_platform::time::{from_timestamp, timestamp};
@@ -161,4 +163,81 @@ pub async fn follow_up(
         Err(status) if status.code() == Code::FailedPrecondition => Ok(false),
         Err(status) => Err(status),
     }
+}
+
+/// Most thank-you calls (of every seed in the suite) the seed reads.
+const MAX_THANK_YOU_CALLS: usize = 250_000;
+
+/// The thank-you calls the customers service schedules by itself after every delivery (from the
+/// orders feed): waits until it has scheduled `expected` of them (at most `wait`), then returns
+/// those still open about the orders numbered in `ours`.
+pub async fn open_thank_you_calls(
+    client: &mut Engagement,
+    expected: usize,
+    ours: &HashSet<String>,
+    wait: std::time::Duration,
+) -> Result<Vec<FollowUp>, Status> {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let mut all = Vec::new();
+        let mut page_token = String::new();
+        loop {
+            let page = client
+                .list_follow_ups(ListFollowUpsRequest {
+                    page_size: 1000,
+                    page_token,
+                    filter: None,
+                })
+                .await?
+                .into_inner();
+            all.extend(page.follow_ups.into_iter().filter(|follow_up| {
+                follow_up.reason() == FollowUpReason::ThankYouAfterDelivery
+                    && ours.contains(&follow_up.reference)
+            }));
+            if page.next_page_token.is_empty() || all.len() >= MAX_THANK_YOU_CALLS {
+                break;
+            }
+            page_token = page.next_page_token;
+        }
+        if all.len() >= expected || tokio::time::Instant::now() >= deadline {
+            all.retain(|follow_up| {
+                matches!(
+                    follow_up.status(),
+                    FollowUpStatus::Scheduled | FollowUpStatus::Missed
+                )
+            });
+            return Ok(all);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}
+
+/// Makes the thank-you call of a delivery, as the account manager did at the time: most of them
+/// between 2 and 20 hours before it was due (the seed's own hash of the order number decides which
+/// and when, so a second run picks the same). `false` when this one was never made.
+pub async fn thank_you_call(
+    client: &mut Engagement,
+    seed: u64,
+    follow_up: FollowUp,
+) -> Result<bool, Status> {
+    let draw = request_id(seed, &follow_up.reference, 0).as_u128();
+    if draw % 100 >= 85 {
+        return Ok(false);
+    }
+    let due = follow_up
+        .due_time
+        .as_ref()
+        .and_then(from_timestamp)
+        .unwrap_or_else(Utc::now);
+    let done = (due - Duration::hours(2 + (draw / 100 % 18) as i64)).min(Utc::now());
+    client
+        .complete_follow_up(CompleteFollowUpRequest {
+            id: follow_up.id,
+            outcome: "Thanked the customer".to_owned(),
+            notes: "The customer was happy with the delivery.".to_owned(),
+            complete_time: Some(timestamp(done)),
+            etag: follow_up.etag,
+        })
+        .await?;
+    Ok(true)
 }

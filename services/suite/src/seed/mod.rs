@@ -14,7 +14,7 @@ mod customers;
 mod orders;
 pub mod plan;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -33,6 +33,9 @@ use plan::{Outcome, Sizes};
 
 /// Calls in flight at once.
 const CONCURRENCY: usize = 8;
+/// How long the seed waits for the customers service to schedule the thank-you calls of the
+/// deliveries (it learns of them from the orders feed).
+const THANK_YOU_WAIT: Duration = Duration::from_secs(60);
 
 /// A preset size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -169,6 +172,8 @@ pub struct Summary {
     pub follow_ups: usize,
     /// Follow-ups this run scheduled or completed.
     pub follow_ups_new: usize,
+    /// Thank-you calls after deliveries this run made (the customers service schedules them).
+    pub thank_you_calls: usize,
     /// Steps that failed (each reported on stderr).
     pub failures: usize,
     /// Seconds the run took.
@@ -422,6 +427,53 @@ pub async fn seed(args: &SeedArgs, api_key: &str) -> anyhow::Result<Summary> {
             }
         }
     }
+    // The thank-you calls after the deliveries, scheduled by the customers service from the
+    // orders feed: most made in time, some never (the return-visit rate).
+    let ours: HashSet<String> = placed
+        .iter()
+        .flatten()
+        .map(|order| order.order_number.clone())
+        .collect();
+    match customers::open_thank_you_calls(
+        &mut engagement,
+        summary.orders_delivered,
+        &ours,
+        THANK_YOU_WAIT,
+    )
+    .await
+    {
+        Ok(open) => {
+            let bar = phase(show, "thank-yous", open.len());
+            let results: Vec<Result<bool, tonic::Status>> = futures::stream::iter(open)
+                .map(|follow_up| {
+                    let mut client = engagement.clone();
+                    let bar = bar.clone();
+                    let seed = args.seed;
+                    async move {
+                        let done = customers::thank_you_call(&mut client, seed, follow_up).await;
+                        bar.inc(1);
+                        done
+                    }
+                })
+                .buffered(CONCURRENCY)
+                .collect()
+                .await;
+            bar.finish_and_clear();
+            for result in results {
+                match result {
+                    Ok(made) => summary.thank_you_calls += usize::from(made),
+                    Err(status) => {
+                        eprintln!("seed: thank-you call: {status}");
+                        summary.failures += 1;
+                    }
+                }
+            }
+        }
+        Err(status) => {
+            eprintln!("seed: listing the thank-you calls: {status}");
+            summary.failures += 1;
+        }
+    }
     // Grade everyone on what they shipped (also runs periodically); customers without a recent
     // shipment turn DORMANT or CHURNED.
     let mut customers_client = customers_client;
@@ -487,7 +539,8 @@ fn print_summary(summary: &Summary) {
          orders      {} planned, {} moved now; {} delivered and {} returned as planned\n  \
          tracking    {} events recorded now, {} already there\n  \
          complaints  {} planned ({}), {} filed now\n  \
-         follow-ups  {} periodic reviews, {} scheduled or completed now\n  \
+         follow-ups  {} periodic reviews, {} scheduled or completed now; {} thank-you calls \
+         after deliveries made now\n  \
          orders by month: {}",
         summary.seconds,
         summary.customers_by_kind.values().sum::<usize>(),
@@ -504,6 +557,7 @@ fn print_summary(summary: &Summary) {
         summary.complaints_new,
         summary.follow_ups,
         summary.follow_ups_new,
+        summary.thank_you_calls,
         summary
             .orders_by_month
             .iter()

@@ -42,11 +42,13 @@ pub struct Done {
     pub delivered: bool,
 }
 
-/// The order's id, for complaints about it.
+/// The order's id (for complaints about it) and number (for its thank-you call).
 #[derive(Debug, Clone)]
 pub struct Placed {
     /// Its id.
     pub id: String,
+    /// Its order number.
+    pub order_number: String,
 }
 
 /// Imports, moves and delivers one planned order as of `anchor`.
@@ -68,6 +70,7 @@ pub async fn run(
         .into_inner();
     let placed = Placed {
         id: order.id.clone(),
+        order_number: order.order_number.clone(),
     };
     // The create answer of a replay is the order as first created: read where it stands now.
     let current = orders
