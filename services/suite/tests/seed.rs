@@ -177,6 +177,13 @@ async fn a_seed_creates_what_its_plan_says_and_a_second_run_creates_nothing() {
     );
     assert!(count(&summary, "events_recorded") > 0);
     assert_eq!(complaints(&app).await, count(&summary, "complaints"));
+    // Most deliveries got their thank-you call (the customers service scheduled one for each).
+    let calls = count(&summary, "thank_you_calls");
+    let delivered = count(&summary, "orders_delivered");
+    assert!(
+        calls > delivered / 2 && calls <= delivered,
+        "{calls} of {delivered}"
+    );
 
     let again = seed(&app).await;
 
@@ -187,6 +194,7 @@ async fn a_seed_creates_what_its_plan_says_and_a_second_run_creates_nothing() {
         "events_recorded",
         "complaints_new",
         "follow_ups_new",
+        "thank_you_calls",
     ] {
         assert_eq!(count(&again, field), 0, "{field} in {again}");
     }

@@ -13,6 +13,7 @@ mod casework;
 mod customers;
 mod orders;
 pub mod plan;
+mod vocabulary;
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
