@@ -36,7 +36,7 @@ use plan::{Outcome, Sizes};
 const CONCURRENCY: usize = 8;
 /// How long the seed waits for the customers service to schedule the thank-you calls of the
 /// deliveries (it learns of them from the orders feed).
-const THANK_YOU_WAIT: Duration = Duration::from_secs(60);
+const THANK_YOU_WAIT: Duration = Duration::from_secs(30);
 
 /// A preset size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
