@@ -83,6 +83,8 @@ pub struct TestKeys {
     pub customers_service: String,
     /// `orders:read` only.
     pub orders_reader: String,
+    /// `orders:read` and `orders:write`: everything of an orders client but imports.
+    pub orders_writer: String,
     /// `orders:track` only: what scanners and partners get.
     pub orders_tracker: String,
     /// The complaints service's own key for its calls (`customers:read`, `orders:read`).
@@ -385,6 +387,8 @@ fn test_keys() -> (TestKeys, Vec<logistics_platform::auth::StoredKey>) {
         scopes(&["orders:read", "complaints:read"]),
     );
     let (orders_reader, orders_reader_stored) = mint_key("orders-reader", scopes(&["orders:read"]));
+    let (orders_writer, orders_writer_stored) =
+        mint_key("orders-writer", scopes(&["orders:read", "orders:write"]));
     let (orders_tracker, orders_tracker_stored) =
         mint_key("orders-tracker", scopes(&["orders:track"]));
     let (complaints_service, complaints_service_stored) = mint_key(
@@ -413,6 +417,7 @@ fn test_keys() -> (TestKeys, Vec<logistics_platform::auth::StoredKey>) {
             orders_service,
             customers_service,
             orders_reader,
+            orders_writer,
             orders_tracker,
             complaints_service,
             complaints_agent,
@@ -429,6 +434,7 @@ fn test_keys() -> (TestKeys, Vec<logistics_platform::auth::StoredKey>) {
             orders_service_stored,
             customers_service_stored,
             orders_reader_stored,
+            orders_writer_stored,
             orders_tracker_stored,
             complaints_service_stored,
             complaints_agent_stored,

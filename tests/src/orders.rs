@@ -87,6 +87,7 @@ pub async fn place_order(client: &mut OrdersClient, order: Order) -> Order {
         .create_order(CreateOrderRequest {
             order: Some(order),
             request_id: crate::request_id(),
+            ..Default::default()
         })
         .await
         .expect("placing an order")

@@ -5,6 +5,8 @@ logistics_platform::error_reasons! {
     documented_in: "logistics.orders.v1",
     /// A reason of `google.rpc.ErrorInfo` (domain "logistics.orders").
     pub(crate) enum Reason {
+        /// PERMISSION_DENIED: CreateOrder with import_create_time by a key without `orders:import`.
+        ImportNotAllowed = "IMPORT_NOT_ALLOWED",
         /// NOT_FOUND: no customer with that id or code (as the customers service says).
         CustomerNotFound = "CUSTOMER_NOT_FOUND",
         /// FAILED_PRECONDITION: the customer is blocked and may not order.

@@ -32,7 +32,12 @@ pub struct Cli {
 pub enum Command {
     /// Run all four services in one process, on an embedded PostgreSQL unless
     /// LOGISTICS_DATABASE_URL is set. Prints the endpoints and a development API key.
-    Up,
+    Up {
+        /// Once the suite is up, load the demo data set (`logistics seed` of the default size and
+        /// seed) through its public RPCs; a failure of it is reported and the suite keeps serving.
+        #[arg(long)]
+        demo: bool,
+    },
     /// Run one service (microservices mode, e.g. one Kubernetes Deployment per service).
     Serve {
         /// The service to run.
@@ -45,6 +50,10 @@ pub enum Command {
         #[arg(value_enum)]
         service: Option<Service>,
     },
+    /// Load a realistic data set into a running suite through its public RPCs: customers of every
+    /// kind and grade, 12 months of orders with their tracking and deliveries, complaints and
+    /// follow-ups. The same --seed creates nothing new when run again.
+    Seed(crate::seed::SeedArgs),
     /// Send load to a running service and print throughput and latency (benchmarks).
     Load(crate::load::LoadArgs),
     /// Run a benchmark that sets up its own data (on LOGISTICS_DATABASE_URL, or a throwaway

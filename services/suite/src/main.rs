@@ -5,6 +5,7 @@ mod bench;
 mod cli;
 mod dev;
 mod load;
+mod seed;
 mod services;
 
 use std::sync::Arc;
@@ -46,7 +47,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     let _telemetry = telemetry::init(&cli.telemetry, &service_name)?;
     match cli.command {
-        Command::Up => up(cli.shared).await,
+        Command::Up { demo } => up(cli.shared, demo).await,
+        Command::Seed(args) => seed::run(args, &cli.shared.data_dir).await,
         Command::Serve { service } => serve(cli.shared, service).await,
         Command::Migrate { service } => migrate(cli.shared, service).await,
         Command::Load(args) => load::run(args, &cli.shared.data_dir).await,
@@ -63,7 +65,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// Monolithic mode: embedded PostgreSQL unless a URL is given, all four services in one process.
-async fn up(shared: cli::Shared) -> anyhow::Result<()> {
+async fn up(shared: cli::Shared, demo: bool) -> anyhow::Result<()> {
     let dev = dev::prepare(&shared).await?;
     let mut keys = ApiKeys::load(&dev.keys_file)?;
     let mut service_keys = Vec::new();
@@ -77,6 +79,19 @@ async fn up(shared: cli::Shared) -> anyhow::Result<()> {
         keys.insert(stored)?;
         service_keys.push(key);
     }
+    // The demo seeds with the development key, so that `logistics seed` run later with it (its
+    // default) finds the demo data in the idempotency records, which are per principal. With a
+    // keys file of the user's, with a key of its own that lives as long as the process.
+    let demo_key = match (&dev.dev_key, demo) {
+        (_, false) => None,
+        (Some((key, _)), true) => Some(key.clone()),
+        (None, true) => {
+            let scopes = ["customers:*", "orders:*", "complaints:*"].map(str::to_owned);
+            let (key, stored) = mint_key("demo-seed", scopes.to_vec());
+            keys.insert(stored)?;
+            Some(key)
+        }
+    };
     let context = ServiceContext {
         server: shared.server.clone(),
         database: shared.database.clone(),
@@ -127,6 +142,10 @@ async fn up(shared: cli::Shared) -> anyhow::Result<()> {
         running.spawn(service.run(context, shared.clone(), listener));
     }
     dev::print_banner(&dev, &endpoints);
+    let demo = demo_key.map(|key| {
+        let url = |n: usize| local_url(endpoints[n].1);
+        tokio::spawn(seed::demo(url(0), url(1), url(2), key))
+    });
 
     // Run until a signal, or until a service stops on its own (which is a failure).
     let mut outcome = Ok(());
@@ -136,6 +155,9 @@ async fn up(shared: cli::Shared) -> anyhow::Result<()> {
     }
     tracing::info!("shutting down: draining calls, then stopping PostgreSQL");
     context.shutdown.cancel();
+    if let Some(demo) = demo {
+        demo.abort();
+    }
     while let Some(stopped) = running.join_next().await {
         if let Err(error) = stopped? {
             tracing::error!(error = format!("{error:#}"), "service failed");

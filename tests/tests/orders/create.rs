@@ -61,6 +61,7 @@ async fn every_bad_field_of_an_order_is_reported_at_once() {
         .create_order(CreateOrderRequest {
             order: Some(order),
             request_id: "also-not-a-uuid".to_owned(),
+            ..Default::default()
         })
         .await
         .expect_err("a bad order is refused");
@@ -142,6 +143,7 @@ async fn retrying_a_create_with_its_request_id_returns_the_first_order() {
     let request = CreateOrderRequest {
         order: Some(road_order(&customer.id)),
         request_id: request_id(),
+        ..Default::default()
     };
 
     let first = orders
@@ -193,6 +195,7 @@ async fn a_create_without_a_request_id_is_refused_like_in_customers() {
         .create_order(CreateOrderRequest {
             order: Some(road_order(&customer.id)),
             request_id: String::new(),
+            ..Default::default()
         })
         .await
         .expect_err("no request id");
@@ -208,6 +211,7 @@ async fn concurrent_retries_of_one_create_make_one_order() {
     let request = CreateOrderRequest {
         order: Some(road_order(&customer.id)),
         request_id: request_id(),
+        ..Default::default()
     };
     let mut attempts = Vec::new();
     for _ in 0..6 {
@@ -235,6 +239,7 @@ async fn refused_order(app: &TestApp, customer_id: &str, why: &str) -> tonic::St
         .create_order(CreateOrderRequest {
             order: Some(road_order(customer_id)),
             request_id: request_id(),
+            ..Default::default()
         })
         .await
         .expect_err(why)
@@ -266,6 +271,7 @@ async fn while_customers_is_down_orders_are_refused_as_unavailable_and_nothing_i
     let request = CreateOrderRequest {
         order: Some(road_order(&customer.id)),
         request_id: request_id(),
+        ..Default::default()
     };
     let refused = app
         .orders_client()

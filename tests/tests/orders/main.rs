@@ -8,6 +8,7 @@
 
 mod address_book;
 mod create;
+mod import;
 mod labels;
 mod list;
 mod order_feed;

@@ -362,6 +362,7 @@ fn creating_an_order_traces_a_client_span_between_the_orders_and_customers_serve
         let mut request = Request::new(logistics_contracts::orders::CreateOrderRequest {
             order: Some(road_order(&customer.id)),
             request_id: request_id(),
+            ..Default::default()
         });
         request.metadata_mut().insert(
             "traceparent",
@@ -469,6 +470,7 @@ fn a_peer_that_is_down_ends_the_server_span_and_every_client_attempt_in_error() 
         let mut request = Request::new(logistics_contracts::orders::CreateOrderRequest {
             order: Some(road_order(&customer.id)),
             request_id: request_id(),
+            ..Default::default()
         });
         request.metadata_mut().insert(
             "traceparent",

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use chrono::{TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use logistics_contracts::orders::{self as pb, DocumentKind};
 use logistics_platform::error::Violations;
 use logistics_platform::fields::customer_ref_field;
@@ -26,9 +26,11 @@ const MAX_REQUESTED_WINDOW: TimeDelta = TimeDelta::days(7);
 
 /// Checks every field of a new order, recording each violation under `order.`; the draft when
 /// nothing is wrong.
+/// `now` is when the order is created: the clock's time, or the time an import asks for.
 pub(crate) fn validate_new_order(
     violations: &mut Violations,
     order: &pb::Order,
+    now: DateTime<Utc>,
 ) -> Option<OrderDraft> {
     let before = violations.len();
     let customer = customer_ref_field(violations, "order.customer_id", &order.customer_id, true);
@@ -55,7 +57,7 @@ pub(crate) fn validate_new_order(
                 "order.requested_pickup_window.end_time",
                 "at most 7 days after start_time",
             );
-        } else if read.end <= Utc::now() {
+        } else if read.end <= now {
             violations.add(
                 "order.requested_pickup_window.end_time",
                 "must be in the future",

@@ -1,13 +1,14 @@
 //! `logistics.orders.v1.OrderService`: orders from creation to pickup. Decode and validate each
 //! request, call its use case in `app`, encode the response.
 
+use chrono::{DateTime, TimeDelta, Utc};
 use logistics_contracts::orders::order_service_server::OrderService;
 use logistics_contracts::orders::{
     self as pb, CancelOrderRequest, CancelPickupRequest, ConfirmOrderRequest, CreateOrderRequest,
     DispatchVehicleRequest, GetLabelRequest, GetLabelResponse, GetOrderRequest, ListOrdersRequest,
     ListOrdersResponse, SchedulePickupRequest, StreamChangesRequest, StreamChangesResponse,
 };
-use logistics_platform::auth::ScopeTable;
+use logistics_platform::auth::{ScopeTable, principal_of};
 use logistics_platform::changefeed::{self, ChangeFeed, Start};
 use logistics_platform::error::{Violations, parse_uuid};
 use logistics_platform::fields::customer_ref_field;
@@ -20,7 +21,7 @@ use tonic::{Request, Response, Status};
 
 use super::order_fields::{parse_order_ref, read_filter};
 use super::order_input::validate_new_order;
-use super::{principal_name, respond};
+use super::respond;
 use crate::DOMAIN;
 use crate::app::orders::{self, Creation, Named};
 use crate::app::proto::order_to_proto as to_proto;
@@ -28,6 +29,7 @@ use crate::app::quotes::Quoter;
 use crate::app::tracking_cache::TrackingCache;
 use crate::clients::CustomersDirectory;
 use crate::domain::order::Order;
+use crate::reasons::Reason;
 use crate::store::orders::{ListOrder, ListPosition};
 
 /// The scope each RPC of OrderService needs.
@@ -45,6 +47,33 @@ pub(crate) const SCOPES: ScopeTable = logistics_platform::scope_table!(
         StreamChanges => "orders:read",
     }
 );
+
+/// The scope CreateOrder's `import_create_time` needs besides `orders:write`.
+const IMPORT_SCOPE: &str = "orders:import";
+/// How far ahead of this server's clock an imported creation time may be: the importer's clock.
+const IMPORT_CLOCK_SKEW: TimeDelta = TimeDelta::minutes(1);
+/// How far back an order may be imported.
+const IMPORT_MAX_AGE: TimeDelta = TimeDelta::days(2 * 365);
+
+/// Reads `import_create_time` as of `now`: a valid timestamp, not in the future (beyond the
+/// clock skew) nor older than [`IMPORT_MAX_AGE`].
+fn import_time(
+    violations: &mut Violations,
+    time: &prost_types::Timestamp,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    const FIELD: &str = "import_create_time";
+    let at = violations.time(FIELD, time)?;
+    if at > now + IMPORT_CLOCK_SKEW {
+        violations.add(FIELD, "must not be in the future");
+        None
+    } else if at < now - IMPORT_MAX_AGE {
+        violations.add(FIELD, "must be at most 2 years back");
+        None
+    } else {
+        Some(at)
+    }
+}
 
 /// The orders API over its database and the customers service.
 #[derive(Clone)]
@@ -92,12 +121,26 @@ impl OrdersApi {
     async fn create(
         &self,
         principal: &str,
+        may_import: bool,
         request: CreateOrderRequest,
     ) -> Result<pb::Order, ApiError> {
+        // The scope first: a key that may not import learns nothing of its times' validity.
+        if request.import_create_time.is_some() && !may_import {
+            return Err(ApiError::PermissionDenied {
+                reason: Reason::ImportNotAllowed.as_str(),
+                message: format!("import_create_time needs the scope `{IMPORT_SCOPE}`"),
+                scope: IMPORT_SCOPE.to_owned(),
+            });
+        }
         let mut violations = Violations::new();
         let request_id = parse_uuid(&mut violations, "request_id", &request.request_id);
+        let now = Utc::now();
+        let imported = request
+            .import_create_time
+            .as_ref()
+            .and_then(|time| import_time(&mut violations, time, now));
         let draft = match &request.order {
-            Some(order) => validate_new_order(&mut violations, order),
+            Some(order) => validate_new_order(&mut violations, order, imported.unwrap_or(now)),
             None => {
                 violations.add("order", "is required");
                 None
@@ -112,6 +155,7 @@ impl OrdersApi {
             principal,
             request_id,
             request: &request,
+            imported,
         };
         orders::create(&self.pool, &self.customers, &self.quoter, creation, draft).await
     }
@@ -210,8 +254,9 @@ impl OrderService for OrdersApi {
         &self,
         request: Request<CreateOrderRequest>,
     ) -> Result<Response<pb::Order>, Status> {
-        let principal = principal_name(&request)?;
-        respond(self.create(&principal, request.into_inner()).await)
+        let principal = principal_of(&request).map_err(|error| error.into_status(DOMAIN))?;
+        let (name, may_import) = (principal.name.to_string(), principal.allows(IMPORT_SCOPE));
+        respond(self.create(&name, may_import, request.into_inner()).await)
     }
 
     async fn get_order(

@@ -112,6 +112,8 @@ pub(crate) struct Creation<'a> {
     pub(crate) request_id: Uuid,
     /// The request as sent, whose hash tells a retry from a reuse of its id.
     pub(crate) request: &'a CreateOrderRequest,
+    /// For an import: the past time the order is created as of, instead of now.
+    pub(crate) imported: Option<DateTime<Utc>>,
 }
 
 /// Creates an order from `draft`, once per request id: the customer resolved and allowed by the
@@ -127,6 +129,7 @@ pub(crate) async fn create(
         principal,
         request_id,
         request,
+        imported,
     } = creation;
     let key = IdempotencyKey {
         principal: principal.to_owned(),
@@ -148,7 +151,8 @@ pub(crate) async fn create(
     // transaction rolls back: nothing is written.
     let customer_id = customers.resolve(&draft.customer).await?;
     let standing = customers.standing(customer_id).await?;
-    let now = Utc::now();
+    // An import is created as of its own time: create time, order number, promise, event.
+    let now = imported.unwrap_or_else(Utc::now);
     let pickup_at = draft.pickup_at(now);
     let quote = quote(
         &card,

@@ -5,7 +5,7 @@
 
 mod casework;
 mod cpu;
-mod customers;
+pub(crate) mod customers;
 mod lag;
 mod orders;
 mod progress;
@@ -334,7 +334,8 @@ pub async fn run(args: LoadArgs, data_dir: &std::path::Path) -> anyhow::Result<(
     print_report(&args, total, total_ns, cpu, lag)
 }
 
-async fn connect(target: &str, connections: usize) -> anyhow::Result<Vec<Channel>> {
+/// `connections` HTTP/2 connections to `target` (shared with `logistics seed`).
+pub(crate) async fn connect(target: &str, connections: usize) -> anyhow::Result<Vec<Channel>> {
     let mut channels = Vec::with_capacity(connections);
     for _ in 0..connections {
         let channel = Endpoint::from_shared(target.to_owned())?

@@ -72,6 +72,7 @@ pub async fn seed(
                     .create_order(CreateOrderRequest {
                         order: Some(road_order(&customer_id)),
                         request_id: uuid::Uuid::new_v4().to_string(),
+                        ..Default::default()
                     })
                     .await
                     .context("creating an order to load")?
@@ -232,6 +233,7 @@ impl Worker {
                     .create_order(CreateOrderRequest {
                         order: Some(road_order(&self.seed.customer_id)),
                         request_id: uuid::Uuid::new_v4().to_string(),
+                        ..Default::default()
                     })
                     .await?;
             }

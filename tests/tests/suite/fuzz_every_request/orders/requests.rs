@@ -319,8 +319,8 @@ fn any_call(k: &Known) -> BoxedStrategy<Call> {
     let reason = || text(&["customer changed their mind", "truck broke down"]);
     let events = || list(tracking_event(k), 1100);
     prop_oneof![
-        (prop::option::weighted(0.95, order(k)), request_id())
-            .prop_map(|(order, request_id)| Call::CreateOrder(CreateOrderRequest { order, request_id })),
+        (prop::option::weighted(0.95, order(k)), request_id(), prop::option::weighted(0.25, time()))
+            .prop_map(|(order, request_id, import_create_time)| Call::CreateOrder(CreateOrderRequest { order, request_id, import_create_time })),
         order_id().prop_map(|id| Call::GetOrder(GetOrderRequest { id })),
         (
             prop::option::of((id(&k.customers), list(enumeration(11), 100), enumeration(6), text(&["31", "110"]), maybe_time(), maybe_time(), text(&["PO-2026-0042"]))),
