@@ -128,6 +128,18 @@ fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The API key a client command presents: the one given, else the development key `up` keeps in
+/// `data_dir`.
+pub fn api_key(given: Option<&str>, data_dir: &Path) -> anyhow::Result<String> {
+    match given {
+        Some(key) => Ok(key.to_owned()),
+        None => Ok(fs::read_to_string(data_dir.join("dev-api-key"))
+            .context("no --api-key and no development key from `logistics up`")?
+            .trim()
+            .to_owned()),
+    }
+}
+
 /// Tells the developer where everything is.
 pub fn print_banner(dev: &DevSetup, endpoints: &[(Service, SocketAddr)]) {
     let mut banner = String::from("\nlogistics suite is up\n\n");

@@ -11,6 +11,9 @@ mod orders;
 mod progress;
 mod report;
 
+/// The seed reports a refused tracking event the way the load tool does.
+pub(crate) use orders::first_refusal;
+
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -181,13 +184,7 @@ pub async fn run(args: LoadArgs, data_dir: &std::path::Path) -> anyhow::Result<(
         args.rps.is_finite() && (0.0..=1e7).contains(&args.rps),
         "--rps must be 0 (no limit) to 10000000"
     );
-    let api_key = match &args.api_key {
-        Some(key) => key.clone(),
-        None => std::fs::read_to_string(data_dir.join("dev-api-key"))
-            .context("no --api-key and no development key from `logistics up`")?
-            .trim()
-            .to_owned(),
-    };
+    let api_key = crate::dev::api_key(args.api_key.as_deref(), data_dir)?;
     let credentials = CallCredentials::bearer(&api_key)?;
     let target = args.target.clone().unwrap_or_else(|| {
         args.call

@@ -11,8 +11,8 @@ use logistics_contracts::orders::order_service_client::OrderServiceClient;
 use logistics_contracts::orders::tracking_service_client::TrackingServiceClient;
 use logistics_contracts::orders::{
     BatchGetTrackingRequest, CargoLine, ConfirmOrderRequest, CreateOrderRequest, GetOrderRequest,
-    GetTrackingRequest, Order, RecordTrackingEventsRequest, TrackingEvent, TrackingEventCode,
-    TrackingEventSource, TrackingLocation,
+    GetTrackingRequest, Order, RecordTrackingEventsRequest, RecordTrackingEventsResponse,
+    TrackingEvent, TrackingEventCode, TrackingEventSource, TrackingLocation,
 };
 use logistics_platform::client::CallCredentials;
 use logistics_platform::time::timestamp;
@@ -123,12 +123,7 @@ pub async fn seed(
             .context("recording the tracking events of the orders to load")?
             .into_inner();
         if response.accepted_count as usize != chunk.len() {
-            let first = response
-                .results
-                .iter()
-                .find(|result| !result.message.is_empty())
-                .map(|result| result.message.clone())
-                .unwrap_or_default();
+            let first = first_refusal(&response);
             anyhow::bail!(
                 "seeding tracking events: {} of {} accepted; first refusal: {first}",
                 response.accepted_count,
@@ -344,4 +339,14 @@ fn road_order(customer_id: &str) -> Order {
         customer_references: vec!["PO-2026-0042".to_owned()],
         ..Order::default()
     }
+}
+
+/// The message of the first event a RecordTrackingEvents call refused ('' when none was).
+pub(crate) fn first_refusal(response: &RecordTrackingEventsResponse) -> String {
+    response
+        .results
+        .iter()
+        .find(|result| !result.message.is_empty())
+        .map(|result| result.message.clone())
+        .unwrap_or_default()
 }

@@ -18,7 +18,6 @@ mod vocabulary;
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
 use chrono::{DateTime, DurationRound as _, Utc};
 use futures::StreamExt as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -201,13 +200,7 @@ pub async fn demo(customers: String, orders: String, complaints: String, key: St
 
 /// Runs `logistics seed`.
 pub async fn run(args: SeedArgs, data_dir: &std::path::Path) -> anyhow::Result<()> {
-    let api_key = match &args.api_key {
-        Some(key) => key.clone(),
-        None => std::fs::read_to_string(data_dir.join("dev-api-key"))
-            .context("no --api-key and no development key from `logistics up`")?
-            .trim()
-            .to_owned(),
-    };
+    let api_key = crate::dev::api_key(args.api_key.as_deref(), data_dir)?;
     let json = args.json;
     let summary = seed(&args, &api_key).await?;
     if json {

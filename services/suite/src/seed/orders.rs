@@ -111,12 +111,7 @@ pub async fn run(
             .context("recording an imported order's events")?
             .into_inner();
         if response.rejected_count > 0 {
-            let first = response
-                .results
-                .iter()
-                .find(|result| !result.message.is_empty())
-                .map(|result| result.message.clone())
-                .unwrap_or_default();
+            let first = crate::load::first_refusal(&response);
             anyhow::bail!(
                 "{} events of order {} refused: {first}",
                 response.rejected_count,
