@@ -111,9 +111,15 @@ where
         .with_threads(false);
     let registry = tracing_subscriber::registry().with(filter).with(otel);
     Ok(match config.log_format {
-        LogFormat::Pretty => {
-            Box::new(registry.with(tracing_subscriber::fmt::layer().with_writer(writer)))
-        }
+        // Colours only for a person at a terminal: a log file or collector gets plain text, and
+        // the server skips the escape codes on every span it formats.
+        LogFormat::Pretty => Box::new(
+            registry.with(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                    .with_writer(writer),
+            ),
+        ),
         LogFormat::Json => Box::new(
             registry.with(
                 tracing_subscriber::fmt::layer()
