@@ -574,23 +574,53 @@ impl<H: FeedHandler> Runner<H> {
                     Some(Err(status)) => return Err(status.into()),
                 }
             }
-            let (applied, cursor) = self.inner.apply(&after, &batch).await?;
+            let superseded = self.apply_batch(&mut after, &batch).await?;
             batch.clear();
-            match applied {
-                Applied::Applied | Applied::Skipped | Applied::Duplicate => {
-                    after = cursor;
-                    backoff.reset();
-                }
-                Applied::Superseded { .. } => {
-                    tracing::info!(
-                        feed,
-                        "another follower moved the cursor; resuming from where it stands"
-                    );
-                    return Ok(());
-                }
+            if superseded {
+                tracing::info!(
+                    feed,
+                    "another follower moved the cursor; resuming from where it stands"
+                );
+                return Ok(());
             }
+            backoff.reset();
         }
         Ok(())
+    }
+
+    /// Applies `batch` after the cursor `after` and moves `after` past what was applied; answers
+    /// whether another follower had moved the cursor. A batch that fails (a lock another
+    /// service's follower holds on the same rows, say) is applied again one event at a time, as
+    /// before batching: a long transaction must not turn a short wait into a failure loop.
+    async fn apply_batch(&self, after: &mut String, batch: &[H::Event]) -> anyhow::Result<bool> {
+        let outcomes = match self.inner.apply(after, batch).await {
+            Ok(outcome) => vec![outcome],
+            Err(error) if batch.len() > 1 => {
+                tracing::debug!(feed = self.inner.feed, %error, "a batch failed; one event at a time");
+                let mut outcomes = Vec::with_capacity(batch.len());
+                for event in batch {
+                    let outcome = self.inner.apply(after, std::slice::from_ref(event)).await?;
+                    let superseded = matches!(outcome.0, Applied::Superseded { .. });
+                    if !superseded {
+                        after.clone_from(&outcome.1);
+                    }
+                    outcomes.push(outcome);
+                    if superseded {
+                        break;
+                    }
+                }
+                outcomes
+            }
+            Err(error) => return Err(error.into()),
+        };
+        let mut superseded = false;
+        for (applied, cursor) in outcomes {
+            match applied {
+                Applied::Superseded { .. } => superseded = true,
+                _ => *after = cursor,
+            }
+        }
+        Ok(superseded)
     }
 
     /// Forgets the ids of events applied longer ago than the dedupe window, every hour.
