@@ -28,7 +28,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-bin=${BIN:-target/release/logistics}
+# Where cargo put the release build (CARGO_TARGET_DIR moves it).
+bin=${BIN:-${CARGO_TARGET_DIR:-target}/release/logistics}
 [ -x "$bin" ] || cargo build --release --bin logistics
 command -v jq >/dev/null || { echo "jq is needed" >&2; exit 1; }
 pgbin=${PG_BINDIR:-}
