@@ -34,6 +34,9 @@ pub struct DatabaseConfig {
     pub db_acquire_timeout_ms: u64,
 }
 
+/// How long a pooled connection may sit idle and still be handed out without a ping.
+const CHECK_AFTER_IDLE: Duration = Duration::from_secs(1);
+
 /// Opens a pool whose connections see only `schema` (as their search_path), creating the schema
 /// if it does not exist yet.
 pub async fn connect(url: &str, schema: &str, config: &DatabaseConfig) -> anyhow::Result<PgPool> {
@@ -44,6 +47,17 @@ pub async fn connect(url: &str, schema: &str, config: &DatabaseConfig) -> anyhow
     let pool = PgPoolOptions::new()
         .max_connections(config.db_max_connections)
         .acquire_timeout(Duration::from_millis(config.db_acquire_timeout_ms))
+        // A connection that was in use a moment ago is handed out as it is; only one that sat
+        // idle is pinged first. sqlx's default pings every one, a round trip on every call.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= CHECK_AFTER_IDLE {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
         .connect_with(options)
         .await
         .map_err(|error| anyhow::anyhow!("connecting to PostgreSQL for {schema}: {error}"))?;
