@@ -27,8 +27,13 @@ impl TestApp {
 
     /// An orders client presenting `api_key`.
     pub async fn orders_client_with(&self, api_key: &str) -> OrdersClient {
+        self.orders_client_of(self.orders, api_key).await
+    }
+
+    /// An orders client presenting `api_key` to the orders replica at `address`.
+    pub async fn orders_client_of(&self, address: SocketAddr, api_key: &str) -> OrdersClient {
         let credentials = CallCredentials::bearer(api_key).expect("printable key");
-        OrderServiceClient::with_interceptor(channel(self.orders).await, credentials)
+        OrderServiceClient::with_interceptor(channel(address).await, credentials)
     }
 }
 

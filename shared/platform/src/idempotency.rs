@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use prost::Message;
 use sha2::{Digest, Sha256};
-use sqlx::{PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -46,7 +46,7 @@ pub async fn claim<Req: Message, Resp: Message + Default>(
     key: &IdempotencyKey,
     request: &Req,
 ) -> Result<Claim<Resp>, ApiError> {
-    let request_hash = Sha256::digest(request.encode_to_vec()).to_vec();
+    let request_hash = request_hash(request);
     let inserted = sqlx::query(
         "INSERT INTO idempotency_keys (principal, method, request_id, request_hash)
          VALUES ($1, $2, $3, $4)
@@ -90,6 +90,22 @@ pub async fn claim<Req: Message, Resp: Message + Default>(
         .await?;
         return Ok(Claim::New);
     }
+    Ok(Claim::Replay(replay(
+        key,
+        &request_hash,
+        stored_hash,
+        response,
+    )?))
+}
+
+/// The first response to `key`, stored with `stored_hash`, for a retry whose request hashes to
+/// `request_hash`; INVALID_ARGUMENT (`IDEMPOTENCY_KEY_REUSED`) if the request differs.
+fn replay<Resp: Message + Default>(
+    key: &IdempotencyKey,
+    request_hash: &[u8],
+    stored_hash: Vec<u8>,
+    response: Option<Vec<u8>>,
+) -> Result<Resp, ApiError> {
     if stored_hash != request_hash {
         return Err(ApiError::InvalidArgument {
             reason: "IDEMPOTENCY_KEY_REUSED",
@@ -105,7 +121,96 @@ pub async fn claim<Req: Message, Resp: Message + Default>(
         .ok_or_else(|| anyhow::anyhow!("idempotency key committed without a response: {key:?}"))?;
     let response = Resp::decode(response.as_slice())
         .map_err(|error| anyhow::anyhow!("stored response of {key:?} does not decode: {error}"))?;
-    Ok(Claim::Replay(response))
+    Ok(response)
+}
+
+/// Pushes onto `query` a common table expression, `claimed`, that claims `key` for `request` and
+/// stores its `response` at once: for a create that is a single statement, so its own
+/// transaction. If the key was taken, the statement fails with an error [`is_taken`] recognises,
+/// having changed nothing; [`previous`] then tells what to answer. A concurrent create with the
+/// same key waits on the key's index until the first one ends, as with [`claim`].
+pub fn push_claim<Req: Message, Resp: Message>(
+    query: &mut QueryBuilder<Postgres>,
+    key: &IdempotencyKey,
+    request: &Req,
+    response: &Resp,
+) {
+    query.push(
+        "claimed AS (INSERT INTO idempotency_keys \
+         (principal, method, request_id, request_hash, response) VALUES (",
+    );
+    let mut values = query.separated(", ");
+    values.push_bind(key.principal.clone());
+    values.push_bind(key.method);
+    values.push_bind(key.request_id);
+    values.push_bind(request_hash(request));
+    values.push_bind(response.encode_to_vec());
+    query.push("))");
+}
+
+/// Whether `error` is a statement of [`push_claim`] finding its key taken.
+pub fn is_taken(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .is_some_and(|error| error.constraint() == Some("idempotency_keys_pkey"))
+}
+
+/// What a key [`push_claim`] found taken means for the create that tried it.
+#[derive(Debug)]
+pub enum Previous<R> {
+    /// The same request was made before: answer with its response.
+    Replay(R),
+    /// The key is free again (it expired, or was purged meanwhile): try the create again.
+    Free,
+}
+
+/// What to answer a create whose key [`push_claim`] found taken. An expired key is released.
+pub async fn previous<Req: Message, Resp: Message + Default>(
+    conn: &mut PgConnection,
+    key: &IdempotencyKey,
+    request: &Req,
+) -> Result<Previous<Resp>, ApiError> {
+    let stored: Option<(Vec<u8>, Option<Vec<u8>>, bool)> = sqlx::query_as(
+        "SELECT request_hash, response, create_time < now() - make_interval(secs => $4)
+         FROM idempotency_keys
+         WHERE principal = $1 AND method = $2 AND request_id = $3",
+    )
+    .bind(&key.principal)
+    .bind(key.method)
+    .bind(key.request_id)
+    .bind(RETENTION.as_secs_f64())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((stored_hash, response, expired)) = stored else {
+        return Ok(Previous::Free);
+    };
+    if expired {
+        // Past retention the key is free again, as with `claim`.
+        sqlx::query(
+            "DELETE FROM idempotency_keys
+             WHERE principal = $1 AND method = $2 AND request_id = $3
+               AND create_time < now() - make_interval(secs => $4)",
+        )
+        .bind(&key.principal)
+        .bind(key.method)
+        .bind(key.request_id)
+        .bind(RETENTION.as_secs_f64())
+        .execute(&mut *conn)
+        .await?;
+        return Ok(Previous::Free);
+    }
+    let request_hash = request_hash(request);
+    Ok(Previous::Replay(replay(
+        key,
+        &request_hash,
+        stored_hash,
+        response,
+    )?))
+}
+
+/// What tells a retry from a reuse of its request id: the hash of the request as sent.
+fn request_hash<Req: Message>(request: &Req) -> Vec<u8> {
+    Sha256::digest(request.encode_to_vec()).to_vec()
 }
 
 /// Stores the response of a [`Claim::New`] create, in the same transaction as its work.

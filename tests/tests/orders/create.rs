@@ -296,3 +296,78 @@ async fn while_customers_is_down_orders_are_refused_as_unavailable_and_nothing_i
     assert_eq!(placed.status(), OrderStatus::Created);
     assert_eq!(list_all(&app).await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_retry_of_a_created_order_is_answered_even_while_customers_is_down() {
+    let mut app = TestApp::spawn().await;
+    let customer = create_customer(&mut app.customers_client().await, enterprise("Acme")).await;
+    let request = CreateOrderRequest {
+        order: Some(road_order(&customer.id)),
+        request_id: request_id(),
+        ..Default::default()
+    };
+    let first = app
+        .orders_client()
+        .await
+        .create_order(request.clone())
+        .await
+        .expect("placed")
+        .into_inner();
+    // A second replica has asked customers about nobody yet, so nothing is cached there.
+    let replica = app.spawn_orders_replica().await;
+    app.stop_customers().await;
+
+    let again = app
+        .orders_client_of(replica, &app.keys.admin)
+        .await
+        .create_order(request.clone())
+        .await
+        .expect("the retry is answered from the stored response")
+        .into_inner();
+    assert_eq!(again, first);
+
+    let mut different = request;
+    different.order.as_mut().unwrap().customer_references = vec!["PO-OTHER".to_owned()];
+    let refused = app
+        .orders_client_of(replica, &app.keys.admin)
+        .await
+        .create_order(different)
+        .await
+        .expect_err("key reused");
+    assert_eq!(reason(&refused), "IDEMPOTENCY_KEY_REUSED");
+}
+
+#[tokio::test]
+async fn a_request_id_past_its_retention_creates_a_new_order() {
+    let app = TestApp::spawn().await;
+    let customer = create_customer(&mut app.customers_client().await, enterprise("Acme")).await;
+    let mut orders = app.orders_client().await;
+    let request = CreateOrderRequest {
+        order: Some(road_order(&customer.id)),
+        request_id: request_id(),
+        ..Default::default()
+    };
+    let first = orders
+        .create_order(request.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    sqlx::query(
+        "UPDATE idempotency_keys SET create_time = now() - interval '25 hours' \
+         WHERE method = 'CreateOrder'",
+    )
+    .execute(&app.schema_pool("orders").await)
+    .await
+    .expect("aging the key");
+
+    let second = orders
+        .create_order(request.clone())
+        .await
+        .expect("the expired key is taken over")
+        .into_inner();
+    assert_ne!(second.id, first.id);
+    // And the key now answers with the second order.
+    let third = orders.create_order(request).await.unwrap().into_inner();
+    assert_eq!(third, second);
+    assert_eq!(list_all(&app).await.len(), 2);
+}

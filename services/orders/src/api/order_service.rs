@@ -157,7 +157,15 @@ impl OrdersApi {
             request: &request,
             imported,
         };
-        orders::create(&self.pool, &self.customers, &self.quoter, creation, draft).await
+        orders::create(
+            &self.pool,
+            &self.customers,
+            &self.quoter,
+            self.feed.announcer(),
+            creation,
+            draft,
+        )
+        .await
     }
 
     async fn get(&self, request: GetOrderRequest) -> Result<pb::Order, ApiError> {

@@ -8,9 +8,9 @@ use logistics_contracts::orders::{
     OrderStatusChanged, stream_changes_response,
 };
 use logistics_platform::ApiError;
-use logistics_platform::changefeed;
+use logistics_platform::changefeed::{self, Announcer};
 use logistics_platform::fields::CustomerRef;
-use logistics_platform::idempotency::{self, Claim, IdempotencyKey};
+use logistics_platform::idempotency::{self, IdempotencyKey, Previous};
 use logistics_platform::time::timestamp;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::errors::{ensure_etag, illegal_transition, order_not_found};
 use super::proto::{order_to_proto, status_to_proto};
 use super::quotes::{Quoter, quote_error};
-use crate::clients::CustomersDirectory;
+use crate::clients::{CustomerStanding, CustomersDirectory};
 use crate::domain::mode::TransportMode;
 use crate::domain::order::{CargoLine, Document, NewOrder, Order, PostalAddress, Window};
 use crate::domain::quote::{CargoMeasure, QuoteOutcome, ShipmentSpec, quote};
@@ -118,10 +118,15 @@ pub(crate) struct Creation<'a> {
 
 /// Creates an order from `draft`, once per request id: the customer resolved and allowed by the
 /// customers service, priced by the card in force, stored with its OrderCreated event.
+///
+/// Three round trips to the database, none inside a transaction: a connection check, the order's
+/// numbers, and one statement that stores the order, its idempotency key (with the answer) and its
+/// event. Its event is announced to the feed's readers after it commits.
 pub(crate) async fn create(
     pool: &PgPool,
     customers: &CustomersDirectory,
     quoter: &Quoter,
+    announcer: &Announcer,
     creation: Creation<'_>,
     draft: OrderDraft,
 ) -> Result<pb::Order, ApiError> {
@@ -136,23 +141,23 @@ pub(crate) async fn create(
         method: "CreateOrder",
         request_id,
     };
-    // The rate card before the transaction: reading it on a cache miss (every
-    // CARD_CACHE_TTL) takes a connection of its own, and concurrent creates each holding
-    // their transaction's connection while waiting for a second one would drain the pool
-    // until its acquire timeout (seen under load as waves of DATABASE_UNAVAILABLE).
     let card = quoter.current_card().await?;
-    let mut tx = pool.begin().await?;
-    if let Claim::Replay(response) = idempotency::claim(&mut tx, &key, request).await? {
-        return Ok(response);
-    }
-    // Asked only once the request is known to be new, so a retry of a created order is
-    // answered even while customers is down. The claim's row lock makes a concurrent
-    // duplicate wait here and then replay. If customers refuses or cannot answer, the
-    // transaction rolls back: nothing is written.
-    let customer_id = customers.resolve(&draft.customer).await?;
-    let standing = customers.standing(customer_id).await?;
-    // An import is created as of its own time: create time, order number, promise, event.
-    let now = imported.unwrap_or_else(Utc::now);
+    // The customer from the directory's cache when it can. If customers refuses or cannot
+    // answer, a retry of an order already created still gets its order.
+    let customer = match customer_standing(customers, &draft.customer).await {
+        Ok(customer) => customer,
+        Err(error) => {
+            let mut conn = pool.acquire().await?;
+            return match idempotency::previous(&mut conn, &key, request).await? {
+                Previous::Replay(order) => Ok(order),
+                Previous::Free => Err(error),
+            };
+        }
+    };
+    let (customer_id, standing) = customer;
+    // An import is created as of its own time: create time, order number, promise, event. In
+    // whole microseconds, as stored, so the order answered is the order read back.
+    let now = imported.unwrap_or_else(Utc::now).trunc_subsecs(6);
     let pickup_at = draft.pickup_at(now);
     let quote = quote(
         &card,
@@ -161,14 +166,44 @@ pub(crate) async fn create(
     )
     .map_err(quote_error)?;
     let new = draft.into_new_order(customer_id, principal, standing.priority_transport, &quote);
-    let order = order_to_proto(&store::insert(&mut tx, &new, now).await?);
-    let event = stream_changes_response::Event::OrderCreated(OrderCreated {
-        order: Some(order.clone()),
-    });
-    changefeed::record(&mut tx, &order.id, event).await?;
-    idempotency::record(&mut tx, &key, &order).await?;
-    tx.commit().await?;
-    Ok(order)
+    let mut conn = pool.acquire().await?;
+    // A key found taken is either answered or, once expired, released and claimed again; the
+    // bound only guards against a key that keeps expiring under us.
+    for _ in 0..3 {
+        let numbers = store::draw_numbers(&mut conn, now).await?;
+        let order = new.clone().into_order(numbers, now);
+        let answer = order_to_proto(&order);
+        let event = stream_changes_response::Event::OrderCreated(OrderCreated {
+            order: Some(answer.clone()),
+        });
+        match store::create(&mut conn, &order, &key, request, &answer, event).await {
+            Ok(()) => {
+                announcer.announce();
+                return Ok(answer);
+            }
+            Err(error) if idempotency::is_taken(&error) => {
+                match idempotency::previous(&mut conn, &key, request).await? {
+                    Previous::Replay(order) => return Ok(order),
+                    Previous::Free => continue,
+                }
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Err(ApiError::Aborted {
+        reason: "IDEMPOTENCY_KEY_CONTENDED",
+        message: "the request id changed hands while this create ran; retry".to_owned(),
+    })
+}
+
+/// The id of the customer `customer` names, and its standing; FAILED_PRECONDITION if it may not
+/// order.
+async fn customer_standing(
+    customers: &CustomersDirectory,
+    customer: &CustomerRef,
+) -> Result<(Uuid, CustomerStanding), ApiError> {
+    let customer_id = customers.resolve(customer).await?;
+    Ok((customer_id, customers.standing(customer_id).await?))
 }
 
 /// Confirms an order, with its OrderConfirmed and status-changed events.

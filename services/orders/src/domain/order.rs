@@ -111,20 +111,51 @@ pub(crate) struct NewOrder {
     pub(crate) created_by: String,
 }
 
+/// What a new order is known by: drawn when it is created.
+#[derive(Debug, Clone)]
+pub(crate) struct OrderNumbers {
+    /// Stable id.
+    pub(crate) id: Uuid,
+    /// Human-friendly number.
+    pub(crate) order_number: String,
+    /// Tracking number.
+    pub(crate) tracking_number: String,
+}
+
 impl NewOrder {
-    /// Pieces over every line.
-    pub(crate) fn total_pieces(&self) -> i32 {
-        self.cargo.iter().map(|line| line.pieces).sum()
-    }
-
-    /// Actual weight over every line, in grams.
-    pub(crate) fn total_weight_grams(&self) -> i64 {
-        self.cargo.iter().map(|line| line.weight_grams).sum()
-    }
-
-    /// Volume over every line, in cubic centimetres.
-    pub(crate) fn total_volume_cm3(&self) -> i64 {
-        self.cargo.iter().map(|line| line.volume_cm3).sum()
+    /// The order as it is stored when created at `now` under `numbers`: CREATED, expected when
+    /// promised, at version 1. `now` must be whole microseconds, as the database keeps it, so the
+    /// order answered is the order read back.
+    pub(crate) fn into_order(self, numbers: OrderNumbers, now: DateTime<Utc>) -> Order {
+        Order {
+            id: numbers.id,
+            order_number: numbers.order_number,
+            tracking_number: numbers.tracking_number,
+            customer_id: self.customer_id,
+            mode: self.mode,
+            status: OrderStatus::Created,
+            origin: self.origin,
+            destination: self.destination,
+            total_pieces: self.cargo.iter().map(|line| line.pieces).sum(),
+            total_weight_grams: self.cargo.iter().map(|line| line.weight_grams).sum(),
+            cargo: self.cargo,
+            requested_pickup: self.requested_pickup,
+            customer_references: self.customer_references,
+            documents: self.documents,
+            priority_transport: self.priority_transport,
+            promised_delivery_time: self.quote.promised_delivery_time,
+            estimated_delivery_time: self.quote.promised_delivery_time,
+            quote: self.quote,
+            pickup: None,
+            pickup_time: None,
+            delivery_time: None,
+            cancel_reason: None,
+            created_by: self.created_by,
+            create_time: now,
+            update_time: now,
+            status_time: now,
+            version: 1,
+        }
     }
 }
 
@@ -188,6 +219,11 @@ pub(crate) struct Order {
 }
 
 impl Order {
+    /// Volume over every line, in cubic centimetres.
+    pub(crate) fn total_volume_cm3(&self) -> i64 {
+        self.cargo.iter().map(|line| line.volume_cm3).sum()
+    }
+
     /// The etag callers send back to refuse writes over a newer state.
     pub(crate) fn etag(&self) -> String {
         logistics_platform::etag::of(self.version)

@@ -1,8 +1,11 @@
 //! SQL on the `orders` table: orders and their pickups.
 
 use chrono::{DateTime, Utc};
-use logistics_platform::ApiError;
+use logistics_contracts::feeds::FeedEvent;
+use logistics_platform::idempotency::{self, IdempotencyKey};
 use logistics_platform::stored::Stored;
+use logistics_platform::{ApiError, changefeed};
+use prost::Message;
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
@@ -10,7 +13,7 @@ use uuid::Uuid;
 
 use crate::domain::mode::TransportMode;
 use crate::domain::order::{
-    CargoLine, Dispatch, Document, NewOrder, Order, PickupPlan, PostalAddress, Window,
+    CargoLine, Dispatch, Document, Order, OrderNumbers, PickupPlan, PostalAddress, Window,
 };
 use crate::domain::quote::QuoteOutcome;
 use crate::domain::status::OrderStatus;
@@ -123,60 +126,82 @@ pub(crate) enum OrderRef {
     Tracking(String),
 }
 
-/// Stores a new order with its numbers drawn from the sequences, at `now`.
-pub(crate) async fn insert(
-    tx: &mut PgConnection,
-    order: &NewOrder,
+/// Draws the numbers of a new order created at `now` from the sequences.
+pub(crate) async fn draw_numbers(
+    conn: &mut PgConnection,
     now: DateTime<Utc>,
-) -> Result<Order, ApiError> {
+) -> Result<OrderNumbers, ApiError> {
     let (order_sequence, tracking_serial): (i64, i64) =
         sqlx::query_as("SELECT nextval('order_number_seq'), nextval('tracking_serial_seq')")
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut *conn)
             .await?;
-    let order_number = crate::domain::numbers::order_number(
-        now,
-        logistics_platform::time::company_time_zone(),
-        order_sequence,
+    Ok(OrderNumbers {
+        id: Uuid::now_v7(),
+        order_number: crate::domain::numbers::order_number(
+            now,
+            logistics_platform::time::company_time_zone(),
+            order_sequence,
+        ),
+        tracking_number: crate::domain::numbers::tracking_number(tracking_serial),
+    })
+}
+
+/// Stores a new `order` together with the idempotency key it is created under (answered by
+/// `response` on a retry) and its `event` in the outbox, as one statement: one round trip, and a
+/// transaction of its own. A key already taken fails it with nothing written
+/// ([`idempotency::is_taken`]).
+pub(crate) async fn create<Req: Message, Resp: Message, E: FeedEvent>(
+    conn: &mut PgConnection,
+    order: &Order,
+    key: &IdempotencyKey,
+    request: &Req,
+    response: &Resp,
+    event: E,
+) -> Result<(), sqlx::Error> {
+    let mut query = QueryBuilder::new("WITH ");
+    idempotency::push_claim(&mut query, key, request, response);
+    query.push(", ");
+    changefeed::push_append(&mut query, &order.id.to_string(), event);
+    query.push(
+        " INSERT INTO orders (id, order_number, tracking_number, customer_id, mode, status, \
+         origin, destination, origin_region, destination_region, cargo, total_pieces, \
+         total_weight_grams, total_volume_cm3, requested_pickup_start, requested_pickup_end, \
+         customer_references, documents, quote, price_fen, priority_transport, \
+         promised_delivery_time, estimated_delivery_time, created_by, create_time, update_time, \
+         status_time, version) VALUES (",
     );
-    let tracking_number = crate::domain::numbers::tracking_number(tracking_serial);
-    let promised = order.quote.promised_delivery_time;
-    let row: OrderRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO orders (id, order_number, tracking_number, customer_id, mode, status, origin,
-             destination, origin_region, destination_region, cargo, total_pieces,
-             total_weight_grams, total_volume_cm3, requested_pickup_start, requested_pickup_end,
-             customer_references, documents, quote, price_fen, priority_transport,
-             promised_delivery_time, estimated_delivery_time, created_by, create_time,
-             update_time, status_time)
-         VALUES ($1, $2, $3, $4, $5, 'CREATED', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-             $16, $17, $18, $19, $20, $21, $21, $22, $23, $23, $23)
-         RETURNING {COLUMNS}"
-    )))
-    .bind(Uuid::now_v7())
-    .bind(&order_number)
-    .bind(&tracking_number)
-    .bind(order.customer_id)
-    .bind(order.mode.as_str())
-    .bind(Json(&order.origin))
-    .bind(Json(&order.destination))
-    .bind(&order.origin.region_code)
-    .bind(&order.destination.region_code)
-    .bind(Json(&order.cargo))
-    .bind(order.total_pieces())
-    .bind(order.total_weight_grams())
-    .bind(order.total_volume_cm3())
-    .bind(order.requested_pickup.map(|window| window.start))
-    .bind(order.requested_pickup.map(|window| window.end))
-    .bind(&order.customer_references)
-    .bind(Json(&order.documents))
-    .bind(Json(&order.quote))
-    .bind(order.quote.price_fen)
-    .bind(order.priority_transport)
-    .bind(promised)
-    .bind(&order.created_by)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await?;
-    row.try_into()
+    let mut values = query.separated(", ");
+    values.push_bind(order.id);
+    values.push_bind(order.order_number.clone());
+    values.push_bind(order.tracking_number.clone());
+    values.push_bind(order.customer_id);
+    values.push_bind(order.mode.as_str());
+    values.push_bind(order.status.as_str());
+    values.push_bind(Json(order.origin.clone()));
+    values.push_bind(Json(order.destination.clone()));
+    values.push_bind(order.origin.region_code.clone());
+    values.push_bind(order.destination.region_code.clone());
+    values.push_bind(Json(order.cargo.clone()));
+    values.push_bind(order.total_pieces);
+    values.push_bind(order.total_weight_grams);
+    values.push_bind(order.total_volume_cm3());
+    values.push_bind(order.requested_pickup.map(|window| window.start));
+    values.push_bind(order.requested_pickup.map(|window| window.end));
+    values.push_bind(order.customer_references.clone());
+    values.push_bind(Json(order.documents.clone()));
+    values.push_bind(Json(order.quote.clone()));
+    values.push_bind(order.quote.price_fen);
+    values.push_bind(order.priority_transport);
+    values.push_bind(order.promised_delivery_time);
+    values.push_bind(order.estimated_delivery_time);
+    values.push_bind(order.created_by.clone());
+    values.push_bind(order.create_time);
+    values.push_bind(order.update_time);
+    values.push_bind(order.status_time);
+    values.push_bind(order.version);
+    query.push(")");
+    query.build().execute(&mut *conn).await?;
+    Ok(())
 }
 
 /// Finds an order; with `lock`, its row stays locked until the transaction ends so concurrent
