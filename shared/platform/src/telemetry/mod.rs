@@ -11,6 +11,7 @@
 //! them in one process: a backend must tell customers' calls from orders' calls.
 
 pub mod client;
+mod log_fields;
 mod providers;
 pub mod server;
 
@@ -117,6 +118,7 @@ where
             registry.with(
                 tracing_subscriber::fmt::layer()
                     .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                    .fmt_fields(log_fields::LogFields)
                     .with_writer(writer),
             ),
         ),
