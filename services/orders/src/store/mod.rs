@@ -2,7 +2,6 @@
 //! it. `tracking` holds the tracking events, their keys, and the tracking columns of `orders`.
 
 pub(crate) mod address_book;
-mod binary_copy;
 pub(crate) mod orders;
 pub(crate) mod proofs_of_delivery;
 pub(crate) mod rate_cards;

@@ -9,8 +9,6 @@ use logistics_platform::stored::Stored;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::binary_copy::BinaryCopy;
-
 use crate::domain::mode::TransportMode;
 use crate::domain::status::OrderStatus;
 use crate::domain::tracking::{BEFORE_ORDER_TOLERANCE, EventCode, EventSource};
@@ -241,7 +239,7 @@ pub(crate) async fn existing_keys(
         .collect())
 }
 
-/// Writes accepted events and their deduplication keys: one binary COPY per table.
+/// Writes accepted events and their deduplication keys: one statement per table.
 pub(crate) async fn insert_events(
     tx: &mut PgConnection,
     events: &[EventRow],
@@ -249,56 +247,49 @@ pub(crate) async fn insert_events(
     if events.is_empty() {
         return Ok(());
     }
-    let mut rows = BinaryCopy::new(17);
-    for event in events {
-        rows.row()
-            .uuid(event.order_id)
-            .int8(event.sequence)
-            .uuid(event.event_id)
-            .text(&event.client_event_id)
-            .text(event.source.0.as_str())
-            .text(&event.source_name)
-            .text(event.code.0.as_str())
-            .timestamptz(event.occur_time)
-            .timestamptz(event.receive_time)
-            .text(&event.facility_code)
-            .text(&event.city)
-            .text(&event.region_code)
-            .text(&event.description)
-            .timestamptz_or_null(event.new_estimated_delivery_time)
-            .text_or_null(event.applied_status.map(|status| status.0.as_str()))
-            .bool(event.late)
-            .text(&event.recorded_by);
-    }
-    copy_in(
-        tx,
-        &format!("COPY tracking_events ({EVENT_COLUMNS}) FROM STDIN (FORMAT binary)"),
-        rows.finish(),
+    let column = |pick: fn(&EventRow) -> String| events.iter().map(pick).collect::<Vec<_>>();
+    let sql = format!(
+        "INSERT INTO tracking_events ({EVENT_COLUMNS})
+         SELECT * FROM unnest($1::uuid[], $2::int8[], $3::uuid[], $4::text[], $5::text[],
+             $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[], $10::text[], $11::text[],
+             $12::text[], $13::text[], $14::timestamptz[], $15::text[], $16::bool[], $17::text[])"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(events.iter().map(|e| e.order_id).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.sequence).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.event_id).collect::<Vec<_>>())
+        .bind(column(|e| e.client_event_id.clone()))
+        .bind(events.iter().map(|e| e.source).collect::<Vec<_>>())
+        .bind(column(|e| e.source_name.clone()))
+        .bind(events.iter().map(|e| e.code).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.occur_time).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.receive_time).collect::<Vec<_>>())
+        .bind(column(|e| e.facility_code.clone()))
+        .bind(column(|e| e.city.clone()))
+        .bind(column(|e| e.region_code.clone()))
+        .bind(column(|e| e.description.clone()))
+        .bind(
+            events
+                .iter()
+                .map(|e| e.new_estimated_delivery_time)
+                .collect::<Vec<_>>(),
+        )
+        .bind(events.iter().map(|e| e.applied_status).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.late).collect::<Vec<_>>())
+        .bind(column(|e| e.recorded_by.clone()))
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO tracking_event_keys (order_id, source, source_name, client_event_id, event_id)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[])",
     )
+    .bind(events.iter().map(|e| e.order_id).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.source).collect::<Vec<_>>())
+    .bind(column(|e| e.source_name.clone()))
+    .bind(column(|e| e.client_event_id.clone()))
+    .bind(events.iter().map(|e| e.event_id).collect::<Vec<_>>())
+    .execute(&mut *tx)
     .await?;
-    let mut keys = BinaryCopy::new(5);
-    for event in events {
-        keys.row()
-            .uuid(event.order_id)
-            .text(event.source.0.as_str())
-            .text(&event.source_name)
-            .text(&event.client_event_id)
-            .uuid(event.event_id);
-    }
-    copy_in(
-        tx,
-        "COPY tracking_event_keys (order_id, source, source_name, client_event_id, event_id) \
-         FROM STDIN (FORMAT binary)",
-        keys.finish(),
-    )
-    .await
-}
-
-/// Runs `statement`, a `COPY .. FROM STDIN (FORMAT binary)`, with `data`.
-async fn copy_in(tx: &mut PgConnection, statement: &str, data: Vec<u8>) -> Result<(), ApiError> {
-    let mut copy = tx.copy_in_raw(statement).await?;
-    copy.send(data).await?;
-    copy.finish().await?;
     Ok(())
 }
 
