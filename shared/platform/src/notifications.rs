@@ -184,12 +184,13 @@ async fn follow(
                 // message before consuming it.
                 received = listener.try_recv() => match received {
                     Ok(Some(notification)) => deliver(Heard::Notification(notification.payload())),
-                    // The connection dropped and was re-established.
+                    // The connection dropped. sqlx would listen again on its next use, but only
+                    // after that may "everything may have been missed" be said: said now, a
+                    // commit before the new LISTEN would go unheard, and the next answer to
+                    // `SELECT 1` would vouch for it. So reconnect here, in order.
                     Ok(None) => {
-                        if let Some(hearing) = &hearing {
-                            hearing.forget();
-                        }
-                        deliver(Heard::MayHaveMissed);
+                        tracing::warn!(%channel, "lost the listening connection; reconnecting");
+                        break;
                     }
                     Err(error) => {
                         tracing::warn!(%error, %channel, "lost the listening connection; reconnecting");
