@@ -63,18 +63,9 @@ pub async fn claim<Req: Message, Resp: Message + Default>(
         return Ok(Claim::New);
     }
 
-    let (stored_hash, response, expired): (Vec<u8>, Option<Vec<u8>>, bool) = sqlx::query_as(
-        "SELECT request_hash, response, create_time < now() - make_interval(secs => $4)
-         FROM idempotency_keys
-         WHERE principal = $1 AND method = $2 AND request_id = $3
-         FOR UPDATE",
-    )
-    .bind(&key.principal)
-    .bind(key.method)
-    .bind(key.request_id)
-    .bind(RETENTION.as_secs_f64())
-    .fetch_one(&mut *tx)
-    .await?;
+    let (stored_hash, response, expired) = stored(&mut *tx, key)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("idempotency key {key:?} conflicted but is not stored"))?;
 
     if expired {
         // Past retention the key is free again: take it over for this request.
@@ -170,18 +161,7 @@ pub async fn previous<Req: Message, Resp: Message + Default>(
     key: &IdempotencyKey,
     request: &Req,
 ) -> Result<Previous<Resp>, ApiError> {
-    let stored: Option<(Vec<u8>, Option<Vec<u8>>, bool)> = sqlx::query_as(
-        "SELECT request_hash, response, create_time < now() - make_interval(secs => $4)
-         FROM idempotency_keys
-         WHERE principal = $1 AND method = $2 AND request_id = $3",
-    )
-    .bind(&key.principal)
-    .bind(key.method)
-    .bind(key.request_id)
-    .bind(RETENTION.as_secs_f64())
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some((stored_hash, response, expired)) = stored else {
+    let Some((stored_hash, response, expired)) = stored(&mut *conn, key).await? else {
         return Ok(Previous::Free);
     };
     if expired {
@@ -206,6 +186,26 @@ pub async fn previous<Req: Message, Resp: Message + Default>(
         stored_hash,
         response,
     )?))
+}
+
+/// The stored row of `key`: its request's hash, its response once recorded, and whether it is past
+/// retention. Locked until the transaction ends, so a concurrent claim waits.
+async fn stored(
+    conn: &mut PgConnection,
+    key: &IdempotencyKey,
+) -> Result<Option<(Vec<u8>, Option<Vec<u8>>, bool)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT request_hash, response, create_time < now() - make_interval(secs => $4)
+         FROM idempotency_keys
+         WHERE principal = $1 AND method = $2 AND request_id = $3
+         FOR UPDATE",
+    )
+    .bind(&key.principal)
+    .bind(key.method)
+    .bind(key.request_id)
+    .bind(RETENTION.as_secs_f64())
+    .fetch_optional(conn)
+    .await
 }
 
 /// What tells a retry from a reuse of its request id: the hash of the request as sent.
