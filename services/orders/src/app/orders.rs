@@ -119,9 +119,9 @@ pub(crate) struct Creation<'a> {
 /// Creates an order from `draft`, once per request id: the customer resolved and allowed by the
 /// customers service, priced by the card in force, stored with its OrderCreated event.
 ///
-/// Three round trips to the database, none inside a transaction: a connection check, the order's
-/// numbers, and one statement that stores the order, its idempotency key (with the answer) and its
-/// event. Its event is announced to the feed's readers after it commits.
+/// Two round trips to the database, neither inside a transaction: the order's numbers, and one
+/// statement that stores the order, its idempotency key (with the answer) and its event. The event
+/// is announced to the feed's readers after that statement commits.
 pub(crate) async fn create(
     pool: &PgPool,
     customers: &CustomersDirectory,
@@ -144,7 +144,7 @@ pub(crate) async fn create(
     let card = quoter.current_card().await?;
     // The customer from the directory's cache when it can. If customers refuses or cannot
     // answer, a retry of an order already created still gets its order.
-    let customer = match customer_standing(customers, &draft.customer).await {
+    let (customer_id, standing) = match customer_standing(customers, &draft.customer).await {
         Ok(customer) => customer,
         Err(error) => {
             let mut conn = pool.acquire().await?;
@@ -154,7 +154,6 @@ pub(crate) async fn create(
             };
         }
     };
-    let (customer_id, standing) = customer;
     // An import is created as of its own time: create time, order number, promise, event. In
     // whole microseconds, as stored, so the order answered is the order read back.
     let now = imported.unwrap_or_else(Utc::now).trunc_subsecs(6);
