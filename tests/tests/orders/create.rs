@@ -4,7 +4,7 @@ use logistics_contracts::customers::{BlockCustomerRequest, DeleteCustomerRequest
 use logistics_contracts::orders::{
     CargoLine, CreateOrderRequest, GetOrderRequest, ListOrdersRequest, Order, OrderStatus,
 };
-use logistics_tests::orders::{place_order, road_order};
+use logistics_tests::orders::{OrdersClient, place_order, road_order};
 use logistics_tests::{TestApp, create_customer, enterprise, reason, request_id, violated_fields};
 use tonic::Code;
 
@@ -140,11 +140,7 @@ async fn retrying_a_create_with_its_request_id_returns_the_first_order() {
     let app = TestApp::spawn().await;
     let customer = create_customer(&mut app.customers_client().await, enterprise("Acme")).await;
     let mut orders = app.orders_client().await;
-    let request = CreateOrderRequest {
-        order: Some(road_order(&customer.id)),
-        request_id: request_id(),
-        ..Default::default()
-    };
+    let request = new_order_request(&customer.id);
 
     let first = orders
         .create_order(request.clone())
@@ -158,14 +154,7 @@ async fn retrying_a_create_with_its_request_id_returns_the_first_order() {
         .into_inner();
     assert_eq!(again, first);
 
-    let mut different = request;
-    different.order.as_mut().unwrap().customer_references = vec!["PO-OTHER".to_owned()];
-    let refused = orders
-        .create_order(different)
-        .await
-        .expect_err("key reused");
-    assert_eq!(refused.code(), Code::InvalidArgument);
-    assert_eq!(reason(&refused), "IDEMPOTENCY_KEY_REUSED");
+    assert_refused_as_reused(&mut orders, request).await;
 
     let listed = list_all(&app).await;
     assert_eq!(listed.len(), 1, "one order for one request id");
@@ -208,11 +197,7 @@ async fn a_create_without_a_request_id_is_refused_like_in_customers() {
 async fn concurrent_retries_of_one_create_make_one_order() {
     let app = TestApp::spawn().await;
     let customer = create_customer(&mut app.customers_client().await, enterprise("Acme")).await;
-    let request = CreateOrderRequest {
-        order: Some(road_order(&customer.id)),
-        request_id: request_id(),
-        ..Default::default()
-    };
+    let request = new_order_request(&customer.id);
     let mut attempts = Vec::new();
     for _ in 0..6 {
         let mut orders = app.orders_client().await;
@@ -268,11 +253,7 @@ async fn while_customers_is_down_orders_are_refused_as_unavailable_and_nothing_i
     let customer = create_customer(&mut app.customers_client().await, enterprise("Acme")).await;
     app.stop_customers().await;
 
-    let request = CreateOrderRequest {
-        order: Some(road_order(&customer.id)),
-        request_id: request_id(),
-        ..Default::default()
-    };
+    let request = new_order_request(&customer.id);
     let refused = app
         .orders_client()
         .await
@@ -301,11 +282,7 @@ async fn while_customers_is_down_orders_are_refused_as_unavailable_and_nothing_i
 async fn a_retry_of_a_created_order_is_answered_even_while_customers_is_down() {
     let mut app = TestApp::spawn().await;
     let customer = create_customer(&mut app.customers_client().await, enterprise("Acme")).await;
-    let request = CreateOrderRequest {
-        order: Some(road_order(&customer.id)),
-        request_id: request_id(),
-        ..Default::default()
-    };
+    let request = new_order_request(&customer.id);
     let first = app
         .orders_client()
         .await
@@ -326,15 +303,8 @@ async fn a_retry_of_a_created_order_is_answered_even_while_customers_is_down() {
         .into_inner();
     assert_eq!(again, first);
 
-    let mut different = request;
-    different.order.as_mut().unwrap().customer_references = vec!["PO-OTHER".to_owned()];
-    let refused = app
-        .orders_client_of(replica, &app.keys.admin)
-        .await
-        .create_order(different)
-        .await
-        .expect_err("key reused");
-    assert_eq!(reason(&refused), "IDEMPOTENCY_KEY_REUSED");
+    let mut replica_client = app.orders_client_of(replica, &app.keys.admin).await;
+    assert_refused_as_reused(&mut replica_client, request).await;
 }
 
 #[tokio::test]
@@ -342,11 +312,7 @@ async fn a_request_id_past_its_retention_creates_a_new_order() {
     let app = TestApp::spawn().await;
     let customer = create_customer(&mut app.customers_client().await, enterprise("Acme")).await;
     let mut orders = app.orders_client().await;
-    let request = CreateOrderRequest {
-        order: Some(road_order(&customer.id)),
-        request_id: request_id(),
-        ..Default::default()
-    };
+    let request = new_order_request(&customer.id);
     let first = orders
         .create_order(request.clone())
         .await
@@ -370,4 +336,25 @@ async fn a_request_id_past_its_retention_creates_a_new_order() {
     let third = orders.create_order(request).await.unwrap().into_inner();
     assert_eq!(third, second);
     assert_eq!(list_all(&app).await.len(), 2);
+}
+
+/// A CreateOrder of a road order for `customer_id` under a fresh request id.
+fn new_order_request(customer_id: &str) -> CreateOrderRequest {
+    CreateOrderRequest {
+        order: Some(road_order(customer_id)),
+        request_id: request_id(),
+        ..Default::default()
+    }
+}
+
+/// Sends `request` again with another reference under the same request id: refused, naming it.
+async fn assert_refused_as_reused(orders: &mut OrdersClient, request: CreateOrderRequest) {
+    let mut different = request;
+    different.order.as_mut().unwrap().customer_references = vec!["PO-OTHER".to_owned()];
+    let refused = orders
+        .create_order(different)
+        .await
+        .expect_err("key reused");
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert_eq!(reason(&refused), "IDEMPOTENCY_KEY_REUSED");
 }
