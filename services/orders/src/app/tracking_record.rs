@@ -121,7 +121,8 @@ impl Batch<'_> {
                 Some(key_of(order.id, event))
             })
             .collect();
-        let recorded = store::existing_keys(&mut tx, &keys).await?;
+        let since = orders.iter().map(TrackedOrder::events_since).min();
+        let recorded = store::existing_keys(&mut tx, &keys, since.unwrap_or(self.now)).await?;
 
         // Each order's new events, in the order given; repeats within the batch are duplicates.
         let mut per_order: Vec<Vec<&ParsedEvent>> = vec![Vec::new(); orders.len()];

@@ -1,5 +1,5 @@
-//! SQL of tracking: orders as tracking sees them, events and their deduplication keys. Batches are
-//! written with one statement per table (arrays through UNNEST), never row by row.
+//! SQL of tracking: orders as tracking sees them, their events and the events' deduplication.
+//! Batches are written with one statement per table (arrays through UNNEST), never row by row.
 
 use std::collections::HashSet;
 
@@ -197,33 +197,31 @@ pub(crate) async fn find_by_reference(
         .await?)
 }
 
-/// The keys among `keys` that were recorded before.
+/// The recorded keys that share their order and client event id with one of `keys`, among the
+/// events that occurred from `since` on (no event of the keys' orders occurred earlier: see
+/// [`TrackedOrder::events_since`]).
+/// Correct only under the row locks of the keys' orders, which every writer of events holds.
 pub(crate) async fn existing_keys(
     tx: &mut PgConnection,
     keys: &[EventKey],
+    since: DateTime<Utc>,
 ) -> Result<HashSet<EventKey>, ApiError> {
     if keys.is_empty() {
         return Ok(HashSet::new());
     }
+    // The index holds (order, client event id); the caller compares the whole key.
     let rows: Vec<(Uuid, Stored<EventSource>, String, String)> = sqlx::query_as(
-        "SELECT k.order_id, k.source, k.source_name, k.client_event_id
-         FROM tracking_event_keys k
-         JOIN unnest($1::uuid[], $2::text[], $3::text[], $4::text[])
-              AS asked (order_id, source, source_name, client_event_id)
-           USING (order_id, source, source_name, client_event_id)",
+        "SELECT order_id, source, source_name, client_event_id FROM tracking_events
+         WHERE (order_id, client_event_id) IN (SELECT * FROM unnest($1::uuid[], $2::text[]))
+           AND occur_time >= $3",
     )
     .bind(keys.iter().map(|key| key.order_id).collect::<Vec<_>>())
-    .bind(keys.iter().map(|key| key.source).collect::<Vec<_>>())
-    .bind(
-        keys.iter()
-            .map(|key| key.source_name.as_str())
-            .collect::<Vec<_>>(),
-    )
     .bind(
         keys.iter()
             .map(|key| key.client_event_id.as_str())
             .collect::<Vec<_>>(),
     )
+    .bind(since)
     .fetch_all(tx)
     .await?;
     Ok(rows
@@ -239,7 +237,7 @@ pub(crate) async fn existing_keys(
         .collect())
 }
 
-/// Writes accepted events and their deduplication keys: one statement per table.
+/// Writes accepted events: one statement.
 pub(crate) async fn insert_events(
     tx: &mut PgConnection,
     events: &[EventRow],
@@ -279,17 +277,6 @@ pub(crate) async fn insert_events(
         .bind(column(|e| e.recorded_by.clone()))
         .execute(&mut *tx)
         .await?;
-    sqlx::query(
-        "INSERT INTO tracking_event_keys (order_id, source, source_name, client_event_id, event_id)
-         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[])",
-    )
-    .bind(events.iter().map(|e| e.order_id).collect::<Vec<_>>())
-    .bind(events.iter().map(|e| e.source).collect::<Vec<_>>())
-    .bind(column(|e| e.source_name.clone()))
-    .bind(column(|e| e.client_event_id.clone()))
-    .bind(events.iter().map(|e| e.event_id).collect::<Vec<_>>())
-    .execute(&mut *tx)
-    .await?;
     Ok(())
 }
 

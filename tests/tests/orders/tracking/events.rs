@@ -1,13 +1,16 @@
 //! Recording events: duplicates, late events, illegal moves, batch limits and the stream.
 
+use chrono::{Duration, Utc};
 use logistics_contracts::common::{ChangeFeedStart, change_feed_start};
 use logistics_contracts::orders::stream_changes_response::Event;
 use logistics_contracts::orders::{
-    GetTrackingRequest, OrderStatus, RecordTrackingEventsRequest, RejectionReason,
-    StreamChangesRequest, StreamTrackingEventsRequest, TrackingEventCode as Code,
-    TrackingEventOutcome as Outcome,
+    ConfirmOrderRequest, CreateOrderRequest, GetTrackingRequest, OrderStatus,
+    RecordTrackingEventsRequest, RejectionReason, SchedulePickupRequest, StreamChangesRequest,
+    StreamTrackingEventsRequest, TrackingEventCode as Code, TrackingEventOutcome as Outcome,
 };
-use logistics_tests::{TestApp, order_in_status, violated_fields};
+use logistics_platform::time::timestamp;
+use logistics_tests::orders::{road_order, window_in};
+use logistics_tests::{TestApp, order_in_status, request_id, violated_fields};
 use tokio_stream::StreamExt as _;
 use tonic::Code as GrpcCode;
 
@@ -54,6 +57,67 @@ async fn duplicate_events_are_ignored_with_a_per_event_duplicate() {
         .into_inner();
     assert_eq!(tracking.events.len(), 2);
     assert_eq!(tracking.status, OrderStatus::InTransit as i32);
+}
+
+#[tokio::test]
+async fn an_event_resent_with_a_time_in_another_month_is_a_duplicate_but_another_source_is_not() {
+    let app = TestApp::spawn().await;
+    let customer = customer_of(&app).await;
+    let mut orders = app.orders_client().await;
+    let imported = orders
+        .create_order(CreateOrderRequest {
+            order: Some(road_order(&customer)),
+            request_id: request_id(),
+            import_create_time: Some(timestamp(Utc::now() - Duration::days(100))),
+        })
+        .await
+        .expect("importing an order of 100 days ago")
+        .into_inner();
+    let (id, number) = (imported.id, imported.tracking_number);
+    orders
+        .confirm_order(ConfirmOrderRequest {
+            id: id.clone(),
+            etag: String::new(),
+        })
+        .await
+        .expect("confirming the order");
+    orders
+        .schedule_pickup(SchedulePickupRequest {
+            id,
+            window: Some(window_in(24)),
+            etag: String::new(),
+        })
+        .await
+        .expect("scheduling its pickup");
+    let mut client = app.tracking_client().await;
+    // 99 days ago sits in the partition of old times; the correction in this month's.
+    let minutes_ago = |days: i64| Duration::days(days).num_minutes();
+    let first = record(
+        &mut client,
+        vec![scan(&number, "e-1", Code::PickedUp, minutes_ago(99))],
+    )
+    .await;
+    assert_eq!(first.results[0].outcome, Outcome::Accepted as i32);
+
+    let corrected = scan(&number, "e-1", Code::PickedUp, 10);
+    let mut from_elsewhere = scan(&number, "e-1", Code::ArrivedAtHub, 5);
+    from_elsewhere.source_name = "hub-pek-01".to_owned();
+    let again = record(&mut client, vec![corrected, from_elsewhere]).await;
+
+    let outcomes: Vec<i32> = again.results.iter().map(|r| r.outcome).collect();
+    assert_eq!(
+        outcomes,
+        [Outcome::Duplicate as i32, Outcome::Accepted as i32]
+    );
+    let tracking = client
+        .get_tracking(GetTrackingRequest {
+            tracking_number: number,
+            max_events: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(tracking.events.len(), 2);
 }
 
 #[tokio::test]
