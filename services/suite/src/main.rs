@@ -21,6 +21,11 @@ use tokio_util::sync::CancellationToken;
 use cli::{Cli, Command};
 use services::Service;
 
+/// Every call allocates many small strings and buffers; mimalloc serves them from per-thread
+/// pages where glibc's malloc spent a third of the server's CPU (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     if let Command::NewKey { principal, scopes } = &cli.command {
