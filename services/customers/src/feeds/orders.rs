@@ -39,14 +39,15 @@ pub(crate) fn follower(pool: PgPool) -> FeedFollower<OrdersFeed> {
     FeedFollower::new(pool, crate::NAME, FEED, OrdersFeed)
 }
 
-/// Applies `event`, which the follower read after the cursor `after` ('' for the beginning), and
-/// moves the cursor past it, in one transaction: the follower's unit of work, for replays and tests.
+/// Applies `events`, which the follower read in this order after the cursor `after` ('' for the
+/// beginning), and moves the cursor past the last, in one transaction: the follower's unit of
+/// work, for replays and tests. Answers how the last one went.
 pub async fn apply(
     pool: &PgPool,
     after: &str,
-    event: &StreamChangesResponse,
+    events: &[StreamChangesResponse],
 ) -> Result<Applied, ApiError> {
-    follower(pool.clone()).apply(after, event).await
+    follower(pool.clone()).apply(after, events).await
 }
 
 /// Whether an event found its customer.

@@ -1,11 +1,11 @@
-//! The follower's unit of work: a batch of events applied in one transaction that also moves the
-//! cursor past it, each event handed to the handler unless its id was applied before; and reading
-//! where the feed stands into the status.
+//! The follower's unit of work: a batch of events applied in one transaction that also records
+//! their ids and moves the cursor past them, each event handed to the handler unless its id was
+//! applied before; and reading where the feed stands into the status.
 
 use chrono::Utc;
 use sqlx::PgConnection;
 
-use super::store::{self, Counted};
+use super::store::{self, Counted, Counts};
 use super::{Applied, ChangeEvent as _, EventPosition, FeedHandler, Handled, Inner};
 use crate::error::ApiError;
 
@@ -37,33 +37,46 @@ impl<H: FeedHandler> Inner<H> {
                 stored,
             ));
         }
-        let mut moved = Vec::with_capacity(events.len());
-        for event in events {
-            let position = self.position_of(event)?;
-            let counted = self.apply_one(&mut tx, event, &position).await?;
-            let row = store::advance(
-                &mut tx,
-                feed,
-                &position.cursor,
-                position.occur_time,
-                counted,
-            )
-            .await?;
-            moved.push((counted, row));
+        let positions = events
+            .iter()
+            .map(|event| self.position_of(event))
+            .collect::<Result<Vec<_>, _>>()?;
+        let Some(last_position) = positions.last() else {
+            return Ok((Applied::Applied, stored));
+        };
+        // One statement records every id of the batch, one moves the cursor past it: the
+        // round trips per event are the handler's own.
+        let ids: Vec<&str> = positions
+            .iter()
+            .map(|position| position.event_id.as_str())
+            .filter(|id| !id.is_empty())
+            .collect();
+        let mut first = store::first_applications(&mut tx, feed, &ids).await?;
+        let mut counts = Counts::default();
+        let mut last = Counted::Applied;
+        for (event, position) in events.iter().zip(&positions) {
+            // An id is first once: a repeat within the batch is a duplicate too.
+            let is_first = position.event_id.is_empty() || first.remove(&position.event_id);
+            last = self.apply_one(&mut tx, event, position, is_first).await?;
+            counts.add(last);
         }
+        let row = store::advance(
+            &mut tx,
+            feed,
+            &last_position.cursor,
+            last_position.occur_time,
+            counts,
+        )
+        .await?;
         tx.commit().await?;
-        let mut last = (Applied::Applied, after.to_owned());
-        for (counted, row) in moved {
-            self.status.send_modify(|status| status.update(&row));
-            self.metrics.applied(counted, &row);
-            let applied = match counted {
-                Counted::Applied => Applied::Applied,
-                Counted::Skipped => Applied::Skipped,
-                Counted::Duplicate => Applied::Duplicate,
-            };
-            last = (applied, row.cursor);
-        }
-        Ok(last)
+        self.status.send_modify(|status| status.update(&row));
+        self.metrics.applied(counts, &row);
+        let applied = match last {
+            Counted::Applied => Applied::Applied,
+            Counted::Skipped => Applied::Skipped,
+            Counted::Duplicate => Applied::Duplicate,
+        };
+        Ok((applied, row.cursor))
     }
 
     /// Where `event` sits in the feed, from its envelope.
@@ -87,19 +100,17 @@ impl<H: FeedHandler> Inner<H> {
         })
     }
 
-    /// Hands `event` to the handler unless its id was applied before.
+    /// Hands `event` to the handler if it is the `first` application of its id.
     async fn apply_one(
         &self,
         tx: &mut PgConnection,
         event: &H::Event,
         position: &EventPosition,
+        first: bool,
     ) -> Result<Counted, ApiError> {
-        let feed = self.feed;
-        let first = position.event_id.is_empty()
-            || store::first_application(tx, feed, &position.event_id).await?;
         if !first {
             tracing::info!(
-                feed,
+                feed = self.feed,
                 event_id = %position.event_id,
                 event_type = %position.event_type,
                 "the event was applied already; passed over"

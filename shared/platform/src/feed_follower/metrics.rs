@@ -3,7 +3,7 @@
 use opentelemetry::KeyValue;
 use opentelemetry::metrics::{Counter, Gauge};
 
-use super::store::{Counted, CursorRow};
+use super::store::{Counts, CursorRow};
 
 /// The follower's instruments: events by outcome, lag and last-applied time per feed.
 pub(super) struct Metrics {
@@ -46,15 +46,19 @@ impl Metrics {
         }
     }
 
-    pub(super) fn applied(&self, counted: Counted, row: &CursorRow) {
-        let outcome = match counted {
-            Counted::Applied => "applied",
-            Counted::Skipped => "skipped",
-            Counted::Duplicate => "duplicate",
-        };
-        let mut attributes = self.attributes.to_vec();
-        attributes.push(KeyValue::new("outcome", outcome));
-        self.events.add(1, &attributes);
+    pub(super) fn applied(&self, counts: Counts, row: &CursorRow) {
+        let applied = counts.consumed - counts.skipped - counts.duplicate;
+        for (outcome, count) in [
+            ("applied", applied),
+            ("skipped", counts.skipped),
+            ("duplicate", counts.duplicate),
+        ] {
+            if count > 0 {
+                let mut attributes = self.attributes.to_vec();
+                attributes.push(KeyValue::new("outcome", outcome));
+                self.events.add(count.unsigned_abs(), &attributes);
+            }
+        }
         if let Some(written) = row.last_event_time {
             let lag = (row.update_time - written).to_std().unwrap_or_default();
             self.lag.record(lag.as_secs_f64(), &self.attributes);

@@ -267,12 +267,12 @@ impl<H: FeedHandler> FeedFollower<H> {
         self.inner.status.borrow().clone()
     }
 
-    /// Applies `event`, read after the cursor `after` ('' for the beginning), and moves the cursor
-    /// past it, in one transaction. The unit of work of the background follower, public for
-    /// replays and tests.
-    pub async fn apply(&self, after: &str, event: &H::Event) -> Result<Applied, ApiError> {
+    /// Applies `events`, read in this order after the cursor `after` ('' for the beginning), and
+    /// moves the cursor past the last, in one transaction; answers how the last one went. The
+    /// unit of work of the background follower, public for replays and tests.
+    pub async fn apply(&self, after: &str, events: &[H::Event]) -> Result<Applied, ApiError> {
         self.inner
-            .apply(after, std::slice::from_ref(event))
+            .apply(after, events)
             .await
             .map(|(applied, _)| applied)
     }

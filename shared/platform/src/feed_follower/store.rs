@@ -1,6 +1,7 @@
 //! SQL of the feed follower, on the following service's schema: the cursor row of each feed and
 //! the ids of the events applied recently.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -65,46 +66,72 @@ pub(super) async fn lock_cursor(
     )
 }
 
-/// Records that the event `event_id` of `feed` is applied in `tx`; false when it was already.
-pub(super) async fn first_application(
+/// Records that the events `event_ids` of `feed` are applied in `tx`; answers those that were
+/// not already (an id given twice is answered once).
+pub(super) async fn first_applications(
     tx: &mut PgConnection,
     feed: &str,
-    event_id: &str,
-) -> Result<bool, ApiError> {
-    let inserted: Option<i32> = sqlx::query_scalar(
-        "INSERT INTO feed_applied_events (feed, event_id) VALUES ($1, $2)
-         ON CONFLICT DO NOTHING RETURNING 1",
+    event_ids: &[&str],
+) -> Result<HashSet<String>, ApiError> {
+    if event_ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let inserted: Vec<String> = sqlx::query_scalar(
+        "INSERT INTO feed_applied_events (feed, event_id) SELECT $1, id FROM unnest($2::text[]) AS id
+         ON CONFLICT DO NOTHING RETURNING event_id",
     )
     .bind(feed)
-    .bind(event_id)
-    .fetch_optional(tx)
+    .bind(event_ids)
+    .fetch_all(tx)
     .await?;
-    Ok(inserted.is_some())
+    Ok(inserted.into_iter().collect())
 }
 
-/// Moves the feed's cursor (locked by [`lock_cursor`] in `tx`) past one more event, written at its
-/// source at `event_time`, and returns where the feed stands now.
+/// How a batch of events moved the cursor.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Counts {
+    /// Every event consumed, whatever became of it.
+    pub consumed: i64,
+    /// Of those, events the handler skipped.
+    pub skipped: i64,
+    /// Of those, events whose id had been applied already.
+    pub duplicate: i64,
+}
+
+impl Counts {
+    pub(super) fn add(&mut self, counted: Counted) {
+        self.consumed += 1;
+        match counted {
+            Counted::Applied => {}
+            Counted::Skipped => self.skipped += 1,
+            Counted::Duplicate => self.duplicate += 1,
+        }
+    }
+}
+
+/// Moves the feed's cursor (locked by [`lock_cursor`] in `tx`) past a batch of events, the last
+/// written at its source at `event_time`, and returns where the feed stands now.
 pub(super) async fn advance(
     tx: &mut PgConnection,
     feed: &str,
     cursor: &str,
     event_time: DateTime<Utc>,
-    counted: Counted,
+    counts: Counts,
 ) -> Result<CursorRow, ApiError> {
     let sql = format!(
         "UPDATE feed_cursors
-         SET cursor = $2, applied_events = applied_events + 1,
-             skipped_events = skipped_events + CASE WHEN $3 THEN 1 ELSE 0 END,
-             duplicate_events = duplicate_events + CASE WHEN $4 THEN 1 ELSE 0 END,
-             update_time = now(), last_event_time = $5
+         SET cursor = $2, applied_events = applied_events + $3,
+             skipped_events = skipped_events + $4, duplicate_events = duplicate_events + $5,
+             update_time = now(), last_event_time = $6
          WHERE feed = $1
          RETURNING {CURSOR_COLUMNS}"
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(feed)
         .bind(cursor)
-        .bind(counted == Counted::Skipped)
-        .bind(counted == Counted::Duplicate)
+        .bind(counts.consumed)
+        .bind(counts.skipped)
+        .bind(counts.duplicate)
         .bind(event_time)
         .fetch_one(tx)
         .await?)

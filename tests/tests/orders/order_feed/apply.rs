@@ -48,7 +48,7 @@ impl Feeder {
     /// Applies the next event, expecting the cursor to move past it.
     async fn apply(&mut self, event: Event) -> Applied {
         let message = self.next(event);
-        let applied = apply(&self.pool, &self.after, &message)
+        let applied = apply(&self.pool, &self.after, std::slice::from_ref(&message))
             .await
             .expect("applying an orders event");
         assert!(
@@ -167,7 +167,9 @@ async fn the_same_event_id_again_under_a_new_cursor_is_passed_over_without_its_e
     let mut feed = Feeder::new(&app).await;
     let first = feed.next(delivered(&company.id, "O-2501", PRICE_FEN, hours_ago(2)));
     assert_eq!(
-        apply(&feed.pool, "", &first).await.unwrap(),
+        apply(&feed.pool, "", std::slice::from_ref(&first))
+            .await
+            .unwrap(),
         Applied::Applied
     );
     let events_once = customer_events(&app).await;
@@ -176,7 +178,9 @@ async fn the_same_event_id_again_under_a_new_cursor_is_passed_over_without_its_e
     let mut again = first.clone();
     again.envelope.as_mut().unwrap().cursor = "c2".to_owned();
     assert_eq!(
-        apply(&feed.pool, "c1", &again).await.unwrap(),
+        apply(&feed.pool, "c1", std::slice::from_ref(&again))
+            .await
+            .unwrap(),
         Applied::Duplicate
     );
 
@@ -184,6 +188,42 @@ async fn the_same_event_id_again_under_a_new_cursor_is_passed_over_without_its_e
     assert_eq!(points(&app, &company.id).await, (12_345, 1));
     assert_eq!(customer_events(&app).await, events_once);
     assert_eq!(cursor_row(&app).await, Some(("c2".to_owned(), 2, 0)));
+}
+
+#[tokio::test]
+async fn a_batch_applies_each_event_once_even_when_it_carries_an_id_twice() {
+    let app = TestApp::spawn().await;
+    let mut client = app.customers_client().await;
+    let company = create_customer(&mut client, enterprise("Batch Freight")).await;
+    let mut feed = Feeder::new(&app).await;
+    let first = feed.next(delivered(&company.id, "O-2601", PRICE_FEN, hours_ago(3)));
+    let second = feed.next(delivered(&company.id, "O-2602", PRICE_FEN, hours_ago(2)));
+    // The producer repeats the first event later in the same batch, under a newer cursor.
+    let mut repeated = first.clone();
+    repeated.envelope.as_mut().unwrap().cursor = "c3".to_owned();
+
+    let applied = apply(&feed.pool, "", &[first, second, repeated])
+        .await
+        .expect("applying a batch of orders events");
+
+    assert_eq!(
+        applied,
+        Applied::Duplicate,
+        "the batch answers for its last"
+    );
+    assert_eq!(shipments(&app, &company.id).await, 2);
+    assert_eq!(points(&app, &company.id).await, (2 * 12_345, 2));
+    assert_eq!(thank_yous(&app, &company.id).await.len(), 2);
+    assert_eq!(cursor_row(&app).await, Some(("c3".to_owned(), 3, 0)));
+    let pool = app.schema_pool("customers").await;
+    let (recorded_ids, duplicates): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM feed_applied_events WHERE feed = 'orders'),
+                (SELECT duplicate_events FROM feed_cursors WHERE feed = 'orders')",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("reading what the follower recorded");
+    assert_eq!((recorded_ids, duplicates), (2, 1));
 }
 
 #[tokio::test]
@@ -196,7 +236,10 @@ async fn a_second_follower_behind_the_cursor_writes_nothing_even_racing_the_firs
     let first = feed.next(delivered(&company.id, "O-3001", PRICE_FEN, hours_ago(1)));
 
     // Two followers read the same event after the same cursor, at the same time.
-    let (one, two) = tokio::join!(apply(&pool, "", &first), apply(&pool, "", &first));
+    let (one, two) = tokio::join!(
+        apply(&pool, "", std::slice::from_ref(&first)),
+        apply(&pool, "", std::slice::from_ref(&first))
+    );
     let mut outcomes = [one.unwrap(), two.unwrap()];
     outcomes.sort_by_key(|outcome| format!("{outcome:?}"));
     assert_eq!(
@@ -210,7 +253,9 @@ async fn a_second_follower_behind_the_cursor_writes_nothing_even_racing_the_firs
     );
     // A follower that comes back later with its old position is turned away too.
     assert_eq!(
-        apply(&pool, "", &first).await.unwrap(),
+        apply(&pool, "", std::slice::from_ref(&first))
+            .await
+            .unwrap(),
         Applied::Superseded {
             stored: "c1".to_owned()
         }
