@@ -27,6 +27,7 @@ pub mod numbers;
 pub mod pagination;
 pub mod pii;
 pub mod reasons;
+pub mod sequences;
 pub mod server;
 pub mod stored;
 pub mod telemetry;

@@ -1,5 +1,7 @@
 //! CreateOrder: validation, the customers check, pricing, numbers and idempotency.
 
+use std::collections::HashSet;
+
 use logistics_contracts::customers::{BlockCustomerRequest, DeleteCustomerRequest};
 use logistics_contracts::orders::{
     CargoLine, CreateOrderRequest, GetOrderRequest, ListOrdersRequest, Order, OrderStatus,
@@ -215,6 +217,40 @@ async fn concurrent_retries_of_one_create_make_one_order() {
     }
     assert!(answers.windows(2).all(|pair| pair[0] == pair[1]));
     assert_eq!(list_all(&app).await.len(), 1);
+}
+
+#[tokio::test]
+async fn creates_at_once_on_two_replicas_each_get_numbers_of_their_own() {
+    let mut app = TestApp::spawn().await;
+    let second = app.spawn_orders_replica().await;
+    let customer = create_customer(&mut app.customers_client().await, enterprise("Acme")).await;
+    // More creates than a replica draws numbers for in one round trip, so both draw again.
+    let mut creates = Vec::new();
+    for call in 0..80 {
+        let replica = if call % 2 == 0 { app.orders } else { second };
+        let mut orders = app.orders_client_of(replica, &app.keys.admin).await;
+        let request = new_order_request(&customer.id);
+        creates.push(tokio::spawn(async move {
+            orders
+                .create_order(request)
+                .await
+                .map(|answer| answer.into_inner())
+        }));
+    }
+    let mut order_numbers = HashSet::new();
+    let mut tracking_numbers = HashSet::new();
+    for create in creates {
+        let order = create.await.unwrap().expect("every create answers");
+        assert!(
+            order_numbers.insert(order.order_number.clone()),
+            "{order:?}"
+        );
+        assert!(
+            tracking_numbers.insert(order.tracking_number.clone()),
+            "{order:?}"
+        );
+    }
+    assert_eq!(list_all(&app).await.len(), 80);
 }
 
 /// Places a road order for `customer_id` that must be refused; the refusal.

@@ -1,6 +1,8 @@
 //! `logistics.orders.v1.OrderService`: orders from creation to pickup. Decode and validate each
 //! request, call its use case in `app`, encode the response.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, TimeDelta, Utc};
 use logistics_contracts::orders::order_service_server::OrderService;
 use logistics_contracts::orders::{
@@ -30,7 +32,7 @@ use crate::app::tracking_cache::TrackingCache;
 use crate::clients::CustomersDirectory;
 use crate::domain::order::Order;
 use crate::reasons::Reason;
-use crate::store::orders::{ListOrder, ListPosition};
+use crate::store::orders::{ListOrder, ListPosition, NumberSource};
 
 /// The scope each RPC of OrderService needs.
 pub(crate) const SCOPES: ScopeTable = logistics_platform::scope_table!(
@@ -88,6 +90,8 @@ pub(crate) struct OrdersApi {
     pub(super) same_day_cutoff: chrono::NaiveTime,
     /// Shipments in memory, forgotten by every change of an order here before it answers.
     tracking: TrackingCache,
+    /// The numbers of new orders, drawn in blocks shared by this replica's calls.
+    numbers: Arc<NumberSource>,
 }
 
 impl OrdersApi {
@@ -102,6 +106,7 @@ impl OrdersApi {
     ) -> Self {
         Self {
             tracking,
+            numbers: Arc::new(NumberSource::new()),
             same_day_cutoff: settings.same_day_pickup_cutoff,
             customers,
             quoter,
@@ -162,6 +167,7 @@ impl OrdersApi {
             &self.customers,
             &self.quoter,
             self.feed.announcer(),
+            &self.numbers,
             creation,
             draft,
         )

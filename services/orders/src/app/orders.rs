@@ -23,7 +23,9 @@ use crate::domain::mode::TransportMode;
 use crate::domain::order::{CargoLine, Document, NewOrder, Order, PostalAddress, Window};
 use crate::domain::quote::{CargoMeasure, QuoteOutcome, ShipmentSpec, quote};
 use crate::domain::status::OrderStatus;
-use crate::store::orders::{self as store, ListFilter, ListOrder, ListPosition, OrderRef};
+use crate::store::orders::{
+    self as store, ListFilter, ListOrder, ListPosition, NumberSource, OrderRef,
+};
 
 /// A new order whose every field is valid, before it is priced.
 #[derive(Debug, Clone)]
@@ -119,14 +121,16 @@ pub(crate) struct Creation<'a> {
 /// Creates an order from `draft`, once per request id: the customer resolved and allowed by the
 /// customers service, priced by the card in force, stored with its OrderCreated event.
 ///
-/// Two round trips to the database, neither inside a transaction: the order's numbers, and one
-/// statement that stores the order, its idempotency key (with the answer) and its event. The event
-/// is announced to the feed's readers after that statement commits.
+/// One round trip to the database, outside any transaction: one statement that stores the order,
+/// its idempotency key (with the answer) and its event; the event is announced to the feed's
+/// readers after it commits. The order's numbers come from memory, but for one create in a block
+/// which draws the next block first ([`NumberSource`]).
 pub(crate) async fn create(
     pool: &PgPool,
     customers: &CustomersDirectory,
     quoter: &Quoter,
     announcer: &Announcer,
+    numbers: &NumberSource,
     creation: Creation<'_>,
     draft: OrderDraft,
 ) -> Result<pb::Order, ApiError> {
@@ -169,7 +173,7 @@ pub(crate) async fn create(
     // A key found taken is either answered or, once expired, released and claimed again; the
     // bound only guards against a key that keeps expiring under us.
     for _ in 0..3 {
-        let numbers = store::draw_numbers(&mut conn, now).await?;
+        let numbers = numbers.draw(&mut conn, now).await?;
         let order = new.clone().into_order(numbers, now);
         let answer = order_to_proto(&order);
         let event = stream_changes_response::Event::OrderCreated(OrderCreated {

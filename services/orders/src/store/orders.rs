@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use logistics_contracts::feeds::FeedEvent;
 use logistics_platform::idempotency::{self, IdempotencyKey};
+use logistics_platform::sequences::SequenceBlocks;
 use logistics_platform::stored::Stored;
 use logistics_platform::{ApiError, changefeed};
 use prost::Message;
@@ -126,24 +127,39 @@ pub(crate) enum OrderRef {
     Tracking(String),
 }
 
-/// Draws the numbers of a new order created at `now` from the sequences.
-pub(crate) async fn draw_numbers(
-    conn: &mut PgConnection,
-    now: DateTime<Utc>,
-) -> Result<OrderNumbers, ApiError> {
-    let (order_sequence, tracking_serial): (i64, i64) =
-        sqlx::query_as("SELECT nextval('order_number_seq'), nextval('tracking_serial_seq')")
-            .fetch_one(&mut *conn)
-            .await?;
-    Ok(OrderNumbers {
-        id: Uuid::now_v7(),
-        order_number: crate::domain::numbers::order_number(
-            now,
-            logistics_platform::time::company_time_zone(),
-            order_sequence,
-        ),
-        tracking_number: crate::domain::numbers::tracking_number(tracking_serial),
-    })
+/// Creates between them that spend a round trip on drawing numbers: one in this many.
+const NUMBER_BLOCK: u16 = 32;
+
+/// Where the numbers of new orders come from: the order-number and tracking-serial sequences,
+/// drawn in blocks ([`SequenceBlocks`]), one source per replica shared by its calls.
+#[derive(Debug)]
+pub(crate) struct NumberSource(SequenceBlocks<2>);
+
+impl NumberSource {
+    pub(crate) fn new() -> Self {
+        Self(SequenceBlocks::new(
+            ["order_number_seq", "tracking_serial_seq"],
+            NUMBER_BLOCK,
+        ))
+    }
+
+    /// The numbers of a new order created at `now`.
+    pub(crate) async fn draw(
+        &self,
+        conn: &mut PgConnection,
+        now: DateTime<Utc>,
+    ) -> Result<OrderNumbers, ApiError> {
+        let [order_sequence, tracking_serial] = self.0.next(conn).await?;
+        Ok(OrderNumbers {
+            id: Uuid::now_v7(),
+            order_number: crate::domain::numbers::order_number(
+                now,
+                logistics_platform::time::company_time_zone(),
+                order_sequence,
+            ),
+            tracking_number: crate::domain::numbers::tracking_number(tracking_serial),
+        })
+    }
 }
 
 /// Stores a new `order` together with the idempotency key it is created under (answered by
