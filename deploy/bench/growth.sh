@@ -15,17 +15,8 @@ base=${BENCH_PORT_BASE:-64050}
 export LOGISTICS_CUSTOMERS_PORT=$((base + 1)) LOGISTICS_ORDERS_PORT=$((base + 2))
 export LOGISTICS_COMPLAINTS_PORT=$((base + 3)) LOGISTICS_REPORTING_PORT=$((base + 4))
 
-data=$(mktemp -d /var/tmp/logistics-growth.XXXXXX)
-chmod 755 "$data" # started as root, the embedded PostgreSQL runs as `postgres` and must reach it
-LOGISTICS_DATA_DIR="$data" LOGISTICS_RATE_LIMIT_PER_SECOND=0 "$bin" up >"$data/up.log" 2>&1 &
-pid=$!
-stop() { kill -INT "$pid" 2>/dev/null || true; wait "$pid" || true; rm -rf "$data"; }
-trap stop EXIT
-for _ in $(seq 1 120); do
-  grep -q "suite is up" "$data/up.log" 2>/dev/null && break
-  sleep 0.5
-done
-grep -q "suite is up" "$data/up.log" || { echo "the suite did not come up:"; tail -n 20 "$data/up.log"; exit 1; }
+. deploy/bench/suite.sh
+start_suite
 port=$(sed -nE 's/.*embedded PostgreSQL on 127\.0\.0\.1:([0-9]+),.*/\1/p' "$data/up.log" | head -1)
 sql() {
   PGPASSWORD=$(cat "$data/postgres/password") psql -X -q -At -h 127.0.0.1 -p "$port" -U postgres \

@@ -21,19 +21,8 @@ export LOGISTICS_CUSTOMERS_PORT=$customers_port LOGISTICS_ORDERS_PORT=$orders_po
 export LOGISTICS_COMPLAINTS_PORT=${LOGISTICS_COMPLAINTS_PORT:-50053}
 export LOGISTICS_REPORTING_PORT=${LOGISTICS_REPORTING_PORT:-50054}
 
-data=$(mktemp -d /var/tmp/logistics-bench.XXXXXX)
-chmod 755 "$data" # started as root, the embedded PostgreSQL runs as `postgres` and must reach it
-LOGISTICS_DATA_DIR="$data" LOGISTICS_RATE_LIMIT_PER_SECOND=0 "$bin" up >"$data/up.log" 2>&1 &
-pid=$!
-stop() { kill -INT "$pid" 2>/dev/null || true; wait "$pid" || true; rm -rf "$data"; }
-trap stop EXIT
-for _ in $(seq 1 120); do
-  grep -q "suite is up" "$data/up.log" 2>/dev/null && break
-  sleep 0.5
-done
-if ! grep -q "suite is up" "$data/up.log"; then
-  echo "the suite did not come up:"; tail -n 20 "$data/up.log"; exit 1
-fi
+. deploy/bench/suite.sh
+start_suite
 
 results=$data/results.tsv
 for round in $(seq 1 "$rounds"); do

@@ -12,8 +12,8 @@ mod watch;
 
 use chrono::{Duration, Utc};
 use logistics_contracts::orders::{
-    RecordTrackingEventsRequest, RecordTrackingEventsResponse, TrackingEvent, TrackingEventCode,
-    TrackingEventSource,
+    GetTrackingRequest, RecordTrackingEventsRequest, RecordTrackingEventsResponse, Tracking,
+    TrackingEvent, TrackingEventCode, TrackingEventSource,
 };
 use logistics_platform::time::timestamp;
 use logistics_tests::{TestApp, TrackingClient, create_customer, enterprise};
@@ -47,6 +47,18 @@ pub async fn record(
         .record_tracking_events(RecordTrackingEventsRequest { events })
         .await
         .expect("recording tracking events")
+        .into_inner()
+}
+
+/// The tracking of `number`, with as many events as a read returns by default.
+pub async fn tracking(client: &mut TrackingClient, number: &str) -> Tracking {
+    client
+        .get_tracking(GetTrackingRequest {
+            tracking_number: number.to_owned(),
+            max_events: 0,
+        })
+        .await
+        .expect("reading tracking")
         .into_inner()
 }
 

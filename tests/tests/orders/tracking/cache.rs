@@ -5,26 +5,14 @@
 use std::time::{Duration, Instant};
 
 use logistics_contracts::orders::{
-    BatchGetTrackingRequest, CancelOrderRequest, GetTrackingRequest, OrderStatus, Tracking,
-    TrackingEventCode as Code,
+    BatchGetTrackingRequest, CancelOrderRequest, OrderStatus, Tracking, TrackingEventCode as Code,
 };
 use logistics_tests::{TestApp, TrackingClient, order_in_status};
 
-use super::{customer_of, record, scan};
+use super::{customer_of, record, scan, tracking};
 
 /// What the issue promises another replica: a change seen within this.
 const ACROSS_REPLICAS: Duration = Duration::from_secs(1);
-
-async fn tracking(client: &mut TrackingClient, number: &str) -> Tracking {
-    client
-        .get_tracking(GetTrackingRequest {
-            tracking_number: number.to_owned(),
-            max_events: 0,
-        })
-        .await
-        .expect("reading tracking")
-        .into_inner()
-}
 
 async fn batch_tracking(client: &mut TrackingClient, number: &str) -> Tracking {
     let mut entries = client

@@ -2,8 +2,8 @@
 
 use chrono::{Duration, Utc};
 use logistics_contracts::orders::{
-    DeliveryImage, GetProofOfDeliveryRequest, GetTrackingRequest, OrderStatus,
-    RecordDeliveryRequest, StreamChangesResponse, stream_changes_response::Event,
+    DeliveryImage, GetProofOfDeliveryRequest, OrderStatus, RecordDeliveryRequest,
+    StreamChangesResponse, stream_changes_response::Event,
 };
 use logistics_platform::time::timestamp;
 use logistics_tests::{
@@ -12,7 +12,7 @@ use logistics_tests::{
 use prost::Message as _;
 use tonic::Code;
 
-use super::customer_of;
+use super::{customer_of, tracking};
 
 fn png(size: usize) -> Vec<u8> {
     let mut image = b"\x89PNG\r\n\x1a\n".to_vec();
@@ -91,14 +91,7 @@ async fn a_delivery_stores_its_proof_once_and_reports_its_facts() {
     assert!(light.photo.unwrap().content.is_empty());
     assert_eq!(light.photo_bytes, 1024 * 1024);
 
-    let tracking = reader
-        .get_tracking(GetTrackingRequest {
-            tracking_number: number,
-            max_events: 0,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let tracking = tracking(&mut reader, &number).await;
     assert_eq!(tracking.status, OrderStatus::Delivered as i32);
     assert!(tracking.delivery_time.is_some());
 

@@ -14,7 +14,7 @@ use logistics_tests::{TestApp, order_in_status, request_id, violated_fields};
 use tokio_stream::StreamExt as _;
 use tonic::Code as GrpcCode;
 
-use super::{customer_of, record, scan};
+use super::{customer_of, record, scan, tracking};
 
 #[tokio::test]
 async fn duplicate_events_are_ignored_with_a_per_event_duplicate() {
@@ -47,14 +47,7 @@ async fn duplicate_events_are_ignored_with_a_per_event_duplicate() {
             .iter()
             .all(|r| r.outcome == Outcome::Duplicate as i32)
     );
-    let tracking = client
-        .get_tracking(GetTrackingRequest {
-            tracking_number: number.clone(),
-            max_events: 0,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let tracking = tracking(&mut client, &number).await;
     assert_eq!(tracking.events.len(), 2);
     assert_eq!(tracking.status, OrderStatus::InTransit as i32);
 }
@@ -109,14 +102,7 @@ async fn an_event_resent_with_a_time_in_another_month_is_a_duplicate_but_another
         outcomes,
         [Outcome::Duplicate as i32, Outcome::Accepted as i32]
     );
-    let tracking = client
-        .get_tracking(GetTrackingRequest {
-            tracking_number: number,
-            max_events: 0,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let tracking = tracking(&mut client, &number).await;
     assert_eq!(tracking.events.len(), 2);
 }
 
@@ -147,14 +133,7 @@ async fn a_late_event_is_stored_in_time_order_without_moving_the_status_back() {
         OrderStatus::Unspecified as i32
     );
 
-    let tracking = client
-        .get_tracking(GetTrackingRequest {
-            tracking_number: number,
-            max_events: 0,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let tracking = tracking(&mut client, &number).await;
     assert_eq!(tracking.status, OrderStatus::OutForDelivery as i32);
     let ids: Vec<&str> = tracking
         .events
@@ -282,14 +261,7 @@ async fn each_illegal_transition_is_refused_and_the_rest_of_the_batch_is_recorde
     assert_eq!(response.accepted_count, 1);
 
     // Nothing refused was stored, and the statuses did not move.
-    let tracking = client
-        .get_tracking(GetTrackingRequest {
-            tracking_number: numbers[1].clone(),
-            max_events: 0,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let tracking = tracking(&mut client, &numbers[1]).await;
     assert!(tracking.events.is_empty());
     assert_eq!(tracking.status, OrderStatus::Confirmed as i32);
 }
