@@ -123,8 +123,8 @@ pub(crate) struct Creation<'a> {
 ///
 /// One round trip to the database, outside any transaction: one statement that stores the order,
 /// its idempotency key (with the answer) and its event; the event is announced to the feed's
-/// readers after it commits. The order's numbers come from memory, but for one create in a block
-/// which draws the next block first ([`NumberSource`]).
+/// readers after it commits. The order's numbers come from memory: one create in a block draws
+/// the next block first ([`NumberSource`]).
 pub(crate) async fn create(
     pool: &PgPool,
     customers: &CustomersDirectory,
