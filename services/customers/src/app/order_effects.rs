@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::customer_changes::{BY_ACTIVITY, Shipment, change_status, record_shipment, regrade};
 use super::follow_up_sweep::append_scheduled;
 use super::loyalty::award_in;
-use crate::domain::customer::{Customer, CustomerRef};
+use crate::domain::customer::{Customer, CustomerRef, Status};
 use crate::domain::follow_up::FollowUpReason;
 use crate::domain::lifecycle::status_after_shipment;
 use crate::domain::loyalty::points_for_spend;
@@ -37,6 +37,23 @@ pub(crate) async fn live_customer(
 ) -> Result<Option<Customer>, ApiError> {
     let customer = customer_store::find(tx, &CustomerRef::Id(id), true).await?;
     Ok(customer.filter(|customer| customer.delete_time.is_none()))
+}
+
+/// A new order of customer `id`, placed at `order_time`, when the customer is live and an order
+/// leaves its status as it is (ACTIVE or BLOCKED): only the inactivity clock restarts, with one
+/// statement. False, with nothing written, for any other customer: [`live_customer`] and
+/// [`order_placed`] then do the whole of it.
+pub(crate) async fn order_placed_by_settled_customer(
+    tx: &mut PgConnection,
+    id: Uuid,
+    order_time: DateTime<Utc>,
+) -> Result<bool, ApiError> {
+    let settled: Vec<&str> = Status::ALL
+        .iter()
+        .filter(|status| status_after_shipment(**status).is_none())
+        .map(|status| status.as_str())
+        .collect();
+    customer_store::record_order_in_status(tx, id, order_time, &settled).await
 }
 
 /// A new order of `customer` (locked, live), placed at `order_time`: a PROSPECT, DORMANT or

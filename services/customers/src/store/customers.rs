@@ -339,6 +339,27 @@ pub(crate) async fn note_shipment(
     Ok(())
 }
 
+/// Moves the last order time of `customer_id` to `order_time` when it is a live customer in one
+/// of `statuses`; false, with nothing written, when it is not.
+pub(crate) async fn record_order_in_status(
+    tx: &mut PgConnection,
+    customer_id: Uuid,
+    order_time: DateTime<Utc>,
+    statuses: &[&str],
+) -> Result<bool, ApiError> {
+    let updated = sqlx::query(
+        "UPDATE customers
+         SET last_order_time = GREATEST(last_order_time, $2)
+         WHERE id = $1 AND delete_time IS NULL AND status = ANY($3)",
+    )
+    .bind(customer_id)
+    .bind(order_time)
+    .bind(statuses)
+    .execute(tx)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
 /// Notes that the customer placed an order at `order_time` (the inactivity clock restarts from
 /// its latest order as from its latest shipment). The field is internal, not part of the resource,
 /// so the version (etag) stays: staff editing the customer meanwhile must not be refused for it.

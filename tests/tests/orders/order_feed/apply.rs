@@ -319,6 +319,45 @@ async fn a_dormant_customer_ordering_again_becomes_active_and_stays_so_while_the
 }
 
 #[tokio::test]
+async fn an_active_customer_ordering_restarts_its_inactivity_clock_and_keeps_its_status() {
+    let app = TestApp::spawn().await;
+    let mut client = app.customers_client().await;
+    let person = create_customer(&mut client, individual("Zhao Lei")).await;
+    // Active by a shipment 100 days ago: the next sweep would find it dormant.
+    client
+        .record_activity(RecordActivityRequest {
+            customer_id: person.id.clone(),
+            activity_id: "old-shipment".to_owned(),
+            occur_time: Some(timestamp(Utc::now() - Duration::days(100))),
+            spend: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        customer(&app, &person.id).await.status(),
+        CustomerStatus::Active
+    );
+    let history_before = status_history(&app, &person.id).await.len();
+
+    let mut feed = Feeder::new(&app).await;
+    assert_eq!(
+        feed.apply(created(&person.id, "O-4501")).await,
+        Applied::Applied
+    );
+    client
+        .run_lifecycle_sweep(RunLifecycleSweepRequest {})
+        .await
+        .unwrap();
+
+    assert_eq!(
+        customer(&app, &person.id).await.status(),
+        CustomerStatus::Active
+    );
+    assert_eq!(status_history(&app, &person.id).await.len(), history_before);
+    assert_eq!(cursor_row(&app).await, Some(("c1".to_owned(), 1, 0)));
+}
+
+#[tokio::test]
 async fn a_prospect_placing_its_first_order_becomes_active() {
     let app = TestApp::spawn().await;
     let mut client = app.customers_client().await;
