@@ -109,6 +109,21 @@ async fn cursor_row(app: &TestApp) -> Option<(String, i64, i64)> {
     row
 }
 
+/// Records a shipment of `customer_id` made `days` days ago: the customer is ACTIVE, and the next
+/// lifecycle sweep finds it idle that long.
+async fn shipped_days_ago(app: &TestApp, customer_id: &str, days: i64) {
+    app.customers_client()
+        .await
+        .record_activity(customers_pb::RecordActivityRequest {
+            customer_id: customer_id.to_owned(),
+            activity_id: format!("shipment-{days}-days-ago"),
+            occur_time: Some(timestamp(Utc::now() - chrono::Duration::days(days))),
+            spend: None,
+        })
+        .await
+        .expect("recording an old shipment");
+}
+
 async fn customer(app: &TestApp, id: &str) -> customers_pb::Customer {
     app.customers_client()
         .await

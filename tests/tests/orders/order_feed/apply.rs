@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use logistics_contracts::customers::{
     CustomerStatus, CustomerTier, DeleteCustomerRequest, FollowUpReason, FollowUpStatus,
-    GetCustomerValueRequest, RecordActivityRequest, RunLifecycleSweepRequest, ValueClass,
+    GetCustomerValueRequest, RunLifecycleSweepRequest, ValueClass,
 };
 use logistics_contracts::feeds::FeedEvent as _;
 use logistics_contracts::orders::{StreamChangesResponse, stream_changes_response::Event};
@@ -16,7 +16,7 @@ use sqlx::PgPool;
 
 use super::{
     PRICE_FEN, cancelled, created, cursor_row, customer, delivered, envelope, points, returned,
-    shipments, status_history, thank_yous,
+    shipments, shipped_days_ago, status_history, thank_yous,
 };
 
 /// A follower of made-up cursors "c1", "c2", ... over the customers schema.
@@ -272,15 +272,7 @@ async fn a_dormant_customer_ordering_again_becomes_active_and_stays_so_while_the
     let app = TestApp::spawn().await;
     let mut client = app.customers_client().await;
     let person = create_customer(&mut client, individual("Wang Fang")).await;
-    client
-        .record_activity(RecordActivityRequest {
-            customer_id: person.id.clone(),
-            activity_id: "old-shipment".to_owned(),
-            occur_time: Some(timestamp(Utc::now() - Duration::days(100))),
-            spend: None,
-        })
-        .await
-        .unwrap();
+    shipped_days_ago(&app, &person.id, 100).await;
     client
         .run_lifecycle_sweep(RunLifecycleSweepRequest {})
         .await
@@ -324,15 +316,7 @@ async fn an_active_customer_ordering_restarts_its_inactivity_clock_and_keeps_its
     let mut client = app.customers_client().await;
     let person = create_customer(&mut client, individual("Zhao Lei")).await;
     // Active by a shipment 100 days ago: the next sweep would find it dormant.
-    client
-        .record_activity(RecordActivityRequest {
-            customer_id: person.id.clone(),
-            activity_id: "old-shipment".to_owned(),
-            occur_time: Some(timestamp(Utc::now() - Duration::days(100))),
-            spend: None,
-        })
-        .await
-        .unwrap();
+    shipped_days_ago(&app, &person.id, 100).await;
     assert_eq!(
         customer(&app, &person.id).await.status(),
         CustomerStatus::Active

@@ -10,22 +10,19 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use logistics_contracts::customers::{
-    CustomerStatus, RecordActivityRequest, RunLifecycleSweepRequest,
-};
+use logistics_contracts::customers::{CustomerStatus, RunLifecycleSweepRequest};
 use logistics_contracts::feeds::FeedEvent as _;
 use logistics_contracts::orders::{
     CancelOrderRequest, StreamChangesResponse, stream_changes_response::Event,
 };
 use logistics_platform::changefeed;
-use logistics_platform::time::timestamp;
 use logistics_tests::orders::{place_order, road_order};
 use logistics_tests::{TestApp, create_customer, enterprise, individual};
 use prost::Message as _;
 
 use super::{
-    PRICE_FEN, cursor_row, customer, delivered, eventually, points, shipments, status_history,
-    thank_yous,
+    PRICE_FEN, cursor_row, customer, delivered, eventually, points, shipments, shipped_days_ago,
+    status_history, thank_yous,
 };
 
 /// Long enough for the follower to reconnect after its longest backoff and catch up.
@@ -234,15 +231,7 @@ async fn a_dormant_customer_placing_an_order_becomes_active_and_a_cancelled_orde
     let app = TestApp::spawn().await;
     let mut client = app.customers_client().await;
     let person = create_customer(&mut client, individual("Zhao Lei")).await;
-    client
-        .record_activity(RecordActivityRequest {
-            customer_id: person.id.clone(),
-            activity_id: "last-year".to_owned(),
-            occur_time: Some(timestamp(Utc::now() - chrono::Duration::days(120))),
-            spend: None,
-        })
-        .await
-        .unwrap();
+    shipped_days_ago(&app, &person.id, 120).await;
     client
         .run_lifecycle_sweep(RunLifecycleSweepRequest {})
         .await
