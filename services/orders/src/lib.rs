@@ -25,7 +25,6 @@ use chrono::NaiveTime;
 use logistics_contracts::orders::address_book_service_server::AddressBookServiceServer;
 use logistics_contracts::orders::order_service_server::OrderServiceServer;
 use logistics_contracts::orders::quote_service_server::QuoteServiceServer;
-use logistics_contracts::orders::tracking_service_server::TrackingServiceServer;
 use logistics_platform::jobs::JobRunner;
 use logistics_platform::server::GrpcServer;
 use logistics_platform::{ServiceContext, db, idempotency};
@@ -149,7 +148,7 @@ pub async fn run_with(
             api::address_book_service::SCOPES,
         )
         .add_service(
-            TrackingServiceServer::new(tracking).max_decoding_message_size(limit),
+            api::tracking_service::server(tracking, limit),
             api::tracking_service::SCOPES,
         )
         .serve(listener, context.shutdown.clone())

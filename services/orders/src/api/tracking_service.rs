@@ -4,21 +4,26 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use logistics_contracts::orders::tracking_service_server::TrackingService;
+use logistics_contracts::orders::tracking_service_server::{
+    TrackingService, TrackingServiceServer,
+};
 use logistics_contracts::orders::{
     BatchGetTrackingRequest, BatchGetTrackingResponse, GetProofOfDeliveryRequest,
     GetTrackingRequest, ListProblemShipmentsRequest, ListProblemShipmentsResponse, ProofOfDelivery,
     RecordDeliveryRequest, RecordTrackingEventsRequest, RecordTrackingEventsResponse,
     RejectionReason, SearchTrackingByReferenceRequest, SearchTrackingByReferenceResponse,
-    StreamTrackingEventsRequest, StreamTrackingEventsResponse, Tracking, TrackingEntry,
-    TrackingEvent, TrackingEventOutcome, TrackingEventResult, WatchTrackingRequest,
-    WatchTrackingResponse,
+    StreamTrackingEventsRequest, StreamTrackingEventsResponse, Tracking, TrackingEvent,
+    TrackingEventOutcome, TrackingEventResult, WatchTrackingRequest, WatchTrackingResponse,
 };
 use logistics_platform::auth::ScopeTable;
 use logistics_platform::error::Violations;
 use logistics_platform::fields::customer_ref_field;
 use logistics_platform::pagination::PageTokens;
+use logistics_platform::server::pre_encoded::{PreEncoded, embedded_len, put_embedded};
 use logistics_platform::{ApiError, ServiceContext};
+use prost::Message as _;
+use prost::bytes::{Bytes, BytesMut};
+use prost::encoding::{self, WireType};
 use sqlx::PgPool;
 use tokio::sync::broadcast;
 use tokio_stream::wrappers::ReceiverStream;
@@ -121,7 +126,8 @@ impl TrackingApi {
         })
     }
 
-    async fn get(&self, request: GetTrackingRequest) -> Result<Tracking, ApiError> {
+    /// GetTracking's answer, a `Tracking` as protobuf encodes it.
+    async fn get(&self, request: GetTrackingRequest) -> Result<Bytes, ApiError> {
         let mut violations = Violations::new();
         tracking_number_field(&mut violations, "tracking_number", &request.tracking_number);
         let limit = bounded_count(
@@ -133,13 +139,12 @@ impl TrackingApi {
         );
         violations.finish()?;
         let found = self.cache.tracking(&request.tracking_number).await?;
-        Ok(encode(&found, limit))
+        Ok(encoded(&found, limit))
     }
 
-    async fn batch_get(
-        &self,
-        request: BatchGetTrackingRequest,
-    ) -> Result<BatchGetTrackingResponse, ApiError> {
+    /// BatchGetTracking's answer, a `BatchGetTrackingResponse` as protobuf encodes it, written
+    /// from each shipment's encoded tracking.
+    async fn batch_get(&self, request: BatchGetTrackingRequest) -> Result<Bytes, ApiError> {
         let mut violations = Violations::new();
         let count = request.tracking_numbers.len();
         if count == 0 || count > MAX_BATCH_NUMBERS {
@@ -163,30 +168,22 @@ impl TrackingApi {
         let mut numbers = request.tracking_numbers.clone();
         numbers.sort_unstable();
         numbers.dedup();
-        let trackings: Vec<Tracking> = self
-            .cache
-            .trackings(&numbers)
-            .await?
+        let found = self.cache.trackings(&numbers).await?;
+        let by_number: HashMap<&str, Bytes> = found
             .iter()
-            .map(|found| encode(found, limit))
-            .collect();
-        let by_number: HashMap<&str, &Tracking> = trackings
-            .iter()
-            .map(|tracking| (tracking.tracking_number.as_str(), tracking))
-            .collect();
-        let entries = request
-            .tracking_numbers
-            .iter()
-            .map(|number| {
-                let tracking = by_number.get(number.as_str()).map(|found| (*found).clone());
-                TrackingEntry {
-                    tracking_number: number.clone(),
-                    found: tracking.is_some(),
-                    tracking,
-                }
+            .map(|tracked| {
+                (
+                    tracked.order.tracking_number.as_str(),
+                    encoded(tracked, limit),
+                )
             })
             .collect();
-        Ok(BatchGetTrackingResponse { entries })
+        let entries: Vec<(&str, Option<&Bytes>)> = request
+            .tracking_numbers
+            .iter()
+            .map(|number| (number.as_str(), by_number.get(number.as_str())))
+            .collect();
+        Ok(batch_answer(&entries))
     }
 
     async fn search_by_reference(
@@ -240,7 +237,12 @@ impl TrackingApi {
             ),
             _ => String::new(),
         };
-        let trackings = found.iter().map(|found| encode(found, limit)).collect();
+        let trackings = found
+            .iter()
+            .map(|found| {
+                tracking_to_proto(&found.order, found.newest_events.iter().collect(), limit)
+            })
+            .collect();
         Ok(SearchTrackingByReferenceResponse {
             trackings,
             next_page_token,
@@ -285,9 +287,84 @@ pub(super) async fn record_batch(
     Ok(results.into_iter().flatten().collect())
 }
 
-/// A shipment found with its latest events, as callers see it with at most `limit` of them.
-fn encode(found: &Tracked, limit: usize) -> Tracking {
-    tracking_to_proto(&found.order, found.newest_events.iter().collect(), limit)
+/// A shipment found with its latest events, as callers see it with at most `limit` of them, in
+/// protobuf's wire form: encoded once per shipment in the cache and number of events shown.
+fn encoded(found: &Tracked, limit: usize) -> Bytes {
+    // The events shown tell the answer apart: fewer than held means older ones exist.
+    let shown = limit.min(found.newest_events.len());
+    found.encoded.get_or_encode(shown, || {
+        let tracking = tracking_to_proto(&found.order, found.newest_events.iter().collect(), limit);
+        tracking.encode_to_vec().into()
+    })
+}
+
+/// A `BatchGetTrackingResponse` with one entry per `(tracking number, encoded tracking if
+/// found)`, byte for byte as prost would encode the message.
+fn batch_answer(entries: &[(&str, Option<&Bytes>)]) -> Bytes {
+    // Field numbers of BatchGetTrackingResponse and TrackingEntry.
+    const ENTRIES: u32 = 1;
+    const NUMBER: u32 = 1;
+    const FOUND: u32 = 2;
+    const TRACKING: u32 = 3;
+    // A string field is written as an embedded message is: key, length, bytes.
+    let entry_len = |number: &str, tracking: Option<&Bytes>| {
+        let found = tracking.map_or(0, |tracking| {
+            encoding::bool::encoded_len(FOUND, &true) + embedded_len(TRACKING, tracking.len())
+        });
+        embedded_len(NUMBER, number.len()) + found
+    };
+    let total = entries
+        .iter()
+        .map(|(number, tracking)| embedded_len(ENTRIES, entry_len(number, *tracking)))
+        .sum();
+    let mut answer = BytesMut::with_capacity(total);
+    for (number, tracking) in entries {
+        encoding::encode_key(ENTRIES, WireType::LengthDelimited, &mut answer);
+        encoding::encode_varint(entry_len(number, *tracking) as u64, &mut answer);
+        put_embedded(&mut answer, NUMBER, number.as_bytes());
+        if let Some(tracking) = tracking {
+            encoding::bool::encode(FOUND, &true, &mut answer);
+            put_embedded(&mut answer, TRACKING, tracking);
+        }
+    }
+    answer.freeze()
+}
+
+/// TrackingService's server. GetTracking and BatchGetTracking answer with the encoded tracking
+/// kept with each cached shipment ([`PreEncoded`]); requests larger than `max_request_bytes` are
+/// refused.
+pub(crate) fn server(
+    api: TrackingApi,
+    max_request_bytes: usize,
+) -> PreEncoded<TrackingServiceServer<TrackingApi>> {
+    let (get, batch) = (api.clone(), api.clone());
+    let generated = TrackingServiceServer::new(api).max_decoding_message_size(max_request_bytes);
+    PreEncoded::new(generated, max_request_bytes)
+        .unary(
+            "GetTracking",
+            move |request: Request<GetTrackingRequest>| {
+                let api = get.clone();
+                async move { respond(api.get(request.into_inner()).await) }
+            },
+        )
+        .unary(
+            "BatchGetTracking",
+            move |request: Request<BatchGetTrackingRequest>| {
+                let api = batch.clone();
+                async move { respond(api.batch_get(request.into_inner()).await) }
+            },
+        )
+}
+
+/// An answer of [`server`]'s encoded methods as the message the generated trait returns, for
+/// callers of the trait itself; the server never decodes them.
+fn decoded<M: prost::Message + Default>(
+    encoded: Result<Bytes, ApiError>,
+) -> Result<Response<M>, Status> {
+    let encoded = respond(encoded)?.into_inner();
+    M::decode(encoded)
+        .map(Response::new)
+        .map_err(|error| Status::internal(format!("an encoded answer did not decode: {error}")))
 }
 
 /// A requested count: 0 means `default`, more than `max` is capped, negative is refused.
@@ -339,14 +416,14 @@ impl TrackingService for TrackingApi {
         &self,
         request: Request<GetTrackingRequest>,
     ) -> Result<Response<Tracking>, Status> {
-        respond(self.get(request.into_inner()).await)
+        decoded(self.get(request.into_inner()).await)
     }
 
     async fn batch_get_tracking(
         &self,
         request: Request<BatchGetTrackingRequest>,
     ) -> Result<Response<BatchGetTrackingResponse>, Status> {
-        respond(self.batch_get(request.into_inner()).await)
+        decoded(self.batch_get(request.into_inner()).await)
     }
 
     async fn search_tracking_by_reference(
@@ -392,5 +469,55 @@ impl TrackingService for TrackingApi {
         request: Request<ListProblemShipmentsRequest>,
     ) -> Result<Response<ListProblemShipmentsResponse>, Status> {
         respond(self.problems(request.into_inner()).await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use logistics_contracts::orders::TrackingEntry;
+
+    use super::*;
+
+    fn tracking(number: &str, events: usize) -> Tracking {
+        Tracking {
+            tracking_number: number.to_owned(),
+            order_number: "O2026120600000001".to_owned(),
+            events: (0..events)
+                .map(|at| TrackingEvent {
+                    client_event_id: format!("scan-{at}"),
+                    description: "Arrived \u{7} at the hub".to_owned(),
+                    ..TrackingEvent::default()
+                })
+                .collect(),
+            has_older_events: true,
+            ..Tracking::default()
+        }
+    }
+
+    #[test]
+    fn a_batch_answer_written_from_encoded_parts_is_what_prost_writes() {
+        let long = tracking("SF1000000000017", 200);
+        let short = tracking("SF1000000000025", 1);
+        let (long_bytes, short_bytes) = (
+            Bytes::from(long.encode_to_vec()),
+            Bytes::from(short.encode_to_vec()),
+        );
+        let entries = [
+            ("SF1000000000017", Some(&long_bytes)),
+            ("SF9999999999999", None),
+            ("SF1000000000025", Some(&short_bytes)),
+            ("SF1000000000017", Some(&long_bytes)),
+        ];
+        let expected = BatchGetTrackingResponse {
+            entries: entries
+                .iter()
+                .map(|(number, bytes)| TrackingEntry {
+                    tracking_number: (*number).to_owned(),
+                    found: bytes.is_some(),
+                    tracking: bytes.map(|bytes| Tracking::decode(bytes.clone()).unwrap()),
+                })
+                .collect(),
+        };
+        assert_eq!(batch_answer(&entries), expected.encode_to_vec());
     }
 }

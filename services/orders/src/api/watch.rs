@@ -81,6 +81,7 @@ impl WatchHub {
         let Tracked {
             order,
             newest_events,
+            ..
         } = tracking_reads::watch_snapshot(&self.pool, tracking_number, SNAPSHOT_EVENTS).await?;
         let snapshot = tracking_to_proto(&order, newest_events.iter().collect(), SNAPSHOT_EVENTS);
         let first = WatchTrackingResponse {

@@ -2,9 +2,11 @@
 //! customer's reference, and what a watch reads (its snapshot, then what is new).
 
 use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 use logistics_platform::ApiError;
+use prost::bytes::Bytes;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -18,6 +20,54 @@ pub(crate) struct Tracked {
     pub(crate) order: TrackedOrder,
     /// Its latest events, newest first.
     pub(crate) newest_events: Vec<EventRow>,
+    /// Its answers once encoded, kept with it while it stays in the cache.
+    pub(crate) encoded: EncodedAnswers,
+}
+
+impl Tracked {
+    fn new(order: TrackedOrder, newest_events: Vec<EventRow>) -> Self {
+        Self {
+            order,
+            newest_events,
+            encoded: EncodedAnswers::default(),
+        }
+    }
+}
+
+/// Different event counts a shipment keeps encoded answers for; others are encoded per call, so
+/// a caller cycling through counts costs CPU, not memory.
+const KEPT_ENCODINGS: usize = 4;
+
+/// A shipment's tracking as protobuf encodes it, by the number of events shown: what a read
+/// answers with, built and encoded once rather than per call.
+#[derive(Default)]
+pub(crate) struct EncodedAnswers(Mutex<Vec<(usize, Bytes)>>);
+
+impl EncodedAnswers {
+    /// The answer showing `events` events, from `encode` the first time.
+    pub(crate) fn get_or_encode(&self, events: usize, encode: impl FnOnce() -> Bytes) -> Bytes {
+        let kept = |answers: &[(usize, Bytes)]| {
+            answers
+                .iter()
+                .find(|(shown, _)| *shown == events)
+                .map(|(_, answer)| answer.clone())
+        };
+        if let Some(answer) = kept(&self.answers()) {
+            return answer;
+        }
+        // Encoded outside the lock; two first readers at once both encode, and one copy stays.
+        let answer = encode();
+        let mut answers = self.answers();
+        if answers.len() < KEPT_ENCODINGS && kept(&answers).is_none() {
+            answers.push((events, answer.clone()));
+        }
+        answer
+    }
+
+    fn answers(&self) -> std::sync::MutexGuard<'_, Vec<(usize, Bytes)>> {
+        // A panic while holding the lock leaves a list of complete answers: still usable.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// The shipment of `tracking_number` with its latest `limit + 1` events.
@@ -32,10 +82,7 @@ pub(crate) async fn tracking(
         .ok_or_else(|| shipment_not_found(tracking_number))?;
     let newest_events =
         store::latest_events(&mut conn, &[(order.id, order.events_since())], limit + 1).await?;
-    Ok(Tracked {
-        order,
-        newest_events,
-    })
+    Ok(Tracked::new(order, newest_events))
 }
 
 /// The shipments of `tracking_numbers` (sorted, without repeats) that exist, each with its latest
@@ -85,9 +132,9 @@ async fn with_events(
     }
     Ok(orders
         .into_iter()
-        .map(|order| Tracked {
-            newest_events: by_order.remove(&order.id).unwrap_or_default(),
-            order,
+        .map(|order| {
+            let newest_events = by_order.remove(&order.id).unwrap_or_default();
+            Tracked::new(order, newest_events)
         })
         .collect())
 }

@@ -3,6 +3,7 @@
 pub mod catch_panic;
 pub mod gate;
 pub mod message_limit;
+pub mod pre_encoded;
 
 use std::convert::Infallible;
 use std::num::NonZeroU32;

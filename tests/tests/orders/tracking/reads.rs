@@ -105,6 +105,71 @@ async fn get_tracking_bounds_the_events_and_says_older_ones_exist() {
 }
 
 #[tokio::test]
+async fn a_shipment_read_again_from_memory_shows_as_many_events_as_each_call_asks() {
+    let app = TestApp::spawn().await;
+    let customer = customer_of(&app).await;
+    let mut client = app.tracking_client().await;
+    let (_, number) = order_in_status(&app, &customer, OrderStatus::InTransit, &[]).await;
+    let events = (0..5)
+        .map(|at| scan(&number, &format!("h-{at}"), Code::ArrivedAtHub, 50 - at))
+        .collect();
+    record(&mut client, events).await;
+
+    // The first read fills the cache; each later one is answered from the kept shipment.
+    let all = |asked: i32| GetTrackingRequest {
+        tracking_number: number.clone(),
+        max_events: asked,
+    };
+    let total = client.get_tracking(all(0)).await.unwrap().into_inner();
+    let total = total.events.len();
+    assert!(
+        total >= 5,
+        "the five scans and the status changes before them"
+    );
+    for (asked, shown, older) in [
+        (3, 3, true),
+        (0, total, false),
+        (total, total, false),
+        (total - 1, total - 1, true),
+        (3, 3, true),
+    ] {
+        let tracking = client
+            .get_tracking(all(asked as i32))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(tracking.events.len(), shown, "max_events {asked}");
+        assert_eq!(tracking.has_older_events, older, "max_events {asked}");
+        assert_eq!(tracking.events.last().unwrap().client_event_id, "h-4");
+    }
+    let unknown = logistics_orders::tracking_number(80_000_000_001);
+    let batch = client
+        .batch_get_tracking(BatchGetTrackingRequest {
+            tracking_numbers: vec![number.clone(), unknown.clone(), number.clone()],
+            max_events: 2,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let entries: Vec<(&str, bool, usize)> = batch
+        .entries
+        .iter()
+        .map(|entry| {
+            let shown = entry.tracking.as_ref().map_or(0, |t| t.events.len());
+            (entry.tracking_number.as_str(), entry.found, shown)
+        })
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            (number.as_str(), true, 2),
+            (unknown.as_str(), false, 0),
+            (number.as_str(), true, 2)
+        ]
+    );
+}
+
+#[tokio::test]
 async fn tracking_is_found_by_customer_reference_page_by_page() {
     let app = TestApp::spawn().await;
     let customer = customer_of(&app).await;
