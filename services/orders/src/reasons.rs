@@ -41,6 +41,8 @@ logistics_platform::error_reasons! {
         ProofOfDeliveryNotFound = "PROOF_OF_DELIVERY_NOT_FOUND",
         /// RESOURCE_EXHAUSTED: the server watches as many shipments as it may.
         TooManyWatchers = "TOO_MANY_WATCHERS",
+        /// RESOURCE_EXHAUSTED: every tracking serial (89,999,999,999 of them) is used.
+        TrackingNumbersExhausted = "TRACKING_NUMBERS_EXHAUSTED",
         /// NOT_FOUND: no shipment with that tracking number.
         TrackingNumberNotFound = "TRACKING_NUMBER_NOT_FOUND",
         /// ABORTED: a concurrent write changed what this one read; retry.

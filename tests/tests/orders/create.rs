@@ -253,6 +253,28 @@ async fn creates_at_once_on_two_replicas_each_get_numbers_of_their_own() {
     assert_eq!(list_all(&app).await.len(), 80);
 }
 
+#[tokio::test]
+async fn the_last_tracking_number_is_given_out_and_then_creates_are_refused_as_exhausted() {
+    let app = TestApp::spawn().await;
+    let customer = create_customer(&mut app.customers_client().await, enterprise("Acme")).await;
+    let orders = app.schema_pool("orders").await;
+    sqlx::query("ALTER SEQUENCE tracking_serial_seq RESTART WITH 89999999999")
+        .execute(&orders)
+        .await
+        .unwrap();
+
+    let mut client = app.orders_client().await;
+    let last = place_order(&mut client, road_order(&customer.id)).await;
+    assert_eq!(
+        last.tracking_number,
+        logistics_orders::tracking_number(89_999_999_999).unwrap()
+    );
+    let refused = refused_order(&app, &customer.id, "no tracking number is left").await;
+    assert_eq!(refused.code(), Code::ResourceExhausted);
+    assert_eq!(reason(&refused), "TRACKING_NUMBERS_EXHAUSTED");
+    assert_eq!(list_all(&app).await, [last]);
+}
+
 /// Places a road order for `customer_id` that must be refused; the refusal.
 async fn refused_order(app: &TestApp, customer_id: &str, why: &str) -> tonic::Status {
     app.orders_client()

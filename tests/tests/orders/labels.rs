@@ -156,7 +156,7 @@ async fn a_label_request_with_bad_fields_a_foreign_token_or_an_unknown_order_is_
         assert_eq!(violated_fields(&status), ["page_token"], "{id} {format:?}");
     }
 
-    let unknown = logistics_orders::tracking_number(99_999);
+    let unknown = logistics_orders::tracking_number(99_999).unwrap();
     let status = labels
         .get_label(request(&unknown, LabelFormat::Svg, 0, ""))
         .await

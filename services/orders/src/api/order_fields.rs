@@ -159,7 +159,7 @@ mod tests {
     #[test]
     fn orders_are_named_by_id_order_number_or_tracking_number() {
         let id = uuid::Uuid::now_v7();
-        let tracking = crate::domain::numbers::tracking_number(42);
+        let tracking = crate::domain::numbers::tracking_number(42).unwrap();
         let last = tracking.as_bytes()[11] - b'0';
         let miskeyed = format!("{}{}", &tracking[..11], (last + 1) % 10);
         let cases = [

@@ -15,16 +15,19 @@ pub(crate) fn order_number(at: DateTime<Utc>, zone: FixedOffset, sequence: i64) 
 /// The tracking number of the `serial`-th shipment: eleven digits, then the ISO 7064 MOD 11-10
 /// check digit, which catches every single-digit error and every swap of adjacent digits.
 ///
-/// Serials run from 1 to 89,999,999,999; the body is `10000000000 + serial`, so it never starts with 0.
-pub fn tracking_number(serial: i64) -> String {
-    assert!(
-        (1..=89_999_999_999).contains(&serial),
-        "tracking serials are exhausted at 89,999,999,999"
-    );
+/// Serials run from 1 to [`LAST_TRACKING_SERIAL`]; the body is `10000000000 + serial`, so it
+/// never starts with 0. `None` for a serial outside them.
+pub fn tracking_number(serial: i64) -> Option<String> {
+    if !(1..=LAST_TRACKING_SERIAL).contains(&serial) {
+        return None;
+    }
     let body = format!("{}", 10_000_000_000_i64 + serial);
     let check = check_digit(&body);
-    format!("{body}{check}")
+    Some(format!("{body}{check}"))
 }
+
+/// The last serial with a tracking number of its own (eleven digits of body).
+pub const LAST_TRACKING_SERIAL: i64 = 89_999_999_999;
 
 /// Whether `text` is a well-formed tracking number: twelve digits whose last is the check digit.
 pub(crate) fn is_tracking_number(text: &str) -> bool {
@@ -66,16 +69,23 @@ mod tests {
     #[test]
     fn tracking_numbers_are_twelve_digits_and_validate() {
         for serial in [1, 2, 42, 1_000_000, 89_999_999_999] {
-            let number = tracking_number(serial);
+            let number = tracking_number(serial).unwrap();
             assert_eq!(number.len(), 12, "{number}");
             assert!(is_tracking_number(&number), "{number}");
         }
-        assert_eq!(&tracking_number(42)[..11], "10000000042");
+        assert_eq!(&tracking_number(42).unwrap()[..11], "10000000042");
+    }
+
+    #[test]
+    fn serials_past_the_last_or_below_one_have_no_tracking_number() {
+        for serial in [i64::MIN, -1, 0, LAST_TRACKING_SERIAL + 1, i64::MAX] {
+            assert_eq!(tracking_number(serial), None, "{serial}");
+        }
     }
 
     #[test]
     fn every_single_digit_error_is_caught() {
-        let number = tracking_number(123_456);
+        let number = tracking_number(123_456).unwrap();
         for position in 0..12 {
             for digit in b'0'..=b'9' {
                 let mut altered = number.clone().into_bytes();
@@ -91,7 +101,7 @@ mod tests {
 
     #[test]
     fn every_swap_of_adjacent_different_digits_is_caught() {
-        let number = tracking_number(35_791_357);
+        let number = tracking_number(35_791_357).unwrap();
         for position in 0..11 {
             let mut swapped = number.clone().into_bytes();
             if swapped[position] == swapped[position + 1] {

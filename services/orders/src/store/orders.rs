@@ -18,6 +18,7 @@ use crate::domain::order::{
 };
 use crate::domain::quote::QuoteOutcome;
 use crate::domain::status::OrderStatus;
+use crate::reasons::Reason;
 
 /// Every column an [`Order`] is read from.
 const COLUMNS: &str = "id, order_number, tracking_number, customer_id, mode, status, origin, \
@@ -150,6 +151,13 @@ impl NumberSource {
         now: DateTime<Utc>,
     ) -> Result<OrderNumbers, ApiError> {
         let [order_sequence, tracking_serial] = self.0.next(conn).await?;
+        let tracking_number =
+            crate::domain::numbers::tracking_number(tracking_serial).ok_or_else(|| {
+                ApiError::ResourceExhausted {
+                    reason: Reason::TrackingNumbersExhausted.as_str(),
+                    message: "every tracking number is used; no order can be created".to_owned(),
+                }
+            })?;
         Ok(OrderNumbers {
             id: Uuid::now_v7(),
             order_number: crate::domain::numbers::order_number(
@@ -157,7 +165,7 @@ impl NumberSource {
                 logistics_platform::time::company_time_zone(),
                 order_sequence,
             ),
-            tracking_number: crate::domain::numbers::tracking_number(tracking_serial),
+            tracking_number,
         })
     }
 }

@@ -219,7 +219,7 @@ async fn each_illegal_transition_is_refused_and_the_rest_of_the_batch_is_recorde
     // A good event in the same batch, an unknown number, a future time and a malformed event.
     let (_, good) = order_in_status(&app, &customer, OrderStatus::Confirmed, &[]).await;
     batch.push(scan(&good, "good", Code::PickedUp, 5));
-    let unknown = logistics_orders::tracking_number(89_999_999_999);
+    let unknown = logistics_orders::tracking_number(89_999_999_999).unwrap();
     batch.push(scan(&unknown, "unknown", Code::InTransit, 5));
     batch.push(scan(&good, "future", Code::InTransit, -60));
     let mut malformed = scan(&good, "", Code::Unspecified, 5);

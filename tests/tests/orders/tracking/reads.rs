@@ -17,7 +17,7 @@ async fn batch_get_tracking_answers_thirty_numbers_and_refuses_thirty_one() {
     let (_, known) = order_in_status(&app, &customer, OrderStatus::PickupScheduled, &[]).await;
     record(&mut client, vec![scan(&known, "p", Code::PickedUp, 5)]).await;
     let mut numbers: Vec<String> = (0..29)
-        .map(|at| logistics_orders::tracking_number(80_000_000_000 + at))
+        .map(|at| logistics_orders::tracking_number(80_000_000_000 + at).unwrap())
         .collect();
     numbers.insert(7, known.clone());
 
@@ -37,7 +37,7 @@ async fn batch_get_tracking_answers_thirty_numbers_and_refuses_thirty_one() {
     assert_eq!(tracking.events.len(), 1);
     assert!(response.entries[0].tracking.is_none());
 
-    numbers.push(logistics_orders::tracking_number(1));
+    numbers.push(logistics_orders::tracking_number(1).unwrap());
     let refused = client
         .batch_get_tracking(BatchGetTrackingRequest {
             tracking_numbers: numbers,
@@ -68,7 +68,7 @@ async fn get_tracking_refuses_a_malformed_number_and_reports_an_unknown_one() {
 
     let unknown = client
         .get_tracking(GetTrackingRequest {
-            tracking_number: logistics_orders::tracking_number(42),
+            tracking_number: logistics_orders::tracking_number(42).unwrap(),
             max_events: 0,
         })
         .await
@@ -142,7 +142,7 @@ async fn a_shipment_read_again_from_memory_shows_as_many_events_as_each_call_ask
         assert_eq!(tracking.has_older_events, older, "max_events {asked}");
         assert_eq!(tracking.events.last().unwrap().client_event_id, "h-4");
     }
-    let unknown = logistics_orders::tracking_number(80_000_000_001);
+    let unknown = logistics_orders::tracking_number(80_000_000_001).unwrap();
     let batch = client
         .batch_get_tracking(BatchGetTrackingRequest {
             tracking_numbers: vec![number.clone(), unknown.clone(), number.clone()],
