@@ -4,7 +4,7 @@ use logistics_contracts::orders::{
     BatchGetTrackingRequest, GetTrackingRequest, OrderStatus, SearchTrackingByReferenceRequest,
     TrackingEventCode as Code,
 };
-use logistics_tests::{TestApp, order_in_status, reason, violated_fields};
+use logistics_tests::{TestApp, TrackingClient, order_in_status, reason, violated_fields};
 use tonic::Code as GrpcCode;
 
 use super::{customer_of, record, scan};
@@ -77,16 +77,23 @@ async fn get_tracking_refuses_a_malformed_number_and_reports_an_unknown_one() {
     assert_eq!(reason(&unknown), "TRACKING_NUMBER_NOT_FOUND");
 }
 
-#[tokio::test]
-async fn get_tracking_bounds_the_events_and_says_older_ones_exist() {
-    let app = TestApp::spawn().await;
-    let customer = customer_of(&app).await;
+/// A shipment in transit with five hub scans, "h-0" (the oldest) to "h-4", recorded after the
+/// events of its status changes; and the client that recorded them.
+async fn in_transit_with_five_hub_scans(app: &TestApp) -> (TrackingClient, String) {
+    let customer = customer_of(app).await;
     let mut client = app.tracking_client().await;
-    let (_, number) = order_in_status(&app, &customer, OrderStatus::InTransit, &[]).await;
+    let (_, number) = order_in_status(app, &customer, OrderStatus::InTransit, &[]).await;
     let events = (0..5)
         .map(|at| scan(&number, &format!("h-{at}"), Code::ArrivedAtHub, 50 - at))
         .collect();
     record(&mut client, events).await;
+    (client, number)
+}
+
+#[tokio::test]
+async fn get_tracking_bounds_the_events_and_says_older_ones_exist() {
+    let app = TestApp::spawn().await;
+    let (mut client, number) = in_transit_with_five_hub_scans(&app).await;
     let tracking = client
         .get_tracking(GetTrackingRequest {
             tracking_number: number,
@@ -107,13 +114,7 @@ async fn get_tracking_bounds_the_events_and_says_older_ones_exist() {
 #[tokio::test]
 async fn a_shipment_read_again_from_memory_shows_as_many_events_as_each_call_asks() {
     let app = TestApp::spawn().await;
-    let customer = customer_of(&app).await;
-    let mut client = app.tracking_client().await;
-    let (_, number) = order_in_status(&app, &customer, OrderStatus::InTransit, &[]).await;
-    let events = (0..5)
-        .map(|at| scan(&number, &format!("h-{at}"), Code::ArrivedAtHub, 50 - at))
-        .collect();
-    record(&mut client, events).await;
+    let (mut client, number) = in_transit_with_five_hub_scans(&app).await;
 
     // The first read fills the cache; each later one is answered from the kept shipment.
     let all = |asked: i32| GetTrackingRequest {
