@@ -11,6 +11,7 @@ use tokio_stream::StreamExt as _;
 use super::{FuzzCall, Outcome};
 
 mod requests;
+mod resources;
 pub use requests::calls;
 
 /// One call of the customers package.
