@@ -57,10 +57,12 @@ pub async fn apply_orders_event(
     event: &logistics_contracts::orders::stream_changes_response::Event,
     written: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<()> {
-    app::projections::order_event(conn, event, written)
-        .await
-        .map(|_| ())
-        .map_err(|error| anyhow::anyhow!("{error}"))
+    let mut pending = store::pending::PendingRollups::default();
+    let applied = async {
+        app::projections::order_event((&mut *conn, &mut pending), event, written).await?;
+        pending.write(conn).await
+    };
+    applied.await.map_err(|error| anyhow::anyhow!("{error}"))
 }
 
 /// Follows the feeds and serves the reports on `listener` until the context's shutdown signal,

@@ -34,12 +34,14 @@ pub(crate) fn follower(pool: PgPool, complaints: Complaints) -> FeedFollower<Ord
 
 impl FeedHandler for OrdersFeed {
     type Event = StreamChangesResponse;
+    type Batch = ();
 
     async fn apply(
         &self,
         tx: &mut PgConnection,
         event: &StreamChangesResponse,
         position: &EventPosition,
+        _batch: &mut (),
     ) -> Result<Handled, ApiError> {
         let call = match &event.event {
             Some(Event::OrderDelivered(delivered)) => on_delivered(delivered),

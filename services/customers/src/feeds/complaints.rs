@@ -29,6 +29,7 @@ pub(crate) fn follower(pool: PgPool) -> FeedFollower<ComplaintsFeed> {
 
 impl FeedHandler for ComplaintsFeed {
     type Event = StreamChangesResponse;
+    type Batch = ();
 
     /// Resolved complaints schedule a check-in; nothing else concerns customers. An event naming
     /// a customer this service does not know, or has deleted, is logged and skipped.
@@ -37,6 +38,7 @@ impl FeedHandler for ComplaintsFeed {
         tx: &mut PgConnection,
         event: &StreamChangesResponse,
         position: &EventPosition,
+        _batch: &mut (),
     ) -> Result<Handled, ApiError> {
         let Some(Event::ComplaintResolved(resolved)) = &event.event else {
             return Ok(Handled::Applied);

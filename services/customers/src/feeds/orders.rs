@@ -58,6 +58,7 @@ enum Outcome {
 
 impl FeedHandler for OrdersFeed {
     type Event = StreamChangesResponse;
+    type Batch = ();
 
     /// Created and delivered orders change their customer; an event naming a customer this
     /// service does not know, or has deleted, is logged and skipped.
@@ -66,6 +67,7 @@ impl FeedHandler for OrdersFeed {
         tx: &mut PgConnection,
         event: &StreamChangesResponse,
         position: &EventPosition,
+        _batch: &mut (),
     ) -> Result<Handled, ApiError> {
         let written = position.occur_time;
         let now = Utc::now();

@@ -16,8 +16,8 @@ use crate::app::segments::stored_name;
 use crate::domain::kpi::{self, Delivery, FollowUpStep, day_of};
 use crate::domain::segment::Dimension;
 use crate::store::facts::{self, ComplaintFacts, CustomerFacts, OrderFacts};
-use crate::store::rollups::{self, Slice};
-use crate::store::volume;
+use crate::store::pending::PendingRollups;
+use crate::store::rollups::Slice;
 
 /// Whether an event was taken into the read models.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,9 +74,9 @@ fn order_slice(order: &OrderFacts) -> Slice {
     }
 }
 
-/// Applies an orders-feed event written at `written`.
+/// Applies an orders-feed event written at `written`, noting its rollup increments in `pending`.
 pub(crate) async fn order_event(
-    tx: &mut PgConnection,
+    (tx, pending): (&mut PgConnection, &mut PendingRollups),
     event: &OrderEvent,
     written: DateTime<Utc>,
 ) -> Result<Taken, ApiError> {
@@ -112,9 +112,9 @@ pub(crate) async fn order_event(
             };
             if facts::insert_order(tx, &facts).await? {
                 let day = day_of(facts.create_time, zone);
-                rollups::add(tx, &order_slice(&facts), &kpi::created(day)).await?;
+                pending.add(&order_slice(&facts), &kpi::created(day));
                 let (pieces, grams) = (order.total_pieces.max(0), order.total_weight_grams.max(0));
-                volume::add_order(tx, &order_slice(&facts), day, pieces.into(), grams).await?;
+                pending.add_order(&order_slice(&facts), day, pieces.into(), grams);
             }
             Ok(Taken::Applied)
         }
@@ -123,12 +123,10 @@ pub(crate) async fn order_event(
                 return Ok(Taken::UnknownRecord);
             };
             let day = day_of(time(picked.pickup_time.as_ref(), written), zone);
-            rollups::add(
-                tx,
+            pending.add(
                 &order_slice(&order),
                 &kpi::picked_up(day, picked.within_window),
-            )
-            .await?;
+            );
             Ok(Taken::Applied)
         }
         OrderEvent::OrderDelivered(delivered) => {
@@ -145,7 +143,7 @@ pub(crate) async fn order_event(
                 missing_pieces: delivered.missing_pieces,
                 cycle_minutes: Some((delivery_time - order.create_time).num_minutes()),
             };
-            rollups::add(tx, &order_slice(&order), &kpi::delivered(&delivery)).await?;
+            pending.add(&order_slice(&order), &kpi::delivered(&delivery));
             Ok(Taken::Applied)
         }
         OrderEvent::OrderCancelled(cancelled) => {
@@ -156,10 +154,10 @@ pub(crate) async fn order_event(
             Ok(Taken::Applied)
         }
         OrderEvent::RouteChanged(changed) => {
-            once_per_order(tx, &changed.order_id, Once::RouteChanged).await
+            once_per_order((tx, pending), &changed.order_id, Once::RouteChanged).await
         }
         OrderEvent::OrderReturned(returned) => {
-            once_per_order(tx, &returned.order_id, Once::Returned).await
+            once_per_order((tx, pending), &returned.order_id, Once::Returned).await
         }
         OrderEvent::TrackingEventsRecorded(recorded) => {
             let day = day_of(time(recorded.record_time.as_ref(), written), zone);
@@ -174,7 +172,7 @@ pub(crate) async fn order_event(
                     agent: String::new(),
                 };
                 let increment = kpi::tracking_recorded(day, counts.events, counts.timely_events);
-                rollups::add(tx, &slice, &[increment]).await?;
+                pending.add(&slice, &[increment]);
             }
             Ok(Taken::Applied)
         }
@@ -197,7 +195,7 @@ enum Once {
 }
 
 async fn once_per_order(
-    tx: &mut PgConnection,
+    (tx, pending): (&mut PgConnection, &mut PendingRollups),
     order_id: &str,
     once: Once,
 ) -> Result<Taken, ApiError> {
@@ -210,7 +208,7 @@ async fn once_per_order(
         Once::Returned if !order.returned => kpi::returned(created_day),
         _ => return Ok(Taken::Applied),
     };
-    rollups::add(tx, &order_slice(&order), &[increment]).await?;
+    pending.add(&order_slice(&order), &[increment]);
     let (route_changed, returned) = match once {
         Once::RouteChanged => (true, false),
         Once::Returned => (false, true),
@@ -223,7 +221,7 @@ async fn once_per_order(
 /// dimensions (region, kind, tier, status... for complaints and segmentation),
 /// and counts follow-ups by the day they were due.
 pub(crate) async fn customer_event(
-    tx: &mut PgConnection,
+    (tx, pending): (&mut PgConnection, &mut PendingRollups),
     event: &CustomerEvent,
     written: DateTime<Utc>,
 ) -> Result<Taken, ApiError> {
@@ -268,7 +266,7 @@ pub(crate) async fn customer_event(
                 mode: String::new(),
                 agent: String::new(),
             };
-            rollups::add(tx, &slice, &[increment]).await?;
+            pending.add(&slice, &[increment]);
         }
         return Ok(Taken::Applied);
     }
@@ -288,7 +286,7 @@ pub(crate) async fn customer_event(
                 agent: String::new(),
             };
             let day = day_of(since, company_time_zone());
-            rollups::add(tx, &slice, &[kpi::churned(day)]).await?;
+            pending.add(&slice, &[kpi::churned(day)]);
         }
         return Ok(Taken::Applied);
     }
@@ -348,7 +346,7 @@ fn complaint_slice(complaint: &ComplaintFacts, agent: &str) -> Slice {
 
 /// Applies a complaints-feed event written at `written`.
 pub(crate) async fn complaint_event(
-    tx: &mut PgConnection,
+    (tx, pending): (&mut PgConnection, &mut PendingRollups),
     event: &ComplaintEvent,
     written: DateTime<Utc>,
 ) -> Result<Taken, ApiError> {
@@ -379,7 +377,7 @@ pub(crate) async fn complaint_event(
             if facts::insert_complaint(tx, &complaint).await? {
                 let increment = kpi::complaint_filed(day_of(complaint.file_time, zone));
                 let slice = complaint_slice(&complaint, &complaint.filed_agent);
-                rollups::add(tx, &slice, &[increment]).await?;
+                pending.add(&slice, &[increment]);
             }
             Ok(Taken::Applied)
         }
@@ -400,7 +398,7 @@ pub(crate) async fn complaint_event(
                 // Counted under the slice the complaint was received in, so the numerator and
                 // its denominator stay in one row.
                 let slice = complaint_slice(&complaint, &complaint.filed_agent);
-                rollups::add(tx, &slice, &[increment]).await?;
+                pending.add(&slice, &[increment]);
             }
             Ok(Taken::Applied)
         }
@@ -411,7 +409,7 @@ pub(crate) async fn complaint_event(
             let day = day_of(time(resolved.resolve_time.as_ref(), written), zone);
             let increment = kpi::resolved(day, resolved.within_sla);
             let slice = complaint_slice(&complaint, &resolved.assigned_agent);
-            rollups::add(tx, &slice, &[increment]).await?;
+            pending.add(&slice, &[increment]);
             Ok(Taken::Applied)
         }
         ComplaintEvent::ComplaintRated(rated) => {
@@ -428,14 +426,9 @@ pub(crate) async fn complaint_event(
             let (earlier, latest) = increments.split_at(increments.len() - 1);
             if !earlier.is_empty() {
                 let agent = complaint.rating_agent.clone().unwrap_or_default();
-                rollups::add(tx, &complaint_slice(&complaint, &agent), earlier).await?;
+                pending.add(&complaint_slice(&complaint, &agent), earlier);
             }
-            rollups::add(
-                tx,
-                &complaint_slice(&complaint, &rated.assigned_agent),
-                latest,
-            )
-            .await?;
+            pending.add(&complaint_slice(&complaint, &rated.assigned_agent), latest);
             complaint.rating_score = i16::try_from(rated.score).ok();
             complaint.rating_time = Some(rate_time);
             complaint.rating_agent = Some(rated.assigned_agent.clone());

@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 use tonic::service::interceptor::InterceptedService;
 
 use crate::app::projections::{self, Taken};
+use crate::store::pending::PendingRollups;
 
 /// The customers feed.
 pub(crate) const CUSTOMERS: &str = "customers";
@@ -52,21 +53,32 @@ macro_rules! feed_handler {
     ($package:ident, $apply:expr) => {
         impl FeedHandler for Handler<logistics_contracts::$package::StreamChangesResponse> {
             type Event = logistics_contracts::$package::StreamChangesResponse;
+            type Batch = PendingRollups;
 
             fn apply(
                 &self,
                 tx: &mut PgConnection,
                 event: &Self::Event,
                 position: &EventPosition,
+                pending: &mut PendingRollups,
             ) -> impl Future<Output = Result<Handled, ApiError>> + Send {
                 async move {
                     let Some(inner) = &event.event else {
                         // An event newer than these contracts: nothing to apply.
                         return Ok(Handled::Applied);
                     };
-                    let taken = $apply(tx, inner, position.occur_time).await?;
+                    let taken = $apply((tx, pending), inner, position.occur_time).await?;
                     Ok(handled(taken, position))
                 }
+            }
+
+            /// The batch's rollup increments, each row written once.
+            fn finish(
+                &self,
+                tx: &mut PgConnection,
+                pending: PendingRollups,
+            ) -> impl Future<Output = Result<(), ApiError>> + Send {
+                pending.write(tx)
             }
         }
     };

@@ -2,6 +2,7 @@
 
 pub(crate) mod agent_quality;
 pub(crate) mod facts;
+pub(crate) mod pending;
 pub(crate) mod rebuilds;
 pub(crate) mod regional;
 pub(crate) mod rollups;

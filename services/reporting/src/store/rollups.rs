@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::domain::kpi::{Increment, Kpi};
 
 /// Which slice a fact belongs to; empty texts mean "none" (an order has no agent).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct Slice {
     /// The customer.
     pub customer_id: Uuid,

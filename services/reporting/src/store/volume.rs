@@ -8,29 +8,28 @@ use uuid::Uuid;
 
 use super::rollups::Slice;
 
-/// Adds one order of `pieces` and `weight_grams`, created on `day`, to its slice's row and to its
-/// customer's month (the slice's agent is not kept: orders have none).
-pub(crate) async fn add_order(
+/// Adds `shipments` orders of `pieces` and `weight_grams` in all, created on `day`, to their slice's
+/// row and to their customer's month (the slice's agent is not kept: orders have none).
+pub(crate) async fn add_orders(
     conn: &mut PgConnection,
     slice: &Slice,
     day: NaiveDate,
-    pieces: i64,
-    weight_grams: i64,
+    (shipments, pieces, weight_grams): (i64, i64, i64),
 ) -> Result<(), ApiError> {
     sqlx::query(
         "WITH by_day AS (
              INSERT INTO volume_rollups AS v (day, customer_id, region_code, mode, shipments,
                                               pieces, weight_grams)
-             VALUES ($1, $2, $3, $4, 1, $5, $6)
+             VALUES ($1, $2, $3, $4, $7, $5, $6)
              ON CONFLICT (day, customer_id, region_code, mode) DO UPDATE
-                SET shipments = v.shipments + 1,
+                SET shipments = v.shipments + EXCLUDED.shipments,
                     pieces = v.pieces + EXCLUDED.pieces,
                     weight_grams = v.weight_grams + EXCLUDED.weight_grams)
          INSERT INTO volume_rollups_by_customer_month AS v (customer_id, month, shipments, pieces,
                                                             weight_grams)
-         VALUES ($2, date_trunc('month', $1::timestamp)::date, 1, $5, $6)
+         VALUES ($2, date_trunc('month', $1::timestamp)::date, $7, $5, $6)
          ON CONFLICT (customer_id, month) DO UPDATE
-            SET shipments = v.shipments + 1,
+            SET shipments = v.shipments + EXCLUDED.shipments,
                 pieces = v.pieces + EXCLUDED.pieces,
                 weight_grams = v.weight_grams + EXCLUDED.weight_grams",
     )
@@ -40,6 +39,7 @@ pub(crate) async fn add_order(
     .bind(&slice.mode)
     .bind(pieces)
     .bind(weight_grams)
+    .bind(shipments)
     .execute(&mut *conn)
     .await?;
     Ok(())

@@ -54,12 +54,16 @@ impl<H: FeedHandler> Inner<H> {
         let mut first = store::first_applications(&mut tx, feed, &ids).await?;
         let mut counts = Counts::default();
         let mut last = Counted::Applied;
+        let mut batch = H::Batch::default();
         for (event, position) in events.iter().zip(&positions) {
             // An id is first once: a repeat within the batch is a duplicate too.
             let is_first = position.event_id.is_empty() || first.remove(&position.event_id);
-            last = self.apply_one(&mut tx, event, position, is_first).await?;
+            last = self
+                .apply_one(&mut tx, (event, position), is_first, &mut batch)
+                .await?;
             counts.add(last);
         }
+        self.handler.finish(&mut tx, batch).await?;
         let row = store::advance(
             &mut tx,
             feed,
@@ -100,13 +104,14 @@ impl<H: FeedHandler> Inner<H> {
         })
     }
 
-    /// Hands `event` to the handler if it is the `first` application of its id.
+    /// Hands `event` to the handler, gathering into `batch`, if it is the `first` application of
+    /// its id.
     async fn apply_one(
         &self,
         tx: &mut PgConnection,
-        event: &H::Event,
-        position: &EventPosition,
+        (event, position): (&H::Event, &EventPosition),
         first: bool,
+        batch: &mut H::Batch,
     ) -> Result<Counted, ApiError> {
         if !first {
             tracing::info!(
@@ -117,10 +122,12 @@ impl<H: FeedHandler> Inner<H> {
             );
             return Ok(Counted::Duplicate);
         }
-        Ok(match self.handler.apply(tx, event, position).await? {
-            Handled::Applied => Counted::Applied,
-            Handled::Skipped => Counted::Skipped,
-        })
+        Ok(
+            match self.handler.apply(tx, event, position, batch).await? {
+                Handled::Applied => Counted::Applied,
+                Handled::Skipped => Counted::Skipped,
+            },
+        )
     }
 
     /// Reads where the feed stands from the database into the status.

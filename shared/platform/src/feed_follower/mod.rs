@@ -116,14 +116,31 @@ pub trait FeedHandler: Send + Sync + 'static {
     /// The feed's message type (its `StreamChangesResponse`).
     type Event: ChangeEvent;
 
-    /// Applies `event` in `tx`. An error rolls everything back; the follower reconnects and the
-    /// event comes again.
+    /// What the handler gathers while it applies one batch's events, to write once for them all
+    /// in [`finish`](Self::finish) (sums to add to a row many events touch); `()` for handlers
+    /// that write as they go.
+    type Batch: Default + Send;
+
+    /// Applies `event` in `tx`, or notes in `batch` what [`finish`](Self::finish) is to write.
+    /// An error rolls everything back; the follower reconnects and the event comes again.
     fn apply(
         &self,
         tx: &mut PgConnection,
         event: &Self::Event,
         position: &EventPosition,
+        batch: &mut Self::Batch,
     ) -> impl Future<Output = Result<Handled, ApiError>> + Send;
+
+    /// Writes what `batch` gathered, in the batch's transaction after its last event and before
+    /// the cursor moves past it.
+    fn finish(
+        &self,
+        tx: &mut PgConnection,
+        batch: Self::Batch,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send {
+        let _ = (tx, batch);
+        async { Ok(()) }
+    }
 }
 
 /// What applying one event came to.

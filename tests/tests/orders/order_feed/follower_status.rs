@@ -34,12 +34,14 @@ struct Probe {
 
 impl FeedHandler for Probe {
     type Event = StreamChangesResponse;
+    type Batch = ();
 
     async fn apply(
         &self,
         tx: &mut PgConnection,
         _event: &StreamChangesResponse,
         position: &EventPosition,
+        _batch: &mut (),
     ) -> Result<Handled, ApiError> {
         sqlx::query("INSERT INTO probe_seen (event_id) VALUES ($1)")
             .bind(&position.event_id)
