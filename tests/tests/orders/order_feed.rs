@@ -133,6 +133,16 @@ async fn customer(app: &TestApp, id: &str) -> customers_pb::Customer {
         .into_inner()
 }
 
+/// The status of customer `id` after a lifecycle sweep.
+async fn status_after_sweep(app: &TestApp, id: &str) -> customers_pb::CustomerStatus {
+    app.customers_client()
+        .await
+        .run_lifecycle_sweep(customers_pb::RunLifecycleSweepRequest {})
+        .await
+        .expect("running the lifecycle sweep");
+    customer(app, id).await.status()
+}
+
 async fn thank_yous(app: &TestApp, customer_id: &str) -> Vec<FollowUp> {
     app.engagement_client()
         .await

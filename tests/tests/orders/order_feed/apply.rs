@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use logistics_contracts::customers::{
     CustomerStatus, CustomerTier, DeleteCustomerRequest, FollowUpReason, FollowUpStatus,
-    GetCustomerValueRequest, RunLifecycleSweepRequest, ValueClass,
+    GetCustomerValueRequest, ValueClass,
 };
 use logistics_contracts::feeds::FeedEvent as _;
 use logistics_contracts::orders::{StreamChangesResponse, stream_changes_response::Event};
@@ -16,7 +16,7 @@ use sqlx::PgPool;
 
 use super::{
     PRICE_FEN, cancelled, created, cursor_row, customer, delivered, envelope, points, returned,
-    shipments, shipped_days_ago, status_history, thank_yous,
+    shipments, shipped_days_ago, status_after_sweep, status_history, thank_yous,
 };
 
 /// A follower of made-up cursors "c1", "c2", ... over the customers schema.
@@ -273,12 +273,8 @@ async fn a_dormant_customer_ordering_again_becomes_active_and_stays_so_while_the
     let mut client = app.customers_client().await;
     let person = create_customer(&mut client, individual("Wang Fang")).await;
     shipped_days_ago(&app, &person.id, 100).await;
-    client
-        .run_lifecycle_sweep(RunLifecycleSweepRequest {})
-        .await
-        .unwrap();
     assert_eq!(
-        customer(&app, &person.id).await.status(),
+        status_after_sweep(&app, &person.id).await,
         CustomerStatus::Dormant
     );
 
@@ -300,12 +296,8 @@ async fn a_dormant_customer_ordering_again_becomes_active_and_stays_so_while_the
     assert_eq!(shipments(&app, &person.id).await, 1);
     assert_eq!(points(&app, &person.id).await, (0, 0));
     // The last shipment is still 100 days old, but the order restarted the inactivity clock.
-    client
-        .run_lifecycle_sweep(RunLifecycleSweepRequest {})
-        .await
-        .unwrap();
     assert_eq!(
-        customer(&app, &person.id).await.status(),
+        status_after_sweep(&app, &person.id).await,
         CustomerStatus::Active
     );
 }
@@ -328,13 +320,8 @@ async fn an_active_customer_ordering_restarts_its_inactivity_clock_and_keeps_its
         feed.apply(created(&person.id, "O-4501")).await,
         Applied::Applied
     );
-    client
-        .run_lifecycle_sweep(RunLifecycleSweepRequest {})
-        .await
-        .unwrap();
-
     assert_eq!(
-        customer(&app, &person.id).await.status(),
+        status_after_sweep(&app, &person.id).await,
         CustomerStatus::Active
     );
     assert_eq!(status_history(&app, &person.id).await.len(), history_before);
