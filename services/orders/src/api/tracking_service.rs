@@ -237,12 +237,7 @@ impl TrackingApi {
             ),
             _ => String::new(),
         };
-        let trackings = found
-            .iter()
-            .map(|found| {
-                tracking_to_proto(&found.order, found.newest_events.iter().collect(), limit)
-            })
-            .collect();
+        let trackings = found.iter().map(|found| shown(found, limit)).collect();
         Ok(SearchTrackingByReferenceResponse {
             trackings,
             next_page_token,
@@ -287,15 +282,19 @@ pub(super) async fn record_batch(
     Ok(results.into_iter().flatten().collect())
 }
 
-/// A shipment found with its latest events, as callers see it with at most `limit` of them, in
-/// protobuf's wire form: encoded once per shipment in the cache and number of events shown.
+/// A shipment found with its latest events, as callers see it with at most `limit` of them.
+fn shown(found: &Tracked, limit: usize) -> Tracking {
+    tracking_to_proto(&found.order, found.newest_events.iter().collect(), limit)
+}
+
+/// [`shown`] in protobuf's wire form: encoded once per shipment in the cache and number of events
+/// shown.
 fn encoded(found: &Tracked, limit: usize) -> Bytes {
     // The events shown tell the answer apart: fewer than held means older ones exist.
-    let shown = limit.min(found.newest_events.len());
-    found.encoded.get_or_encode(shown, || {
-        let tracking = tracking_to_proto(&found.order, found.newest_events.iter().collect(), limit);
-        tracking.encode_to_vec().into()
-    })
+    let events = limit.min(found.newest_events.len());
+    found
+        .encoded
+        .get_or_encode(events, || shown(found, limit).encode_to_vec().into())
 }
 
 /// A `BatchGetTrackingResponse` with one entry per `(tracking number, encoded tracking if
