@@ -130,6 +130,11 @@ async fn follow(
         let connected = async {
             let mut listener = PgListener::connect_with(&own).await?;
             listener.ignore_pool_close_event(true);
+            // Left eager, `try_recv` reconnects and listens again before saying the connection
+            // was lost; cancelled there by the question's tick, it leaves no connection, and
+            // `SELECT 1` would then reconnect silently and vouch for notifications lost between
+            // the two connections. Every reconnect goes through this loop instead.
+            listener.eager_reconnect(false);
             listener.listen(&channel).await?;
             Ok::<_, sqlx::Error>(listener)
         };
@@ -181,7 +186,8 @@ async fn follow(
                     hearing.heard_until(asked_at);
                 }
                 // Cancelled by the other branches between messages only: sqlx reads a whole
-                // message before consuming it.
+                // message before consuming it, and (not eager) gives up a lost connection
+                // without waiting.
                 received = listener.try_recv() => match received {
                     Ok(Some(notification)) => deliver(Heard::Notification(notification.payload())),
                     // The connection dropped. sqlx would listen again on its next use, but only
