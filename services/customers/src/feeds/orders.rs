@@ -11,6 +11,8 @@
 //! decodes each event; what it means is in [`crate::domain::order_feed`], what it does in
 //! [`crate::app::order_effects`].
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use logistics_contracts::orders::{
     OrderCreated, OrderDelivered, StreamChangesResponse, stream_changes_response::Event,
@@ -56,9 +58,31 @@ enum Outcome {
     UnknownCustomer,
 }
 
+/// The customers of one batch found settled (ACTIVE or BLOCKED) by a first order, which also
+/// locked their rows, each with the latest time of its later orders in the batch: one update at
+/// the end restarts its inactivity clock for them all.
+///
+/// Sound because nothing else can unsettle a customer before the batch commits: its row stays
+/// locked, and an order or a delivery leaves a settled customer settled.
+#[derive(Debug, Default)]
+pub(crate) struct SettledCustomers {
+    latest_order: HashMap<Uuid, Option<DateTime<Utc>>>,
+}
+
+impl SettledCustomers {
+    /// Notes an order of `id` at `order_time` if the batch found `id` settled already.
+    fn fold(&mut self, id: Uuid, order_time: DateTime<Utc>) -> bool {
+        let Some(latest) = self.latest_order.get_mut(&id) else {
+            return false;
+        };
+        *latest = Some(latest.map_or(order_time, |latest| latest.max(order_time)));
+        true
+    }
+}
+
 impl FeedHandler for OrdersFeed {
     type Event = StreamChangesResponse;
-    type Batch = ();
+    type Batch = SettledCustomers;
 
     /// Created and delivered orders change their customer; an event naming a customer this
     /// service does not know, or has deleted, is logged and skipped.
@@ -67,12 +91,14 @@ impl FeedHandler for OrdersFeed {
         tx: &mut PgConnection,
         event: &StreamChangesResponse,
         position: &EventPosition,
-        _batch: &mut (),
+        settled: &mut SettledCustomers,
     ) -> Result<Handled, ApiError> {
         let written = position.occur_time;
         let now = Utc::now();
         let outcome = match &event.event {
-            Some(Event::OrderCreated(created)) => on_created(tx, created, written, now).await?,
+            Some(Event::OrderCreated(created)) => {
+                on_created(tx, created, (written, now), settled).await?
+            }
             Some(Event::OrderDelivered(delivered)) => {
                 on_delivered(tx, delivered, written, now).await?
             }
@@ -94,14 +120,27 @@ impl FeedHandler for OrdersFeed {
             }
         })
     }
+
+    async fn finish(
+        &self,
+        tx: &mut PgConnection,
+        settled: SettledCustomers,
+    ) -> Result<(), ApiError> {
+        for (id, latest) in settled.latest_order {
+            if let Some(order_time) = latest {
+                order_effects::order_placed_by_settled_customer(tx, id, order_time).await?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A new order: its customer (when this service knows it and it is live) is engaging.
 async fn on_created(
     tx: &mut PgConnection,
     created: &OrderCreated,
-    written: DateTime<Utc>,
-    now: DateTime<Utc>,
+    (written, now): (DateTime<Utc>, DateTime<Utc>),
+    settled: &mut SettledCustomers,
 ) -> Result<Outcome, ApiError> {
     let Some(order) = &created.order else {
         return Err(anyhow::anyhow!("order.created without its order").into());
@@ -111,11 +150,16 @@ async fn on_created(
         written,
         now,
     );
-    // Most orders come from customers already active: one statement, no customer read.
-    if let Ok(id) = Uuid::parse_str(&order.customer_id)
-        && order_effects::order_placed_by_settled_customer(tx, id, order_time).await?
-    {
-        return Ok(Outcome::Done);
+    // Most orders come from customers already active: one statement, no customer read, and
+    // none for their later orders in the batch.
+    if let Ok(id) = Uuid::parse_str(&order.customer_id) {
+        if settled.fold(id, order_time) {
+            return Ok(Outcome::Done);
+        }
+        if order_effects::order_placed_by_settled_customer(tx, id, order_time).await? {
+            settled.latest_order.insert(id, None);
+            return Ok(Outcome::Done);
+        }
     }
     let Some(customer) = live_customer(tx, &order.customer_id).await? else {
         return Ok(Outcome::UnknownCustomer);

@@ -47,17 +47,33 @@ impl Feeder {
 
     /// Applies the next event, expecting the cursor to move past it.
     async fn apply(&mut self, event: Event) -> Applied {
-        let message = self.next(event);
-        let applied = apply(&self.pool, &self.after, std::slice::from_ref(&message))
+        self.apply_batch(vec![event]).await
+    }
+
+    /// Applies the next events in one batch (one transaction), expecting the cursor to move
+    /// past the last; answers how the last went.
+    async fn apply_batch(&mut self, events: Vec<Event>) -> Applied {
+        let messages: Vec<_> = events.into_iter().map(|event| self.next(event)).collect();
+        let applied = apply(&self.pool, &self.after, &messages)
             .await
-            .expect("applying an orders event");
+            .expect("applying orders events");
         assert!(
             !matches!(applied, Applied::Superseded { .. }),
             "a lone follower is never superseded"
         );
-        self.after = message.envelope.unwrap().cursor;
+        self.after = messages.last().unwrap().envelope.clone().unwrap().cursor;
         applied
     }
+}
+
+/// An `order.created` event of `order_number` for `customer_id`, placed `days` days ago.
+fn created_days_ago(customer_id: &str, order_number: &str, days: i64) -> Event {
+    let mut event = created(customer_id, order_number);
+    if let Event::OrderCreated(created) = &mut event {
+        created.order.as_mut().unwrap().create_time =
+            Some(timestamp(Utc::now() - Duration::days(days)));
+    }
+    event
 }
 
 /// A time a few hours ago, whole seconds (so it compares equal after a round trip).
@@ -326,6 +342,40 @@ async fn an_active_customer_ordering_restarts_its_inactivity_clock_and_keeps_its
     );
     assert_eq!(status_history(&app, &person.id).await.len(), history_before);
     assert_eq!(cursor_row(&app).await, Some(("c1".to_owned(), 1, 0)));
+}
+
+#[tokio::test]
+async fn a_batch_of_orders_restarts_each_customers_inactivity_clock_from_its_latest_order() {
+    let app = TestApp::spawn().await;
+    let mut client = app.customers_client().await;
+    let regular = create_customer(&mut client, individual("Zhao Lei")).await;
+    // Active by a shipment 100 days ago: the next sweep would find it dormant.
+    shipped_days_ago(&app, &regular.id, 100).await;
+    let newcomer = create_customer(&mut client, individual("Li Na")).await;
+
+    // One batch, as the follower reads it under load: each customer's first order here is
+    // written at once, the later ones are folded, and only one of them is recent.
+    let mut feed = Feeder::new(&app).await;
+    feed.apply_batch(vec![
+        created_days_ago(&regular.id, "O-6001", 150),
+        created_days_ago(&newcomer.id, "O-6002", 140),
+        created_days_ago(&regular.id, "O-6003", 5),
+        created_days_ago(&newcomer.id, "O-6004", 150),
+        created_days_ago(&regular.id, "O-6005", 160),
+        created_days_ago(&newcomer.id, "O-6006", 3),
+    ])
+    .await;
+
+    assert_eq!(
+        status_after_sweep(&app, &regular.id).await,
+        CustomerStatus::Active
+    );
+    assert_eq!(
+        status_after_sweep(&app, &newcomer.id).await,
+        CustomerStatus::Active
+    );
+    assert_eq!(status_history(&app, &newcomer.id).await.len(), 1);
+    assert_eq!(cursor_row(&app).await, Some(("c6".to_owned(), 6, 0)));
 }
 
 #[tokio::test]
