@@ -50,16 +50,21 @@ pub async fn migrate_schema(pool: &sqlx::PgPool) -> anyhow::Result<()> {
     feed_follower::migrate(pool).await
 }
 
-/// Applies one orders-feed event, written at `written`, to the read models of `conn`'s schema, as
-/// the follower does (without its cursor): the benchmark checks its bulk loader against it.
-pub async fn apply_orders_event(
+/// Applies orders-feed events, each with when it was written, to the read models of `conn`'s
+/// schema as the follower applies one batch (without its cursor): the benchmark checks its bulk
+/// loader against it.
+pub async fn apply_orders_events(
     conn: &mut sqlx::PgConnection,
-    event: &logistics_contracts::orders::stream_changes_response::Event,
-    written: chrono::DateTime<chrono::Utc>,
+    events: &[(
+        logistics_contracts::orders::stream_changes_response::Event,
+        chrono::DateTime<chrono::Utc>,
+    )],
 ) -> anyhow::Result<()> {
     let mut pending = store::pending::PendingRollups::default();
     let applied = async {
-        app::projections::order_event((&mut *conn, &mut pending), event, written).await?;
+        for (event, written) in events {
+            app::projections::order_event((&mut *conn, &mut pending), event, *written).await?;
+        }
         pending.write(conn).await
     };
     applied.await.map_err(|error| anyhow::anyhow!("{error}"))

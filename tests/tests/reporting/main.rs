@@ -2,6 +2,7 @@
 //! the facts through their public RPCs, reporting follows their feeds, and its figures are
 //! checked against what the test itself did.
 
+mod batches;
 mod exports;
 mod known_data_drive;
 mod known_data_plan;

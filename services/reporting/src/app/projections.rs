@@ -81,6 +81,10 @@ pub(crate) async fn order_event(
     written: DateTime<Utc>,
 ) -> Result<Taken, ApiError> {
     let zone = company_time_zone();
+    // The other events read the facts of orders, maybe one created earlier in this batch.
+    if !matches!(event, OrderEvent::OrderCreated(_)) {
+        pending.write_new_orders(tx).await?;
+    }
     match event {
         OrderEvent::OrderCreated(created) => {
             let Some(order) = &created.order else {
@@ -110,12 +114,10 @@ pub(crate) async fn order_event(
                     .filter(|price| price.currency_code == logistics_platform::money::CNY)
                     .map_or(0, |price| price.amount_minor),
             };
-            if facts::insert_order(tx, &facts).await? {
-                let day = day_of(facts.create_time, zone);
-                pending.add(&order_slice(&facts), &kpi::created(day));
-                let (pieces, grams) = (order.total_pieces.max(0), order.total_weight_grams.max(0));
-                pending.add_order(&order_slice(&facts), day, pieces.into(), grams);
-            }
+            let day = day_of(facts.create_time, zone);
+            let (pieces, grams) = (order.total_pieces.max(0), order.total_weight_grams.max(0));
+            let slice = order_slice(&facts);
+            pending.add_new_order(facts, slice, day, (pieces.into(), grams));
             Ok(Taken::Applied)
         }
         OrderEvent::OrderPickedUp(picked) => {

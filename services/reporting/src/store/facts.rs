@@ -27,26 +27,49 @@ pub(crate) struct OrderFacts {
     pub price_fen: i64,
 }
 
-/// Stores a new order's facts; `false` when they were stored before (nothing changes).
-pub(crate) async fn insert_order(
+/// Stores new orders' facts, in one statement; answers the ids of those stored now (an order
+/// stored before, or twice in `orders`, changes nothing the second time).
+pub(crate) async fn insert_orders(
     conn: &mut PgConnection,
-    facts: &OrderFacts,
-) -> Result<bool, ApiError> {
-    let inserted = sqlx::query(
+    orders: &[OrderFacts],
+) -> Result<Vec<Uuid>, ApiError> {
+    let column = |get: fn(&OrderFacts) -> String| orders.iter().map(get).collect::<Vec<_>>();
+    Ok(sqlx::query_scalar(
         "INSERT INTO order_facts (order_id, customer_id, origin_region, mode, create_time,
                                   price_fen)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (order_id) DO NOTHING",
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[],
+                              $5::timestamptz[], $6::bigint[])
+         ON CONFLICT (order_id) DO NOTHING
+         RETURNING order_id",
     )
-    .bind(facts.order_id)
-    .bind(facts.customer_id)
-    .bind(&facts.origin_region)
-    .bind(&facts.mode)
-    .bind(facts.create_time)
-    .bind(facts.price_fen)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    Ok(inserted == 1)
+    .bind(
+        orders
+            .iter()
+            .map(|order| order.order_id)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        orders
+            .iter()
+            .map(|order| order.customer_id)
+            .collect::<Vec<_>>(),
+    )
+    .bind(column(|order| order.origin_region.clone()))
+    .bind(column(|order| order.mode.clone()))
+    .bind(
+        orders
+            .iter()
+            .map(|order| order.create_time)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        orders
+            .iter()
+            .map(|order| order.price_fen)
+            .collect::<Vec<_>>(),
+    )
+    .fetch_all(&mut *conn)
+    .await?)
 }
 
 /// An order's facts, locked until the transaction ends.

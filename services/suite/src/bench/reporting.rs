@@ -239,12 +239,14 @@ async fn check_loader(
     )))
     .fetch_all(admin)
     .await?;
-    let mut tx = projected.begin().await?;
+    // One batch, creations first, as a follower reads them under a steady stream of orders.
+    let mut events = Vec::new();
     for row in &orders {
-        for (event, written) in events_of(row)? {
-            logistics_reporting::apply_orders_event(&mut tx, &event, written).await?;
-        }
+        events.extend(events_of(row)?);
     }
+    events.sort_by_key(|(event, _)| !matches!(event, Event::OrderCreated(_)));
+    let mut tx = projected.begin().await?;
+    logistics_reporting::apply_orders_events(&mut tx, &events).await?;
     tx.commit().await?;
     let differing: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT {}",
