@@ -55,6 +55,10 @@ macro_rules! feed_handler {
             type Event = logistics_contracts::$package::StreamChangesResponse;
             type Batch = PendingRollups;
 
+            /// Reporting's calls read the rows a batch writes without waiting on its locks, and
+            /// a longer batch folds more events into each row it writes.
+            const MAX_BATCH: usize = 200;
+
             fn apply(
                 &self,
                 tx: &mut PgConnection,

@@ -13,8 +13,8 @@
 //!   that the cursor still stands where the follower read it: effects and "done" commit together
 //!   or not at all, and a second follower of the same feed (a standby that took over while the
 //!   first was mid-event) finds the cursor moved and writes nothing. The events the stream has
-//!   already delivered (up to [`BATCH_EVENTS`]) share one transaction: a backlog costs one commit
-//!   per batch, not per event;
+//!   already delivered (up to the handler's `MAX_BATCH`, [`BATCH_EVENTS`] unless it says) share
+//!   one transaction: a backlog costs one commit per batch, not per event;
 //! - an event whose id was applied already (a replay after a cursor reset) moves the cursor
 //!   without reaching the handler (`feed_applied_events`, pruned after a window);
 //! - reconnecting with backoff whenever the stream ends or fails;
@@ -120,6 +120,10 @@ pub trait FeedHandler: Send + Sync + 'static {
     /// in [`finish`](Self::finish) (sums to add to a row many events touch); `()` for handlers
     /// that write as they go.
     type Batch: Default + Send;
+
+    /// Most events applied in one transaction: [`BATCH_EVENTS`] unless the rows a batch locks
+    /// keep no call of the service waiting.
+    const MAX_BATCH: usize = BATCH_EVENTS;
 
     /// Applies `event` in `tx`, or notes in `batch` what [`finish`](Self::finish) is to write.
     /// An error rolls everything back; the follower reconnects and the event comes again.
@@ -469,11 +473,11 @@ impl<H: FeedHandler> Runner<H> {
             position: Some(change_feed_start::Position::AfterCursor(after.clone())),
         });
         let mut stream = (self.open)(start).await?;
-        let mut batch = Vec::with_capacity(BATCH_EVENTS);
+        let mut batch = Vec::with_capacity(H::MAX_BATCH);
         while let Some(event) = stream.message().await? {
             batch.push(event);
             // With the events the stream already holds: a backlog applies a batch per commit.
-            while batch.len() < BATCH_EVENTS {
+            while batch.len() < H::MAX_BATCH {
                 match stream.message().now_or_never() {
                     Some(Ok(Some(event))) => batch.push(event),
                     Some(Ok(None)) | None => break,
