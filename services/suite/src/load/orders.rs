@@ -10,9 +10,10 @@ use logistics_contracts::common::{Address, Money, TransportMode};
 use logistics_contracts::orders::order_service_client::OrderServiceClient;
 use logistics_contracts::orders::tracking_service_client::TrackingServiceClient;
 use logistics_contracts::orders::{
-    BatchGetTrackingRequest, CargoLine, ConfirmOrderRequest, CreateOrderRequest, GetOrderRequest,
-    GetTrackingRequest, Order, RecordTrackingEventsRequest, RecordTrackingEventsResponse,
-    TrackingEvent, TrackingEventCode, TrackingEventSource, TrackingLocation,
+    BatchGetTrackingRequest, BatchGetTrackingResponse, CargoLine, ConfirmOrderRequest,
+    CreateOrderRequest, GetOrderRequest, GetTrackingRequest, Order, RecordTrackingEventsRequest,
+    RecordTrackingEventsResponse, TrackingEvent, TrackingEventCode, TrackingEventSource,
+    TrackingLocation,
 };
 use logistics_platform::client::CallCredentials;
 use logistics_platform::time::timestamp;
@@ -22,11 +23,14 @@ use tonic::Status;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
+use super::undecoded::UndecodedClient;
 use super::{Items, LoadArgs, LoadCall};
 
 type Orders = OrderServiceClient<InterceptedService<Channel, CallCredentials>>;
 type Tracking = TrackingServiceClient<InterceptedService<Channel, CallCredentials>>;
 
+const GET_TRACKING: &str = "/logistics.orders.v1.TrackingService/GetTracking";
+const BATCH_GET_TRACKING: &str = "/logistics.orders.v1.TrackingService/BatchGetTracking";
 /// Tracking numbers per BatchGetTracking: the most it takes.
 const BATCH_GET_NUMBERS: usize = 30;
 /// Events each seeded order gets: its pickup, then hub scans.
@@ -142,6 +146,8 @@ pub struct Worker {
     call: LoadCall,
     orders: Orders,
     tracking: Tracking,
+    /// The tracking reads, whose answers are not decoded.
+    undecoded: UndecodedClient,
     seed: Arc<Seed>,
     rng: SmallRng,
     /// RecordTrackingEvents: the seeded orders this worker scans (its own share, so workers do
@@ -173,7 +179,8 @@ impl Worker {
         Self {
             call,
             orders: OrderServiceClient::with_interceptor(channel.clone(), credentials.clone()),
-            tracking: TrackingServiceClient::with_interceptor(channel, credentials),
+            tracking: TrackingServiceClient::with_interceptor(channel.clone(), credentials.clone()),
+            undecoded: UndecodedClient::new(channel, credentials),
             seed,
             rng: SmallRng::seed_from_u64(rand::random()),
             share,
@@ -189,11 +196,12 @@ impl Worker {
         match self.call {
             LoadCall::GetTracking => {
                 let order = self.random_order();
-                self.tracking
-                    .get_tracking(GetTrackingRequest {
-                        tracking_number: self.seed.orders[order].tracking_number.clone(),
-                        max_events: 0,
-                    })
+                let request = GetTrackingRequest {
+                    tracking_number: self.seed.orders[order].tracking_number.clone(),
+                    max_events: 0,
+                };
+                self.undecoded
+                    .unary::<_, logistics_contracts::orders::Tracking>(GET_TRACKING, request)
                     .await?;
             }
             LoadCall::BatchGetTracking => {
@@ -204,11 +212,12 @@ impl Worker {
                     .into_iter()
                     .map(|at| self.seed.orders[at].tracking_number.clone())
                     .collect();
-                self.tracking
-                    .batch_get_tracking(BatchGetTrackingRequest {
-                        tracking_numbers,
-                        max_events: 0,
-                    })
+                let request = BatchGetTrackingRequest {
+                    tracking_numbers,
+                    max_events: 0,
+                };
+                self.undecoded
+                    .unary::<_, BatchGetTrackingResponse>(BATCH_GET_TRACKING, request)
                     .await?;
             }
             LoadCall::RecordTrackingEvents => {
