@@ -70,6 +70,11 @@ pub(crate) struct SettledCustomers {
 }
 
 impl SettledCustomers {
+    /// Notes that the batch found `id` settled (and locked it) with an order written already.
+    fn found(&mut self, id: Uuid) {
+        self.latest_order.insert(id, None);
+    }
+
     /// Notes an order of `id` at `order_time` if the batch found `id` settled already.
     fn fold(&mut self, id: Uuid, order_time: DateTime<Utc>) -> bool {
         let Some(latest) = self.latest_order.get_mut(&id) else {
@@ -157,7 +162,7 @@ async fn on_created(
             return Ok(Outcome::Done);
         }
         if order_effects::order_placed_by_settled_customer(tx, id, order_time).await? {
-            settled.latest_order.insert(id, None);
+            settled.found(id);
             return Ok(Outcome::Done);
         }
     }

@@ -33,7 +33,6 @@ pub(crate) async fn insert_orders(
     conn: &mut PgConnection,
     orders: &[OrderFacts],
 ) -> Result<Vec<Uuid>, ApiError> {
-    let column = |get: fn(&OrderFacts) -> String| orders.iter().map(get).collect::<Vec<_>>();
     Ok(sqlx::query_scalar(
         "INSERT INTO order_facts (order_id, customer_id, origin_region, mode, create_time,
                                   price_fen)
@@ -42,34 +41,19 @@ pub(crate) async fn insert_orders(
          ON CONFLICT (order_id) DO NOTHING
          RETURNING order_id",
     )
-    .bind(
-        orders
-            .iter()
-            .map(|order| order.order_id)
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        orders
-            .iter()
-            .map(|order| order.customer_id)
-            .collect::<Vec<_>>(),
-    )
-    .bind(column(|order| order.origin_region.clone()))
-    .bind(column(|order| order.mode.clone()))
-    .bind(
-        orders
-            .iter()
-            .map(|order| order.create_time)
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        orders
-            .iter()
-            .map(|order| order.price_fen)
-            .collect::<Vec<_>>(),
-    )
+    .bind(column(orders, |order| order.order_id))
+    .bind(column(orders, |order| order.customer_id))
+    .bind(column(orders, |order| order.origin_region.clone()))
+    .bind(column(orders, |order| order.mode.clone()))
+    .bind(column(orders, |order| order.create_time))
+    .bind(column(orders, |order| order.price_fen))
     .fetch_all(&mut *conn)
     .await?)
+}
+
+/// One field of every order, as an array to bind.
+fn column<T>(orders: &[OrderFacts], field: impl Fn(&OrderFacts) -> T) -> Vec<T> {
+    orders.iter().map(field).collect()
 }
 
 /// An order's facts, locked until the transaction ends.

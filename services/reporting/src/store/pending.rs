@@ -102,8 +102,8 @@ impl PendingRollups {
         *all_grams += grams;
     }
 
-    /// Writes what was noted: the new orders' facts, one statement per slice for the KPIs (which sums a slice's
-    /// increments by day and KPI) and one per slice and day for the volumes.
+    /// Writes what was noted: the new orders' facts, one statement per slice for the KPIs (which
+    /// sums a slice's increments by day and KPI) and one per slice and day for the volumes.
     pub(crate) async fn write(mut self, conn: &mut PgConnection) -> Result<(), ApiError> {
         self.write_new_orders(conn).await?;
         for (slice, increments) in &self.kpis {
