@@ -103,8 +103,10 @@ psql -d postgres -c "CREATE DATABASE pgbench" -c "CREATE DATABASE bench_reportin
 
 results=$work/results.tsv
 record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$results"; } # figure, round, value
+# One thread for the load generator, as h2load's `-t 1`: with one per CPU it spent a quarter more
+# CPU per call waking its threads, on the CPUs the suite runs on.
 load() { "$bin" load --target "$1" --customers-target "$customers" --concurrency 32 \
-  --connections 2 --seconds "$seconds" --warmup-seconds 2 --no-progress --format json "${@:2}"; }
+  --connections 2 --threads 1 --seconds "$seconds" --warmup-seconds 2 --no-progress --format json "${@:2}"; }
 pgbench_tps() { "$pgbin/pgbench" "$@" -M prepared -c 32 -j 2 -T "$seconds" pgbench 2>/dev/null |
   sed -nE 's/^tps = ([0-9.]+).*/\1/p'; }
 
@@ -253,8 +255,8 @@ section=$work/section.md
   echo "<!-- deploy/bench/run.sh: begin -->"
   echo "Measured $(date -u +%Y-%m-%d) by \`deploy/bench/run.sh --rounds $rounds --seconds $seconds\` on $machine;"
   echo "medians of $rounds interleaved rounds of $seconds s per figure (after 2 s of warm-up), 32 calls in flight over 2"
-  echo "connections (pgbench: 32 clients, 2 threads, prepared statements, scale 10), the load generators on the"
-  echo "same CPUs as the suite and its embedded PostgreSQL. The suite logs at info and exports every trace to a"
+  echo "connections (pgbench: 32 clients, 2 threads, prepared statements, scale 10; \`logistics load\` and h2load: one"
+  echo "thread), the load generators on the same CPUs as the suite and its embedded PostgreSQL. The suite logs at info and exports every trace to a"
   echo "collector (\`logistics bench otlp-sink\`) unless a row says otherwise."
   echo
   cat "$table"

@@ -34,7 +34,10 @@ fn main() -> anyhow::Result<()> {
         println!("[[keys]]\n{}", toml_entry(&stored));
         return Ok(());
     }
-    let runtime = tokio::runtime::Runtime::new()?;
+    let runtime = match &cli.command {
+        Command::Load(args) => load::runtime(args)?,
+        _ => tokio::runtime::Runtime::new()?,
+    };
     runtime.block_on(run(cli))
 }
 

@@ -144,6 +144,19 @@ pub struct LoadArgs {
     /// feed (e.g. http://127.0.0.1:50054).
     #[arg(long)]
     pub projection_lag: Option<String>,
+    /// Threads the load generator runs on; by default one per CPU. On the machine that runs the
+    /// server too, 1 leaves the server the other CPUs (as h2load's `-t 1` does).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
+}
+
+/// The runtime `logistics load` runs on: `--threads` worker threads, else one per CPU.
+pub fn runtime(args: &LoadArgs) -> std::io::Result<tokio::runtime::Runtime> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(threads) = args.threads {
+        builder.worker_threads(threads.into());
+    }
+    builder.enable_all().build()
 }
 
 /// What one call did: events accepted and refused (RecordTrackingEvents), else zero.
