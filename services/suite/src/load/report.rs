@@ -387,8 +387,16 @@ impl Report {
             .status_code_distribution
             .iter()
             .partition(|(code, _)| code.as_str() == "OK");
+        // Wide enough for the longest code named, `[FailedPrecondition]` at most.
+        let width = self
+            .status_code_distribution
+            .keys()
+            .map(|code| code.len() + 3)
+            .max()
+            .unwrap_or_default()
+            .max(18);
         for (code, count) in ok.into_iter().chain(failed) {
-            let _ = writeln!(out, "  {:<18}{count} responses", format!("[{code}]"));
+            let _ = writeln!(out, "  {:<width$}{count} responses", format!("[{code}]"));
         }
         if !self.error_distribution.is_empty() {
             let _ = writeln!(out, "\nError distribution:");
@@ -552,6 +560,24 @@ mod tests {
         );
         assert!(summary.contains("  50% in 100.00 ms\n"), "{summary}");
         assert!(summary.contains("[3]\trpc error: code = Unavailable desc = peer went away"));
+    }
+
+    #[test]
+    fn the_longest_code_names_keep_a_space_before_their_counts() {
+        let mut outcomes = outcomes();
+        outcomes.failed(tonic::Code::FailedPrecondition, "not now", 1_000);
+        outcomes.failed(tonic::Code::ResourceExhausted, "slow down", 1_000);
+        let summary = Report::new(info(2_000_000_000), outcomes, None).summary();
+        assert!(
+            summary.contains(
+                "  [OK]                 200 responses\n  [FailedPrecondition] 1 responses\n"
+            ),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("  [ResourceExhausted]  1 responses\n"),
+            "{summary}"
+        );
     }
 
     #[test]
