@@ -29,8 +29,11 @@ use super::{Items, LoadArgs, LoadCall};
 type Orders = OrderServiceClient<InterceptedService<Channel, CallCredentials>>;
 type Tracking = TrackingServiceClient<InterceptedService<Channel, CallCredentials>>;
 
+/// The tracking reads' paths, which the undecoded client calls by name (a renamed method fails
+/// the load test with UNIMPLEMENTED).
 const GET_TRACKING: &str = "/logistics.orders.v1.TrackingService/GetTracking";
 const BATCH_GET_TRACKING: &str = "/logistics.orders.v1.TrackingService/BatchGetTracking";
+
 /// Tracking numbers per BatchGetTracking: the most it takes.
 const BATCH_GET_NUMBERS: usize = 30;
 /// Events each seeded order gets: its pickup, then hub scans.
