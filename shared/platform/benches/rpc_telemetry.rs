@@ -46,39 +46,42 @@ where
 }
 
 fn rpc_telemetry(c: &mut Criterion) {
-    opentelemetry::global::set_text_map_propagator(
-        opentelemetry_sdk::propagation::TraceContextPropagator::new(),
-    );
-    let provider = SdkTracerProvider::builder().build();
+    let config = |filter: &str| TelemetryConfig {
+        log_filter: filter.to_owned(),
+        log_format: LogFormat::Pretty,
+        otlp_endpoint: None,
+    };
+    // As `logistics up` does: the process's providers (here exporting nothing, every span
+    // sampled) and the default subscriber, logging to a sink.
+    let _guard = telemetry::init_with_writer(&config(DEFAULT_LOG_FILTER), "bench", std::io::sink)
+        .expect("telemetry installed once");
     let mut group = c.benchmark_group("rpc_call");
 
     group.bench_function("no_layer", |b| {
         let mut service = answer_at_once();
         b.iter(|| futures::executor::block_on(call(&mut service)))
     });
-    for (name, filter) in [
-        ("layer_logs_off", "off"),
-        ("layer_default_info", DEFAULT_LOG_FILTER),
-    ] {
-        let config = TelemetryConfig {
-            log_filter: filter.to_owned(),
-            log_format: LogFormat::Pretty,
-            otlp_endpoint: None,
-        };
-        let subscriber = subscriber(&config, std::io::sink, &provider).expect("a subscriber");
-        tracing::subscriber::with_default(subscriber, || {
-            let known = KnownMethods::new(&[], &[], [PATH]).expect("known methods");
-            let layer = RpcTelemetryLayer::new(
-                telemetry::service("customers"),
-                known,
-                Duration::from_secs(30),
-            );
-            let mut service = layer.layer(answer_at_once());
-            group.bench_function(name, |b| {
-                b.iter(|| futures::executor::block_on(call(&mut service)))
-            });
+    let layered = || {
+        let known = KnownMethods::new(&[], &[], [PATH]).expect("known methods");
+        RpcTelemetryLayer::new(
+            telemetry::service("customers"),
+            known,
+            Duration::from_secs(30),
+        )
+        .layer(answer_at_once())
+    };
+    let logs_off = subscriber(&config("off"), std::io::sink, &SdkTracerProvider::default())
+        .expect("a subscriber");
+    tracing::subscriber::with_default(logs_off, || {
+        let mut service = layered();
+        group.bench_function("layer_logs_off", |b| {
+            b.iter(|| futures::executor::block_on(call(&mut service)))
         });
-    }
+    });
+    let mut service = layered();
+    group.bench_function("layer_default_info", |b| {
+        b.iter(|| futures::executor::block_on(call(&mut service)))
+    });
     group.finish();
 }
 

@@ -147,6 +147,14 @@ fn a_call_carrying_a_traceparent_is_exported_in_that_trace_and_logged_with_its_i
         );
         assert_eq!(rpc.span.kind, span::SpanKind::Server as i32);
         assert_eq!(hex::encode(&rpc.span.parent_span_id), "00f067aa0ba902b7");
+        assert!(
+            shared
+                .received
+                .spans()
+                .iter()
+                .all(|exported| exported.span.name != "rpc"),
+            "the calls' log spans are not exported"
+        );
         assert_eq!(rpc.service, "logistics-customers");
         assert!(
             !is_error(&rpc.span),
@@ -167,10 +175,12 @@ fn a_call_carrying_a_traceparent_is_exported_in_that_trace_and_logged_with_its_i
             .lines()
             .find(|line| line.contains("rpc finished") && line.contains(trace_id))
             .expect("a log line for the call, with its trace id");
-        assert!(
-            rpc_line.contains("CustomerService/GetCustomer"),
-            "{rpc_line}"
-        );
+        for field in [
+            r#""rpc.service":"logistics.customers.v1.CustomerService""#,
+            r#""rpc.method":"GetCustomer""#,
+        ] {
+            assert!(rpc_line.contains(field), "{field} in {rpc_line}");
+        }
     });
 }
 
@@ -511,6 +521,22 @@ fn a_peer_that_is_down_ends_the_server_span_and_every_client_attempt_in_error() 
             is_error(&server.span),
             "UNAVAILABLE is a server error: {:?}",
             server.span.status
+        );
+        // The warning logged during the call is an event of its span, as in a span `tracing`
+        // exports itself.
+        let warning = server
+            .span
+            .events
+            .iter()
+            .find(|event| event.name == "dependency unavailable")
+            .unwrap_or_else(|| panic!("no warning among {:?}", server.span.events));
+        assert_eq!(
+            attribute(&warning.attributes, "level").as_deref(),
+            Some("WARN")
+        );
+        assert!(
+            attribute(&warning.attributes, "error").is_some(),
+            "{warning:?}"
         );
 
         let attempts: Vec<&Exported> = spans

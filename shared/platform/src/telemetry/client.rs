@@ -134,7 +134,8 @@ where
         };
         // Exported under the calling service's resource also when the call runs in no server
         // span of it (a feed follower's background task).
-        let parent = tracing::Span::current().context();
+        // The SERVER span of the call this one serves, or the exported `tracing` span entered.
+        let parent = opentelemetry::Context::current();
         let _ = span.set_parent(self.peer.caller.context(parent));
         // The peer's span is this span's child, not the caller's: replaces what the credentials
         // interceptor put there from the current span.

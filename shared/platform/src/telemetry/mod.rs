@@ -11,6 +11,7 @@
 //! them in one process: a backend must tell customers' calls from orders' calls.
 
 pub mod client;
+mod exported_spans;
 mod log_fields;
 mod providers;
 pub mod server;
@@ -19,7 +20,6 @@ use opentelemetry::global;
 use opentelemetry::propagation::{Extractor, Injector};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
-use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt as _;
@@ -109,7 +109,12 @@ where
     let otel = tracing_opentelemetry::layer()
         .with_tracer(providers::RoutingTracer::new(tracer_provider))
         .with_tracked_inactivity(false)
-        .with_threads(false);
+        .with_threads(false)
+        // Every span names what it does; the same source line and module on each exported span
+        // were a third of its attributes and told nothing.
+        .with_location(false)
+        .with_target(false);
+    let otel = exported_spans::ExportedSpans::new(otel);
     let registry = tracing_subscriber::registry().with(filter).with(otel);
     Ok(match config.log_format {
         // Colours only for a person at a terminal: a log file or collector gets plain text, and
@@ -175,11 +180,13 @@ impl Injector for MetadataInjector<'_> {
     }
 }
 
-/// Adds the current span's trace context to an outgoing call, so one trace spans services.
+/// Adds the current trace context to an outgoing call, so one trace spans services.
 ///
 /// Calls through a [`ClientTelemetry`] channel replace it with their CLIENT span's context.
 pub fn inject_trace_context(metadata: &mut tonic::metadata::MetadataMap) {
-    let context = tracing::Span::current().context();
+    // Current in a call (its SERVER span) and in every exported `tracing` span (the layer
+    // attaches a span's context while it is entered).
+    let context = opentelemetry::Context::current();
     global::get_text_map_propagator(|propagator| {
         propagator.inject_context(&context, &mut MetadataInjector(metadata));
     });

@@ -93,6 +93,7 @@ impl Providers {
 struct Registry {
     endpoint: Option<String>,
     process: Providers,
+    process_tracer: SdkTracer,
     services: Mutex<HashMap<String, (ServiceTelemetry, Option<Providers>)>>,
 }
 
@@ -117,6 +118,7 @@ pub(super) fn install(
     }
     let registry = Registry {
         endpoint: endpoint.map(str::to_owned),
+        process_tracer: process.tracer.tracer(SCOPE),
         process,
         services: Mutex::default(),
     };
@@ -180,7 +182,10 @@ pub struct ServiceTelemetry {
 
 struct Inner {
     name: String,
+    /// The tracer of the service's own resource; none when it rides on the process's.
     tracer: Option<SdkTracer>,
+    /// Whether its spans leave the process (to the service's or the process's exporter).
+    exports: bool,
     meter: Meter,
 }
 
@@ -193,12 +198,14 @@ impl std::fmt::Debug for ServiceTelemetry {
 }
 
 impl ServiceTelemetry {
-    /// Telemetry that rides on the process's providers: nothing exports, or nothing is installed.
-    fn shared(name: String) -> Self {
+    /// Telemetry that rides on the process's providers: nothing exports, nothing is installed,
+    /// or the service's own exporter could not be made (`exports` then says the process's does).
+    fn shared(name: String, exports: bool) -> Self {
         Self {
             inner: Arc::new(Inner {
                 name,
                 tracer: None,
+                exports,
                 meter: global::meter(SCOPE),
             }),
         }
@@ -207,6 +214,20 @@ impl ServiceTelemetry {
     /// The `service.name` this service exports under.
     pub fn name(&self) -> &str {
         &self.inner.name
+    }
+
+    /// The tracer the service's spans are made with: its own, or the process's; none before
+    /// [`init`](super::init).
+    pub(super) fn tracer(&self) -> Option<&SdkTracer> {
+        self.inner
+            .tracer
+            .as_ref()
+            .or_else(|| Some(&REGISTRY.get()?.process_tracer))
+    }
+
+    /// Whether the service's spans are exported, not only made for their ids.
+    pub(super) fn exports_traces(&self) -> bool {
+        self.inner.exports
     }
 
     /// The meter of the service's resource.
@@ -226,7 +247,7 @@ impl ServiceTelemetry {
 pub fn service(service: &str) -> ServiceTelemetry {
     let name = service_resource_name(service);
     let Some(registry) = REGISTRY.get() else {
-        return ServiceTelemetry::shared(name);
+        return ServiceTelemetry::shared(name, false);
     };
     let mut services = registry.services.lock().expect("telemetry registry lock");
     if let Some((telemetry, _)) = services.get(service) {
@@ -234,7 +255,7 @@ pub fn service(service: &str) -> ServiceTelemetry {
     }
     let Some(endpoint) = registry.endpoint.as_deref() else {
         // Nothing is exported, so no resource is ever seen: the process's tracer mints the ids.
-        return ServiceTelemetry::shared(name);
+        return ServiceTelemetry::shared(name, false);
     };
     let (telemetry, providers) = match Providers::build(name.clone(), Some(endpoint)) {
         Ok(providers) => {
@@ -242,6 +263,7 @@ pub fn service(service: &str) -> ServiceTelemetry {
                 inner: Arc::new(Inner {
                     name,
                     tracer: Some(providers.tracer.tracer(SCOPE)),
+                    exports: true,
                     meter: providers
                         .meter
                         .as_ref()
@@ -252,7 +274,7 @@ pub fn service(service: &str) -> ServiceTelemetry {
         }
         Err(error) => {
             tracing::warn!(service, error = %error, "telemetry: exporting under the process's name");
-            (ServiceTelemetry::shared(name), None)
+            (ServiceTelemetry::shared(name, true), None)
         }
     };
     services.insert(service.to_owned(), (telemetry.clone(), providers));

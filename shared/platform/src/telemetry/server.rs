@@ -8,14 +8,19 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use opentelemetry::context::FutureExt as _;
 use opentelemetry::metrics::Histogram;
-use opentelemetry::trace::TraceContextExt as _;
+use opentelemetry::trace::{SpanKind, Status, TraceContextExt as _, TraceId, Tracer as _};
 use opentelemetry::{KeyValue, global};
 use prost::Message as _;
 use tracing::Instrument as _;
-use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 use super::{HeaderExtractor, ServiceTelemetry, split_grpc_path, status_in_headers};
+
+/// The `tracing` span every call's log lines are written in; the exporter leaves it out, since the
+/// call's SERVER span is exported on its own ([`RpcTelemetry`]).
+pub(super) const LOG_SPAN_TARGET: &str = "logistics_platform::telemetry::server";
+pub(super) const LOG_SPAN_NAME: &str = "rpc";
 
 /// What a service or method the server does not serve is recorded as: anyone may call any path,
 /// and each path named as called would be a new metric series and span name, without bound.
@@ -204,56 +209,73 @@ where
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
         let started = Instant::now();
         let (span_name, service, method) = self.shared.known.resolve(request.uri().path());
-        let span = tracing::info_span!(
-            "rpc",
-            otel.name = span_name,
-            otel.kind = "server",
-            rpc.system = "grpc",
+        let attributes = [
+            KeyValue::new("rpc.system", "grpc"),
+            KeyValue::new("rpc.service", service.clone()),
+            KeyValue::new("rpc.method", method.clone()),
+        ];
+        let logged = tracing::span_enabled!(target: LOG_SPAN_TARGET, tracing::Level::INFO);
+        // Nothing would see the ids of a call neither exported nor logged.
+        let traced = self.shared.service.exports_traces() || logged;
+        let tracer = self.shared.service.tracer().filter(|_| traced);
+        let context = tracer.map(|tracer| {
+            let parent = global::get_text_map_propagator(|propagator| {
+                propagator.extract(&HeaderExtractor(request.headers()))
+            });
+            // The service in the context sends this span's descendants to its resource.
+            let parent = self.shared.service.context(parent);
+            // The sampler decides as the span is built: a span not sampled keeps its ids (for
+            // the logs and the peers) and records nothing.
+            let span = tracer
+                .span_builder(span_name.to_owned())
+                .with_kind(SpanKind::Server)
+                .with_attributes(attributes.clone())
+                .start_with_context(tracer, &parent);
+            parent.with_span(span)
+        });
+        let trace_id = context
+            .as_ref()
+            .map(|context| context.span().span_context().trace_id())
+            .filter(|trace_id| *trace_id != TraceId::INVALID);
+        // The log lines written during the call carry its service, method and trace id (the
+        // human-readable ones leave the service out); the exporter leaves this span out.
+        let log_span = tracing::info_span!(
+            target: LOG_SPAN_TARGET,
+            LOG_SPAN_NAME,
             rpc.service = &*service,
             rpc.method = &*method,
-            rpc.grpc.status_code = tracing::field::Empty,
-            otel.status_code = tracing::field::Empty,
-            trace_id = tracing::field::Empty,
+            trace_id = trace_id.map(tracing::field::display),
         );
-        let parent = global::get_text_map_propagator(|propagator| {
-            propagator.extract(&HeaderExtractor(request.headers()))
-        });
-        // The service in the parent context sends this span and its descendants to its resource.
-        let _ = span.set_parent(self.shared.service.context(parent));
-        let trace_id = span.context().span().span_context().trace_id();
-        if trace_id != opentelemetry::trace::TraceId::INVALID {
-            span.record("trace_id", tracing::field::display(trace_id));
-        }
         let allowed = grpc_timeout(request.headers()).map_or(self.shared.max_call, |timeout| {
             timeout.min(self.shared.max_call)
         });
         let record = CallRecord {
-            span: span.clone(),
+            context: context.clone(),
             started,
             cut_from: (started + allowed)
                 .checked_sub(deadline_slack(allowed))
                 .unwrap_or(started),
-            attributes: [
-                KeyValue::new("rpc.system", "grpc"),
-                KeyValue::new("rpc.service", service),
-                KeyValue::new("rpc.method", method),
-            ],
+            attributes,
             duration: self.shared.duration.clone(),
             finished: false,
         };
         let response = self.inner.call(request);
-        Box::pin(
-            async move {
-                let mut record = record;
-                let result = response.await;
-                record.finish(match &result {
-                    Ok(response) => status_in_headers(response.headers()),
-                    Err(_) => 2,
-                });
-                result
-            }
-            .instrument(span),
-        )
+        let call = async move {
+            let mut record = record;
+            let result = response.await;
+            record.finish(match &result {
+                Ok(response) => status_in_headers(response.headers()),
+                Err(_) => 2,
+            });
+            result
+        }
+        .instrument(log_span);
+        match context {
+            // Current while the call runs, so its CLIENT spans and the trace context sent to
+            // peers descend from this span.
+            Some(context) => Box::pin(call.with_context(context)),
+            None => Box::pin(call),
+        }
     }
 }
 
@@ -261,7 +283,8 @@ where
 /// unanswered (tonic's deadline timer, or the caller going away), which would otherwise leave
 /// the span without a status and the histogram without the point.
 struct CallRecord {
-    span: tracing::Span,
+    /// The call's SERVER span in its context; none when nothing exports or logs it.
+    context: Option<opentelemetry::Context>,
     started: Instant,
     /// From when a dropped call counts as cut by its deadline rather than cancelled by its caller.
     cut_from: Instant,
@@ -274,12 +297,16 @@ impl CallRecord {
     fn finish(&mut self, code: i64) {
         self.finished = true;
         let elapsed = self.started.elapsed();
-        // No need to enter the span for the log line to carry it: this runs inside the
-        // instrumented future, and a dropped `Instrumented` drops its future inside the span too.
-        self.span.record("rpc.grpc.status_code", code);
-        if SERVER_ERRORS.contains(&code) {
-            self.span.record("otel.status_code", "ERROR");
+        if let Some(context) = &self.context {
+            let span = context.span();
+            span.set_attribute(KeyValue::new("rpc.grpc.status_code", code));
+            if SERVER_ERRORS.contains(&code) {
+                span.set_status(Status::error(""));
+            }
+            span.end();
         }
+        // No need to enter the log span for this line to carry it: this runs inside the
+        // instrumented future, and a dropped `Instrumented` drops its future inside the span too.
         tracing::debug!(
             code,
             elapsed_ms = elapsed.as_secs_f64() * 1e3,
