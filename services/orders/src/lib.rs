@@ -61,8 +61,9 @@ pub struct OrdersSettings {
         global = true
     )]
     pub same_day_pickup_cutoff: NaiveTime,
-    /// Tracking events kept in memory by the tracking cache, in all (each shipment counts its
-    /// events plus one); 0 turns the cache off.
+    /// Tracking events kept in memory by the tracking cache, in all: each shipment counts its
+    /// events plus one, twice (once more for the answers encoded from them); 0 turns the cache
+    /// off.
     #[arg(
         long,
         env = "LOGISTICS_TRACKING_CACHE_EVENTS",

@@ -42,8 +42,9 @@ pub(crate) struct TrackingCache {
 
 impl TrackingCache {
     /// Follows the order changes of `schema` until `shutdown`, keeping at most `max_events`
-    /// events in memory. Also answers the sender that wakes the watchers: the nil id means
-    /// "anything may have changed".
+    /// events' worth in memory: each shipment's events, and as many again for its encoded
+    /// answers. Also answers the sender that wakes the watchers: the nil id means "anything may
+    /// have changed".
     pub(crate) fn follow(
         pool: PgPool,
         schema: &str,
@@ -52,7 +53,7 @@ impl TrackingCache {
     ) -> (Self, broadcast::Sender<Uuid>) {
         let (wake, _) = broadcast::channel(WAKE_BUFFER);
         let shipments = CoherentCache::new(KEPT_FOR, max_events, |tracked: &Arc<Tracked>| {
-            tracked.newest_events.len() as u32 + 1
+            tracked.weight()
         });
         let invalidated = shipments.clone();
         let woken = wake.clone();

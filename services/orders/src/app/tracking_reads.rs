@@ -26,11 +26,19 @@ pub(crate) struct Tracked {
 
 impl Tracked {
     fn new(order: TrackedOrder, newest_events: Vec<EventRow>) -> Self {
+        let encoded = EncodedAnswers::within(newest_events.len() + 1);
         Self {
             order,
             newest_events,
-            encoded: EncodedAnswers::default(),
+            encoded,
         }
+    }
+
+    /// What the shipment weighs in the cache, in events: its events plus one, and as much again
+    /// for the answers encoded from them ([`EncodedAnswers`] keeps no more).
+    pub(crate) fn weight(&self) -> u32 {
+        let events = u32::try_from(self.newest_events.len()).unwrap_or(u32::MAX / 2);
+        events.saturating_add(1).saturating_mul(2)
     }
 }
 
@@ -40,10 +48,24 @@ const KEPT_ENCODINGS: usize = 4;
 
 /// A shipment's tracking as protobuf encodes it, by the number of events shown: what a read
 /// answers with, built and encoded once rather than per call.
-#[derive(Default)]
-pub(crate) struct EncodedAnswers(Mutex<Vec<(usize, Bytes)>>);
+///
+/// The answers kept show at most as many events, counting one more for each answer's shipment,
+/// as the shipment holds: so they take about the memory its events take, which the cache's
+/// bound counts ([`Tracked::weight`]). An answer past that is encoded on every call.
+pub(crate) struct EncodedAnswers {
+    answers: Mutex<Vec<(usize, Bytes)>>,
+    /// Events the kept answers may show in all, each answer counting one more.
+    budget: usize,
+}
 
 impl EncodedAnswers {
+    fn within(budget: usize) -> Self {
+        Self {
+            answers: Mutex::default(),
+            budget,
+        }
+    }
+
     /// The answer showing `events` events, from `encode` the first time.
     pub(crate) fn get_or_encode(&self, events: usize, encode: impl FnOnce() -> Bytes) -> Bytes {
         let kept = |answers: &[(usize, Bytes)]| {
@@ -58,7 +80,9 @@ impl EncodedAnswers {
         // Encoded outside the lock; two first readers at once both encode, and one copy stays.
         let answer = encode();
         let mut answers = self.answers();
-        if answers.len() < KEPT_ENCODINGS && kept(&answers).is_none() {
+        let spent: usize = answers.iter().map(|(shown, _)| shown + 1).sum();
+        let fits = spent.saturating_add(events).saturating_add(1) <= self.budget;
+        if fits && answers.len() < KEPT_ENCODINGS && kept(&answers).is_none() {
             answers.push((events, answer.clone()));
         }
         answer
@@ -66,7 +90,7 @@ impl EncodedAnswers {
 
     fn answers(&self) -> std::sync::MutexGuard<'_, Vec<(usize, Bytes)>> {
         // A panic while holding the lock leaves a list of complete answers: still usable.
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+        self.answers.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -171,4 +195,47 @@ pub(crate) async fn recorded_since(
     )
     .await?;
     Ok(Some((current, events)))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+
+    /// `answers.get_or_encode(events, ..)`, and whether it had to encode.
+    fn read(answers: &EncodedAnswers, events: usize) -> bool {
+        let encoded = Cell::new(false);
+        answers.get_or_encode(events, || {
+            encoded.set(true);
+            Bytes::from(vec![0; events])
+        });
+        encoded.get()
+    }
+
+    #[test]
+    fn answers_are_kept_while_they_show_no_more_events_than_the_shipment_holds() {
+        // A shipment of ten events: budget eleven.
+        let answers = EncodedAnswers::within(11);
+        assert!(read(&answers, 4), "the first read encodes");
+        assert!(!read(&answers, 4), "then it is kept (5 of 11 spent)");
+        assert!(read(&answers, 5));
+        assert!(!read(&answers, 5), "kept: 11 of 11 spent");
+        assert!(read(&answers, 0));
+        assert!(read(&answers, 0), "past the budget: encoded on every read");
+        assert!(!read(&answers, 4), "what was kept stays");
+    }
+
+    #[test]
+    fn no_more_than_four_answers_are_kept_however_small() {
+        let answers = EncodedAnswers::within(1_000);
+        for events in 0..KEPT_ENCODINGS {
+            assert!(read(&answers, events));
+        }
+        assert!(read(&answers, 9));
+        assert!(read(&answers, 9), "a fifth count is encoded on every read");
+        for events in 0..KEPT_ENCODINGS {
+            assert!(!read(&answers, events));
+        }
+    }
 }
