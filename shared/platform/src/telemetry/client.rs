@@ -132,9 +132,9 @@ where
             duration: self.peer.duration.clone(),
             finished: false,
         };
-        // Exported under the calling service's resource also when the call runs in no server
-        // span of it (a feed follower's background task).
-        // The SERVER span of the call this one serves, or the exported `tracing` span entered.
+        // The parent is the SERVER span of the call this one serves, or the exported `tracing`
+        // span entered; the span is exported under the calling service's resource also when it
+        // runs in neither (a feed follower's background task).
         let parent = opentelemetry::Context::current();
         let _ = span.set_parent(self.peer.caller.context(parent));
         // The peer's span is this span's child, not the caller's: replaces what the credentials
