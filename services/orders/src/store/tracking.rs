@@ -212,7 +212,7 @@ pub(crate) async fn existing_keys(
     // The index holds (order, client event id); the caller compares the whole key.
     let rows: Vec<(Uuid, Stored<EventSource>, String, String)> = sqlx::query_as(
         "SELECT order_id, source, source_name, client_event_id FROM tracking_events
-         WHERE (order_id, client_event_id) IN (SELECT * FROM unnest($1::uuid[], $2::text[]))
+         WHERE (order_id, client_event_id) IN (SELECT unnest($1::uuid[]), unnest($2::text[]))
            AND occur_time >= $3",
     )
     .bind(keys.iter().map(|key| key.order_id).collect::<Vec<_>>())
