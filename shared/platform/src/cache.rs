@@ -45,15 +45,18 @@ where
         }
     }
 
-    /// The value of `key`, loaded by `load` when missing or expired. Concurrent callers missing
-    /// the same key share one load; a failed load is not kept.
-    pub async fn get_or_load(
-        &self,
-        key: K,
-        load: impl Future<Output = Result<V, ApiError>>,
-    ) -> Result<V, ApiError> {
+    /// The value of `key`, loaded by the future `load` makes when missing or expired. Concurrent
+    /// callers missing the same key share one load; a failed load is not kept.
+    ///
+    /// The load is made only on a miss, and boxed: a caller's future holds the state of every
+    /// future it may await, and a load's (a query, a peer call) can be kilobytes that every hit
+    /// would otherwise carry and copy.
+    pub async fn get_or_load<F>(&self, key: K, load: impl FnOnce() -> F) -> Result<V, ApiError>
+    where
+        F: Future<Output = Result<V, ApiError>>,
+    {
         self.entries
-            .try_get_with(key, load)
+            .try_get_with(key, async move { Box::pin(load()).await })
             .await
             .map_err(|shared| Arc::try_unwrap(shared).unwrap_or_else(|shared| copy_of(&shared)))
     }
@@ -83,11 +86,12 @@ impl<V: Clone + Send + Sync + 'static> CachedValue<V> {
         }
     }
 
-    /// The value, loaded by `load` when missing or expired; concurrent misses share one load.
-    pub async fn get_or_load(
-        &self,
-        load: impl Future<Output = Result<V, ApiError>>,
-    ) -> Result<V, ApiError> {
+    /// The value, loaded by the future `load` makes when missing or expired; concurrent misses
+    /// share one load.
+    pub async fn get_or_load<F>(&self, load: impl FnOnce() -> F) -> Result<V, ApiError>
+    where
+        F: Future<Output = Result<V, ApiError>>,
+    {
         self.cache.get_or_load((), load).await
     }
 
@@ -180,7 +184,7 @@ mod tests {
             let (cache, loads) = (cache.clone(), loads.clone());
             tokio::spawn(async move {
                 cache
-                    .get_or_load(7, async {
+                    .get_or_load(7, || async {
                         loads.fetch_add(1, Ordering::SeqCst);
                         tokio::time::sleep(Duration::from_millis(50)).await;
                         Ok(49)
@@ -206,7 +210,7 @@ mod tests {
             let cache = cache.clone();
             tokio::spawn(async move {
                 cache
-                    .get_or_load(async {
+                    .get_or_load(|| async {
                         tokio::time::sleep(Duration::from_millis(20)).await;
                         Err(refusal())
                     })
@@ -218,16 +222,16 @@ mod tests {
             assert_eq!(status.code(), tonic::Code::Unavailable);
             assert_eq!(status.message(), "customers did not answer");
         }
-        assert_eq!(cache.get_or_load(async { Ok(1) }).await.unwrap(), 1);
+        assert_eq!(cache.get_or_load(|| async { Ok(1) }).await.unwrap(), 1);
     }
 
     #[tokio::test]
     async fn a_value_set_by_this_replica_is_read_back_without_a_load_and_expires() {
         let cache: CachedValue<u32> = CachedValue::new(Duration::from_millis(100));
         cache.set(5).await;
-        let unexpected = async { Err(ApiError::Internal(anyhow::anyhow!("loaded"))) };
+        let unexpected = || async { Err(ApiError::Internal(anyhow::anyhow!("loaded"))) };
         assert_eq!(cache.get_or_load(unexpected).await.unwrap(), 5);
         tokio::time::sleep(Duration::from_millis(150)).await;
-        assert_eq!(cache.get_or_load(async { Ok(6) }).await.unwrap(), 6);
+        assert_eq!(cache.get_or_load(|| async { Ok(6) }).await.unwrap(), 6);
     }
 }

@@ -85,7 +85,7 @@ impl CustomersDirectory {
             CustomerRef::Id(id) => Ok(*id),
             CustomerRef::Code(code) => {
                 self.ids
-                    .get_or_load(code.clone(), self.ask_id(code.clone()))
+                    .get_or_load(code.clone(), || self.ask_id(code.clone()))
                     .await
             }
         }
@@ -103,14 +103,14 @@ impl CustomersDirectory {
         customer_id: Uuid,
     ) -> Result<GetServiceLevelResponse, ApiError> {
         self.service_levels
-            .get_or_load(customer_id, self.ask_service_level(customer_id))
+            .get_or_load(customer_id, || self.ask_service_level(customer_id))
             .await
     }
 
     /// The customer's account manager (a login); empty when it has none.
     pub async fn account_manager(&self, customer_id: Uuid) -> Result<String, ApiError> {
         self.managers
-            .get_or_load(customer_id, self.ask_account_manager(customer_id))
+            .get_or_load(customer_id, || self.ask_account_manager(customer_id))
             .await
     }
 

@@ -89,7 +89,7 @@ impl Complaints {
     pub(crate) async fn settings(&self) -> Result<Arc<Settings>, ApiError> {
         let pool = self.pool.clone();
         self.settings
-            .get_or_load(async move {
+            .get_or_load(|| async move {
                 let mut conn = pool.acquire().await?;
                 read_settings(&mut conn).await.map(Arc::new)
             })

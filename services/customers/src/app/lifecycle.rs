@@ -269,8 +269,9 @@ pub(crate) async fn service_level(
     let mut conn = pool.acquire().await?;
     let customer = find(&mut conn, customer_ref, id).await?;
     ensure_not_deleted(&customer)?;
+    let conn = &mut *conn;
     let policy = policy_cache
-        .get_or_load(store::current_policy(&mut conn))
+        .get_or_load(move || store::current_policy(conn))
         .await?;
     let terms = policy
         .policy
@@ -298,8 +299,9 @@ pub(crate) async fn value(
     let mut conn = pool.acquire().await?;
     let customer = find(&mut conn, customer_ref, id).await?;
     let figures = activity::value_figures(&mut conn, customer.id, now).await?;
+    let conn = &mut *conn;
     let quintiles = quintiles_cache
-        .get_or_load(activity::population_quintiles(&mut conn, now))
+        .get_or_load(move || activity::population_quintiles(conn, now))
         .await?;
     let scores = rfm_scores(figures, quintiles.as_ref());
     Ok((customer, figures, scores))

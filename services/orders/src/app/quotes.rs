@@ -43,7 +43,7 @@ impl Quoter {
     /// The card in force, at most [`CARD_CACHE_TTL`] old.
     pub(crate) async fn current_card(&self) -> Result<Arc<RateCard>, ApiError> {
         self.card
-            .get_or_load(async {
+            .get_or_load(|| async {
                 let mut conn = self.pool.acquire().await?;
                 Ok(Arc::new(store::current(&mut conn).await?.card))
             })

@@ -84,7 +84,7 @@ impl TrackingCache {
     /// The shipment of `tracking_number` with its latest [`KEPT_EVENTS`] + 1 events.
     pub(crate) async fn tracking(&self, tracking_number: &str) -> Result<Arc<Tracked>, ApiError> {
         self.shipments
-            .get_or_load(tracking_number.to_owned(), async {
+            .get_or_load(tracking_number.to_owned(), || async {
                 tracking_reads::tracking(&self.pool, tracking_number, KEPT_EVENTS)
                     .await
                     .map(Arc::new)

@@ -135,17 +135,18 @@ where
         self.entries.invalidate_all();
     }
 
-    /// The value of `key`, loaded by `load` when missing; kept if no invalidation went by.
-    pub async fn get_or_load(
-        &self,
-        key: K,
-        load: impl Future<Output = Result<V, ApiError>>,
-    ) -> Result<V, ApiError> {
+    /// The value of `key`, loaded by the future `load` makes when missing; kept if no
+    /// invalidation went by. The load is made only on a miss, and boxed, so that hits do not
+    /// carry its state (see [`super::Cache::get_or_load`]).
+    pub async fn get_or_load<F>(&self, key: K, load: impl FnOnce() -> F) -> Result<V, ApiError>
+    where
+        F: Future<Output = Result<V, ApiError>>,
+    {
         if let Some(value) = self.get(&key) {
             return Ok(value);
         }
         let ticket = self.ticket(&key);
-        let value = load.await?;
+        let value = Box::pin(load()).await?;
         self.insert(key, value.clone(), ticket);
         Ok(value)
     }
@@ -194,12 +195,12 @@ mod tests {
     #[tokio::test]
     async fn a_load_after_an_invalidation_reads_again_and_is_kept() {
         let cache = cache();
-        let loaded = cache.get_or_load("a".to_owned(), async { Ok(1) }).await;
+        let loaded = cache.get_or_load("a".to_owned(), || async { Ok(1) }).await;
         assert_eq!(loaded.unwrap(), 1);
-        let kept = cache.get_or_load("a".to_owned(), async { Ok(99) }).await;
+        let kept = cache.get_or_load("a".to_owned(), || async { Ok(99) }).await;
         assert_eq!(kept.unwrap(), 1, "served from the cache");
         cache.invalidate("a");
-        let reloaded = cache.get_or_load("a".to_owned(), async { Ok(2) }).await;
+        let reloaded = cache.get_or_load("a".to_owned(), || async { Ok(2) }).await;
         assert_eq!(reloaded.unwrap(), 2);
         assert_eq!(cache.get("a"), Some(2));
     }
