@@ -113,7 +113,10 @@ impl TrackingCache {
         if missing.is_empty() {
             return Ok(found);
         }
-        for tracked in tracking_reads::trackings(&self.pool, &missing, KEPT_EVENTS).await? {
+        // Boxed, as a cache's loads are, so that a batch found in memory does not carry the
+        // query's state (see `Cache::get_or_load`).
+        let read = Box::pin(tracking_reads::trackings(&self.pool, &missing, KEPT_EVENTS));
+        for tracked in read.await? {
             let tracked = Arc::new(tracked);
             let number = &tracked.order.tracking_number;
             if let Some(ticket) = tickets.get(number.as_str()) {
