@@ -248,7 +248,7 @@ pub(crate) async fn insert_events(
     let column = |pick: fn(&EventRow) -> String| events.iter().map(pick).collect::<Vec<_>>();
     // The arrays are unnested in the select list, side by side (they have one length): the same
     // rows as `SELECT * FROM unnest(..)`, which first copies them all into a tuple store. That
-    // copy was a tenth of PostgreSQL's time per batch (A/B: 9-12 % more events per second).
+    // copy was a tenth of PostgreSQL's time per batch (A/B: 8-13 % more events per second).
     let sql = format!(
         "INSERT INTO tracking_events ({EVENT_COLUMNS})
          SELECT unnest($1::uuid[]), unnest($2::int8[]), unnest($3::uuid[]), unnest($4::text[]),
