@@ -24,15 +24,23 @@ use logistics_tests::{TestApp, create_customer, enterprise, violated_fields};
 use tonic::Code;
 
 /// Each KPI's (numerator, denominator) for `customer_id` since yesterday, once `ready` holds.
+/// The period the figures are asked for: yesterday to tomorrow, company time. A follow-up due
+/// ten minutes from now falls on tomorrow when the test runs in the company's last ten minutes
+/// of the day, and must still count.
+fn period() -> (String, String) {
+    (company_day(1), company_day(-1))
+}
+
 async fn kpis_when(
     app: &TestApp,
     customer_id: &str,
     ready: impl Fn(&BTreeMap<Kpi, (i64, i64)>) -> bool,
 ) -> BTreeMap<Kpi, (i64, i64)> {
     let mut reporting = app.reporting_client().await;
+    let (start_date, end_date) = period();
     let request = GetKpisRequest {
-        start_date: company_day(1),
-        end_date: company_day(0),
+        start_date,
+        end_date,
         filter: Some(KpiFilter {
             customer_id: customer_id.to_owned(),
             ..Default::default()
@@ -87,7 +95,7 @@ async fn expected_return_visits(app: &TestApp, customer_id: &str) -> (i64, i64) 
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let (first, last) = (company_day(1), company_day(0));
+    let (first, last) = period();
     let day_of = |stamp: &prost_types::Timestamp| {
         let instant = chrono::DateTime::from_timestamp(stamp.seconds, 0).unwrap();
         instant
