@@ -1,11 +1,10 @@
-//! The `tracing` layer that exports spans, with the calls' log spans left out.
+//! The `tracing` layer that exports spans, and the lines logged in a call as its span's events.
 //!
 //! A call's SERVER span is made with OpenTelemetry's API by the server layer, sampled before
-//! anything is built ([`super::server`]); the `tracing` span it opens beside it only carries the
-//! method and trace id into the log lines. This layer hands every other span to
-//! `tracing-opentelemetry` and keeps the log spans from it. A per-layer filter would do the same,
-//! but it makes `tracing` ask the filters about every disabled `trace!` of h2 and hyper on every
-//! call, which cost more than the spans it saved.
+//! anything is built ([`super::server`]), and is current in OpenTelemetry's context while the call
+//! runs, with no `tracing` span beside it. `tracing-opentelemetry` adds a line to the `tracing`
+//! span it is written in and drops a line written in none; this layer adds those to the span
+//! current in OpenTelemetry's context instead, the call's, and hands everything else on.
 
 use std::any::TypeId;
 
@@ -17,15 +16,8 @@ use tracing::{Event, Metadata, Subscriber, subscriber::Interest};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
-use super::server::{LOG_SPAN_NAME, LOG_SPAN_TARGET};
-
-/// Whether `metadata` is the log span of a call.
-fn is_log_span(metadata: &Metadata<'_>) -> bool {
-    metadata.is_span() && metadata.name() == LOG_SPAN_NAME && metadata.target() == LOG_SPAN_TARGET
-}
-
-/// Wraps the `tracing-opentelemetry` layer: the calls' log spans never reach it, and the events
-/// written in them go to the call's SERVER span, current while the call runs.
+/// Wraps the `tracing-opentelemetry` layer: the events written in no `tracing` span go to the
+/// OpenTelemetry span current where they are written (a call's SERVER span while it runs).
 pub(super) struct ExportedSpans<L> {
     inner: L,
 }
@@ -58,15 +50,11 @@ where
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        if !is_log_span(attrs.metadata()) {
-            self.inner.on_new_span(attrs, id, ctx);
-        }
+        self.inner.on_new_span(attrs, id, ctx);
     }
 
     fn on_record(&self, span: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
-        if !ctx.metadata(span).is_some_and(is_log_span) {
-            self.inner.on_record(span, values, ctx);
-        }
+        self.inner.on_record(span, values, ctx);
     }
 
     fn on_follows_from(&self, span: &Id, follows: &Id, ctx: Context<'_, S>) {
@@ -78,18 +66,14 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        let in_log_span = event.is_contextual()
-            && ctx
-                .lookup_current()
-                .is_some_and(|span| is_log_span(span.metadata()));
-        if in_log_span {
+        let in_no_span = event.is_contextual() && ctx.lookup_current().is_none();
+        if in_no_span {
             add_to_current_span(event);
         } else {
             self.inner.on_event(event, ctx);
         }
     }
 
-    // Spans the inner layer never saw have no OpenTelemetry data, which it passes over.
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
         self.inner.on_enter(id, ctx);
     }

@@ -12,8 +12,8 @@ use tracing_subscriber::fmt::format::Writer;
 /// RPC spans (`otel.*`, and `rpc.*` but `rpc.method`).
 ///
 /// The fmt layer formats a span's fields when the span is made, for the log lines written inside
-/// it; an RPC's span is made on every call and most calls write no line. The exported span carries
-/// those attributes anyway, and a line keeps the trace id and the method that lead to it.
+/// it; a CLIENT span is made on every call to a peer and most calls write no line. The exported
+/// span carries those attributes anyway, and a line keeps the method that leads to it.
 pub(super) struct LogFields;
 
 impl<'writer> FormatFields<'writer> for LogFields {
@@ -86,17 +86,18 @@ impl Visit for LogVisitor<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::telemetry::log_lines::tests::Buffer;
     use tracing_subscriber::layer::SubscriberExt as _;
 
     /// The log line written inside an RPC-like span, with `LogFields` formatting.
     fn line_inside_rpc_span() -> String {
-        let buffer = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let buffer = Buffer::default();
         let writer = buffer.clone();
         let layer = tracing_subscriber::fmt::layer()
             .with_ansi(false)
             .without_time()
             .fmt_fields(LogFields)
-            .with_writer(move || Buffer(writer.clone()));
+            .with_writer(move || writer.clone());
         let subscriber = tracing_subscriber::registry().with(layer);
         tracing::subscriber::with_default(subscriber, || {
             let span = tracing::info_span!(
@@ -112,21 +113,7 @@ mod tests {
             let _entered = span.enter();
             tracing::info!(customer = "C-1", count = 3, "looked up");
         });
-        let bytes = buffer.lock().expect("log buffer").clone();
-        String::from_utf8(bytes).expect("utf-8 log")
-    }
-
-    struct Buffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Buffer {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().expect("log buffer").extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
+        buffer.text()
     }
 
     #[test]

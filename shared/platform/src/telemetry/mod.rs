@@ -2,8 +2,8 @@
 //!
 //! `tracing` is filtered first (default `info`), so disabled spans and events cost next to nothing.
 //! Every RPC gets a span following the OpenTelemetry RPC conventions ([`server`] for incoming
-//! calls, [`client`] for calls to peers), parented on the caller's W3C `traceparent`; its trace id
-//! is a field of the span, so human and JSON logs carry it. Traces and metrics go out over OTLP
+//! calls, [`client`] for calls to peers), parented on the caller's W3C `traceparent`; the lines
+//! logged during a call carry its method and trace id, human-readable and JSON ([`log_lines`]). Traces and metrics go out over OTLP
 //! (gRPC) in batches when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, and the standard `OTEL_*`
 //! variables (resource attributes, sampler, batch sizes) are honoured.
 //!
@@ -13,6 +13,7 @@
 pub mod client;
 mod exported_spans;
 mod log_fields;
+mod log_lines;
 mod providers;
 pub mod server;
 
@@ -124,6 +125,7 @@ where
                 tracing_subscriber::fmt::layer()
                     .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
                     .fmt_fields(log_fields::LogFields)
+                    .event_format(log_lines::PrettyLines)
                     .with_writer(writer),
             ),
         ),
@@ -131,8 +133,12 @@ where
             registry.with(
                 tracing_subscriber::fmt::layer()
                     .json()
-                    .with_current_span(true)
-                    .with_span_list(false)
+                    .event_format(log_lines::JsonLines(
+                        tracing_subscriber::fmt::format()
+                            .json()
+                            .with_current_span(true)
+                            .with_span_list(false),
+                    ))
                     .with_writer(writer),
             ),
         ),

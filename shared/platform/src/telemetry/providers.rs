@@ -19,6 +19,8 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 
+use super::log_lines::RpcCall;
+
 /// The instrumentation scope of our spans and metrics.
 const SCOPE: &str = "logistics";
 
@@ -237,8 +239,30 @@ impl ServiceTelemetry {
 
     /// `parent` marked as belonging to this service, for a span that starts the service's work.
     pub fn context(&self, parent: Context) -> Context {
-        parent.with_value(self.clone())
+        // Work done for a call (a call to a peer) still names that call in its log lines.
+        let call = parent
+            .get::<InService>()
+            .and_then(|within| within.call.clone());
+        parent.with_value(InService {
+            telemetry: self.clone(),
+            call,
+        })
     }
+
+    /// `parent` marked as the context of `call`, which this service serves: one value for both,
+    /// made on every call.
+    pub(super) fn call_context(&self, parent: Context, call: RpcCall) -> Context {
+        parent.with_value(InService {
+            telemetry: self.clone(),
+            call: Some(call),
+        })
+    }
+}
+
+/// What a context knows of the service it runs in: its telemetry, and the call it serves if any.
+pub(super) struct InService {
+    telemetry: ServiceTelemetry,
+    pub(super) call: Option<RpcCall>,
 }
 
 /// The telemetry of the service `service` (e.g. "customers"), exported as
@@ -301,8 +325,8 @@ impl opentelemetry::trace::Tracer for RoutingTracer {
 
     fn build_with_context(&self, builder: SpanBuilder, parent_cx: &Context) -> Self::Span {
         let tracer = parent_cx
-            .get::<ServiceTelemetry>()
-            .and_then(|service| service.inner.tracer.as_ref())
+            .get::<InService>()
+            .and_then(|within| within.telemetry.inner.tracer.as_ref())
             .unwrap_or(&self.process);
         tracer.build_with_context(builder, parent_cx)
     }

@@ -10,17 +10,12 @@ use std::time::{Duration, Instant};
 
 use opentelemetry::context::FutureExt as _;
 use opentelemetry::metrics::Histogram;
-use opentelemetry::trace::{SpanKind, Status, TraceContextExt as _, TraceId, Tracer as _};
+use opentelemetry::trace::{SpanKind, Status, TraceContextExt as _, Tracer as _};
 use opentelemetry::{KeyValue, global};
 use prost::Message as _;
-use tracing::Instrument as _;
 
+use super::log_lines::RpcCall;
 use super::{HeaderExtractor, ServiceTelemetry, split_grpc_path, status_in_headers};
-
-/// The `tracing` span every call's log lines are written in; the exporter leaves it out, since the
-/// call's SERVER span is exported on its own ([`RpcTelemetry`]).
-pub(super) const LOG_SPAN_TARGET: &str = "logistics_platform::telemetry::server";
-pub(super) const LOG_SPAN_NAME: &str = "rpc";
 
 /// What a service or method the server does not serve is recorded as: anyone may call any path,
 /// and each path named as called would be a new metric series and span name, without bound.
@@ -214,7 +209,8 @@ where
             KeyValue::new("rpc.service", service.clone()),
             KeyValue::new("rpc.method", method.clone()),
         ];
-        let logged = tracing::span_enabled!(target: LOG_SPAN_TARGET, tracing::Level::INFO);
+        // Any line logged during the call names it, whatever its level.
+        let logged = tracing::enabled!(tracing::Level::ERROR);
         // Nothing would see the ids of a call neither exported nor logged.
         let traced = self.shared.service.exports_traces() || logged;
         let tracer = self.shared.service.tracer().filter(|_| traced);
@@ -222,8 +218,17 @@ where
             let parent = global::get_text_map_propagator(|propagator| {
                 propagator.extract(&HeaderExtractor(request.headers()))
             });
-            // The service in the context sends this span's descendants to its resource.
-            let parent = self.shared.service.context(parent);
+            // The service in the context sends this span's descendants to its resource; the
+            // call in it names the call in its log lines.
+            let parent = if logged {
+                let call = RpcCall {
+                    service: service.clone(),
+                    method: method.clone(),
+                };
+                self.shared.service.call_context(parent, call)
+            } else {
+                self.shared.service.context(parent)
+            };
             // The sampler decides as the span is built: a span not sampled keeps its ids (for
             // the logs and the peers) and records nothing.
             let span = tracer
@@ -233,19 +238,6 @@ where
                 .start_with_context(tracer, &parent);
             parent.with_span(span)
         });
-        let trace_id = context
-            .as_ref()
-            .map(|context| context.span().span_context().trace_id())
-            .filter(|trace_id| *trace_id != TraceId::INVALID);
-        // The log lines written during the call carry its service, method and trace id (the
-        // human-readable ones leave the service out); the exporter leaves this span out.
-        let log_span = tracing::info_span!(
-            target: LOG_SPAN_TARGET,
-            LOG_SPAN_NAME,
-            rpc.service = &*service,
-            rpc.method = &*method,
-            trace_id = trace_id.map(tracing::field::display),
-        );
         let allowed = grpc_timeout(request.headers()).map_or(self.shared.max_call, |timeout| {
             timeout.min(self.shared.max_call)
         });
@@ -268,11 +260,10 @@ where
                 Err(_) => 2,
             });
             result
-        }
-        .instrument(log_span);
+        };
         match context {
             // Current while the call runs, so its CLIENT spans and the trace context sent to
-            // peers descend from this span.
+            // peers descend from this span, and its log lines name it.
             Some(context) => Box::pin(call.with_context(context)),
             None => Box::pin(call),
         }
@@ -305,15 +296,22 @@ impl CallRecord {
             }
             span.end();
         }
-        // No need to enter the log span for this line to carry it: this runs inside the
-        // instrumented future, and a dropped `Instrumented` drops its future inside the span too.
-        tracing::debug!(
-            code,
-            elapsed_ms = elapsed.as_secs_f64() * 1e3,
-            "rpc finished"
-        );
-        let mut attributes = self.attributes.to_vec();
-        attributes.push(KeyValue::new("rpc.grpc.status_code", code));
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            // Current already when the call answers, not when its dropped future is.
+            let _current = self.context.clone().map(opentelemetry::Context::attach);
+            tracing::debug!(
+                code,
+                elapsed_ms = elapsed.as_secs_f64() * 1e3,
+                "rpc finished"
+            );
+        }
+        let [system, service, method] = self.attributes.clone();
+        let attributes = [
+            system,
+            service,
+            method,
+            KeyValue::new("rpc.grpc.status_code", code),
+        ];
         self.duration.record(elapsed.as_secs_f64(), &attributes);
     }
 }
