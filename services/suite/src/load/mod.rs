@@ -10,7 +10,7 @@ mod lag;
 mod orders;
 mod progress;
 mod report;
-mod undecoded;
+pub(crate) mod undecoded;
 
 /// The seed reports a refused tracking event the way the load tool does.
 pub(crate) use orders::first_refusal;

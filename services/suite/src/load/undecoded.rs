@@ -15,8 +15,9 @@ use tonic::transport::Channel;
 use tonic::{Request, Status};
 use tonic_prost::ProstEncoder;
 
-/// Requests encoded by prost, answers handed back undecoded.
-struct UndecodedAnswers<Req>(PhantomData<fn(Req)>);
+/// Messages sent encoded by prost, messages received handed back undecoded: a client's answers
+/// here, the requests a server only counts in `logistics bench otlp-sink`.
+pub(crate) struct UndecodedAnswers<Req>(pub(crate) PhantomData<fn(Req)>);
 
 impl<Req> Codec for UndecodedAnswers<Req>
 where
@@ -37,7 +38,7 @@ where
 }
 
 /// Takes an answer's bytes as they are.
-struct KeepBytes;
+pub(crate) struct KeepBytes;
 
 impl Decoder for KeepBytes {
     type Item = Bytes;
