@@ -3,9 +3,10 @@
 //! `tracing` is filtered first (default `info`), so disabled spans and events cost next to nothing.
 //! Every RPC gets a span following the OpenTelemetry RPC conventions ([`server`] for incoming
 //! calls, [`client`] for calls to peers), parented on the caller's W3C `traceparent`; the lines
-//! logged during a call carry its method and trace id, human-readable and JSON ([`log_lines`]). Traces and metrics go out over OTLP
-//! (gRPC) in batches when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, and the standard `OTEL_*`
-//! variables (resource attributes, sampler, batch sizes) are honoured.
+//! logged during a call carry its method and trace id, human-readable and JSON ([`log_lines`]).
+//! Traces and metrics go out over OTLP (gRPC) in batches when `OTEL_EXPORTER_OTLP_ENDPOINT` is
+//! set, and the standard `OTEL_*` variables (resource attributes, sampler, batch sizes) are
+//! honoured.
 //!
 //! Each service exports under its own resource ([`service`]), also when `logistics up` runs all of
 //! them in one process: a backend must tell customers' calls from orders' calls.
