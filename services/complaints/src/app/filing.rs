@@ -96,17 +96,17 @@ impl Complaints {
         // even while customers or orders are down, and nothing is written when they refuse.
         let parties = self.parties(&new).await?;
         let now = Utc::now();
-        let answer = open(
-            &mut tx,
-            &settings,
-            &new,
-            &parties,
-            filing.principal,
-            String::new(),
-            self.windows,
-            now,
-        )
-        .await?;
+        let answer = self
+            .open(
+                &mut tx,
+                &settings,
+                &new,
+                &parties,
+                filing.principal,
+                String::new(),
+                now,
+            )
+            .await?;
         idempotency::record(&mut tx, &key, &answer).await?;
         tx.commit().await?;
         Ok(answer)
@@ -139,102 +139,105 @@ impl Complaints {
     }
 }
 
-/// Stores a new complaint with its evidence, audit entry and event, and answers it.
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn open(
-    tx: &mut PgConnection,
-    settings: &Settings,
-    new: &NewComplaint,
-    parties: &Parties,
-    filed_by: &str,
-    assigned_agent: String,
-    windows: claim::ClaimWindows,
-    now: DateTime<Utc>,
-) -> Result<pb::Complaint, ApiError> {
-    let order = parties.shipment.as_ref().map(|shipment| &shipment.order);
-    let claim = match &new.claim {
-        Some(claimed) => Some(claim_of(new.category, claimed, order, windows, now)?),
-        None => None,
-    };
-    let policy = &settings.policy.policy;
-    let level = parties.service_level.service_level.as_ref();
-    let floor = level.and_then(|level| priority_from_proto(level.complaint_priority_floor()));
-    let promised = level.and_then(|level| {
-        Some(Targets {
-            first_response_minutes: minutes(level.first_response_target.as_ref()?)?,
-            resolution_minutes: minutes(level.resolution_target.as_ref()?)?,
-        })
-    });
-    let priority = policy.priority_for(new.category, floor);
-    let sequence = store::complaints::next_sequence(tx).await?;
-    let mut complaint = Complaint {
-        id: Uuid::new_v4(),
-        number: dated_number('K', now, company_zone(), sequence),
-        kind: new.kind,
-        channel: new.channel,
-        category: new.category,
-        customer_id: parties.customer_id,
-        order_id: order.and_then(|order| Uuid::try_parse(&order.id).ok()),
-        tracking_number: order.map(|order| order.tracking_number.clone()),
-        subject: new.subject.clone(),
-        description: new.description.clone(),
-        status: Status::Received,
-        paused_in: None,
-        priority,
-        priority_override_reason: String::new(),
-        assigned_agent,
-        assigned_team: String::new(),
-        investigation: None,
-        proposal: None,
-        resolution_feedback: String::new(),
-        targets: policy.targets_for(priority, promised),
-        first_response: ClockMarks::default(),
-        resolution: ClockMarks::default(),
-        resolution_count: 0,
-        reopen_count: 0,
-        file_time: now,
-        first_response_time: None,
-        resolve_time: None,
-        close_time: None,
-        update_time: now,
-        filed_by: filed_by.to_owned(),
-        version: 1,
-        pauses: Vec::new(),
-        claim,
-        rating: None,
-    };
-    complaint.refresh_clocks(&settings.calendar.calendar, now);
-    let evidence = parties
-        .shipment
-        .as_ref()
-        .map(|shipment| evidence_of(shipment, now).encode_to_vec());
-    let order_number = order.map(|order| order.order_number.as_str());
-    store::complaints::insert(tx, &complaint, order_number, evidence.as_deref()).await?;
-    let entry = AuditEntry {
-        action: AuditAction::Filed,
-        actor: filed_by.to_owned(),
-        occur_time: now,
-        from_status: None,
-        to_status: Some(Status::Received),
-        detail: format!(
-            "{} {} by {}",
-            new.kind.as_str(),
-            new.category.as_str(),
-            new.channel.as_str()
-        ),
-    };
-    store::audit::append(tx, complaint.id, &entry).await?;
-    changefeed::record(tx, &complaint.id.to_string(), events::filed(&complaint)).await?;
-    let extras = Extras {
-        evidence,
-        trail: None,
-    };
-    Ok(proto::complaint(
-        &complaint,
-        extras,
-        &settings.calendar.calendar,
-        now,
-    ))
+impl Complaints {
+    /// Stores a new complaint with its evidence, audit entry and event, and answers it.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn open(
+        &self,
+        tx: &mut PgConnection,
+        settings: &Settings,
+        new: &NewComplaint,
+        parties: &Parties,
+        filed_by: &str,
+        assigned_agent: String,
+        now: DateTime<Utc>,
+    ) -> Result<pb::Complaint, ApiError> {
+        let windows = self.windows;
+        let order = parties.shipment.as_ref().map(|shipment| &shipment.order);
+        let claim = match &new.claim {
+            Some(claimed) => Some(claim_of(new.category, claimed, order, windows, now)?),
+            None => None,
+        };
+        let policy = &settings.policy.policy;
+        let level = parties.service_level.service_level.as_ref();
+        let floor = level.and_then(|level| priority_from_proto(level.complaint_priority_floor()));
+        let promised = level.and_then(|level| {
+            Some(Targets {
+                first_response_minutes: minutes(level.first_response_target.as_ref()?)?,
+                resolution_minutes: minutes(level.resolution_target.as_ref()?)?,
+            })
+        });
+        let priority = policy.priority_for(new.category, floor);
+        let [sequence] = self.numbers.next(tx).await?;
+        let mut complaint = Complaint {
+            id: Uuid::new_v4(),
+            number: dated_number('K', now, company_zone(), sequence),
+            kind: new.kind,
+            channel: new.channel,
+            category: new.category,
+            customer_id: parties.customer_id,
+            order_id: order.and_then(|order| Uuid::try_parse(&order.id).ok()),
+            tracking_number: order.map(|order| order.tracking_number.clone()),
+            subject: new.subject.clone(),
+            description: new.description.clone(),
+            status: Status::Received,
+            paused_in: None,
+            priority,
+            priority_override_reason: String::new(),
+            assigned_agent,
+            assigned_team: String::new(),
+            investigation: None,
+            proposal: None,
+            resolution_feedback: String::new(),
+            targets: policy.targets_for(priority, promised),
+            first_response: ClockMarks::default(),
+            resolution: ClockMarks::default(),
+            resolution_count: 0,
+            reopen_count: 0,
+            file_time: now,
+            first_response_time: None,
+            resolve_time: None,
+            close_time: None,
+            update_time: now,
+            filed_by: filed_by.to_owned(),
+            version: 1,
+            pauses: Vec::new(),
+            claim,
+            rating: None,
+        };
+        complaint.refresh_clocks(&settings.calendar.calendar, now);
+        let evidence = parties
+            .shipment
+            .as_ref()
+            .map(|shipment| evidence_of(shipment, now).encode_to_vec());
+        let order_number = order.map(|order| order.order_number.as_str());
+        store::complaints::insert(tx, &complaint, order_number, evidence.as_deref()).await?;
+        let entry = AuditEntry {
+            action: AuditAction::Filed,
+            actor: filed_by.to_owned(),
+            occur_time: now,
+            from_status: None,
+            to_status: Some(Status::Received),
+            detail: format!(
+                "{} {} by {}",
+                new.kind.as_str(),
+                new.category.as_str(),
+                new.channel.as_str()
+            ),
+        };
+        store::audit::append(tx, complaint.id, &entry).await?;
+        changefeed::record(tx, &complaint.id.to_string(), events::filed(&complaint)).await?;
+        let extras = Extras {
+            evidence,
+            trail: None,
+        };
+        Ok(proto::complaint(
+            &complaint,
+            extras,
+            &settings.calendar.calendar,
+            now,
+        ))
+    }
 }
 
 /// Whole business minutes of a service level's target (given as a duration of business time);

@@ -18,6 +18,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use logistics_platform::ApiError;
 use logistics_platform::cache::CachedValue;
+use logistics_platform::sequences::SequenceBlocks;
 use logistics_platform::time::company_time_zone;
 use sqlx::{PgConnection, PgPool};
 
@@ -32,6 +33,9 @@ use crate::store;
 /// How long a replica reuses the calendar and the policy it read. An update is seen at once by
 /// the replica that made it and by the others within this time.
 const SETTINGS_TTL: Duration = Duration::from_secs(5);
+
+/// Filings between them that spend a round trip on drawing complaint numbers: one in this many.
+const NUMBER_BLOCK: u16 = 16;
 
 /// The calendar and the policy in force.
 #[derive(Debug, Clone)]
@@ -50,6 +54,8 @@ pub(crate) struct Complaints {
     orders: OrdersDirectory,
     windows: ClaimWindows,
     settings: CachedValue<Arc<Settings>>,
+    /// The complaint sequence, drawn in blocks: one source per replica, shared by its filings.
+    numbers: Arc<SequenceBlocks<1>>,
 }
 
 /// Who the service's own steps are by, in the audit trail and the events.
@@ -76,6 +82,7 @@ impl Complaints {
             orders,
             windows,
             settings: CachedValue::new(SETTINGS_TTL),
+            numbers: Arc::new(SequenceBlocks::new(["complaint_number_seq"], NUMBER_BLOCK)),
         }
     }
 

@@ -8,7 +8,7 @@ use logistics_platform::fields::CustomerRef;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::filing::{NewComplaint, open};
+use super::filing::NewComplaint;
 use super::{Complaints, actors};
 use crate::domain::kinds::{Channel, Kind};
 use crate::domain::proactive::ProactiveCase;
@@ -54,14 +54,13 @@ impl Complaints {
         };
         let parties = self.parties(&new).await?;
         let manager = self.customers.account_manager(customer_id).await?;
-        open(
+        self.open(
             tx,
             &settings,
             &new,
             &parties,
             actors::PROACTIVE,
             manager,
-            self.windows,
             Utc::now(),
         )
         .await?;

@@ -280,14 +280,6 @@ pub(crate) async fn find(
     row.into_complaint(pauses, claim, rating).map(Some)
 }
 
-/// The next number of the complaint sequence.
-pub(crate) async fn next_sequence(conn: &mut PgConnection) -> Result<i64, ApiError> {
-    let (sequence,): (i64,) = sqlx::query_as("SELECT nextval('complaint_number_seq')")
-        .fetch_one(&mut *conn)
-        .await?;
-    Ok(sequence)
-}
-
 /// Stores a new complaint (and its claim), with the shipment evidence taken at filing.
 pub(crate) async fn insert(
     conn: &mut PgConnection,
