@@ -41,6 +41,9 @@ struct Counts {
     metrics: Arc<AtomicU64>,
 }
 
+/// The one method of OTLP's trace service.
+const TRACE_EXPORT: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+
 /// OTLP's trace service, answering every export once it counted its spans.
 #[derive(Clone)]
 struct TraceSink(Counts);
@@ -63,8 +66,10 @@ where
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        if request.uri().path() != "/opentelemetry.proto.collector.trace.v1.TraceService/Export" {
-            return Box::pin(async { Ok(Status::unimplemented("").into_http()) });
+        if request.uri().path() != TRACE_EXPORT {
+            let refusal =
+                Status::unimplemented(format!("the sink's trace service has only {TRACE_EXPORT}"));
+            return Box::pin(async { Ok(refusal.into_http()) });
         }
         let counts = self.0.clone();
         Box::pin(async move {
