@@ -115,38 +115,66 @@ fn replay<Resp: Message + Default>(
     Ok(response)
 }
 
-/// Pushes onto `query` a common table expression, `claimed`, that claims `key` for `request` and
-/// stores its `response` at once: for a create that is a single statement, so its own
-/// transaction. If the key was taken, the statement fails with an error [`is_taken`] recognises,
+/// A key claimed for a request, with the answer a retry gets: one row of `idempotency_keys`, as
+/// [`push_claims`] stores it.
+#[derive(Debug, Clone)]
+pub struct KeyClaim {
+    key: IdempotencyKey,
+    request_hash: Vec<u8>,
+    response: Vec<u8>,
+}
+
+impl KeyClaim {
+    /// `key` claimed for `request`, answered by `response`.
+    pub fn new<Req: Message, Resp: Message>(
+        key: IdempotencyKey,
+        request: &Req,
+        response: &Resp,
+    ) -> Self {
+        Self {
+            key,
+            request_hash: request_hash(request),
+            response: response.encode_to_vec(),
+        }
+    }
+
+    /// The key claimed.
+    pub fn key(&self) -> &IdempotencyKey {
+        &self.key
+    }
+}
+
+/// Pushes onto `query` a common table expression, `claimed`, that claims each key of `claims`
+/// and stores its response at once: for a create that is a single statement, so its own
+/// transaction. If a key was taken, the statement fails with an error [`is_taken`] recognises,
 /// having changed nothing; [`previous`] then tells what to answer. A concurrent create with the
 /// same key waits on the key's index until the first one ends, as with [`claim`].
-pub fn push_claim<Req: Message, Resp: Message>(
+pub fn push_claims<'c>(
     query: &mut QueryBuilder<Postgres>,
-    key: &IdempotencyKey,
-    request: &Req,
-    response: &Resp,
+    claims: impl IntoIterator<Item = &'c KeyClaim>,
 ) {
     query.push(
         "claimed AS (INSERT INTO idempotency_keys \
-         (principal, method, request_id, request_hash, response) VALUES (",
+         (principal, method, request_id, request_hash, response) ",
     );
-    let mut values = query.separated(", ");
-    values.push_bind(key.principal.clone());
-    values.push_bind(key.method);
-    values.push_bind(key.request_id);
-    values.push_bind(request_hash(request));
-    values.push_bind(response.encode_to_vec());
-    query.push("))");
+    query.push_values(claims, |mut row, claim| {
+        row.push_bind(&claim.key.principal)
+            .push_bind(claim.key.method)
+            .push_bind(claim.key.request_id)
+            .push_bind(&claim.request_hash)
+            .push_bind(&claim.response);
+    });
+    query.push(")");
 }
 
-/// Whether `error` is a statement of [`push_claim`] finding its key taken.
+/// Whether `error` is a statement of [`push_claims`] finding a key taken.
 pub fn is_taken(error: &sqlx::Error) -> bool {
     error
         .as_database_error()
         .is_some_and(|error| error.constraint() == Some("idempotency_keys_pkey"))
 }
 
-/// What a key [`push_claim`] found taken means for the create that tried it.
+/// What a key [`push_claims`] found taken means for the create that tried it.
 #[derive(Debug)]
 pub enum Previous<R> {
     /// The same request was made before: answer with its response.
@@ -155,7 +183,7 @@ pub enum Previous<R> {
     Free,
 }
 
-/// What to answer a create whose key [`push_claim`] found taken. An expired key is released.
+/// What to answer a create whose key [`push_claims`] found taken. An expired key is released.
 pub async fn previous<Req: Message, Resp: Message + Default>(
     conn: &mut PgConnection,
     key: &IdempotencyKey,

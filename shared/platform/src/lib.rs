@@ -5,6 +5,7 @@
 
 pub mod address;
 pub mod auth;
+pub mod batching;
 pub mod cache;
 pub mod changefeed;
 pub mod client;

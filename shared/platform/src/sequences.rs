@@ -11,7 +11,7 @@
 use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
 
-use sqlx::{PgConnection, Row as _};
+use sqlx::{PgExecutor, Row as _};
 
 /// Values of `N` sequences, one of each per draw, drawn `block` draws at a time.
 #[derive(Debug)]
@@ -38,8 +38,9 @@ impl<const N: usize> SequenceBlocks<N> {
         }
     }
 
-    /// The next value of each sequence, drawing a block on `conn` when none is left.
-    pub async fn next(&self, conn: &mut PgConnection) -> Result<[i64; N], sqlx::Error> {
+    /// The next value of each sequence, drawing a block with `db` (a pool or a connection) when
+    /// none is left.
+    pub async fn next<'c>(&self, db: impl PgExecutor<'c>) -> Result<[i64; N], sqlx::Error> {
         if let Some(values) = self.lock().pop_front() {
             return Ok(values);
         }
@@ -47,7 +48,7 @@ impl<const N: usize> SequenceBlocks<N> {
         // waits on another's round trip.
         let rows = sqlx::query(sqlx::AssertSqlSafe(self.select.as_str()))
             .bind(self.block)
-            .fetch_all(&mut *conn)
+            .fetch_all(db)
             .await?;
         let mut drawn = rows
             .iter()

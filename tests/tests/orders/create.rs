@@ -220,6 +220,52 @@ async fn concurrent_retries_of_one_create_make_one_order() {
 }
 
 #[tokio::test]
+async fn creates_at_once_mixed_with_retries_are_each_stored_once_with_one_event() {
+    let app = TestApp::spawn().await;
+    let customer = create_customer(&mut app.customers_client().await, enterprise("Acme")).await;
+    // Fresh creates and retries of one of them, all in flight together: the writer gathers them
+    // into shared statements, and a retry's key, taken in the same statement, fails it whole.
+    let retried = new_order_request(&customer.id);
+    let mut creates = Vec::new();
+    for call in 0..48 {
+        let mut orders = app.orders_client().await;
+        let request = if call % 8 == 0 {
+            retried.clone()
+        } else {
+            new_order_request(&customer.id)
+        };
+        creates.push(tokio::spawn(async move {
+            let answer = orders.create_order(request.clone()).await;
+            (request.request_id, answer.map(|answer| answer.into_inner()))
+        }));
+    }
+    let mut ids_by_request = std::collections::HashMap::new();
+    for create in creates {
+        let (request_id, answer) = create.await.unwrap();
+        let order = answer.expect("every create answers");
+        let first = ids_by_request.entry(request_id).or_insert(order.id.clone());
+        assert_eq!(*first, order.id, "a retry answers its first order");
+    }
+    assert_eq!(ids_by_request.len(), 43);
+    let stored: HashSet<String> = list_all(&app).await.into_iter().map(|o| o.id).collect();
+    let answered: HashSet<String> = ids_by_request.into_values().collect();
+    assert_eq!(stored, answered);
+    let events: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT resource_id, count(*) FROM outbox WHERE event_type = 'order.created' \
+         GROUP BY resource_id",
+    )
+    .fetch_all(&app.schema_pool("orders").await)
+    .await
+    .unwrap();
+    assert_eq!(events.len(), 43);
+    assert!(
+        events
+            .iter()
+            .all(|(id, count)| *count == 1 && stored.contains(id))
+    );
+}
+
+#[tokio::test]
 async fn creates_at_once_on_two_replicas_each_get_numbers_of_their_own() {
     let mut app = TestApp::spawn().await;
     let second = app.spawn_orders_replica().await;

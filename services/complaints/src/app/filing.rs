@@ -168,7 +168,7 @@ impl Complaints {
             })
         });
         let priority = policy.priority_for(new.category, floor);
-        let [sequence] = self.numbers.next(tx).await?;
+        let [sequence] = self.numbers.next(&mut *tx).await?;
         let mut complaint = Complaint {
             id: Uuid::new_v4(),
             number: dated_number('K', now, company_zone(), sequence),

@@ -25,6 +25,7 @@ use super::order_fields::{parse_order_ref, read_filter};
 use super::order_input::validate_new_order;
 use super::respond;
 use crate::DOMAIN;
+use crate::app::order_writes::OrderWriter;
 use crate::app::orders::{self, Creation, Named};
 use crate::app::proto::order_to_proto as to_proto;
 use crate::app::quotes::Quoter;
@@ -92,6 +93,8 @@ pub(crate) struct OrdersApi {
     tracking: TrackingCache,
     /// The numbers of new orders, drawn in blocks shared by this replica's calls.
     numbers: Arc<NumberSource>,
+    /// Stores new orders, several to a statement when they arrive together.
+    writer: OrderWriter,
 }
 
 impl OrdersApi {
@@ -104,21 +107,23 @@ impl OrdersApi {
         settings: &crate::OrdersSettings,
         context: &ServiceContext,
     ) -> Self {
+        let feed = ChangeFeed::start(
+            pool.clone(),
+            crate::SCHEMA,
+            context.token_key.clone(),
+            DOMAIN,
+            context.shutdown.clone(),
+        );
         Self {
             tracking,
             numbers: Arc::new(NumberSource::new()),
+            writer: OrderWriter::start(pool.clone(), feed.announcer().clone()),
             same_day_cutoff: settings.same_day_pickup_cutoff,
             customers,
             quoter,
             page_tokens: PageTokens::new(context.token_key.clone(), "orders.list"),
             label_tokens: PageTokens::new(context.token_key.clone(), "orders.labels"),
-            feed: ChangeFeed::start(
-                pool.clone(),
-                crate::SCHEMA,
-                context.token_key.clone(),
-                DOMAIN,
-                context.shutdown.clone(),
-            ),
+            feed,
             pool,
         }
     }
@@ -166,7 +171,7 @@ impl OrdersApi {
             &self.pool,
             &self.customers,
             &self.quoter,
-            self.feed.announcer(),
+            &self.writer,
             &self.numbers,
             creation,
             draft,

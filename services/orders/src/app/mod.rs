@@ -7,6 +7,7 @@ pub(crate) mod address_book;
 pub(crate) mod delivery;
 pub(crate) mod errors;
 pub(crate) mod labels;
+pub(crate) mod order_writes;
 pub(crate) mod orders;
 pub(crate) mod partitions;
 pub(crate) mod pickups;

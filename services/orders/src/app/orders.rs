@@ -8,14 +8,15 @@ use logistics_contracts::orders::{
     OrderStatusChanged, stream_changes_response,
 };
 use logistics_platform::ApiError;
-use logistics_platform::changefeed::{self, Announcer};
+use logistics_platform::changefeed::{self, OutboxEntry};
 use logistics_platform::fields::CustomerRef;
-use logistics_platform::idempotency::{self, IdempotencyKey, Previous};
+use logistics_platform::idempotency::{self, IdempotencyKey, KeyClaim, Previous};
 use logistics_platform::time::timestamp;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::errors::{ensure_etag, illegal_transition, order_not_found};
+use super::order_writes::{OrderWriter, Written};
 use super::proto::{order_to_proto, status_to_proto};
 use super::quotes::{Quoter, quote_error};
 use crate::clients::{CustomerStanding, CustomersDirectory};
@@ -24,7 +25,7 @@ use crate::domain::order::{CargoLine, Document, NewOrder, Order, PostalAddress, 
 use crate::domain::quote::{CargoMeasure, QuoteOutcome, ShipmentSpec, quote};
 use crate::domain::status::OrderStatus;
 use crate::store::orders::{
-    self as store, ListFilter, ListOrder, ListPosition, NumberSource, OrderRef,
+    self as store, ListFilter, ListOrder, ListPosition, NumberSource, OrderCreate, OrderRef,
 };
 
 /// A new order whose every field is valid, before it is priced.
@@ -121,15 +122,15 @@ pub(crate) struct Creation<'a> {
 /// Creates an order from `draft`, once per request id: the customer resolved and allowed by the
 /// customers service, priced by the card in force, stored with its OrderCreated event.
 ///
-/// One round trip to the database, outside any transaction: one statement that stores the order,
-/// its idempotency key (with the answer) and its event; the event is announced to the feed's
-/// readers after it commits. The order's numbers come from memory: one create in a block draws
-/// the next block first ([`NumberSource`]).
+/// One statement stores the order, its idempotency key (with the answer) and its event, outside
+/// any transaction; creates arriving together share one ([`OrderWriter`]). The event is
+/// announced to the feed's readers after it commits. The order's numbers come from memory: one
+/// create in a block draws the next block first ([`NumberSource`]).
 pub(crate) async fn create(
     pool: &PgPool,
     customers: &CustomersDirectory,
     quoter: &Quoter,
-    announcer: &Announcer,
+    writer: &OrderWriter,
     numbers: &NumberSource,
     creation: Creation<'_>,
     draft: OrderDraft,
@@ -169,28 +170,31 @@ pub(crate) async fn create(
     )
     .map_err(quote_error)?;
     let new = draft.into_new_order(customer_id, principal, standing.priority_transport, &quote);
-    let mut conn = pool.acquire().await?;
     // A key found taken is either answered or, once expired, released and claimed again; the
     // bound only guards against a key that keeps expiring under us.
     for _ in 0..3 {
-        let numbers = numbers.draw(&mut conn, now).await?;
+        let numbers = numbers.draw(pool, now).await?;
         let order = new.clone().into_order(numbers, now);
         let answer = order_to_proto(&order);
-        let event = stream_changes_response::Event::OrderCreated(OrderCreated {
-            order: Some(answer.clone()),
-        });
-        match store::create(&mut conn, &order, &key, request, &answer, event).await {
-            Ok(()) => {
-                announcer.announce();
-                return Ok(answer);
-            }
-            Err(error) if idempotency::is_taken(&error) => {
+        let create = OrderCreate {
+            claim: KeyClaim::new(key.clone(), request, &answer),
+            event: OutboxEntry::new(
+                order.id.to_string(),
+                stream_changes_response::Event::OrderCreated(OrderCreated {
+                    order: Some(answer.clone()),
+                }),
+            ),
+            order,
+        };
+        match writer.store(create).await? {
+            Written::Stored => return Ok(answer),
+            Written::KeyTaken => {
+                let mut conn = pool.acquire().await?;
                 match idempotency::previous(&mut conn, &key, request).await? {
                     Previous::Replay(order) => return Ok(order),
                     Previous::Free => continue,
                 }
             }
-            Err(error) => return Err(error.into()),
         }
     }
     Err(ApiError::Aborted {

@@ -1,12 +1,11 @@
 //! SQL on the `orders` table: orders and their pickups.
 
 use chrono::{DateTime, Utc};
-use logistics_contracts::feeds::FeedEvent;
-use logistics_platform::idempotency::{self, IdempotencyKey};
+use logistics_platform::changefeed::OutboxEntry;
+use logistics_platform::idempotency::{self, KeyClaim};
 use logistics_platform::sequences::SequenceBlocks;
 use logistics_platform::stored::Stored;
 use logistics_platform::{ApiError, changefeed};
-use prost::Message;
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
@@ -144,13 +143,13 @@ impl NumberSource {
         ))
     }
 
-    /// The numbers of a new order created at `now`.
+    /// The numbers of a new order created at `now`, drawing a block on `pool` if none is left.
     pub(crate) async fn draw(
         &self,
-        conn: &mut PgConnection,
+        pool: &PgPool,
         now: DateTime<Utc>,
     ) -> Result<OrderNumbers, ApiError> {
-        let [order_sequence, tracking_serial] = self.0.next(conn).await?;
+        let [order_sequence, tracking_serial] = self.0.next(pool).await?;
         let tracking_number =
             crate::domain::numbers::tracking_number(tracking_serial).ok_or_else(|| {
                 ApiError::ResourceExhausted {
@@ -170,60 +169,65 @@ impl NumberSource {
     }
 }
 
-/// Stores a new `order` together with the idempotency key it is created under (answered by
-/// `response` on a retry) and its `event` in the outbox, as one statement: one round trip, and a
-/// transaction of its own. A key already taken fails it with nothing written
+/// A new order as the create statement stores it, with the idempotency key it is created under
+/// (answered on a retry) and its event for the outbox.
+#[derive(Debug, Clone)]
+pub(crate) struct OrderCreate {
+    pub(crate) order: Order,
+    pub(crate) claim: KeyClaim,
+    pub(crate) event: OutboxEntry,
+}
+
+/// Stores new orders, each with its idempotency key and event, as one statement: one round
+/// trip, and a transaction of its own. A key already taken fails it with nothing written
 /// ([`idempotency::is_taken`]).
-pub(crate) async fn create<Req: Message, Resp: Message, E: FeedEvent>(
+pub(crate) async fn create(
     conn: &mut PgConnection,
-    order: &Order,
-    key: &IdempotencyKey,
-    request: &Req,
-    response: &Resp,
-    event: E,
+    creates: &[OrderCreate],
 ) -> Result<(), sqlx::Error> {
     let mut query = QueryBuilder::new("WITH ");
-    idempotency::push_claim(&mut query, key, request, response);
+    idempotency::push_claims(&mut query, creates.iter().map(|create| &create.claim));
     query.push(", ");
-    changefeed::push_append(&mut query, &order.id.to_string(), event);
+    changefeed::push_appends(&mut query, creates.iter().map(|create| &create.event));
     query.push(
         " INSERT INTO orders (id, order_number, tracking_number, customer_id, mode, status, \
          origin, destination, origin_region, destination_region, cargo, total_pieces, \
          total_weight_grams, total_volume_cm3, requested_pickup_start, requested_pickup_end, \
          customer_references, documents, quote, price_fen, priority_transport, \
          promised_delivery_time, estimated_delivery_time, created_by, create_time, update_time, \
-         status_time, version) VALUES (",
+         status_time, version) ",
     );
-    let mut values = query.separated(", ");
-    values.push_bind(order.id);
-    values.push_bind(order.order_number.clone());
-    values.push_bind(order.tracking_number.clone());
-    values.push_bind(order.customer_id);
-    values.push_bind(order.mode.as_str());
-    values.push_bind(order.status.as_str());
-    values.push_bind(Json(order.origin.clone()));
-    values.push_bind(Json(order.destination.clone()));
-    values.push_bind(order.origin.region_code.clone());
-    values.push_bind(order.destination.region_code.clone());
-    values.push_bind(Json(order.cargo.clone()));
-    values.push_bind(order.total_pieces);
-    values.push_bind(order.total_weight_grams);
-    values.push_bind(order.total_volume_cm3());
-    values.push_bind(order.requested_pickup.map(|window| window.start));
-    values.push_bind(order.requested_pickup.map(|window| window.end));
-    values.push_bind(order.customer_references.clone());
-    values.push_bind(Json(order.documents.clone()));
-    values.push_bind(Json(order.quote.clone()));
-    values.push_bind(order.quote.price_fen);
-    values.push_bind(order.priority_transport);
-    values.push_bind(order.promised_delivery_time);
-    values.push_bind(order.estimated_delivery_time);
-    values.push_bind(order.created_by.clone());
-    values.push_bind(order.create_time);
-    values.push_bind(order.update_time);
-    values.push_bind(order.status_time);
-    values.push_bind(order.version);
-    query.push(")");
+    query.push_values(creates, |mut values, OrderCreate { order, .. }| {
+        values
+            .push_bind(order.id)
+            .push_bind(&order.order_number)
+            .push_bind(&order.tracking_number)
+            .push_bind(order.customer_id)
+            .push_bind(order.mode.as_str())
+            .push_bind(order.status.as_str())
+            .push_bind(Json(&order.origin))
+            .push_bind(Json(&order.destination))
+            .push_bind(&order.origin.region_code)
+            .push_bind(&order.destination.region_code)
+            .push_bind(Json(&order.cargo))
+            .push_bind(order.total_pieces)
+            .push_bind(order.total_weight_grams)
+            .push_bind(order.total_volume_cm3())
+            .push_bind(order.requested_pickup.map(|window| window.start))
+            .push_bind(order.requested_pickup.map(|window| window.end))
+            .push_bind(&order.customer_references)
+            .push_bind(Json(&order.documents))
+            .push_bind(Json(&order.quote))
+            .push_bind(order.quote.price_fen)
+            .push_bind(order.priority_transport)
+            .push_bind(order.promised_delivery_time)
+            .push_bind(order.estimated_delivery_time)
+            .push_bind(&order.created_by)
+            .push_bind(order.create_time)
+            .push_bind(order.update_time)
+            .push_bind(order.status_time)
+            .push_bind(order.version);
+    });
     query.build().execute(&mut *conn).await?;
     Ok(())
 }
