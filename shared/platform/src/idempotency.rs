@@ -137,11 +137,6 @@ impl KeyClaim {
             response: response.encode_to_vec(),
         }
     }
-
-    /// The key claimed.
-    pub fn key(&self) -> &IdempotencyKey {
-        &self.key
-    }
 }
 
 /// Pushes onto `query` a common table expression, `claimed`, that claims each key of `claims`
