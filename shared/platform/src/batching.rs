@@ -10,7 +10,10 @@
 //! the writers are busy.
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+
+use futures::FutureExt as _;
 
 use tokio::sync::{Mutex, mpsc, oneshot};
 
@@ -42,8 +45,8 @@ struct Queued<T, R> {
     reply: oneshot::Sender<R>,
 }
 
-/// The item was not written: every writer has stopped (a write panicked), or the one writing it
-/// returned fewer results than it was given.
+/// The item was not written: its batch's write panicked or returned fewer results than it was
+/// given, or the writers have stopped.
 #[derive(Debug, thiserror::Error)]
 #[error("the batch writer stopped before writing this item")]
 pub struct NotWritten;
@@ -78,7 +81,16 @@ impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
                         .drain(..)
                         .map(|queued: Queued<T, R>| (queued.item, queued.reply))
                         .unzip();
-                    for (reply, result) in replies.into_iter().zip(write(items).await) {
+                    // A write that panics (a bug) fails its own batch, whose submitters hear
+                    // `NotWritten`; the writer goes on with the next.
+                    let Ok(results) = AssertUnwindSafe(async { write(items).await })
+                        .catch_unwind()
+                        .await
+                    else {
+                        tracing::error!("bug: a batch write panicked; its items were not written");
+                        continue;
+                    };
+                    for (reply, result) in replies.into_iter().zip(results) {
                         // A submitter that went away no longer wants its result; the item is
                         // written all the same.
                         let _ = reply.send(result);
@@ -183,6 +195,16 @@ mod tests {
     async fn an_item_left_without_a_result_is_reported_not_written() {
         let batcher = Batcher::start(1, 8, |_: Vec<u32>| async { Vec::<u32>::new() });
         assert!(matches!(batcher.submit(1).await, Err(NotWritten)));
+    }
+
+    #[tokio::test]
+    async fn a_write_that_panics_fails_its_batch_and_the_writer_goes_on() {
+        let batcher = Batcher::start(1, 8, |items: Vec<u32>| async move {
+            assert!(!items.contains(&13), "a bug in the write");
+            items
+        });
+        assert!(matches!(batcher.submit(13).await, Err(NotWritten)));
+        assert_eq!(batcher.submit(14).await.unwrap(), 14);
     }
 
     #[tokio::test]
