@@ -66,8 +66,11 @@ async fn write(
         Ok(()) => creates.iter().map(|_| Ok(Written::Stored)).collect(),
         Err(error) if creates.len() == 1 => vec![answer(error)],
         Err(error) => {
-            let creates_in_batch = creates.len();
-            tracing::debug!(%error, creates_in_batch, "a batch of creates failed; writing each alone");
+            tracing::debug!(
+                %error,
+                creates_in_batch = creates.len(),
+                "a batch of creates failed; writing each alone"
+            );
             // At once, not one after the other: a create waiting on another's key (the same
             // request id twice) must not hold up the rest.
             join_all(creates.chunks(1).map(|create| async move {
