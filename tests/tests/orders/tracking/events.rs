@@ -340,6 +340,42 @@ async fn a_stream_of_events_is_recorded_in_batches_and_summed_up() {
 }
 
 #[tokio::test]
+async fn a_bad_message_ends_a_stream_keeping_what_was_recorded_before_it() {
+    let app = TestApp::spawn().await;
+    let customer = customer_of(&app).await;
+    let (_, number) = order_in_status(&app, &customer, OrderStatus::PickupScheduled, &[]).await;
+    let mut client = app.tracking_client_with(&app.keys.orders_tracker).await;
+    let (messages, outgoing) = tokio::sync::mpsc::channel(2);
+    let first = StreamTrackingEventsRequest {
+        events: vec![scan(&number, "s-1", Code::PickedUp, 50)],
+    };
+    messages.send(first).await.unwrap();
+    let sent = tokio::spawn(async move {
+        // Long past the stream's 50 ms flush: the first event is recorded before the bad message.
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        messages
+            .send(StreamTrackingEventsRequest { events: vec![] })
+            .await
+    });
+    let refused = client
+        .stream_tracking_events(tokio_stream::wrappers::ReceiverStream::new(outgoing))
+        .await
+        .expect_err("an empty message is refused");
+    sent.await.unwrap().unwrap();
+    assert_eq!(refused.code(), GrpcCode::InvalidArgument);
+    assert_eq!(violated_fields(&refused), ["events"]);
+    assert!(
+        refused
+            .message()
+            .contains("the 1 events before it were recorded"),
+        "{}",
+        refused.message()
+    );
+    let mut reader = app.tracking_client().await;
+    assert_eq!(tracking(&mut reader, &number).await.events.len(), 1);
+}
+
+#[tokio::test]
 async fn tracking_changes_appear_in_the_orders_change_feed() {
     let app = TestApp::spawn().await;
     let customer = customer_of(&app).await;
