@@ -193,8 +193,7 @@ async fn reads_stay_right_while_the_notification_listeners_are_cut_off() {
     assert!(!tracking(&mut client, &number).await.route_changed);
 
     let orders_db = app.schema_pool("orders").await;
-    let listening = listeners(&orders_db).await.len();
-    assert!(listening > 0, "the services listen");
+    let listening = all_listening(&orders_db).await;
     for cut in 1..=CUTS {
         // Reads go to the database as soon as a listener is cut off, so a change can be seen
         // before the listeners are back: wait for them, or the next cut would find none.
@@ -236,6 +235,26 @@ async fn reads_stay_right_while_the_notification_listeners_are_cut_off() {
 }
 
 /// The backends of the services' notification listeners.
+/// How many listeners the suite's services hold once all are connected: each service connects
+/// its own when it starts, so the app may answer calls before the last one is there. The count
+/// that holds for a second.
+async fn all_listening(db: &sqlx::PgPool) -> usize {
+    let started = Instant::now();
+    let (mut count, mut since) = (listeners(db).await.len(), Instant::now());
+    while count == 0 || since.elapsed() < Duration::from_secs(1) {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the services listen: {count} listeners after 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let now = listeners(db).await.len();
+        if now != count {
+            (count, since) = (now, Instant::now());
+        }
+    }
+    count
+}
+
 async fn listeners(db: &sqlx::PgPool) -> Vec<i32> {
     sqlx::query_scalar(
         "SELECT pid FROM pg_stat_activity
