@@ -1,15 +1,29 @@
 //! What each service's change feed carries: every event's dotted type name follows from the
-//! event itself, in one table per service, so no writer can file an event under the wrong name.
+//! event itself, in one table per service, so no writer can file an event under the wrong name,
+//! and the same table lists the types a reader may ask a feed for.
 
-use crate::common::EventEnvelope;
+use crate::common::{ChangeFeedStart, EventEnvelope};
 use crate::{complaints, customers, orders};
 
 /// A message of a `StreamChanges` stream: an envelope (id, cursor, time, type) and an event.
 pub trait FeedMessage: prost::Message + Default + Send + Sync + 'static {
+    /// The feed's `StreamChangesRequest`.
+    type Request: prost::Message + Default + Send + 'static;
+    /// Every event type the feed carries, as its envelopes name them.
+    const EVENT_TYPES: &'static [&'static str];
+
     /// The event's envelope; `None` is an error of the producer.
     fn envelope(&self) -> Option<&EventEnvelope>;
     /// Sets the envelope, as the feed's reader knows it.
     fn set_envelope(&mut self, envelope: EventEnvelope);
+    /// Whether the message is a checkpoint: a cursor past events the reader did not ask for,
+    /// with no event.
+    fn is_checkpoint(&self) -> bool {
+        self.envelope()
+            .is_some_and(|envelope| envelope.event_type.is_empty())
+    }
+    /// The request that reads the feed from `start`, only `event_types` (all of them if empty).
+    fn request(start: Option<ChangeFeedStart>, event_types: Vec<String>) -> Self::Request;
 }
 
 /// One event of a service's feed.
@@ -22,9 +36,13 @@ pub trait FeedEvent: Sized + Send {
     fn into_message(self) -> Self::Message;
 }
 
+/// A feed's table: each case of its event oneof with the type name it goes by.
 macro_rules! feed {
-    ($package:ident) => {
+    ($package:ident { $($case:ident => $name:literal,)+ }) => {
         impl FeedMessage for $package::StreamChangesResponse {
+            type Request = $package::StreamChangesRequest;
+            const EVENT_TYPES: &'static [&'static str] = &[$($name),+];
+
             fn envelope(&self) -> Option<&EventEnvelope> {
                 self.envelope.as_ref()
             }
@@ -32,106 +50,85 @@ macro_rules! feed {
             fn set_envelope(&mut self, envelope: EventEnvelope) {
                 self.envelope = Some(envelope);
             }
+
+            fn request(
+                start: Option<ChangeFeedStart>,
+                event_types: Vec<String>,
+            ) -> Self::Request {
+                $package::StreamChangesRequest { start, event_types }
+            }
+        }
+
+        impl FeedEvent for $package::stream_changes_response::Event {
+            type Message = $package::StreamChangesResponse;
+
+            fn event_type(&self) -> &'static str {
+                use $package::stream_changes_response::Event;
+                match self {
+                    $(Event::$case(_) => $name,)+
+                }
+            }
+
+            fn into_message(self) -> Self::Message {
+                $package::StreamChangesResponse {
+                    envelope: None,
+                    event: Some(self),
+                }
+            }
         }
     };
 }
 
-feed!(customers);
-feed!(orders);
-feed!(complaints);
+feed!(customers {
+    CustomerCreated => "customer.created",
+    CustomerUpdated => "customer.updated",
+    CustomerDeleted => "customer.deleted",
+    CustomerStatusChanged => "customer.status_changed",
+    CustomerTierChanged => "customer.tier_changed",
+    ActivityRecorded => "customer.activity_recorded",
+    GradingPolicyUpdated => "grading_policy.updated",
+    InteractionLogged => "interaction.logged",
+    FollowUpScheduled => "follow_up.scheduled",
+    FollowUpCompleted => "follow_up.completed",
+    FollowUpMissed => "follow_up.missed",
+    FollowUpCancelled => "follow_up.cancelled",
+    SurveyRecorded => "survey.recorded",
+    ContactAdded => "customer.contact_added",
+    ContactUpdated => "customer.contact_updated",
+    ContactRemoved => "customer.contact_removed",
+    PersonalDataErased => "customer.personal_data_erased",
+    PointsMoved => "customer.points_moved",
+});
 
-impl FeedEvent for customers::stream_changes_response::Event {
-    type Message = customers::StreamChangesResponse;
+feed!(orders {
+    OrderCreated => "order.created",
+    OrderConfirmed => "order.confirmed",
+    OrderStatusChanged => "order.status_changed",
+    PickupScheduled => "order.pickup_scheduled",
+    PickupCancelled => "order.pickup_cancelled",
+    VehicleDispatched => "order.vehicle_dispatched",
+    OrderPickedUp => "order.picked_up",
+    OrderDelivered => "order.delivered",
+    OrderCancelled => "order.cancelled",
+    OrderReturned => "order.returned",
+    RouteChanged => "order.route_changed",
+    TrackingEventsRecorded => "tracking.events_recorded",
+});
 
-    fn event_type(&self) -> &'static str {
-        use customers::stream_changes_response::Event;
-        match self {
-            Event::CustomerCreated(_) => "customer.created",
-            Event::CustomerUpdated(_) => "customer.updated",
-            Event::CustomerDeleted(_) => "customer.deleted",
-            Event::CustomerStatusChanged(_) => "customer.status_changed",
-            Event::CustomerTierChanged(_) => "customer.tier_changed",
-            Event::ActivityRecorded(_) => "customer.activity_recorded",
-            Event::GradingPolicyUpdated(_) => "grading_policy.updated",
-            Event::InteractionLogged(_) => "interaction.logged",
-            Event::FollowUpScheduled(_) => "follow_up.scheduled",
-            Event::FollowUpCompleted(_) => "follow_up.completed",
-            Event::FollowUpMissed(_) => "follow_up.missed",
-            Event::FollowUpCancelled(_) => "follow_up.cancelled",
-            Event::SurveyRecorded(_) => "survey.recorded",
-            Event::ContactAdded(_) => "customer.contact_added",
-            Event::ContactUpdated(_) => "customer.contact_updated",
-            Event::ContactRemoved(_) => "customer.contact_removed",
-            Event::PersonalDataErased(_) => "customer.personal_data_erased",
-            Event::PointsMoved(_) => "customer.points_moved",
-        }
-    }
-
-    fn into_message(self) -> Self::Message {
-        customers::StreamChangesResponse {
-            envelope: None,
-            event: Some(self),
-        }
-    }
-}
-
-impl FeedEvent for orders::stream_changes_response::Event {
-    type Message = orders::StreamChangesResponse;
-
-    fn event_type(&self) -> &'static str {
-        use orders::stream_changes_response::Event;
-        match self {
-            Event::OrderCreated(_) => "order.created",
-            Event::OrderConfirmed(_) => "order.confirmed",
-            Event::OrderStatusChanged(_) => "order.status_changed",
-            Event::PickupScheduled(_) => "order.pickup_scheduled",
-            Event::PickupCancelled(_) => "order.pickup_cancelled",
-            Event::VehicleDispatched(_) => "order.vehicle_dispatched",
-            Event::OrderPickedUp(_) => "order.picked_up",
-            Event::OrderDelivered(_) => "order.delivered",
-            Event::OrderCancelled(_) => "order.cancelled",
-            Event::OrderReturned(_) => "order.returned",
-            Event::RouteChanged(_) => "order.route_changed",
-            Event::TrackingEventsRecorded(_) => "tracking.events_recorded",
-        }
-    }
-
-    fn into_message(self) -> Self::Message {
-        orders::StreamChangesResponse {
-            envelope: None,
-            event: Some(self),
-        }
-    }
-}
-
-impl FeedEvent for complaints::stream_changes_response::Event {
-    type Message = complaints::StreamChangesResponse;
-
-    fn event_type(&self) -> &'static str {
-        use complaints::stream_changes_response::Event;
-        match self {
-            Event::ComplaintFiled(_) => "complaint.filed",
-            Event::ComplaintAcknowledged(_) => "complaint.acknowledged",
-            Event::ComplaintAssigned(_) => "complaint.assigned",
-            Event::ComplaintStatusChanged(_) => "complaint.status_changed",
-            Event::ComplaintPaused(_) => "complaint.paused",
-            Event::ComplaintResumed(_) => "complaint.resumed",
-            Event::ComplaintWarned(_) => "complaint.warned",
-            Event::ComplaintEscalated(_) => "complaint.escalated",
-            Event::ComplaintResolved(_) => "complaint.resolved",
-            Event::ComplaintReopened(_) => "complaint.reopened",
-            Event::ComplaintClosed(_) => "complaint.closed",
-            Event::ClaimReviewed(_) => "complaint.claim_reviewed",
-            Event::ClaimPaid(_) => "complaint.claim_paid",
-            Event::ComplaintRated(_) => "complaint.rated",
-            Event::ComplaintPrioritySet(_) => "complaint.priority_set",
-        }
-    }
-
-    fn into_message(self) -> Self::Message {
-        complaints::StreamChangesResponse {
-            envelope: None,
-            event: Some(self),
-        }
-    }
-}
+feed!(complaints {
+    ComplaintFiled => "complaint.filed",
+    ComplaintAcknowledged => "complaint.acknowledged",
+    ComplaintAssigned => "complaint.assigned",
+    ComplaintStatusChanged => "complaint.status_changed",
+    ComplaintPaused => "complaint.paused",
+    ComplaintResumed => "complaint.resumed",
+    ComplaintWarned => "complaint.warned",
+    ComplaintEscalated => "complaint.escalated",
+    ComplaintResolved => "complaint.resolved",
+    ComplaintReopened => "complaint.reopened",
+    ComplaintClosed => "complaint.closed",
+    ClaimReviewed => "complaint.claim_reviewed",
+    ClaimPaid => "complaint.claim_paid",
+    ComplaintRated => "complaint.rated",
+    ComplaintPrioritySet => "complaint.priority_set",
+});

@@ -6,9 +6,14 @@
 //! transaction id, and readers only serve rows whose transaction is older than the oldest one still
 //! running (`pg_snapshot_xmin(pg_current_snapshot())`): no row can ever appear behind that horizon.
 //! Rows are served in (txid, id) order and the cursor is the last (txid, id) served.
+//!
+//! A reader may ask for some event types only. The others are still read (without their
+//! payloads) so its position moves past them, and while it passes them over it hears a checkpoint
+//! at most every [`CHECKPOINT_EVERY`]: a cursor with no event, so a follower that acts on a few
+//! types keeps its stored cursor near the end of the feed without a transaction per event.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -19,10 +24,11 @@ use tokio_util::sync::CancellationToken;
 use tonic::Status;
 use uuid::Uuid;
 
+use logistics_contracts::common::{ChangeFeedStart, EventEnvelope};
 use logistics_contracts::feeds::{FeedEvent, FeedMessage};
 use prost::Message as _;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Violations};
 use crate::pagination::TokenKey;
 
 /// Events fetched per query.
@@ -32,6 +38,10 @@ const BATCH: i64 = 256;
 const IDLE_POLL: Duration = Duration::from_millis(500);
 /// Events buffered per reader before the feed waits for the reader.
 const READER_BUFFER: usize = 256;
+/// How often, at most, a reader that passes events over hears a checkpoint.
+pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+/// Most event types one reader may ask for (every feed has fewer).
+pub const MAX_EVENT_TYPES: usize = 32;
 
 /// Records `event` about `resource_id` in the outbox within `tx`, the transaction that makes the
 /// change, under the type name the event's contract gives it.
@@ -67,12 +77,51 @@ pub async fn record_all<E: FeedEvent>(
     Ok(())
 }
 
-/// Turns an outbox row back into the service's feed message, with its envelope: the decoder a
-/// service hands to [`ChangeFeed::subscribe`].
+/// Turns an outbox row back into the service's feed message, with its envelope.
 pub fn decode<M: FeedMessage>(event: StoredEvent) -> Result<M, ApiError> {
     let (mut message, envelope) = event.decode::<M>()?;
     message.set_envelope(envelope);
     Ok(message)
+}
+
+/// A checkpoint: the feed's message with no event and an envelope holding only `cursor` and the
+/// write time of the last event it passes over.
+fn checkpoint<M: FeedMessage>(cursor: String, occur_time: DateTime<Utc>) -> M {
+    let mut message = M::default();
+    message.set_envelope(EventEnvelope {
+        cursor,
+        occur_time: Some(crate::time::timestamp(occur_time)),
+        ..EventEnvelope::default()
+    });
+    message
+}
+
+/// The event types a reader asked for, each a type of the feed `M`: `None` for every type.
+fn wanted_types<M: FeedMessage>(requested: Vec<String>) -> Result<Option<Vec<String>>, ApiError> {
+    if requested.is_empty() {
+        return Ok(None);
+    }
+    let mut violations = Violations::new();
+    if requested.len() > MAX_EVENT_TYPES {
+        violations.add(
+            "event_types",
+            format!("at most {MAX_EVENT_TYPES} event types"),
+        );
+        return Err(violations.into_error());
+    }
+    for (index, event_type) in requested.iter().enumerate() {
+        if !M::EVENT_TYPES.contains(&event_type.as_str()) {
+            violations.add(
+                format!("event_types[{index}]"),
+                format!(
+                    "is not an event type of this feed (one of: {})",
+                    M::EVENT_TYPES.join(", ")
+                ),
+            );
+        }
+    }
+    violations.finish()?;
+    Ok(Some(requested))
 }
 
 /// Appends an already encoded event to the outbox within `tx`: the raw writer under [`record`],
@@ -252,7 +301,7 @@ impl StoredEvent {
 
 /// Where a reader starts.
 #[derive(Debug, Clone)]
-pub enum Start {
+enum Start {
     /// The oldest event kept.
     Beginning,
     /// Just after the event whose cursor this is.
@@ -263,7 +312,7 @@ pub enum Start {
 
 impl Start {
     /// Where a `StreamChanges` request asks to start: unset is the beginning.
-    pub fn requested(start: Option<logistics_contracts::common::ChangeFeedStart>) -> Self {
+    fn requested(start: Option<logistics_contracts::common::ChangeFeedStart>) -> Self {
         use logistics_contracts::common::change_feed_start::Position;
         match start.and_then(|start| start.position) {
             None | Some(Position::FromNow(false)) => Start::Beginning,
@@ -323,20 +372,19 @@ impl ChangeFeed {
         &self.announcer
     }
 
-    /// Streams events from `start`, each turned into the service's message by `to_message`.
+    /// Streams the feed's messages `M` from `start` (unset: the beginning), only the events of
+    /// `event_types` (empty: all), with checkpoints while it passes others over. Refuses, with
+    /// INVALID_ARGUMENT, a cursor of another feed and a type the feed does not carry.
     ///
     /// The stream ends when the reader goes away or the server shuts down; a database failure ends
     /// it with UNAVAILABLE, and the reader resumes from its last cursor.
-    pub async fn subscribe<T, F>(
+    pub async fn subscribe<M: FeedMessage>(
         &self,
-        start: Start,
-        to_message: F,
-    ) -> Result<ReceiverStream<Result<T, Status>>, ApiError>
-    where
-        T: Send + 'static,
-        F: Fn(StoredEvent) -> Result<T, ApiError> + Send + 'static,
-    {
-        let (mut position, committed_before) = match start {
+        start: Option<ChangeFeedStart>,
+        event_types: Vec<String>,
+    ) -> Result<ReceiverStream<Result<M, Status>>, ApiError> {
+        let wanted = wanted_types::<M>(event_types)?;
+        let (mut position, committed_before) = match Start::requested(start) {
             Start::Beginning => (Position::default(), None),
             Start::After(cursor) => (self.open_cursor(&cursor)?, None),
             Start::Now => {
@@ -348,8 +396,14 @@ impl ChangeFeed {
         let feed = self.clone();
         tokio::spawn(async move {
             let mut wake = feed.wake.clone();
+            let mut last_sent = Instant::now();
+            // The write time of the last event passed over since the reader last heard from us.
+            let mut passed_over = None;
             loop {
-                let batch = match feed.read_after(position, committed_before.as_deref()).await {
+                let read = feed
+                    .read_after(position, committed_before.as_deref(), wanted.as_deref())
+                    .await;
+                let batch = match read {
                     Ok(batch) => batch,
                     // Shutting down: the service may have closed its pool under this read. The
                     // stream just ends, as it would a moment later; the reader resumes from its
@@ -361,12 +415,36 @@ impl ChangeFeed {
                     }
                 };
                 let full = batch.len() as i64 == BATCH;
-                for (at, event) in batch {
-                    position = at;
-                    let message = to_message(event).map_err(|error| error.into_status(feed.domain));
+                for row in batch {
+                    position = row.position;
+                    let Some(payload) = row.payload else {
+                        passed_over = Some(row.occur_time);
+                        continue;
+                    };
+                    let event = StoredEvent {
+                        event_id: row.event_id,
+                        cursor: feed.seal_cursor(position),
+                        occur_time: row.occur_time,
+                        event_type: row.event_type,
+                        resource_id: row.resource_id,
+                        payload,
+                    };
+                    let message = decode(event).map_err(|error| error.into_status(feed.domain));
                     if sender.send(message).await.is_err() {
                         return;
                     }
+                    last_sent = Instant::now();
+                    passed_over = None;
+                }
+                if let Some(occur_time) = passed_over
+                    && last_sent.elapsed() >= CHECKPOINT_EVERY
+                {
+                    let message = checkpoint(feed.seal_cursor(position), occur_time);
+                    if sender.send(Ok(message)).await.is_err() {
+                        return;
+                    }
+                    last_sent = Instant::now();
+                    passed_over = None;
                 }
                 if full {
                     continue;
@@ -413,18 +491,31 @@ impl ChangeFeed {
         Ok((position, snapshot))
     }
 
+    /// The next rows after `after`, in feed order; those of a type not `wanted` (when some are)
+    /// come without their payload.
     async fn read_after(
         &self,
         after: Position,
         committed_before: Option<&str>,
-    ) -> Result<Vec<(Position, StoredEvent)>, ApiError> {
-        type Row = (String, i64, Uuid, String, String, Vec<u8>, DateTime<Utc>);
+        wanted: Option<&[String]>,
+    ) -> Result<Vec<OutboxRow>, ApiError> {
+        type Row = (
+            String,
+            i64,
+            Uuid,
+            String,
+            String,
+            Option<Vec<u8>>,
+            DateTime<Utc>,
+        );
         let rows: Vec<Row> = sqlx::query_as(
             // The select list names the text form `txid_text`, never `txid`: ORDER BY prefers an
             // output column's name to a table column's, and `txid::text` named `txid` sorted the
             // feed as text ("1000" before "999"), repeating and reordering events.
             "SELECT o.txid::text AS txid_text, o.id, o.event_id, o.event_type, o.resource_id,
-                    o.payload, o.occur_time
+                    CASE WHEN $5::text[] IS NULL OR o.event_type = ANY($5::text[])
+                         THEN o.payload END,
+                    o.occur_time
              FROM outbox o
              WHERE (o.txid, o.id) > ($1::text::xid8, $2)
                AND o.txid < pg_snapshot_xmin(pg_current_snapshot())
@@ -436,25 +527,34 @@ impl ChangeFeed {
         .bind(after.id)
         .bind(BATCH)
         .bind(committed_before)
+        .bind(wanted)
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
             .map(
                 |(txid, id, event_id, event_type, resource_id, payload, occur_time)| {
-                    let position = position_from_row((txid, id))?;
-                    let event = StoredEvent {
+                    Ok(OutboxRow {
+                        position: position_from_row((txid, id))?,
                         event_id,
-                        cursor: self.seal_cursor(position),
-                        occur_time,
                         event_type,
                         resource_id,
                         payload,
-                    };
-                    Ok((position, event))
+                        occur_time,
+                    })
                 },
             )
             .collect()
     }
+}
+
+/// A row of the outbox as a reader reads it: no payload when the reader did not ask for its type.
+struct OutboxRow {
+    position: Position,
+    event_id: Uuid,
+    event_type: String,
+    resource_id: String,
+    payload: Option<Vec<u8>>,
+    occur_time: DateTime<Utc>,
 }
 
 fn position_from_row((txid, id): (String, i64)) -> Result<Position, ApiError> {

@@ -13,7 +13,7 @@ use logistics_contracts::orders::{
 };
 use logistics_platform::time::timestamp;
 use logistics_tests::complaints::{ComplaintsClient, complaint, file};
-use logistics_tests::orders::order_in_status;
+use logistics_tests::orders::{order_in_status, place_order, road_order};
 use logistics_tests::{TestApp, create_customer, enterprise};
 
 /// The complaints about `order` (a tracking number), once `count` of them exist.
@@ -146,4 +146,39 @@ async fn a_shipment_in_exception_opens_a_delay_case() {
         cases[0].evidence.as_ref().unwrap().order_status(),
         OrderStatus::Exception
     );
+}
+
+#[tokio::test]
+async fn new_orders_cost_the_follower_no_transaction_of_its_own_only_checkpoints() {
+    let app = TestApp::spawn().await;
+    let customer = create_customer(&mut app.customers_client().await, enterprise("Acme")).await;
+    let mut orders = app.orders_client().await;
+    for _ in 0..3 {
+        place_order(&mut orders, road_order(&customer.id)).await;
+    }
+
+    // Complaints asks the orders feed for deliveries and status changes only: the creations
+    // are passed over, and a checkpoint moves its cursor past them.
+    let pool = app.schema_pool("complaints").await;
+    let mut stored = None;
+    for _ in 0..150 {
+        stored = sqlx::query_as::<_, (String, i64)>(
+            "SELECT cursor, applied_events FROM feed_cursors WHERE feed = 'orders'",
+        )
+        .fetch_optional(&pool)
+        .await
+        .expect("reading the follower's cursor")
+        .filter(|(cursor, _)| !cursor.is_empty());
+        if stored.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (_, applied) = stored.expect("a checkpoint moved the cursor within 15 s");
+    assert_eq!(applied, 0, "no event was handed to the handler");
+    let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM feed_applied_events")
+        .fetch_one(&pool)
+        .await
+        .expect("counting the recorded event ids");
+    assert_eq!(recorded, 0, "no event id was recorded");
 }

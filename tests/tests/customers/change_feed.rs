@@ -29,6 +29,7 @@ async fn subscribe(
             start: position.map(|position| ChangeFeedStart {
                 position: Some(position),
             }),
+            event_types: Vec::new(),
         })
         .await
         .unwrap()
@@ -177,6 +178,7 @@ async fn a_forged_cursor_is_refused() {
                     "eyJ0eGlkIjo5OTk5OTk5OSwiaWQiOjF9".to_owned(),
                 )),
             }),
+            event_types: Vec::new(),
         })
         .await
         .unwrap_err();
@@ -227,4 +229,97 @@ async fn activity_status_and_tier_changes_reach_the_feed_in_order() {
             "customer.tier_changed"
         ]
     );
+}
+
+/// A stream of the customers feed from the beginning, of `event_types` only.
+async fn subscribe_to_types(
+    client: &mut CustomersClient,
+    event_types: &[&str],
+) -> Streaming<StreamChangesResponse> {
+    client
+        .stream_changes(StreamChangesRequest {
+            start: None,
+            event_types: event_types.iter().map(ToString::to_string).collect(),
+        })
+        .await
+        .expect("subscribing to some event types")
+        .into_inner()
+}
+
+#[tokio::test]
+async fn a_reader_of_some_types_gets_only_those_and_checkpoints_past_the_others() {
+    let app = TestApp::spawn().await;
+    let mut client = app.customers_client().await;
+    let mut updates = subscribe_to_types(&mut client, &["customer.updated"]).await;
+    let customer = create(&mut client, "Passed Over Ltd").await;
+
+    // The creation is passed over; a checkpoint carries the cursor past it within a second.
+    let checkpoint = next(&mut updates).await;
+    assert_eq!(checkpoint.event, None, "a checkpoint carries no event");
+    let envelope = checkpoint.envelope.expect("a checkpoint's envelope");
+    assert!(!envelope.cursor.is_empty());
+    assert!(envelope.occur_time.is_some());
+    assert_eq!(
+        (envelope.event_id.as_str(), envelope.event_type.as_str()),
+        ("", "")
+    );
+    assert_eq!(envelope.resource_id, "");
+
+    client
+        .update_customer(UpdateCustomerRequest {
+            customer: Some(Customer {
+                id: customer.id.clone(),
+                notes: "checked".to_owned(),
+                ..Default::default()
+            }),
+            update_mask: None,
+        })
+        .await
+        .expect("updating the customer");
+    let updated = next(&mut updates).await;
+    assert!(matches!(updated.event, Some(Event::CustomerUpdated(_))));
+    assert_eq!(updated.envelope.unwrap().resource_id, customer.id);
+
+    // Every type again, from the checkpoint: what it passed over stays behind it.
+    let mut resumed = subscribe(
+        &mut client,
+        Some(change_feed_start::Position::AfterCursor(envelope.cursor)),
+    )
+    .await;
+    let first = next(&mut resumed).await;
+    assert!(
+        matches!(first.event, Some(Event::CustomerUpdated(_))),
+        "the first event after the checkpoint is the update, not {first:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_type_the_feed_does_not_carry_is_refused_naming_each_bad_entry() {
+    let app = TestApp::spawn().await;
+    let mut client = app.customers_client().await;
+    let ask = |event_types: Vec<String>| StreamChangesRequest {
+        start: None,
+        event_types,
+    };
+
+    let status = client
+        .stream_changes(ask(vec![
+            "customer.created".to_owned(),
+            "order.created".to_owned(),
+            "customer.created\u{7}".to_owned(),
+        ]))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(
+        violated_fields(&status),
+        ["event_types[1]", "event_types[2]"]
+    );
+
+    let status = client
+        .stream_changes(ask(vec!["customer.created".to_owned(); 33]))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(violated_fields(&status), ["event_types"]);
 }

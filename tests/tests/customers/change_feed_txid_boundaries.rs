@@ -44,6 +44,7 @@ async fn the_customers_feed_serves_each_event_once_in_commit_order_across_txid_d
                     start: position.map(|position| ChangeFeedStart {
                         position: Some(position),
                     }),
+                    event_types: Vec::new(),
                 })
                 .await
                 .expect("subscribing")
@@ -79,6 +80,7 @@ async fn the_orders_feed_serves_each_event_once_in_commit_order_across_txid_digi
                     start: position.map(|position| ChangeFeedStart {
                         position: Some(position),
                     }),
+                    event_types: Vec::new(),
                 })
                 .await
                 .expect("subscribing")

@@ -485,7 +485,7 @@ async fn every_movement_is_a_points_moved_event_on_the_change_feed() {
         .into_inner();
 
     let mut feed = customers
-        .stream_changes(StreamChangesRequest { start: None })
+        .stream_changes(StreamChangesRequest::default())
         .await
         .unwrap()
         .into_inner();

@@ -12,7 +12,7 @@ use logistics_contracts::complaints::{
     StreamChangesResponse, WaitForCustomerRequest,
 };
 use logistics_platform::auth::ScopeTable;
-use logistics_platform::changefeed::{self, ChangeFeed, Start};
+use logistics_platform::changefeed::ChangeFeed;
 use logistics_platform::pagination::{PageTokens, page_size};
 use logistics_platform::{ApiError, ServiceContext};
 use prost::Message as _;
@@ -382,7 +382,11 @@ impl ComplaintService for ComplaintsApi {
         &self,
         request: Request<StreamChangesRequest>,
     ) -> Result<Response<Self::StreamChangesStream>, Status> {
-        let start = Start::requested(request.into_inner().start);
-        respond(self.feed.subscribe(start, changefeed::decode).await)
+        let request = request.into_inner();
+        respond(
+            self.feed
+                .subscribe(request.start, request.event_types)
+                .await,
+        )
     }
 }

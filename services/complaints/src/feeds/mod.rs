@@ -4,7 +4,6 @@
 
 pub(crate) mod orders;
 
-use logistics_contracts::orders::StreamChangesRequest;
 use logistics_contracts::orders::order_service_client::OrderServiceClient;
 use logistics_platform::ServiceContext;
 use logistics_platform::client::{CallCredentials, channel};
@@ -26,9 +25,9 @@ pub(crate) fn spawn(
         CallCredentials::bearer(&key)?,
     );
     let follower = orders::follower(pool, complaints).spawn(
-        move |start| {
+        move |request| {
             let mut client = client.clone();
-            async move { client.stream_changes(StreamChangesRequest { start }).await }
+            async move { client.stream_changes(request).await }
         },
         context.shutdown.clone(),
     );

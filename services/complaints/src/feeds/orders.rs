@@ -36,6 +36,10 @@ impl FeedHandler for OrdersFeed {
     type Event = StreamChangesResponse;
     type Batch = ();
 
+    /// Cases come from deliveries and status changes; the feed passes the rest over (every
+    /// order's creation and tracking batches among them).
+    const EVENT_TYPES: &'static [&'static str] = &["order.delivered", "order.status_changed"];
+
     async fn apply(
         &self,
         tx: &mut PgConnection,

@@ -14,7 +14,7 @@ use logistics_contracts::customers::{
 };
 use logistics_platform::auth::ScopeTable;
 use logistics_platform::cache::CachedValue;
-use logistics_platform::changefeed::{self, ChangeFeed, Start};
+use logistics_platform::changefeed::ChangeFeed;
 use logistics_platform::error::{Violations, parse_uuid};
 use logistics_platform::idempotency::IdempotencyKey;
 use logistics_platform::jobs::Job;
@@ -204,8 +204,9 @@ impl CustomersApi {
         &self,
         request: StreamChangesRequest,
     ) -> Result<ReceiverStream<Result<StreamChangesResponse, Status>>, ApiError> {
-        let start = Start::requested(request.start);
-        self.feed.subscribe(start, changefeed::decode).await
+        self.feed
+            .subscribe(request.start, request.event_types)
+            .await
     }
 }
 

@@ -31,6 +31,8 @@ impl FeedHandler for ComplaintsFeed {
     type Event = StreamChangesResponse;
     type Batch = ();
 
+    const EVENT_TYPES: &'static [&'static str] = &["complaint.resolved"];
+
     /// Resolved complaints schedule a check-in; nothing else concerns customers. An event naming
     /// a customer this service does not know, or has deleted, is logged and skipped.
     async fn apply(

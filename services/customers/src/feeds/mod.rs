@@ -26,9 +26,8 @@ pub(crate) fn spawn(pool: PgPool, context: &ServiceContext) -> anyhow::Result<Ve
                 CallCredentials::bearer(&key)?,
             );
             followers.push(orders::follower(pool.clone()).spawn(
-                move |start| {
+                move |request| {
                     let mut client = client.clone();
-                    let request = logistics_contracts::orders::StreamChangesRequest { start };
                     async move { client.stream_changes(request).await }
                 },
                 context.shutdown.clone(),
@@ -47,9 +46,8 @@ pub(crate) fn spawn(pool: PgPool, context: &ServiceContext) -> anyhow::Result<Ve
                 CallCredentials::bearer(&key)?,
             );
             followers.push(complaints::follower(pool).spawn(
-                move |start| {
+                move |request| {
                     let mut client = client.clone();
-                    let request = logistics_contracts::complaints::StreamChangesRequest { start };
                     async move { client.stream_changes(request).await }
                 },
                 context.shutdown.clone(),

@@ -89,6 +89,8 @@ impl FeedHandler for OrdersFeed {
     type Event = StreamChangesResponse;
     type Batch = SettledCustomers;
 
+    const EVENT_TYPES: &'static [&'static str] = &["order.created", "order.delivered"];
+
     /// Created and delivered orders change their customer; an event naming a customer this
     /// service does not know, or has deleted, is logged and skipped.
     async fn apply(

@@ -11,7 +11,7 @@ use logistics_contracts::orders::{
     ListOrdersResponse, SchedulePickupRequest, StreamChangesRequest, StreamChangesResponse,
 };
 use logistics_platform::auth::{ScopeTable, principal_of};
-use logistics_platform::changefeed::{self, ChangeFeed, Start};
+use logistics_platform::changefeed::ChangeFeed;
 use logistics_platform::error::{Violations, parse_uuid};
 use logistics_platform::fields::customer_ref_field;
 use logistics_platform::pagination::{PageTokens, page_size};
@@ -262,8 +262,9 @@ impl OrdersApi {
         &self,
         request: StreamChangesRequest,
     ) -> Result<ReceiverStream<Result<StreamChangesResponse, Status>>, ApiError> {
-        let start = Start::requested(request.start);
-        self.feed.subscribe(start, changefeed::decode).await
+        self.feed
+            .subscribe(request.start, request.event_types)
+            .await
     }
 }
 

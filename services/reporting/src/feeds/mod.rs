@@ -163,18 +163,16 @@ impl FeedSources {
                 pool, name, CUSTOMERS,
             )
             .spawn(
-                move |start| {
+                move |request| {
                     let mut client = customers.clone();
-                    let request = logistics_contracts::customers::StreamChangesRequest { start };
                     async move { client.stream_changes(request).await }
                 },
                 stop.clone(),
             ),
             follower::<logistics_contracts::orders::StreamChangesResponse>(pool, name, ORDERS)
                 .spawn(
-                    move |start| {
+                    move |request| {
                         let mut client = orders.clone();
-                        let request = logistics_contracts::orders::StreamChangesRequest { start };
                         async move { client.stream_changes(request).await }
                     },
                     stop.clone(),
@@ -183,9 +181,8 @@ impl FeedSources {
                 pool, name, COMPLAINTS,
             )
             .spawn(
-                move |start| {
+                move |request| {
                     let mut client = complaints.clone();
-                    let request = logistics_contracts::complaints::StreamChangesRequest { start };
                     async move { client.stream_changes(request).await }
                 },
                 stop.clone(),

@@ -79,6 +79,7 @@ impl<H: FeedHandler> Inner<H> {
             Counted::Applied => Applied::Applied,
             Counted::Skipped => Applied::Skipped,
             Counted::Duplicate => Applied::Duplicate,
+            Counted::Checkpoint => Applied::Checkpoint,
         };
         Ok((applied, row.cursor))
     }
@@ -105,7 +106,7 @@ impl<H: FeedHandler> Inner<H> {
     }
 
     /// Hands `event` to the handler, gathering into `batch`, if it is the `first` application of
-    /// its id.
+    /// its id (and an event, not a checkpoint).
     async fn apply_one(
         &self,
         tx: &mut PgConnection,
@@ -113,6 +114,9 @@ impl<H: FeedHandler> Inner<H> {
         first: bool,
         batch: &mut H::Batch,
     ) -> Result<Counted, ApiError> {
+        if event.is_checkpoint() {
+            return Ok(Counted::Checkpoint);
+        }
         if !first {
             tracing::info!(
                 feed = self.feed,

@@ -125,6 +125,11 @@ pub trait FeedHandler: Send + Sync + 'static {
     /// keep no call of the service waiting.
     const MAX_BATCH: usize = BATCH_EVENTS;
 
+    /// The event types the handler acts on; empty (the default): every type. The follower asks
+    /// the feed for these only, and the feed passes the others over with a checkpoint now and
+    /// then, so events the handler would ignore cost no transaction, nor a record of their ids.
+    const EVENT_TYPES: &'static [&'static str] = &[];
+
     /// Applies `event` in `tx`, or notes in `batch` what [`finish`](Self::finish) is to write.
     /// An error rolls everything back; the follower reconnects and the event comes again.
     fn apply(
@@ -156,6 +161,9 @@ pub enum Applied {
     Skipped,
     /// Its id was applied already: the handler was not called; the cursor moved past it.
     Duplicate,
+    /// A checkpoint, not an event: the cursor moved past events of types the handler does not
+    /// act on, which the feed passed over.
+    Checkpoint,
     /// The cursor no longer stands where the follower read it: another follower got here first.
     /// Nothing was written; the follower resumes from `stored`.
     Superseded {
@@ -241,10 +249,10 @@ struct Inner<H> {
     metrics: Metrics,
 }
 
-/// Opens the feed's stream: after the cursor given, or from the beginning when `None`.
+/// Opens the feed's stream with a `StreamChangesRequest`.
 type OpenStream<E> = Box<
     dyn Fn(
-            Option<ChangeFeedStart>,
+            <E as ChangeEvent>::Request,
         ) -> BoxFuture<'static, Result<tonic::Streaming<E>, tonic::Status>>
         + Send
         + Sync,
@@ -254,7 +262,18 @@ impl<H: FeedHandler> FeedFollower<H> {
     /// `service` (e.g. "customers") following `feed` (e.g. "orders") into `handler`, keeping its
     /// cursor in `pool`'s schema. Lock names are `logistics.<service>.feed.<feed>`, unique across
     /// every service sharing the database.
+    ///
+    /// # Panics
+    ///
+    /// If the handler names an event type the feed does not carry: a typo there would filter out
+    /// every event, so it stops the service at start-up instead.
     pub fn new(pool: PgPool, service: &'static str, feed: &'static str, handler: H) -> Self {
+        for event_type in H::EVENT_TYPES {
+            assert!(
+                H::Event::EVENT_TYPES.contains(event_type),
+                "{service} follows {event_type:?} on the {feed} feed, which carries no such type"
+            );
+        }
         let (status, _) = watch::channel(FollowerStatus::new(feed));
         Self {
             inner: Arc::new(Inner {
@@ -298,17 +317,18 @@ impl<H: FeedHandler> FeedFollower<H> {
             .map(|(applied, _)| applied)
     }
 
-    /// Follows the feed in the background until `shutdown`: `open` opens the feed's stream (the
-    /// producer's `StreamChanges` through a platform [`crate::client::channel`]) from a start.
+    /// Follows the feed in the background until `shutdown`: `open` calls the producer's
+    /// `StreamChanges` (through a platform [`crate::client::channel`]) with the request given,
+    /// which names where to start and the handler's [`FeedHandler::EVENT_TYPES`].
     pub fn spawn<F, Fut>(self, open: F, shutdown: CancellationToken) -> FollowerHandle
     where
-        F: Fn(Option<ChangeFeedStart>) -> Fut + Send + Sync + 'static,
+        F: Fn(<H::Event as ChangeEvent>::Request) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<tonic::Response<tonic::Streaming<H::Event>>, tonic::Status>>
             + Send
             + 'static,
     {
-        let open: OpenStream<H::Event> = Box::new(move |start| {
-            let opening = open(start);
+        let open: OpenStream<H::Event> = Box::new(move |request| {
+            let opening = open(request);
             Box::pin(async move { opening.await.map(tonic::Response::into_inner) })
         });
         let status = self.inner.status.subscribe();
@@ -472,7 +492,8 @@ impl<H: FeedHandler> Runner<H> {
         let start = (!after.is_empty()).then(|| ChangeFeedStart {
             position: Some(change_feed_start::Position::AfterCursor(after.clone())),
         });
-        let mut stream = (self.open)(start).await?;
+        let event_types = H::EVENT_TYPES.iter().map(ToString::to_string).collect();
+        let mut stream = (self.open)(H::Event::request(start, event_types)).await?;
         let mut batch = Vec::with_capacity(H::MAX_BATCH);
         while let Some(event) = stream.message().await? {
             batch.push(event);

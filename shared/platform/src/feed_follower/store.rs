@@ -29,6 +29,8 @@ pub(super) enum Counted {
     Applied,
     Skipped,
     Duplicate,
+    /// A checkpoint: it moves the cursor, and is no event to count.
+    Checkpoint,
 }
 
 /// Creates the feed's row, at the beginning, unless it exists.
@@ -100,12 +102,13 @@ pub(super) struct Counts {
 
 impl Counts {
     pub(super) fn add(&mut self, counted: Counted) {
-        self.consumed += 1;
         match counted {
+            Counted::Checkpoint => return,
             Counted::Applied => {}
             Counted::Skipped => self.skipped += 1,
             Counted::Duplicate => self.duplicate += 1,
         }
+        self.consumed += 1;
     }
 }
 

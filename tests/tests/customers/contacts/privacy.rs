@@ -86,7 +86,7 @@ async fn the_contacts_table_holds_no_plaintext_phone_email_or_name() {
 
 async fn drain(client: &mut logistics_tests::CustomersClient) -> Vec<StreamChangesResponse> {
     let mut feed = client
-        .stream_changes(StreamChangesRequest { start: None })
+        .stream_changes(StreamChangesRequest::default())
         .await
         .unwrap()
         .into_inner();

@@ -172,7 +172,7 @@ async fn no_customers_rpc_shows_a_contacts_name_phone_or_email_to_a_key_without_
         .await;
     assert_shows_no_personal_data("GetCustomerValue", &answer);
     let mut feed = customers
-        .stream_changes(StreamChangesRequest { start: None })
+        .stream_changes(StreamChangesRequest::default())
         .await
         .unwrap()
         .into_inner();

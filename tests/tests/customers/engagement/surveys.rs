@@ -228,7 +228,7 @@ async fn engagement_changes_arrive_on_the_change_feed_without_free_text() {
 
     let mut feed = f
         .customers
-        .stream_changes(StreamChangesRequest { start: None })
+        .stream_changes(StreamChangesRequest::default())
         .await
         .unwrap()
         .into_inner();

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use logistics_contracts::orders::StreamChangesResponse;
 use logistics_contracts::orders::order_service_client::OrderServiceClient;
-use logistics_contracts::orders::{StreamChangesRequest, StreamChangesResponse};
 use logistics_platform::ApiError;
 use logistics_platform::client::{CallCredentials, channel};
 use logistics_platform::feed_follower::{
@@ -65,9 +65,9 @@ fn spawn_probe(app: &TestApp, pool: &PgPool, probe: &Probe) -> (FollowerHandle, 
     );
     let shutdown = CancellationToken::new();
     let handle = FeedFollower::new(pool.clone(), PROBE, "orders", probe.clone()).spawn(
-        move |start| {
+        move |request| {
             let mut client = client.clone();
-            async move { client.stream_changes(StreamChangesRequest { start }).await }
+            async move { client.stream_changes(request).await }
         },
         shutdown.clone(),
     );

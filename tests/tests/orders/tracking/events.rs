@@ -387,6 +387,7 @@ async fn tracking_changes_appear_in_the_orders_change_feed() {
             start: Some(ChangeFeedStart {
                 position: Some(change_feed_start::Position::FromNow(true)),
             }),
+            event_types: Vec::new(),
         })
         .await
         .expect("following the change feed")

@@ -27,6 +27,7 @@ async fn feed_from_now(app: &TestApp) -> Streaming<StreamChangesResponse> {
             start: Some(ChangeFeedStart {
                 position: Some(change_feed_start::Position::FromNow(true)),
             }),
+            event_types: Vec::new(),
         })
         .await
         .expect("following the change feed")

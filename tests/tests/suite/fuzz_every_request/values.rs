@@ -243,6 +243,12 @@ pub fn list_from<T: std::fmt::Debug + 'static>(
     .boxed()
 }
 
+/// The `event_types` of a `StreamChanges` request of the feed `M`: mostly none (every event) or
+/// a few of its types, sometimes strangers and more than the bound.
+pub fn event_types<M: logistics_contracts::feeds::FeedMessage>() -> BoxedStrategy<Vec<String>> {
+    list_from(0, text(M::EVENT_TYPES), 40)
+}
+
 /// A timestamp in the protobuf's own words: any seconds and nanos, mostly near now.
 pub fn time() -> BoxedStrategy<Timestamp> {
     let now = Utc::now().timestamp();

@@ -451,12 +451,18 @@ fn any_call(k: &Known, hostile: bool) -> BoxedStrategy<Call> {
                 .prop_map(|(score, comment, resolution_number, rate_time)| Rating { score, comment, resolution_number, rate_time })),
         )
             .prop_map(|(id, rating)| Call::RateResolution(RateResolutionRequest { id, rating })),
-        prop_oneof![
-            1 => Just(None),
-            1 => any::<bool>().prop_map(|now| Some(Position::FromNow(now))),
-            3 => text(&["", "0", "AAAA", "1:1"]).prop_map(|cursor| Some(Position::AfterCursor(cursor))),
-        ]
-            .prop_map(|position| Call::StreamChanges(StreamChangesRequest { start: Some(ChangeFeedStart { position }) })),
+        (
+            prop_oneof![
+                1 => Just(None),
+                1 => any::<bool>().prop_map(|now| Some(Position::FromNow(now))),
+                3 => text(&["", "0", "AAAA", "1:1"]).prop_map(|cursor| Some(Position::AfterCursor(cursor))),
+            ],
+            event_types::<logistics_contracts::complaints::StreamChangesResponse>(),
+        )
+            .prop_map(|(position, event_types)| Call::StreamChanges(StreamChangesRequest {
+                start: Some(ChangeFeedStart { position }),
+                event_types,
+            })),
         int32(0..=3).prop_map(|version| Call::GetBusinessCalendar(GetBusinessCalendarRequest { version })),
         prop::option::weighted(0.95, calendar(k, hostile))
             .prop_map(|calendar| Call::UpdateBusinessCalendar(UpdateBusinessCalendarRequest { calendar })),

@@ -268,13 +268,17 @@ pub(super) fn policy() -> BoxedStrategy<GradingPolicy> {
 }
 
 pub(super) fn start() -> BoxedStrategy<StreamChangesRequest> {
-    prop_oneof![
-        1 => Just(None),
-        1 => any::<bool>().prop_map(|now| Some(Position::FromNow(now))),
-        3 => text(&["", "0", "AAAA", "1:1"]).prop_map(|cursor| Some(Position::AfterCursor(cursor))),
-    ]
-    .prop_map(|position| StreamChangesRequest {
-        start: Some(ChangeFeedStart { position }),
-    })
-    .boxed()
+    (
+        prop_oneof![
+            1 => Just(None),
+            1 => any::<bool>().prop_map(|now| Some(Position::FromNow(now))),
+            3 => text(&["", "0", "AAAA", "1:1"]).prop_map(|cursor| Some(Position::AfterCursor(cursor))),
+        ],
+        event_types::<logistics_contracts::customers::StreamChangesResponse>(),
+    )
+        .prop_map(|(position, event_types)| StreamChangesRequest {
+            start: Some(ChangeFeedStart { position }),
+            event_types,
+        })
+        .boxed()
 }

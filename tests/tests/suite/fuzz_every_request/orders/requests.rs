@@ -340,12 +340,18 @@ fn any_call(k: &Known) -> BoxedStrategy<Call> {
             .prop_map(|(id, vehicle_id, driver_name, dispatch_time)| Call::DispatchVehicle(DispatchVehicleRequest { id, vehicle_id, driver_name, dispatch_time })),
         (order_id(), enumeration(3), page_size(), page_token())
             .prop_map(|(id, format, page_size, page_token)| Call::GetLabel(GetLabelRequest { id, format, page_size, page_token })),
-        prop_oneof![
-            1 => Just(None),
-            1 => any::<bool>().prop_map(|now| Some(Position::FromNow(now))),
-            3 => text(&["", "0", "AAAA", "1:1"]).prop_map(|cursor| Some(Position::AfterCursor(cursor))),
-        ]
-            .prop_map(|position| Call::StreamChanges(StreamChangesRequest { start: Some(ChangeFeedStart { position }) })),
+        (
+            prop_oneof![
+                1 => Just(None),
+                1 => any::<bool>().prop_map(|now| Some(Position::FromNow(now))),
+                3 => text(&["", "0", "AAAA", "1:1"]).prop_map(|cursor| Some(Position::AfterCursor(cursor))),
+            ],
+            event_types::<logistics_contracts::orders::StreamChangesResponse>(),
+        )
+            .prop_map(|(position, event_types)| Call::StreamChanges(StreamChangesRequest {
+                start: Some(ChangeFeedStart { position }),
+                event_types,
+            })),
         (enumeration(6), prop::option::weighted(0.95, address()), prop::option::weighted(0.95, address()), list(cargo_line(), 300), future_time(3), any::<bool>())
             .prop_map(|(mode, origin, destination, cargo, pickup_time, priority_transport)| Call::QuoteShipment(QuoteShipmentRequest {
                 mode, origin, destination, cargo, pickup_time, priority_transport,
