@@ -42,6 +42,12 @@ const READER_BUFFER: usize = 256;
 pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 /// Most event types one reader may ask for (every feed has fewer).
 pub const MAX_EVENT_TYPES: usize = 32;
+/// The shortest time between two NOTIFYs of an [`Announcer`]: under a stream of commits, each
+/// reader of the feed (on every replica) reads once per gap instead of once per commit, and its
+/// follower applies what it read in one transaction. With one NOTIFY per commit, CreateOrder
+/// under load spent about a fifth of its CPU in those reads and transactions; a gap of 2 ms
+/// spared little of it, 5 ms most, 20 ms a little more. A lone commit is announced at once.
+pub const ANNOUNCE_GAP: Duration = Duration::from_millis(20);
 
 /// Records `event` about `resource_id` in the outbox within `tx`, the transaction that makes the
 /// change, under the type name the event's contract gives it.
@@ -226,7 +232,8 @@ pub fn push_appends<'e>(
 }
 
 /// Wakes the feed's readers, on every replica, after a commit whose events were recorded without
-/// a NOTIFY ([`push_appends`]). Announcements made while one is on its way share the next one.
+/// a NOTIFY ([`push_appends`]). Announcements made while one is on its way, or within
+/// [`ANNOUNCE_GAP`] after it, share the next one.
 #[derive(Clone)]
 pub struct Announcer {
     due: Arc<Notify>,
@@ -251,6 +258,11 @@ impl Announcer {
                     .await;
                 if let Err(error) = sent {
                     tracing::debug!(%error, channel, "announcing new events failed");
+                }
+                // Announcements made meanwhile share the next NOTIFY.
+                tokio::select! {
+                    () = tokio::time::sleep(ANNOUNCE_GAP) => {}
+                    () = shutdown.cancelled() => return,
                 }
             }
         });

@@ -7,10 +7,13 @@ use logistics_contracts::customers::{
     Customer, CustomerCreated, RecordActivityRequest, StreamChangesRequest, StreamChangesResponse,
     UpdateCustomerRequest, stream_changes_response::Event,
 };
-use logistics_platform::changefeed;
+use logistics_platform::changefeed::{self, ChangeFeed};
+use logistics_platform::pagination::TokenKey;
 use logistics_tests::{CustomersClient, TestApp, create_customer, enterprise, violated_fields};
 use prost::Message as _;
+use sqlx::postgres::PgListener;
 use tokio_stream::StreamExt as _;
+use tokio_util::sync::CancellationToken;
 use tonic::{Code, Streaming};
 
 /// Long enough for a change to reach a reader; only waited out when nothing is expected.
@@ -322,4 +325,51 @@ async fn a_type_the_feed_does_not_carry_is_refused_naming_each_bad_entry() {
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
     assert_eq!(violated_fields(&status), ["event_types"]);
+}
+
+/// Whether `listener` hears a notification within `wait`.
+async fn heard_within(listener: &mut PgListener, wait: Duration) -> bool {
+    tokio::time::timeout(wait, listener.recv()).await.is_ok()
+}
+
+#[tokio::test]
+async fn announcements_in_a_burst_share_a_notification_and_the_last_is_never_lost() {
+    let app = TestApp::spawn().await;
+    let pool = app.schema_pool("customers").await;
+    let shutdown = CancellationToken::new();
+    let feed = ChangeFeed::start(
+        pool.clone(),
+        "burst_probe",
+        TokenKey::random(),
+        "logistics.test",
+        shutdown.clone(),
+    );
+    let mut listener = PgListener::connect_with(&pool).await.expect("a listener");
+    listener
+        .listen("logistics_changes.burst_probe")
+        .await
+        .expect("listening");
+    feed.announcer().announce();
+    assert!(heard_within(&mut listener, Duration::from_secs(5)).await);
+    // A commit every 2 ms: without a gap between NOTIFYs, each would make its own.
+    let started = std::time::Instant::now();
+    for _ in 0..20 {
+        feed.announcer().announce();
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let burst = started.elapsed();
+    assert!(
+        heard_within(&mut listener, Duration::from_secs(5)).await,
+        "the burst is announced"
+    );
+    let mut heard = 1;
+    while heard_within(&mut listener, QUIET).await {
+        heard += 1;
+    }
+    let allowed = burst.as_millis() / changefeed::ANNOUNCE_GAP.as_millis() + 2;
+    assert!(
+        heard <= allowed,
+        "20 announcements in {burst:?} made {heard} notifications, more than {allowed}"
+    );
+    shutdown.cancel();
 }
