@@ -8,7 +8,7 @@ use crate::{complaints, customers, orders};
 /// A message of a `StreamChanges` stream: an envelope (id, cursor, time, type) and an event.
 pub trait FeedMessage: prost::Message + Default + Send + Sync + 'static {
     /// The feed's `StreamChangesRequest`.
-    type Request: prost::Message + Default + Send + 'static;
+    type Request: prost::Message + Default + std::fmt::Debug + Send + 'static;
     /// Every event type the feed carries, as its envelopes name them.
     const EVENT_TYPES: &'static [&'static str];
 

@@ -6,7 +6,9 @@
 use std::cell::Cell;
 
 use chrono::Utc;
-use logistics_contracts::common::{Address, Money};
+use logistics_contracts::common::change_feed_start::Position;
+use logistics_contracts::common::{Address, ChangeFeedStart, Money};
+use logistics_contracts::feeds::FeedMessage;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -243,10 +245,20 @@ pub fn list_from<T: std::fmt::Debug + 'static>(
     .boxed()
 }
 
-/// The `event_types` of a `StreamChanges` request of the feed `M`: mostly none (every event) or
-/// a few of its types, sometimes strangers and more than the bound.
-pub fn event_types<M: logistics_contracts::feeds::FeedMessage>() -> BoxedStrategy<Vec<String>> {
-    list_from(0, text(M::EVENT_TYPES), 40)
+/// A `StreamChanges` request of the feed `M`: from the beginning, from now, or after a cursor
+/// (mostly not one of the feed's), for every event or a few of its types, sometimes strangers
+/// and more than the bound.
+pub fn feed_request<M: FeedMessage>() -> BoxedStrategy<M::Request> {
+    (
+        prop_oneof![
+            1 => Just(None),
+            1 => any::<bool>().prop_map(|now| Some(Position::FromNow(now))),
+            3 => text(&["", "0", "AAAA", "1:1"]).prop_map(|cursor| Some(Position::AfterCursor(cursor))),
+        ],
+        list_from(0, text(M::EVENT_TYPES), 40),
+    )
+        .prop_map(|(position, event_types)| M::request(Some(ChangeFeedStart { position }), event_types))
+        .boxed()
 }
 
 /// A timestamp in the protobuf's own words: any seconds and nanos, mostly near now.

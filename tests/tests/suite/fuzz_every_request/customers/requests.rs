@@ -97,7 +97,8 @@ fn any_call(k: &Known) -> BoxedStrategy<Call> {
             )),
         (id(&k.victims), etag())
             .prop_map(|(id, etag)| Call::DeleteCustomer(DeleteCustomerRequest { id, etag })),
-        start().prop_map(Call::StreamChanges),
+        feed_request::<logistics_contracts::customers::StreamChangesResponse>()
+            .prop_map(Call::StreamChanges),
         (
             customer_id(),
             text(&["O2026-000042", "A-1"]),

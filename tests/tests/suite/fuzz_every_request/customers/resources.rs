@@ -1,8 +1,6 @@
 //! Generators of the resources the customers package's requests carry (customers, contacts,
 //! interactions, follow-ups, surveys, grading policies) and of change-feed starts.
 
-use logistics_contracts::common::ChangeFeedStart;
-use logistics_contracts::common::change_feed_start::Position;
 use logistics_contracts::customers::*;
 use proptest::prelude::*;
 
@@ -264,21 +262,5 @@ pub(super) fn policy() -> BoxedStrategy<GradingPolicy> {
                 }
             },
         )
-        .boxed()
-}
-
-pub(super) fn start() -> BoxedStrategy<StreamChangesRequest> {
-    (
-        prop_oneof![
-            1 => Just(None),
-            1 => any::<bool>().prop_map(|now| Some(Position::FromNow(now))),
-            3 => text(&["", "0", "AAAA", "1:1"]).prop_map(|cursor| Some(Position::AfterCursor(cursor))),
-        ],
-        event_types::<logistics_contracts::customers::StreamChangesResponse>(),
-    )
-        .prop_map(|(position, event_types)| StreamChangesRequest {
-            start: Some(ChangeFeedStart { position }),
-            event_types,
-        })
         .boxed()
 }
