@@ -119,9 +119,11 @@ fn wanted_types<M: FeedMessage>(requested: Vec<String>) -> Result<Option<Vec<Str
         if !M::EVENT_TYPES.contains(&event_type.as_str()) {
             violations.add(
                 format!("event_types[{index}]"),
+                // The whole list would not fit a description (256 characters) for every feed.
                 format!(
-                    "is not an event type of this feed (one of: {})",
-                    M::EVENT_TYPES.join(", ")
+                    "is not one of this feed's event types (as envelope.event_type names them, \
+                     e.g. {:?})",
+                    M::EVENT_TYPES.first().copied().unwrap_or_default()
                 ),
             );
         }

@@ -17,6 +17,8 @@
 //!   one transaction: a backlog costs one commit per batch, not per event;
 //! - an event whose id was applied already (a replay after a cursor reset) moves the cursor
 //!   without reaching the handler (`feed_applied_events`, pruned after a window);
+//! - only the event types the handler names ([`FeedHandler::EVENT_TYPES`]), if it names some:
+//!   the feed passes the others over, and the checkpoints it sends meanwhile move the cursor;
 //! - reconnecting with backoff whenever the stream ends or fails;
 //! - where it stands, as a [`FollowerStatus`] read from its [`FollowerHandle`], and as metrics
 //!   (`logistics.feed.*`, attributes `feed` and `follower`);
