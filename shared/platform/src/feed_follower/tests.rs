@@ -1,5 +1,6 @@
 //! Unit tests of the follower's pure parts: backoff and status figures.
 
+use super::store::CursorRow;
 use super::*;
 
 #[test]
