@@ -25,7 +25,8 @@ use tonic::server::{Grpc, NamedService};
 use tonic::{Request, Response, Status};
 use tonic_prost::ProstDecoder;
 
-/// A codec whose requests are protobuf messages and whose answers are already encoded.
+/// A codec whose requests are protobuf messages and whose answers are already encoded; a client
+/// uses it the other way round (the OTLP span exporter): it sends encoded bytes, decodes answers.
 pub struct PreEncodedCodec<Req>(PhantomData<fn() -> Req>);
 
 impl<Req> Default for PreEncodedCodec<Req> {

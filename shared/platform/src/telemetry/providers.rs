@@ -20,6 +20,7 @@ use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 
 use super::log_lines::RpcCall;
+use super::span_export::{ExportSettings, OtlpSpanExporter};
 
 /// The instrumentation scope of our spans and metrics.
 const SCOPE: &str = "logistics";
@@ -46,11 +47,8 @@ impl Providers {
         let mut meter = None;
         if let Some(endpoint) = endpoint {
             // Batched: spans are queued and sent from a background thread, never on the call's path.
-            let spans = opentelemetry_otlp::SpanExporter::builder()
-                .with_tonic()
-                .with_endpoint(endpoint)
-                .build()?;
-            tracer = tracer.with_batch_exporter(spans);
+            let settings = ExportSettings::read(endpoint, |name| std::env::var(name).ok())?;
+            tracer = tracer.with_batch_exporter(OtlpSpanExporter::new(settings)?);
             let metrics = opentelemetry_otlp::MetricExporter::builder()
                 .with_tonic()
                 .with_endpoint(endpoint)

@@ -1,10 +1,10 @@
 //! The SERVER span, status and duration of every incoming RPC, after the OpenTelemetry RPC and
 //! gRPC semantic conventions (<https://opentelemetry.io/docs/specs/semconv/rpc/grpc/>).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -44,10 +44,24 @@ fn deadline_slack(allowed: Duration) -> Duration {
     (allowed / 10).clamp(Duration::from_millis(5), Duration::from_secs(1))
 }
 
+/// `name` for as long as the process runs, one copy per distinct name: a span's name borrowed
+/// rather than copied into every span, and out again in the exporter. The names are the methods
+/// servers serve, a bounded set.
+fn interned(name: &str) -> &'static str {
+    static NAMES: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+    let mut names = NAMES.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(known) = names.get(name) {
+        return known;
+    }
+    let leaked: &'static str = Box::leak(name.into());
+    names.insert(leaked);
+    leaked
+}
+
 /// A method as telemetry names it.
 #[derive(Debug)]
 struct Named {
-    span_name: Box<str>,
+    span_name: &'static str,
     service: Arc<str>,
     method: Arc<str>,
 }
@@ -102,7 +116,7 @@ impl KnownMethods {
                 .or_insert_with(|| service.into())
                 .clone();
             let named = Named {
-                span_name: path.trim_start_matches('/').into(),
+                span_name: interned(path.trim_start_matches('/')),
                 service,
                 method: method.into(),
             };
@@ -116,13 +130,9 @@ impl KnownMethods {
     }
 
     /// The span name, service and method a call to `path` is recorded with.
-    fn resolve(&self, path: &str) -> (&str, Arc<str>, Arc<str>) {
+    fn resolve(&self, path: &str) -> (&'static str, Arc<str>, Arc<str>) {
         if let Some(named) = self.methods.get(path) {
-            return (
-                &named.span_name,
-                named.service.clone(),
-                named.method.clone(),
-            );
+            return (named.span_name, named.service.clone(), named.method.clone());
         }
         // A served service is a bounded name even when the method is not.
         let service = self
@@ -231,11 +241,12 @@ where
             };
             // The sampler decides as the span is built: a span not sampled keeps its ids (for
             // the logs and the peers) and records nothing.
-            let span = tracer
-                .span_builder(span_name.to_owned())
-                .with_kind(SpanKind::Server)
-                .with_attributes(attributes.clone())
-                .start_with_context(tracer, &parent);
+            let mut span = tracer.span_builder(span_name).with_kind(SpanKind::Server);
+            // Room for the status code added at the end, which would otherwise move them all.
+            let mut span_attributes = Vec::with_capacity(attributes.len() + 1);
+            span_attributes.extend_from_slice(&attributes);
+            span.attributes = Some(span_attributes);
+            let span = span.start_with_context(tracer, &parent);
             parent.with_span(span)
         });
         let allowed = grpc_timeout(request.headers()).map_or(self.shared.max_call, |timeout| {

@@ -1,0 +1,242 @@
+//! The OTLP/gRPC span exporter: each batch written straight into protobuf
+//! ([`SpanEncoder`](super::span_encoding::SpanEncoder)) and sent as it is.
+//!
+//! It reads the standard settings as the official exporter does, the trace-specific variable
+//! before the general one: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (else the endpoint given),
+//! `OTEL_EXPORTER_OTLP_[TRACES_]HEADERS` (`key=value` pairs, comma-separated, values
+//! percent-decoded), `OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT` (milliseconds, 10 s by default) and
+//! `OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION` (`gzip` or `none`). A setting it cannot use stops
+//! the start, naming the variable; the official exporter skips a malformed header in silence.
+
+use std::time::Duration;
+
+use http::uri::PathAndQuery;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+use prost::bytes::Bytes;
+use tonic::codec::CompressionEncoding;
+use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
+use tonic::transport::{Channel, Endpoint};
+
+use super::span_encoding::SpanEncoder;
+use crate::server::pre_encoded::PreEncodedCodec;
+
+const EXPORT: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where and how spans are sent.
+#[derive(Debug)]
+pub(super) struct ExportSettings {
+    pub(super) endpoint: String,
+    pub(super) headers: MetadataMap,
+    pub(super) timeout: Duration,
+    pub(super) compression: Option<CompressionEncoding>,
+}
+
+impl ExportSettings {
+    /// The settings for sending spans to `endpoint`, read through `var` (the environment, in
+    /// production) as described in the module's documentation.
+    pub(super) fn read(
+        endpoint: &str,
+        var: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Self> {
+        let setting = |name: &str| {
+            let traces = format!("OTEL_EXPORTER_OTLP_TRACES_{name}");
+            var(&traces)
+                .map(|value| (traces, value))
+                .or_else(|| {
+                    let general = format!("OTEL_EXPORTER_OTLP_{name}");
+                    var(&general).map(|value| (general, value))
+                })
+                .filter(|(_, value)| !value.trim().is_empty())
+        };
+        let endpoint = setting("ENDPOINT").map_or_else(|| endpoint.to_owned(), |(_, url)| url);
+        anyhow::ensure!(
+            !endpoint.trim_start().starts_with("https:"),
+            "OTLP endpoint {endpoint:?}: this build has no TLS; use an http:// endpoint"
+        );
+        let mut headers = MetadataMap::new();
+        for name in [
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+        ] {
+            if let Some(list) = var(name) {
+                read_headers(name, &list, &mut headers)?;
+            }
+        }
+        let timeout = match setting("TIMEOUT") {
+            None => DEFAULT_TIMEOUT,
+            Some((name, value)) => Duration::from_millis(value.trim().parse().map_err(|_| {
+                anyhow::anyhow!("{name}={value:?}: expected a number of milliseconds")
+            })?),
+        };
+        let compression = match setting("COMPRESSION") {
+            None => None,
+            Some((name, value)) => match value.trim() {
+                "none" => None,
+                "gzip" => Some(CompressionEncoding::Gzip),
+                _ => anyhow::bail!("{name}={value:?}: this build compresses with gzip or none"),
+            },
+        };
+        Ok(Self {
+            endpoint,
+            headers,
+            timeout,
+            compression,
+        })
+    }
+}
+
+/// Adds the `key=value,key=value` pairs of the variable `name` to `headers`, a later key
+/// replacing an earlier one.
+fn read_headers(name: &str, list: &str, headers: &mut MetadataMap) -> anyhow::Result<()> {
+    for pair in list
+        .split(',')
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty())
+    {
+        let invalid = || anyhow::anyhow!("{name}: {pair:?} is not a header as key=value");
+        let (key, value) = pair.split_once('=').ok_or_else(invalid)?;
+        let value = percent_encoding::percent_decode_str(value.trim()).decode_utf8_lossy();
+        let key = MetadataKey::from_bytes(key.trim().as_bytes()).map_err(|_| invalid())?;
+        let value = MetadataValue::try_from(value.as_ref()).map_err(|_| invalid())?;
+        headers.insert(key, value);
+    }
+    Ok(())
+}
+
+/// Sends each batch of spans to an OTLP collector over gRPC.
+#[derive(Debug)]
+pub(super) struct OtlpSpanExporter {
+    channel: Channel,
+    headers: MetadataMap,
+    compression: Option<CompressionEncoding>,
+    encoder: SpanEncoder,
+}
+
+impl OtlpSpanExporter {
+    /// An exporter to `settings.endpoint`; it connects when the first batch goes out, so it must
+    /// be made inside the Tokio runtime its connection will run on.
+    pub(super) fn new(settings: ExportSettings) -> anyhow::Result<Self> {
+        let channel = Endpoint::from_shared(settings.endpoint.clone())
+            .map_err(|error| anyhow::anyhow!("OTLP endpoint {:?}: {error}", settings.endpoint))?
+            .timeout(settings.timeout)
+            .connect_lazy();
+        Ok(Self {
+            channel,
+            headers: settings.headers,
+            compression: settings.compression,
+            encoder: SpanEncoder::default(),
+        })
+    }
+}
+
+impl SpanExporter for OtlpSpanExporter {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let body = Bytes::from(self.encoder.encode(&batch));
+        drop(batch);
+        let mut grpc = tonic::client::Grpc::new(self.channel.clone());
+        if let Some(encoding) = self.compression {
+            grpc = grpc.send_compressed(encoding);
+        }
+        grpc.ready().await.map_err(|error| {
+            OTelSdkError::InternalFailure(format!("OTLP collector unreachable: {error}"))
+        })?;
+        let mut request = tonic::Request::new(body);
+        *request.metadata_mut() = self.headers.clone();
+        let codec = PreEncodedCodec::<ExportTraceServiceResponse>::default();
+        grpc.unary(request, PathAndQuery::from_static(EXPORT), codec)
+            .await
+            // The code only: a collector's message may echo a header, a token among them.
+            .map_err(|status| {
+                OTelSdkError::InternalFailure(format!("OTLP export failed: {:?}", status.code()))
+            })?;
+        Ok(())
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.encoder = SpanEncoder::new(resource);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn read(vars: &[(&str, &str)]) -> anyhow::Result<ExportSettings> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect();
+        ExportSettings::read("http://collector:4317", |name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn with_nothing_set_spans_go_to_the_endpoint_given_uncompressed_within_ten_seconds() {
+        let settings = read(&[]).unwrap();
+        assert_eq!(settings.endpoint, "http://collector:4317");
+        assert!(settings.headers.is_empty());
+        assert_eq!(settings.timeout, Duration::from_secs(10));
+        assert_eq!(settings.compression, None);
+    }
+
+    #[test]
+    fn trace_settings_win_over_the_general_ones() {
+        let settings = read(&[
+            ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://traces:4317"),
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "500"),
+            ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "2500"),
+            ("OTEL_EXPORTER_OTLP_COMPRESSION", "none"),
+            ("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "gzip"),
+            ("OTEL_EXPORTER_OTLP_HEADERS", "team=a, tenant=x"),
+            ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "team=b"),
+        ])
+        .unwrap();
+        assert_eq!(settings.endpoint, "http://traces:4317");
+        assert_eq!(settings.timeout, Duration::from_millis(2500));
+        assert_eq!(settings.compression, Some(CompressionEncoding::Gzip));
+        assert_eq!(settings.headers.get("team").unwrap(), "b");
+        assert_eq!(settings.headers.get("tenant").unwrap(), "x");
+    }
+
+    #[test]
+    fn header_values_are_percent_decoded_and_keys_lowercased() {
+        let settings = read(&[(
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            "Authorization=Bearer%20abc%3D%3D,x-empty=",
+        )])
+        .unwrap();
+        assert_eq!(
+            settings.headers.get("authorization").unwrap(),
+            "Bearer abc=="
+        );
+        assert_eq!(settings.headers.get("x-empty").unwrap(), "");
+    }
+
+    #[test]
+    fn a_setting_that_cannot_be_used_stops_the_start_naming_it() {
+        let error = |vars: &[(&str, &str)]| read(vars).unwrap_err().to_string();
+        assert!(error(&[("OTEL_EXPORTER_OTLP_HEADERS", "novalue")]).contains("novalue"));
+        assert!(error(&[("OTEL_EXPORTER_OTLP_HEADERS", "bad key=1")]).contains("bad key"));
+        assert!(error(&[("OTEL_EXPORTER_OTLP_HEADERS", "k=a\u{7}b")]).contains("HEADERS"));
+        assert!(
+            error(&[("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "10s")])
+                .contains("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT")
+        );
+        assert!(error(&[("OTEL_EXPORTER_OTLP_COMPRESSION", "zstd")]).contains("zstd"));
+        assert!(
+            error(&[(
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                "https://collector:4317"
+            )])
+            .contains("TLS")
+        );
+    }
+}
