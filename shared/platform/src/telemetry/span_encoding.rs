@@ -287,7 +287,7 @@ fn fixed32(out: &mut Vec<u8>, tag: u32, value: u32) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::borrow::Cow;
     use std::time::Duration;
 
@@ -313,7 +313,7 @@ mod tests {
 
     /// A server span as a call makes it, and one with every field the encoder writes filled in,
     /// at its extremes where it has them.
-    fn spans() -> Vec<SpanData> {
+    pub(in crate::telemetry) fn spans() -> Vec<SpanData> {
         let ours = InstrumentationScope::builder("logistics").build();
         let other = InstrumentationScope::builder("other")
             .with_version("1.2.3")

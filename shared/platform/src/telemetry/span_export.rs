@@ -167,15 +167,117 @@ impl SpanExporter for OtlpSpanExporter {
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
 
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+        TraceService, TraceServiceServer,
+    };
+    use tokio_stream::wrappers::TcpListenerStream;
+
+    use super::super::span_encoding::tests::spans;
     use super::*;
 
     fn read(vars: &[(&str, &str)]) -> anyhow::Result<ExportSettings> {
+        read_for("http://collector:4317", vars)
+    }
+
+    fn read_for(endpoint: &str, vars: &[(&str, &str)]) -> anyhow::Result<ExportSettings> {
         let vars: HashMap<String, String> = vars
             .iter()
             .map(|(name, value)| (name.to_string(), value.to_string()))
             .collect();
-        ExportSettings::read("http://collector:4317", |name| vars.get(name).cloned())
+        ExportSettings::read(endpoint, |name| vars.get(name).cloned())
+    }
+
+    /// One export as a collector received it.
+    struct Received {
+        authorization: Option<String>,
+        encoding: Option<String>,
+        request: ExportTraceServiceRequest,
+    }
+
+    /// A collector keeping what it receives.
+    #[derive(Clone, Default)]
+    struct Collector(Arc<Mutex<Vec<Received>>>);
+
+    #[tonic::async_trait]
+    impl TraceService for Collector {
+        async fn export(
+            &self,
+            request: tonic::Request<ExportTraceServiceRequest>,
+        ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+            let header = |name| {
+                let value = request.metadata().get(name)?;
+                Some(value.to_str().ok()?.to_owned())
+            };
+            let received = Received {
+                authorization: header("authorization"),
+                encoding: header("grpc-encoding"),
+                request: request.into_inner(),
+            };
+            self.0.lock().unwrap().push(received);
+            Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_batch_reaches_the_collector_whole_compressed_and_with_the_headers_set() {
+        let collector = Collector::default();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let service =
+            TraceServiceServer::new(collector.clone()).accept_compressed(CompressionEncoding::Gzip);
+        tokio::spawn(
+            tonic::transport::Server::builder()
+                .add_service(service)
+                .serve_with_incoming(TcpListenerStream::new(listener)),
+        );
+        let settings = read_for(
+            &format!("http://{address}"),
+            &[
+                ("OTEL_EXPORTER_OTLP_HEADERS", "Authorization=Bearer%20abc"),
+                ("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "gzip"),
+            ],
+        )
+        .unwrap();
+        let mut exporter = OtlpSpanExporter::new(settings).unwrap();
+        let resource = Resource::builder_empty()
+            .with_service_name("logistics-test")
+            .build();
+        exporter.set_resource(&resource);
+
+        exporter.export(spans()).await.unwrap();
+        exporter.export(Vec::new()).await.unwrap();
+
+        let received = collector.0.lock().unwrap();
+        assert_eq!(received.len(), 1, "an empty batch sends nothing");
+        let Received {
+            authorization,
+            encoding,
+            request,
+        } = &received[0];
+        assert_eq!(authorization.as_deref(), Some("Bearer abc"));
+        assert_eq!(encoding.as_deref(), Some("gzip"));
+        let names: Vec<&str> = request.resource_spans[0]
+            .scope_spans
+            .iter()
+            .flat_map(|scope| scope.spans.iter().map(|span| span.name.as_str()))
+            .collect();
+        assert_eq!(names.len(), spans().len());
+        assert!(names.contains(&"logistics.orders.v1.TrackingService/GetTracking"));
+    }
+
+    #[tokio::test]
+    async fn a_collector_that_is_down_fails_the_export_without_hanging() {
+        // Port 9 (discard) has no listener here: the connection is refused at once.
+        let settings = read_for(
+            "http://127.0.0.1:9",
+            &[("OTEL_EXPORTER_OTLP_TIMEOUT", "500")],
+        );
+        let exporter = OtlpSpanExporter::new(settings.unwrap()).unwrap();
+        let outcome = tokio::time::timeout(Duration::from_secs(10), exporter.export(spans())).await;
+        assert!(outcome.expect("the export gave up in time").is_err());
     }
 
     #[test]
