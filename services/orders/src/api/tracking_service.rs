@@ -2,6 +2,7 @@
 //! shipments, the event stream and watches have modules of their own.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use logistics_contracts::orders::tracking_service_server::{
@@ -336,7 +337,9 @@ pub(crate) fn server(
     api: TrackingApi,
     max_request_bytes: usize,
 ) -> PreEncoded<TrackingServiceServer<TrackingApi>> {
-    let (get, batch) = (api.clone(), api.clone());
+    // Shared, not cloned per call: a clone copies the pool, the caches and the customers client.
+    let encoded = Arc::new(api.clone());
+    let (get, batch) = (encoded.clone(), encoded);
     let generated = TrackingServiceServer::new(api).max_decoding_message_size(max_request_bytes);
     PreEncoded::new(generated, max_request_bytes)
         .unary(

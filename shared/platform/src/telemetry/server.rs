@@ -66,13 +66,45 @@ struct Named {
     method: Arc<str>,
 }
 
+/// What telemetry keeps per method, found by the path a call names.
+#[derive(Debug)]
+struct ByPath<T> {
+    methods: HashMap<Box<str>, T>,
+    /// For a method a served service does not have: the service is still a bounded name.
+    services: HashMap<Box<str>, T>,
+    /// For a service the server does not serve.
+    other: T,
+}
+
+impl<T> ByPath<T> {
+    fn get(&self, path: &str) -> &T {
+        self.methods.get(path).unwrap_or_else(|| {
+            self.services
+                .get(split_grpc_path(path).0)
+                .unwrap_or(&self.other)
+        })
+    }
+
+    fn map<U>(&self, f: impl Fn(&T) -> U) -> ByPath<U> {
+        let map_values = |values: &HashMap<Box<str>, T>| {
+            values
+                .iter()
+                .map(|(key, value)| (key.clone(), f(value)))
+                .collect()
+        };
+        ByPath {
+            methods: map_values(&self.methods),
+            services: map_values(&self.services),
+            other: f(&self.other),
+        }
+    }
+}
+
 /// The methods a server serves, by path (`/package.Service/Method`): the only names telemetry
 /// records; every other service or method is [`OTHER`].
 #[derive(Debug, Clone)]
 pub struct KnownMethods {
-    methods: Arc<HashMap<Box<str>, Named>>,
-    services: Arc<HashMap<Box<str>, Arc<str>>>,
-    other: Arc<str>,
+    names: Arc<ByPath<Named>>,
 }
 
 impl KnownMethods {
@@ -103,6 +135,7 @@ impl KnownMethods {
                 }
             }
         }
+        let other: Arc<str> = OTHER.into();
         let mut methods = HashMap::new();
         let mut service_names: HashMap<Box<str>, Arc<str>> = HashMap::new();
         let paths = paths.into_iter().map(str::to_owned);
@@ -122,24 +155,62 @@ impl KnownMethods {
             };
             methods.insert(path.as_str().into(), named);
         }
+        let services = service_names
+            .into_iter()
+            .map(|(path_part, service)| {
+                let named = Named {
+                    span_name: OTHER,
+                    service,
+                    method: other.clone(),
+                };
+                (path_part, named)
+            })
+            .collect();
+        let other = Named {
+            span_name: OTHER,
+            service: other.clone(),
+            method: other,
+        };
         Ok(Self {
-            methods: Arc::new(methods),
-            services: Arc::new(service_names),
-            other: OTHER.into(),
+            names: Arc::new(ByPath {
+                methods,
+                services,
+                other,
+            }),
         })
     }
+}
 
-    /// The span name, service and method a call to `path` is recorded with.
-    fn resolve(&self, path: &str) -> (&'static str, Arc<str>, Arc<str>) {
-        if let Some(named) = self.methods.get(path) {
-            return (named.span_name, named.service.clone(), named.method.clone());
+/// What every call of one method starts from, made once: its span name, its attributes and the
+/// contexts its spans are parented in (a context value made per call cost an allocation, a map
+/// and three reference counts).
+struct MethodTelemetry {
+    span_name: &'static str,
+    /// `rpc.system`, `rpc.service` and `rpc.method`, on the span and on the duration's point.
+    attributes: [KeyValue; 3],
+    /// The service's context naming the call, for calls whose lines are logged.
+    logged: opentelemetry::Context,
+    /// The service's context alone.
+    quiet: opentelemetry::Context,
+}
+
+impl MethodTelemetry {
+    fn new(service: &ServiceTelemetry, named: &Named) -> Self {
+        let call = RpcCall {
+            service: named.service.clone(),
+            method: named.method.clone(),
+        };
+        let empty = opentelemetry::Context::new();
+        Self {
+            span_name: named.span_name,
+            attributes: [
+                KeyValue::new("rpc.system", "grpc"),
+                KeyValue::new("rpc.service", named.service.clone()),
+                KeyValue::new("rpc.method", named.method.clone()),
+            ],
+            logged: service.call_context(empty.clone(), call),
+            quiet: service.context(empty),
         }
-        // A served service is a bounded name even when the method is not.
-        let service = self
-            .services
-            .get(split_grpc_path(path).0)
-            .unwrap_or(&self.other);
-        (OTHER, service.clone(), self.other.clone())
     }
 }
 
@@ -151,7 +222,7 @@ pub struct RpcTelemetryLayer {
 
 struct Shared {
     service: ServiceTelemetry,
-    known: KnownMethods,
+    methods: ByPath<Arc<MethodTelemetry>>,
     duration: Histogram<f64>,
     max_call: Duration,
 }
@@ -166,10 +237,13 @@ impl RpcTelemetryLayer {
             .with_unit("s")
             .with_description("Duration of incoming RPCs, until the response headers")
             .build();
+        let methods = known
+            .names
+            .map(|named| Arc::new(MethodTelemetry::new(&service, named)));
         Self {
             shared: Arc::new(Shared {
                 service,
-                known,
+                methods,
                 duration,
                 max_call,
             }),
@@ -213,38 +287,31 @@ where
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
         let started = Instant::now();
-        let (span_name, service, method) = self.shared.known.resolve(request.uri().path());
-        let attributes = [
-            KeyValue::new("rpc.system", "grpc"),
-            KeyValue::new("rpc.service", service.clone()),
-            KeyValue::new("rpc.method", method.clone()),
-        ];
+        let method = self.shared.methods.get(request.uri().path()).clone();
         // Any line logged during the call names it, whatever its level.
         let logged = tracing::enabled!(tracing::Level::ERROR);
         // Nothing would see the ids of a call neither exported nor logged.
         let traced = self.shared.service.exports_traces() || logged;
         let tracer = self.shared.service.tracer().filter(|_| traced);
         let context = tracer.map(|tracer| {
-            let parent = global::get_text_map_propagator(|propagator| {
-                propagator.extract(&HeaderExtractor(request.headers()))
-            });
             // The service in the context sends this span's descendants to its resource; the
             // call in it names the call in its log lines.
-            let parent = if logged {
-                let call = RpcCall {
-                    service: service.clone(),
-                    method: method.clone(),
-                };
-                self.shared.service.call_context(parent, call)
+            let start = if logged {
+                &method.logged
             } else {
-                self.shared.service.context(parent)
+                &method.quiet
             };
+            let parent = global::get_text_map_propagator(|propagator| {
+                propagator.extract_with_context(start, &HeaderExtractor(request.headers()))
+            });
             // The sampler decides as the span is built: a span not sampled keeps its ids (for
             // the logs and the peers) and records nothing.
-            let mut span = tracer.span_builder(span_name).with_kind(SpanKind::Server);
+            let mut span = tracer
+                .span_builder(method.span_name)
+                .with_kind(SpanKind::Server);
             // Room for the status code added at the end, which would otherwise move them all.
-            let mut span_attributes = Vec::with_capacity(attributes.len() + 1);
-            span_attributes.extend_from_slice(&attributes);
+            let mut span_attributes = Vec::with_capacity(method.attributes.len() + 1);
+            span_attributes.extend_from_slice(&method.attributes);
             span.attributes = Some(span_attributes);
             let span = span.start_with_context(tracer, &parent);
             parent.with_span(span)
@@ -258,7 +325,7 @@ where
             cut_from: (started + allowed)
                 .checked_sub(deadline_slack(allowed))
                 .unwrap_or(started),
-            attributes,
+            method,
             duration: self.shared.duration.clone(),
             finished: false,
         };
@@ -290,7 +357,7 @@ struct CallRecord {
     started: Instant,
     /// From when a dropped call counts as cut by its deadline rather than cancelled by its caller.
     cut_from: Instant,
-    attributes: [KeyValue; 3],
+    method: Arc<MethodTelemetry>,
     duration: Histogram<f64>,
     finished: bool,
 }
@@ -316,7 +383,7 @@ impl CallRecord {
                 "rpc finished"
             );
         }
-        let [system, service, method] = self.attributes.clone();
+        let [system, service, method] = self.method.attributes.clone();
         let attributes = [
             system,
             service,
@@ -372,24 +439,33 @@ mod tests {
         .unwrap()
     }
 
+    /// The span name, service and method a call to `path` is recorded with.
+    fn resolve(path: &str) -> (&'static str, String, String) {
+        let known = known();
+        let named = known.names.get(path);
+        (
+            named.span_name,
+            named.service.to_string(),
+            named.method.to_string(),
+        )
+    }
+
     #[test]
     fn served_methods_keep_their_names_without_the_leading_slash() {
-        let known = known();
-        let (name, service, method) = known.resolve("/grpc.health.v1.Health/Check");
+        let (name, service, method) = resolve("/grpc.health.v1.Health/Check");
         assert_eq!(name, "grpc.health.v1.Health/Check");
         assert_eq!((&*service, &*method), ("grpc.health.v1.Health", "Check"));
-        let (name, ..) = known.resolve("/pkg.v1.Things/Get");
+        let (name, ..) = resolve("/pkg.v1.Things/Get");
         assert_eq!(name, "pkg.v1.Things/Get");
     }
 
     #[test]
     fn unknown_methods_and_services_are_other() {
-        let known = known();
-        let (name, service, method) = known.resolve("/pkg.v1.Things/Invented");
+        let (name, service, method) = resolve("/pkg.v1.Things/Invented");
         assert_eq!((name, &*service, &*method), (OTHER, "pkg.v1.Things", OTHER));
-        let (name, service, method) = known.resolve("/made.up.Service/Invented");
+        let (name, service, method) = resolve("/made.up.Service/Invented");
         assert_eq!((name, &*service, &*method), (OTHER, OTHER, OTHER));
-        let (name, ..) = known.resolve("/odd");
+        let (name, ..) = resolve("/odd");
         assert_eq!(name, OTHER);
     }
 
