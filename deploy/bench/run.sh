@@ -53,9 +53,11 @@ work=$(mktemp -d /var/tmp/logistics-bench.XXXXXX)
 chmod 755 "$work" # the embedded PostgreSQL runs as `postgres` and reads the COPY file here
 export LOGISTICS_DATA_DIR=$work/data LOGISTICS_RATE_LIMIT_PER_SECOND=0
 suite_pid=
+telemetry_pids=()
 sink_pid=
 cleanup() {
-  [ -n "$suite_pid" ] && { kill -INT "$suite_pid" 2>/dev/null || true; wait "$suite_pid" 2>/dev/null || true; }
+  for pid in $suite_pid "${telemetry_pids[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
+  wait $suite_pid "${telemetry_pids[@]}" 2>/dev/null || true
   [ -n "$sink_pid" ] && { kill -INT "$sink_pid" 2>/dev/null || true; wait "$sink_pid" 2>/dev/null || true; }
   rm -rf "$work"
 }
@@ -64,32 +66,64 @@ trap cleanup EXIT
 "$bin" bench otlp-sink --listen "$sink" >"$work/sink.log" 2>&1 &
 sink_pid=$!
 
-# Starts the suite with telemetry "on" (info logs, every trace and the metrics exported to the
-# sink), "sampled" (the same, one root trace in ten kept) or "off" (no logs, no export).
-start_suite() {
+# Starts `logistics up` with telemetry "on" (info logs, every trace and the metrics exported to
+# the sink), "sampled" (the same, one root trace in ten kept) or "off" (no logs, no export), its
+# data in $2 (its log beside it) and its four services on the ports after $3; `launched` is its pid.
+launch() {
+  local telemetry
   case "$1" in
-    on) LOGISTICS_LOG=info OTEL_EXPORTER_OTLP_ENDPOINT=http://$sink "$bin" up >"$work/up.log" 2>&1 & ;;
-    sampled) LOGISTICS_LOG=info OTEL_EXPORTER_OTLP_ENDPOINT=http://$sink \
-      OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0.1 \
-      "$bin" up >"$work/up.log" 2>&1 & ;;
-    *) LOGISTICS_LOG=off "$bin" up >"$work/up.log" 2>&1 & ;;
+    on) telemetry=(LOGISTICS_LOG=info "OTEL_EXPORTER_OTLP_ENDPOINT=http://$sink") ;;
+    sampled) telemetry=(LOGISTICS_LOG=info "OTEL_EXPORTER_OTLP_ENDPOINT=http://$sink"
+      OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0.1) ;;
+    *) telemetry=(LOGISTICS_LOG=off) ;;
   esac
-  suite_pid=$!
+  env "${telemetry[@]}" LOGISTICS_DATA_DIR="$2" \
+    LOGISTICS_CUSTOMERS_PORT=$(($3 + 1)) LOGISTICS_ORDERS_PORT=$(($3 + 2)) \
+    LOGISTICS_COMPLAINTS_PORT=$(($3 + 3)) LOGISTICS_REPORTING_PORT=$(($3 + 4)) \
+    "$bin" up >"$2.log" 2>&1 &
+  launched=$!
+}
+# Waits until the suite launched as $1 with its data in $2 answers on the orders port $3.
+wait_up() {
   for _ in $(seq 1 240); do
-    if [ -s "$work/data/dev-api-key" ] && "$bin" load --call health --target "$orders" \
-      --seconds 1 --warmup-seconds 0 --concurrency 1 --no-progress --format json \
-      >/dev/null 2>&1; then
-      # The embedded PostgreSQL takes a free port at each start.
-      PGPORT=$(sed -nE 's/.*embedded PostgreSQL on 127\.0\.0\.1:([0-9]+),.*/\1/p' "$work/up.log" | head -1)
+    if [ -s "$2/dev-api-key" ] && LOGISTICS_DATA_DIR=$2 "$bin" load --call health \
+      --target "http://127.0.0.1:$3" --seconds 1 --warmup-seconds 0 --concurrency 1 --no-progress \
+      --format json >/dev/null 2>&1; then
       return
     fi
-    kill -0 "$suite_pid" 2>/dev/null || break
+    kill -0 "$1" 2>/dev/null || break
     sleep 0.5
   done
-  echo "the suite did not come up:" >&2; tail -n 20 "$work/up.log" >&2; exit 1
+  echo "the suite did not come up:" >&2; tail -n 20 "$2.log" >&2; exit 1
+}
+# The suite most figures are measured on, in $work/data on the ports after $base.
+start_suite() {
+  launch "$1" "$work/data" "$base"
+  suite_pid=$launched
+  wait_up "$suite_pid" "$work/data" "$LOGISTICS_ORDERS_PORT"
+  # The embedded PostgreSQL takes a free port at each start.
+  PGPORT=$(sed -nE 's/.*embedded PostgreSQL on 127\.0\.0\.1:([0-9]+),.*/\1/p' "$work/data.log" | head -1)
 }
 stop_suite() {
   kill -INT "$suite_pid"; wait "$suite_pid" || true; suite_pid=
+}
+# The three telemetry modes, a suite each with its own data, side by side on the ports after
+# $base + 10, + 20 and + 30.
+modes=(off sampled on)
+mode_ports() { case "$1" in off) echo $((base + 10)) ;; sampled) echo $((base + 20)) ;; on) echo $((base + 30)) ;; esac; }
+start_telemetry_suites() {
+  for mode in "${modes[@]}"; do
+    launch "$mode" "$work/$mode" "$(mode_ports "$mode")"
+    telemetry_pids+=("$launched")
+  done
+  for i in 0 1 2; do
+    wait_up "${telemetry_pids[$i]}" "$work/${modes[$i]}" $(($(mode_ports "${modes[$i]}") + 2))
+  done
+}
+stop_telemetry_suites() {
+  for pid in "${telemetry_pids[@]}"; do kill -INT "$pid"; done
+  for pid in "${telemetry_pids[@]}"; do wait "$pid" || true; done
+  telemetry_pids=()
 }
 resident_mib() { awk -v k="$2" '$1 == k":" { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 
@@ -105,8 +139,11 @@ results=$work/results.tsv
 record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$results"; } # figure, round, value
 # One thread for the load generator, as h2load's `-t 1`: with one per CPU it spent a quarter more
 # CPU per call waking its threads, on the CPUs the suite runs on.
-load() { "$bin" load --target "$1" --customers-target "$customers" --concurrency 32 \
-  --connections 2 --threads 1 --seconds "$seconds" --warmup-seconds 2 --no-progress --format json "${@:2}"; }
+# `window` and `warmup` shorten a run; `customers_target` points at another suite's customers.
+load() { "$bin" load --target "$1" --customers-target "${customers_target:-$customers}" \
+  --concurrency 32 --connections 2 --threads 1 \
+  --seconds "${window:-$seconds}" --warmup-seconds "${warmup:-2}" --no-progress --format json \
+  "${@:2}"; }
 pgbench_tps() { "$pgbin/pgbench" "$@" -M prepared -c 32 -j 2 -T "$seconds" pgbench 2>/dev/null |
   sed -nE 's/^tps = ([0-9.]+).*/\1/p'; }
 
@@ -186,16 +223,22 @@ for round in $(seq 1 "$rounds"); do
   record lag_p99_ms "$round" "$(jq .projectionLag.p99Ms <<<"$out")"
   record loaded_rss "$round" "$(resident_mib "$suite_pid" VmHWM)"
   stop_suite
-  # The three telemetry modes back to back, in an order turned by one each round, so none is
-  # always measured first or last as the machine's speed drifts.
-  modes=(off sampled on)
-  for i in 0 1 2; do
-    mode=${modes[$(((i + round) % 3))]}
-    start_suite "$mode"
-    out=$(load "$orders" --call get-tracking)
-    record "get_tracking_$mode" "$round" "$(jq .rps <<<"$out")"
-    stop_suite
+  # GetTracking under each telemetry mode, its suite started beside the others' and warmed (its
+  # cache filled, its connections made), in two turns, the order turned by one each turn. The
+  # machine's speed drifts within a minute by more than telemetry costs: measured one suite
+  # after another, a start between, one build's ratio read 89 % and 95 % in two runs.
+  start_telemetry_suites
+  for turn in warm 0 1; do
+    for i in 0 1 2; do
+      mode=${modes[$(((i + ${turn/warm/0} + round) % 3))]}
+      ports=$(mode_ports "$mode")
+      out=$(LOGISTICS_DATA_DIR=$work/$mode customers_target=http://127.0.0.1:$((ports + 1)) \
+        window=$([ "$turn" = warm ] && echo 2 || echo "$seconds") \
+        load "http://127.0.0.1:$((ports + 2))" --call get-tracking)
+      [ "$turn" = warm ] || record "get_tracking_$mode" "$round.$turn" "$(jq .rps <<<"$out")"
+    done
   done
+  stop_telemetry_suites
   start_suite on # what the next round, and the reporting bench after the last, run on
 done
 
@@ -266,7 +309,9 @@ section=$work/section.md
   echo "rounds' own ratios, each figure against its baseline of the same round), 32 calls in flight over 2"
   echo "connections (pgbench: 32 clients, 2 threads, prepared statements, scale 10; \`logistics load\` and h2load: one"
   echo "thread), the load generators on the same CPUs as the suite and its embedded PostgreSQL. The suite logs at info and exports every trace to a"
-  echo "collector (\`logistics bench otlp-sink\`) unless a row says otherwise."
+  echo "collector (\`logistics bench otlp-sink\`) unless a row says otherwise. The telemetry rows run each mode in"
+  echo "a suite of its own, the three started side by side and warmed, in two turns a round, in an order turned"
+  echo "each turn; their ratio is the median of the turns' own."
   echo
   cat "$table"
   echo "<!-- deploy/bench/run.sh: end -->"
