@@ -225,20 +225,23 @@ for round in $(seq 1 "$rounds"); do
   stop_suite
   # GetTracking under each telemetry mode, its suite started beside the others' and warmed (its
   # cache filled, its connections made), in two turns, the order turned by one each turn. The
-  # machine's speed drifts within a minute by more than telemetry costs: measured one suite
-  # after another, a start between, one build's ratio read 89 % and 95 % in two runs.
-  start_telemetry_suites
-  for turn in warm 0 1; do
-    for i in 0 1 2; do
-      mode=${modes[$(((i + ${turn/warm/0} + round) % 3))]}
-      ports=$(mode_ports "$mode")
-      out=$(LOGISTICS_DATA_DIR=$work/$mode customers_target=http://127.0.0.1:$((ports + 1)) \
-        window=$([ "$turn" = warm ] && echo 2 || echo "$seconds") \
-        load "http://127.0.0.1:$((ports + 2))" --call get-tracking)
-      [ "$turn" = warm ] || record "get_tracking_$mode" "$round.$turn" "$(jq .rps <<<"$out")"
+  # machine's speed drifts within a minute by more than telemetry costs, and one process of a
+  # build runs steadily faster or slower than another by as much (one "on" suite at 86 % of
+  # "off" for a minute, another beside it at 96 %): each turn starts suites of its own.
+  for turn in 0 1; do
+    start_telemetry_suites
+    for pass in warm measure; do
+      for i in 0 1 2; do
+        mode=${modes[$(((i + turn + round) % 3))]}
+        ports=$(mode_ports "$mode")
+        out=$(LOGISTICS_DATA_DIR=$work/$mode customers_target=http://127.0.0.1:$((ports + 1)) \
+          window=$([ "$pass" = warm ] && echo 2 || echo "$seconds") \
+          load "http://127.0.0.1:$((ports + 2))" --call get-tracking)
+        [ "$pass" = warm ] || record "get_tracking_$mode" "$round.$turn" "$(jq .rps <<<"$out")"
+      done
     done
+    stop_telemetry_suites
   done
-  stop_telemetry_suites
   start_suite on # what the next round, and the reporting bench after the last, run on
 done
 
@@ -310,8 +313,8 @@ section=$work/section.md
   echo "connections (pgbench: 32 clients, 2 threads, prepared statements, scale 10; \`logistics load\` and h2load: one"
   echo "thread), the load generators on the same CPUs as the suite and its embedded PostgreSQL. The suite logs at info and exports every trace to a"
   echo "collector (\`logistics bench otlp-sink\`) unless a row says otherwise. The telemetry rows run each mode in"
-  echo "a suite of its own, the three started side by side and warmed, in two turns a round, in an order turned"
-  echo "each turn; their ratio is the median of the turns' own."
+  echo "a suite of its own, the three started side by side and warmed, in two turns a round (new suites each turn),"
+  echo "in an order turned each turn; their ratio is the median of the turns' own."
   echo
   cat "$table"
   echo "<!-- deploy/bench/run.sh: end -->"
