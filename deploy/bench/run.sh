@@ -139,10 +139,10 @@ results=$work/results.tsv
 record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$results"; } # figure, round, value
 # One thread for the load generator, as h2load's `-t 1`: with one per CPU it spent a quarter more
 # CPU per call waking its threads, on the CPUs the suite runs on.
-# `window` and `warmup` shorten a run; `customers_target` points at another suite's customers.
+# `window` shortens a run; `customers_target` points at another suite's customers.
 load() { "$bin" load --target "$1" --customers-target "${customers_target:-$customers}" \
   --concurrency 32 --connections 2 --threads 1 \
-  --seconds "${window:-$seconds}" --warmup-seconds "${warmup:-2}" --no-progress --format json \
+  --seconds "${window:-$seconds}" --warmup-seconds 2 --no-progress --format json \
   "${@:2}"; }
 pgbench_tps() { "$pgbin/pgbench" "$@" -M prepared -c 32 -j 2 -T "$seconds" pgbench 2>/dev/null |
   sed -nE 's/^tps = ([0-9.]+).*/\1/p'; }
