@@ -66,7 +66,7 @@ fn check_request(
     violations.require_text("signed_by", &request.signed_by, MAX_SIGNED_BY_CHARS);
     violations.limit_multiline_text("notes", &request.notes, MAX_NOTES_CHARS);
     violations.limit_text("source_name", &request.source_name, MAX_SOURCE_NAME_CHARS);
-    let location = location_field(&mut violations, "location", request.location.as_ref());
+    let location = location_field(&mut violations, request.location.as_ref());
     let delivery_time = request
         .delivery_time
         .as_ref()

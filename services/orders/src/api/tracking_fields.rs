@@ -61,7 +61,7 @@ pub(crate) fn parse_event(
     };
     violations.require_text("source_name", &event.source_name, MAX_SOURCE_NAME_CHARS);
     violations.limit_text("description", &event.description, MAX_DESCRIPTION_CHARS);
-    let location = location_field(&mut violations, "location", event.location.as_ref());
+    let location = location_field(&mut violations, event.location.as_ref());
     let occur_time = violations.required_time("occur_time", event.occur_time.as_ref());
     let new_estimate = match (&event.new_estimated_delivery_time, code) {
         (None, Some(EventCode::Delayed)) => {
@@ -113,24 +113,19 @@ pub(crate) fn tracking_number_field(violations: &mut Violations, field: &str, te
     }
 }
 
-/// Reads an optional location, recording violations of its bounds.
+/// Reads an optional `location`, recording violations of its bounds.
 pub(crate) fn location_field(
     violations: &mut Violations,
-    field: &str,
     location: Option<&TrackingLocation>,
 ) -> Location {
     let Some(location) = location else {
         return Location::default();
     };
-    violations.limit_text(
-        &format!("{field}.facility_code"),
-        &location.facility_code,
-        32,
-    );
-    violations.limit_text(&format!("{field}.city"), &location.city, 100);
+    violations.limit_text("location.facility_code", &location.facility_code, 32);
+    violations.limit_text("location.city", &location.city, 100);
     let region_code = location.region_code.trim();
     if !region_code.is_empty() && !is_region_code(region_code) {
-        violations.add(format!("{field}.region_code"), REGION_CODE_RULE);
+        violations.add("location.region_code", REGION_CODE_RULE);
     }
     Location {
         facility_code: location.facility_code.trim().to_owned(),

@@ -130,7 +130,12 @@ impl TrackingCache {
 
     /// Forgets the shipments of `tracking_numbers`, right after this replica changed them.
     pub(crate) fn invalidate<'a>(&self, tracking_numbers: impl IntoIterator<Item = &'a str>) {
-        for number in tracking_numbers {
+        // A batch names each shipment many times (500 events of a few dozen, under load), and
+        // each invalidation takes the cache's locks: once per shipment is enough.
+        let mut numbers: Vec<&str> = tracking_numbers.into_iter().collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        for number in numbers {
             self.shipments.invalidate(number);
         }
     }

@@ -21,7 +21,7 @@ use crate::domain::tracking::{
     Applied, EventCode, EventSource, IncomingEvent, Rejection, TrackingState, apply_in_time_order,
 };
 use crate::store::tracking::{
-    self as store, EventKey, EventRow, OrderTrackingUpdate, TrackedOrder,
+    self as store, EventKey, EventRow, OrderTrackingUpdate, RecordedKey, TrackedOrder,
 };
 
 /// An event whose fields are all well-formed: what `api` makes of each event it is sent.
@@ -80,7 +80,7 @@ pub(crate) async fn record_batch(
         principal,
         first_index,
         results,
-        rows: Vec::new(),
+        rows: Vec::with_capacity(parsed.len()),
         updates: Vec::new(),
         changes: Vec::new(),
         counts: Vec::new(),
@@ -123,10 +123,11 @@ impl Batch<'_> {
             .collect();
         let since = orders.iter().map(TrackedOrder::events_since).min();
         let recorded = store::existing_keys(&mut tx, &keys, since.unwrap_or(self.now)).await?;
+        let recorded: HashSet<EventKey> = recorded.iter().map(RecordedKey::key).collect();
 
         // Each order's new events, in the order given; repeats within the batch are duplicates.
         let mut per_order: Vec<Vec<&ParsedEvent>> = vec![Vec::new(); orders.len()];
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::with_capacity(keys.len());
         for event in parsed {
             let Some(&at) = by_number.get(event.tracking_number.as_str()) else {
                 self.reject(
@@ -314,12 +315,12 @@ impl Batch<'_> {
     }
 }
 
-fn key_of(order_id: Uuid, event: &ParsedEvent) -> EventKey {
+fn key_of(order_id: Uuid, event: &ParsedEvent) -> EventKey<'_> {
     EventKey {
         order_id,
         source: event.source.as_str(),
-        source_name: event.source_name.clone(),
-        client_event_id: event.client_event_id.clone(),
+        source_name: &event.source_name,
+        client_event_id: &event.client_event_id,
     }
 }
 
