@@ -7,8 +7,10 @@ use sqlx::PgPool;
 
 use crate::store::tracking as store;
 
-/// Months of event partitions kept ready ahead of time.
-const PARTITION_MONTHS_AHEAD: i32 = 3;
+/// Months of event partitions kept ready ahead of time: next month's is enough, since no event
+/// occurs more than minutes ahead, and each further month is one more (empty) partition that
+/// every lookup of an order's events from a time on searches (see migration 0007).
+const PARTITION_MONTHS_AHEAD: i32 = 1;
 /// How often the partitions are checked.
 const PARTITION_UPKEEP_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
 
