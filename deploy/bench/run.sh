@@ -156,6 +156,14 @@ chmod 644 "$work/events.copy"
 copy_rows=$(wc -l <"$work/events.copy")
 psql -d logistics -c "CREATE SCHEMA bench_copy" \
   -c "CREATE TABLE bench_copy.events (LIKE orders.tracking_events INCLUDING ALL)"
+# Rows per second of one COPY of the file into the emptied table.
+copy_rate() {
+  psql -d logistics -c "TRUNCATE bench_copy.events"
+  local started
+  started=$(date +%s.%N)
+  psql -d logistics -c "COPY bench_copy.events FROM '$work/events.copy'"
+  awk -v n="$copy_rows" -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { print n / (b - a) }'
+}
 
 # Waits until reporting has applied what the orders feed holds: its count of orders events stands
 # still for two seconds while nothing writes.
@@ -209,12 +217,14 @@ for round in $(seq 1 "$rounds"); do
   record pgbench_insert "$round" "$(pgbench_tps -N)"
   out=$(load "$orders" --call create-order)
   record create_order "$round" "$(jq .rps <<<"$out")"
+  # COPY twice before the ingestion run and twice after, the round's figure their median: one
+  # COPY, a second or so, moved by a fifth between rounds, where the run it is set against
+  # averages 8 s.
+  copies=$(copy_rate; copy_rate)
   out=$(load "$orders" --call record-tracking-events --batch 500)
   record ingest_events "$round" "$(jq .eventsPerSecond <<<"$out")"
-  psql -d logistics -c "TRUNCATE bench_copy.events"
-  started=$(date +%s.%N)
-  psql -d logistics -c "COPY bench_copy.events FROM '$work/events.copy'"
-  record copy_rows "$round" "$(awk -v n="$copy_rows" -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { print n / (b - a) }')"
+  copies="$copies $(copy_rate; copy_rate)"
+  record copy_rows "$round" "$(tr ' ' '\n' <<<"$copies" | sort -g | awk '{ v[NR] = $1 } END { print (v[2] + v[3]) / 2 }')"
   # 40 batches of 500 a second: 20,000 events/s, while watching reporting's lag; once reporting
   # has worked off the backlog the closed-loop runs above left (a catch-up is not a steady lag).
   wait_for_reporting
@@ -290,7 +300,7 @@ table=$work/table.md
     echo "| BatchGetTracking, 30 numbers (h2load) | $(int "$bh") calls/s | \`pgbench -S\` $(int "$sel") TPS | $(percent "$(paired batch_get_tracking_h2load pgbench_select)") | >= 20 % | $(verdict "$(paired batch_get_tracking_h2load pgbench_select) >= 0.2") |"
   fi
   echo "| CreateOrder | $(int "$create") calls/s | \`pgbench -N\` $(int "$ins") TPS | $(percent "$(paired create_order pgbench_insert)") | >= 60 % | $(verdict "$(paired create_order pgbench_insert) >= 0.6") |"
-  echo "| RecordTrackingEvents, batches of 500 | $(int "$ingest") events/s | COPY of $(int "$copy_rows") such rows, one connection: $(int "$copy") rows/s | $(percent "$(paired ingest_events copy_rows)") | >= 50 % | $(verdict "$(paired ingest_events copy_rows) >= 0.5") |"
+  echo "| RecordTrackingEvents, batches of 500 | $(int "$ingest") events/s | COPY of $(int "$copy_rows") such rows, one connection (four a round, their median): $(int "$copy") rows/s | $(percent "$(paired ingest_events copy_rows)") | >= 50 % | $(verdict "$(paired ingest_events copy_rows) >= 0.5") |"
   echo "| reporting's lag behind the orders feed, p99 | $(int "$lag") ms at $(int "$lag_events") events/s | | | < 2,000 ms at 20,000 events/s | $(verdict "$lag < 2000 && $lag_events >= 19000") |"
   echo "| GetTracking with telemetry (info logs, OTLP export to a collector) | $(int "$noisy") calls/s | telemetry off: $(int "$quiet") calls/s | $(percent "$(paired get_tracking_on get_tracking_off)") | >= 90 % | $(verdict "$(paired get_tracking_on get_tracking_off) >= 0.9") |"
   echo "| GetTracking with telemetry, one trace in ten kept (\`OTEL_TRACES_SAMPLER=parentbased_traceidratio\`, 0.1) | $(int "$sampled") calls/s | telemetry off: $(int "$quiet") calls/s | $(percent "$(paired get_tracking_sampled get_tracking_off)") | >= 90 % | $(verdict "$(paired get_tracking_sampled get_tracking_off) >= 0.9") |"
