@@ -96,7 +96,8 @@ pub(crate) async fn record_delivery(
     store::insert(&mut tx, &proof).await?;
 
     let sequence = order.tracking_sequence + 1;
-    let event = delivered_event(request, &order, &proof, sequence, delivered);
+    let description = format!("Delivered, signed by {}", proof.signed_by);
+    let event = delivered_event(request, &order, &description, sequence, delivered);
     tracking_store::insert_events(&mut tx, std::slice::from_ref(&event)).await?;
     tracking_store::mark_delivered(
         &mut tx,
@@ -209,38 +210,39 @@ fn proof_row(
     }
 }
 
-/// The DELIVERED tracking event a delivery writes, `sequence` in the order's history.
-fn delivered_event(
-    request: &RecordDeliveryRequest,
+/// The DELIVERED tracking event a delivery writes, `sequence` in the order's history, described
+/// by `description`.
+fn delivered_event<'a>(
+    request: &'a RecordDeliveryRequest,
     order: &TrackedOrder,
-    proof: &ProofRow,
+    description: &'a str,
     sequence: i64,
-    delivered: Delivered<'_>,
-) -> EventRow {
+    delivered: Delivered<'a>,
+) -> EventRow<&'a str> {
     let source_name = match request.source_name.trim() {
-        "" => delivered.principal.to_owned(),
-        name => name.to_owned(),
+        "" => delivered.principal,
+        name => name,
     };
     EventRow {
         order_id: order.id,
         sequence,
         event_id: Uuid::now_v7(),
-        client_event_id: DELIVERY_EVENT_ID.to_owned(),
+        client_event_id: DELIVERY_EVENT_ID,
         source: Stored(EventSource::System),
         source_name,
         code: Stored(EventCode::Delivered),
         occur_time: delivered.at,
         receive_time: delivered.now,
-        facility_code: delivered.location.facility_code.clone(),
-        city: delivered.location.city.clone(),
-        region_code: delivered.location.region_code.clone(),
-        description: format!("Delivered, signed by {}", proof.signed_by),
+        facility_code: &delivered.location.facility_code,
+        city: &delivered.location.city,
+        region_code: &delivered.location.region_code,
+        description,
         new_estimated_delivery_time: None,
         applied_status: Some(Stored(OrderStatus::Delivered)),
         late: order
             .last_movement_time
             .is_some_and(|newest| delivered.at < newest),
-        recorded_by: delivered.principal.to_owned(),
+        recorded_by: delivered.principal,
     }
 }
 

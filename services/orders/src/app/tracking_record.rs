@@ -1,9 +1,8 @@
 //! Recording a batch of tracking events in one transaction: every event answered on its own,
 //! the affected orders locked in id order, each table written with one statement.
 
-use std::collections::{HashMap, HashSet};
-
 use chrono::{DateTime, SubsecRound as _, Utc};
+use foldhash::{HashMap, HashSet, HashSetExt as _};
 use logistics_contracts::orders::{
     self as pb, EventFieldViolation, RejectionReason, TrackingEventCounts, TrackingEventOutcome,
     TrackingEventResult,
@@ -94,15 +93,15 @@ struct Batch<'a> {
     principal: &'a str,
     first_index: usize,
     results: &'a mut [Option<TrackingEventResult>],
-    rows: Vec<EventRow>,
+    rows: Vec<EventRow<&'a str>>,
     updates: Vec<OrderTrackingUpdate>,
     changes: Vec<Change>,
     /// Per order that got events stored: how many, and how many timely (tracking.events_recorded).
     counts: Vec<TrackingEventCounts>,
 }
 
-impl Batch<'_> {
-    async fn write(&mut self, pool: &PgPool, parsed: &[ParsedEvent]) -> Result<(), ApiError> {
+impl<'a> Batch<'a> {
+    async fn write(&mut self, pool: &PgPool, parsed: &'a [ParsedEvent]) -> Result<(), ApiError> {
         let mut numbers: Vec<String> = parsed.iter().map(|e| e.tracking_number.clone()).collect();
         numbers.sort_unstable();
         numbers.dedup();
@@ -168,7 +167,7 @@ impl Batch<'_> {
     fn apply_to_order(
         &mut self,
         order: &TrackedOrder,
-        events: &[&ParsedEvent],
+        events: &[&'a ParsedEvent],
     ) -> Result<(), ApiError> {
         let mut state = TrackingState {
             status: order.status.get(),
@@ -221,7 +220,7 @@ impl Batch<'_> {
     fn accept(
         &mut self,
         order: &TrackedOrder,
-        event: &ParsedEvent,
+        event: &'a ParsedEvent,
         applied: Applied,
         sequence: i64,
     ) {
@@ -231,20 +230,20 @@ impl Batch<'_> {
             order_id: order.id,
             sequence,
             event_id,
-            client_event_id: event.client_event_id.clone(),
+            client_event_id: &event.client_event_id,
             source: Stored(event.source),
-            source_name: event.source_name.clone(),
+            source_name: &event.source_name,
             code: Stored(event.code),
             occur_time: event.occur_time,
             receive_time: self.now,
-            facility_code: event.location.facility_code.clone(),
-            city: event.location.city.clone(),
-            region_code: event.location.region_code.clone(),
-            description: event.description.clone(),
+            facility_code: &event.location.facility_code,
+            city: &event.location.city,
+            region_code: &event.location.region_code,
+            description: &event.description,
             new_estimated_delivery_time: event.new_estimated_delivery_time,
             applied_status: applied_status.map(Stored),
             late: applied.late,
-            recorded_by: self.principal.to_owned(),
+            recorded_by: self.principal,
         });
         let at = event.occur_time;
         let why = |fallback: &str| {

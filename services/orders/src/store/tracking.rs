@@ -71,9 +71,10 @@ impl TrackedOrder {
     }
 }
 
-/// One stored event.
+/// One event, as stored (its texts owned), or as about to be: `EventRow<&str>`, its texts
+/// borrowed from the request it came in, not copied (500 events a batch, seven texts each).
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub(crate) struct EventRow {
+pub(crate) struct EventRow<Text = String> {
     /// The order.
     pub(crate) order_id: Uuid,
     /// Position in the order's recording sequence, from 1.
@@ -81,11 +82,11 @@ pub(crate) struct EventRow {
     /// The service's id.
     pub(crate) event_id: Uuid,
     /// The sender's id.
-    pub(crate) client_event_id: String,
+    pub(crate) client_event_id: Text,
     /// Who reported it.
     pub(crate) source: Stored<EventSource>,
     /// Which scanner or partner.
-    pub(crate) source_name: String,
+    pub(crate) source_name: Text,
     /// What it reports.
     pub(crate) code: Stored<EventCode>,
     /// When it happened.
@@ -93,13 +94,13 @@ pub(crate) struct EventRow {
     /// When it was received.
     pub(crate) receive_time: DateTime<Utc>,
     /// Facility.
-    pub(crate) facility_code: String,
+    pub(crate) facility_code: Text,
     /// City.
-    pub(crate) city: String,
+    pub(crate) city: Text,
     /// Region code.
-    pub(crate) region_code: String,
+    pub(crate) region_code: Text,
     /// Free text.
-    pub(crate) description: String,
+    pub(crate) description: Text,
     /// For DELAYED.
     pub(crate) new_estimated_delivery_time: Option<DateTime<Utc>>,
     /// The status it moved the order to.
@@ -107,7 +108,7 @@ pub(crate) struct EventRow {
     /// Stored behind a newer event.
     pub(crate) late: bool,
     /// Who recorded it.
-    pub(crate) recorded_by: String,
+    pub(crate) recorded_by: Text,
 }
 
 const EVENT_COLUMNS: &str = "order_id, sequence, event_id, client_event_id, source, source_name,
@@ -249,14 +250,15 @@ pub(crate) async fn existing_keys(
 }
 
 /// Writes accepted events: one statement.
-pub(crate) async fn insert_events(
+pub(crate) async fn insert_events<'a>(
     tx: &mut PgConnection,
-    events: &[EventRow],
+    events: &[EventRow<&'a str>],
 ) -> Result<(), ApiError> {
     if events.is_empty() {
         return Ok(());
     }
-    let column = |pick: fn(&EventRow) -> &str| events.iter().map(pick).collect::<Vec<_>>();
+    let column =
+        |pick: fn(&EventRow<&'a str>) -> &'a str| events.iter().map(pick).collect::<Vec<_>>();
     // The arrays are unnested in the select list, side by side (they have one length): the same
     // rows as `SELECT * FROM unnest(..)`, which first copies them all into a tuple store. That
     // copy was a tenth of PostgreSQL's time per batch (A/B: 8-13 % more events per second).
@@ -273,16 +275,16 @@ pub(crate) async fn insert_events(
         .bind(events.iter().map(|e| e.order_id).collect::<Vec<_>>())
         .bind(events.iter().map(|e| e.sequence).collect::<Vec<_>>())
         .bind(events.iter().map(|e| e.event_id).collect::<Vec<_>>())
-        .bind(column(|e| &e.client_event_id))
+        .bind(column(|e| e.client_event_id))
         .bind(events.iter().map(|e| e.source).collect::<Vec<_>>())
-        .bind(column(|e| &e.source_name))
+        .bind(column(|e| e.source_name))
         .bind(events.iter().map(|e| e.code).collect::<Vec<_>>())
         .bind(events.iter().map(|e| e.occur_time).collect::<Vec<_>>())
         .bind(events.iter().map(|e| e.receive_time).collect::<Vec<_>>())
-        .bind(column(|e| &e.facility_code))
-        .bind(column(|e| &e.city))
-        .bind(column(|e| &e.region_code))
-        .bind(column(|e| &e.description))
+        .bind(column(|e| e.facility_code))
+        .bind(column(|e| e.city))
+        .bind(column(|e| e.region_code))
+        .bind(column(|e| e.description))
         .bind(
             events
                 .iter()
@@ -291,7 +293,7 @@ pub(crate) async fn insert_events(
         )
         .bind(events.iter().map(|e| e.applied_status).collect::<Vec<_>>())
         .bind(events.iter().map(|e| e.late).collect::<Vec<_>>())
-        .bind(column(|e| &e.recorded_by))
+        .bind(column(|e| e.recorded_by))
         .execute(&mut *tx)
         .await?;
     Ok(())
