@@ -1,6 +1,6 @@
 //! Recording events: duplicates, late events, illegal moves, batch limits and the stream.
 
-use chrono::{Duration, Utc};
+use chrono::{Datelike as _, Duration, Months, NaiveDate, Utc};
 use logistics_contracts::common::{ChangeFeedStart, change_feed_start};
 use logistics_contracts::orders::stream_changes_response::Event;
 use logistics_contracts::orders::{
@@ -104,6 +104,37 @@ async fn an_event_resent_with_a_time_in_another_month_is_a_duplicate_but_another
     );
     let tracking = tracking(&mut client, &number).await;
     assert_eq!(tracking.events.len(), 2);
+}
+
+#[tokio::test]
+async fn event_partitions_run_from_last_month_to_next_and_no_further() {
+    let app = TestApp::spawn().await;
+    let pool = app.schema_pool("orders").await;
+    let partitions: Vec<String> = sqlx::query_scalar(
+        "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+         WHERE i.inhparent = 'tracking_events'::regclass ORDER BY 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("listing the partitions");
+
+    // Each month after next would be one more empty partition for every lookup to search.
+    let this_month = Utc::now()
+        .date_naive()
+        .with_day(1)
+        .expect("the first of a month");
+    let month = |date: Option<NaiveDate>| {
+        format!("tracking_events_{}", date.expect("a month").format("%Y%m"))
+    };
+    assert_eq!(
+        partitions,
+        [
+            month(this_month.checked_sub_months(Months::new(1))),
+            month(Some(this_month)),
+            month(this_month.checked_add_months(Months::new(1))),
+            "tracking_events_default".to_owned(),
+        ]
+    );
 }
 
 #[tokio::test]
