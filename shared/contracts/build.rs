@@ -7,7 +7,9 @@ use std::{env, fs, io};
 use prost::Message;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let proto_root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    // Read when the script runs, not when it is compiled: a target folder shared by two clones
+    // reuses the compiled script, and its compile-time path would name the other clone.
+    let proto_root = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?).join("../../proto");
     println!("cargo:rerun-if-changed={}", proto_root.display());
 
     let mut files = Vec::new();
