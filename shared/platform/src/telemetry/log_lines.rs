@@ -8,7 +8,6 @@
 //! a line is written.
 
 use std::fmt;
-use std::sync::Arc;
 
 use opentelemetry::trace::{TraceContextExt as _, TraceId};
 use tracing::{Event, Level, Subscriber};
@@ -20,16 +19,19 @@ use tracing_subscriber::registry::LookupSpan;
 use super::providers::InService;
 
 /// The call a context serves, put in it by the server layer for the lines written during the call.
-#[derive(Debug, Clone)]
+///
+/// The names live as long as the process (the server layer interns them): a call copies them
+/// without touching a reference count that every call of the method shares.
+#[derive(Debug, Clone, Copy)]
 pub(super) struct RpcCall {
-    pub(super) service: Arc<str>,
-    pub(super) method: Arc<str>,
+    pub(super) service: &'static str,
+    pub(super) method: &'static str,
 }
 
 /// What a line written now tells of its call: none outside one.
 struct CurrentCall {
-    service: Arc<str>,
-    method: Arc<str>,
+    service: &'static str,
+    method: &'static str,
     trace_id: Option<TraceId>,
 }
 
@@ -39,8 +41,8 @@ impl CurrentCall {
             let call = context.get::<InService>()?.call.as_ref()?;
             let trace_id = context.span().span_context().trace_id();
             Some(Self {
-                service: call.service.clone(),
-                method: call.method.clone(),
+                service: call.service,
+                method: call.method,
                 trace_id: (trace_id != TraceId::INVALID).then_some(trace_id),
             })
         })
@@ -82,7 +84,7 @@ where
                 writer,
                 "{}rpc.method={:?}",
                 ansi.paint(BOLD, "rpc{"),
-                &*call.method
+                call.method
             )?;
             if let Some(trace_id) = call.trace_id {
                 write!(writer, " trace_id={trace_id}")?;
@@ -161,8 +163,8 @@ where
         write!(
             writer,
             r#","rpc.service":{},"rpc.method":{}"#,
-            json_string(&call.service),
-            json_string(&call.method)
+            json_string(call.service),
+            json_string(call.method)
         )?;
         if let Some(trace_id) = call.trace_id {
             write!(writer, r#","trace_id":"{trace_id}""#)?;
@@ -218,7 +220,7 @@ impl<T: fmt::Display> fmt::Display for Painted<T> {
 
 #[cfg(test)]
 pub(super) mod tests {
-    use std::sync::Mutex;
+    use std::sync::{Arc, Mutex};
 
     use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceState};
     use tracing_subscriber::layer::SubscriberExt as _;
@@ -260,8 +262,8 @@ pub(super) mod tests {
             TraceState::default(),
         );
         let call = RpcCall {
-            service: "pkg.Service".into(),
-            method: "Method".into(),
+            service: "pkg.Service",
+            method: "Method",
         };
         let parent = opentelemetry::Context::new().with_remote_span_context(span);
         crate::telemetry::service("tests").call_context(parent, call)

@@ -4,12 +4,12 @@
 use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use opentelemetry::context::FutureExt as _;
-use opentelemetry::metrics::Histogram;
+use opentelemetry::metrics::{BoundHistogram, Histogram};
 use opentelemetry::trace::{SpanKind, Status, TraceContextExt as _, Tracer as _};
 use opentelemetry::{KeyValue, global};
 use prost::Message as _;
@@ -44,9 +44,9 @@ fn deadline_slack(allowed: Duration) -> Duration {
     (allowed / 10).clamp(Duration::from_millis(5), Duration::from_secs(1))
 }
 
-/// `name` for as long as the process runs, one copy per distinct name: a span's name borrowed
-/// rather than copied into every span, and out again in the exporter. The names are the methods
-/// servers serve, a bounded set.
+/// `name` for as long as the process runs, one copy per distinct name: a span's name and
+/// attributes borrowed rather than copied (or reference-counted) into every span and point, and
+/// out again in the exporter. The names are the services and methods servers serve, a bounded set.
 fn interned(name: &str) -> &'static str {
     static NAMES: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
     let mut names = NAMES.lock().unwrap_or_else(PoisonError::into_inner);
@@ -62,8 +62,8 @@ fn interned(name: &str) -> &'static str {
 #[derive(Debug)]
 struct Named {
     span_name: &'static str,
-    service: Arc<str>,
-    method: Arc<str>,
+    service: &'static str,
+    method: &'static str,
 }
 
 /// What telemetry keeps per method, found by the path a call names.
@@ -135,23 +135,21 @@ impl KnownMethods {
                 }
             }
         }
-        let other: Arc<str> = OTHER.into();
         let mut methods = HashMap::new();
-        let mut service_names: HashMap<Box<str>, Arc<str>> = HashMap::new();
+        let mut service_names: HashMap<Box<str>, &'static str> = HashMap::new();
         let paths = paths.into_iter().map(str::to_owned);
         for path in described.into_iter().chain(paths) {
             let (service, method) = split_grpc_path(&path);
             if method.is_empty() || !path.starts_with('/') {
                 continue;
             }
-            let service = service_names
+            let service = *service_names
                 .entry(service.into())
-                .or_insert_with(|| service.into())
-                .clone();
+                .or_insert_with(|| interned(service));
             let named = Named {
                 span_name: interned(path.trim_start_matches('/')),
                 service,
-                method: method.into(),
+                method: interned(method),
             };
             methods.insert(path.as_str().into(), named);
         }
@@ -161,15 +159,15 @@ impl KnownMethods {
                 let named = Named {
                     span_name: OTHER,
                     service,
-                    method: other.clone(),
+                    method: OTHER,
                 };
                 (path_part, named)
             })
             .collect();
         let other = Named {
             span_name: OTHER,
-            service: other.clone(),
-            method: other,
+            service: OTHER,
+            method: OTHER,
         };
         Ok(Self {
             names: Arc::new(ByPath {
@@ -180,6 +178,10 @@ impl KnownMethods {
         })
     }
 }
+
+/// The gRPC status codes, OK (0) to UNAUTHENTICATED (16): the duration histogram is bound to
+/// each method and code a call ends with.
+const GRPC_CODES: usize = 17;
 
 /// What every call of one method starts from, made once: its span name, its attributes and the
 /// contexts its spans are parented in (a context value made per call cost an allocation, a map
@@ -192,24 +194,57 @@ struct MethodTelemetry {
     logged: opentelemetry::Context,
     /// The service's context alone.
     quiet: opentelemetry::Context,
+    /// The duration histogram.
+    duration: Histogram<f64>,
+    /// The duration histogram bound to this method's attributes and each code, bound at the
+    /// code's first call (a bound code is a series from then on). Recording through the bound
+    /// instrument skips sorting and hashing the attributes for every point: about 0.6 µs a
+    /// call, by the profile.
+    durations: [OnceLock<BoundHistogram<f64>>; GRPC_CODES],
 }
 
 impl MethodTelemetry {
-    fn new(service: &ServiceTelemetry, named: &Named) -> Self {
+    fn new(service: &ServiceTelemetry, named: &Named, duration: &Histogram<f64>) -> Self {
         let call = RpcCall {
-            service: named.service.clone(),
-            method: named.method.clone(),
+            service: named.service,
+            method: named.method,
         };
         let empty = opentelemetry::Context::new();
         Self {
             span_name: named.span_name,
             attributes: [
                 KeyValue::new("rpc.system", "grpc"),
-                KeyValue::new("rpc.service", named.service.clone()),
-                KeyValue::new("rpc.method", named.method.clone()),
+                KeyValue::new("rpc.service", named.service),
+                KeyValue::new("rpc.method", named.method),
             ],
             logged: service.call_context(empty.clone(), call),
             quiet: service.context(empty),
+            duration: duration.clone(),
+            durations: Default::default(),
+        }
+    }
+
+    /// Adds a call of `elapsed` that ended with `code` to the duration histogram.
+    fn record_duration(&self, code: i64, elapsed: Duration) {
+        let attributes = || {
+            let [system, service, method] = self.attributes.clone();
+            [
+                system,
+                service,
+                method,
+                KeyValue::new("rpc.grpc.status_code", code),
+            ]
+        };
+        let seconds = elapsed.as_secs_f64();
+        match usize::try_from(code)
+            .ok()
+            .and_then(|code| self.durations.get(code))
+        {
+            Some(bound) => bound
+                .get_or_init(|| self.duration.bind(&attributes()))
+                .record(seconds),
+            // A code gRPC does not define (a peer's own): recorded as it is, not bound.
+            None => self.duration.record(seconds, &attributes()),
         }
     }
 }
@@ -223,7 +258,6 @@ pub struct RpcTelemetryLayer {
 struct Shared {
     service: ServiceTelemetry,
     methods: ByPath<Arc<MethodTelemetry>>,
-    duration: Histogram<f64>,
     max_call: Duration,
 }
 
@@ -239,12 +273,11 @@ impl RpcTelemetryLayer {
             .build();
         let methods = known
             .names
-            .map(|named| Arc::new(MethodTelemetry::new(&service, named)));
+            .map(|named| Arc::new(MethodTelemetry::new(&service, named, &duration)));
         Self {
             shared: Arc::new(Shared {
                 service,
                 methods,
-                duration,
                 max_call,
             }),
         }
@@ -326,7 +359,6 @@ where
                 .checked_sub(deadline_slack(allowed))
                 .unwrap_or(started),
             method,
-            duration: self.shared.duration.clone(),
             finished: false,
         };
         let response = self.inner.call(request);
@@ -358,7 +390,6 @@ struct CallRecord {
     /// From when a dropped call counts as cut by its deadline rather than cancelled by its caller.
     cut_from: Instant,
     method: Arc<MethodTelemetry>,
-    duration: Histogram<f64>,
     finished: bool,
 }
 
@@ -383,14 +414,7 @@ impl CallRecord {
                 "rpc finished"
             );
         }
-        let [system, service, method] = self.method.attributes.clone();
-        let attributes = [
-            system,
-            service,
-            method,
-            KeyValue::new("rpc.grpc.status_code", code),
-        ];
-        self.duration.record(elapsed.as_secs_f64(), &attributes);
+        self.method.record_duration(code, elapsed);
     }
 }
 
@@ -445,8 +469,8 @@ mod tests {
         let named = known.names.get(path);
         (
             named.span_name,
-            named.service.to_string(),
-            named.method.to_string(),
+            named.service.to_owned(),
+            named.method.to_owned(),
         )
     }
 
