@@ -6,8 +6,9 @@
 //! logged during a call carry its method and trace id, human-readable and JSON ([`log_lines`]).
 //! Traces and metrics go out over OTLP (gRPC) in batches when `OTEL_EXPORTER_OTLP_ENDPOINT` is
 //! set, and the standard `OTEL_*` variables (resource attributes, sampler, batch sizes) are
-//! honoured. Spans are written into OTLP's protobuf as they leave ([`span_export`]): the
-//! official exporter's copies cost the hot path a tenth of its CPU with every span exported.
+//! honoured. Spans are written into OTLP's protobuf where they end ([`span_batches`]) and sent
+//! as written ([`span_export`]): the official exporter's copies cost the hot path a tenth of its
+//! CPU with every span exported.
 //!
 //! Each service exports under its own resource ([`service`]), also when `logistics up` runs all of
 //! them in one process: a backend must tell customers' calls from orders' calls.
@@ -18,6 +19,7 @@ mod log_fields;
 mod log_lines;
 mod providers;
 pub mod server;
+mod span_batches;
 mod span_encoding;
 mod span_export;
 

@@ -20,7 +20,8 @@ use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 
 use super::log_lines::RpcCall;
-use super::span_export::{ExportSettings, OtlpSpanExporter};
+use super::span_batches::{BatchLimits, EncodingSpanProcessor};
+use super::span_export::ExportSettings;
 
 /// The instrumentation scope of our spans and metrics.
 const SCOPE: &str = "logistics";
@@ -46,9 +47,12 @@ impl Providers {
         let mut tracer = SdkTracerProvider::builder().with_resource(resource.clone());
         let mut meter = None;
         if let Some(endpoint) = endpoint {
-            // Batched: spans are queued and sent from a background thread, never on the call's path.
-            let settings = ExportSettings::read(endpoint, |name| std::env::var(name).ok())?;
-            tracer = tracer.with_batch_exporter(OtlpSpanExporter::new(settings)?);
+            // Batched: spans are encoded as they end and sent from a background thread, never on
+            // the call's path.
+            let var = |name: &str| std::env::var(name).ok();
+            let settings = ExportSettings::read(endpoint, var)?;
+            let processor = EncodingSpanProcessor::new(settings, BatchLimits::read(var)?)?;
+            tracer = tracer.with_span_processor(processor);
             let metrics = opentelemetry_otlp::MetricExporter::builder()
                 .with_tonic()
                 .with_endpoint(endpoint)
@@ -238,9 +242,7 @@ impl ServiceTelemetry {
     /// `parent` marked as belonging to this service, for a span that starts the service's work.
     pub fn context(&self, parent: Context) -> Context {
         // Work done for a call (a call to a peer) still names that call in its log lines.
-        let call = parent
-            .get::<InService>()
-            .and_then(|within| within.call.clone());
+        let call = parent.get::<InService>().and_then(|within| within.call);
         parent.with_value(InService {
             telemetry: self.clone(),
             call,

@@ -43,32 +43,68 @@ impl SpanEncoder {
 
     /// The request carrying `spans`: one `ResourceSpans`, a `ScopeSpans` per instrumentation
     /// scope in the order the scopes first appear.
+    #[cfg(test)]
     pub(super) fn encode(&self, spans: &[SpanData]) -> Vec<u8> {
-        let mut scopes: Vec<(&InstrumentationScope, Vec<&SpanData>)> = Vec::new();
+        let mut encoded = EncodedSpans::default();
         for span in spans {
-            let scope = &span.instrumentation_scope;
-            match scopes.iter_mut().find(|(seen, _)| *seen == scope) {
-                Some((_, members)) => members.push(span),
-                None => scopes.push((scope, vec![span])),
-            }
+            encoded.push(span);
         }
-        let mut out = Vec::with_capacity(256 + spans.len() * 256);
+        self.request(&encoded)
+    }
+
+    /// The request carrying the spans encoded so far.
+    pub(super) fn request(&self, spans: &EncodedSpans) -> Vec<u8> {
+        let mut out = Vec::with_capacity(256 + spans.bytes());
         nested(&mut out, 1, |resource_spans| {
             nested(resource_spans, 1, |resource| {
                 resource.extend_from_slice(&self.resource)
             });
-            for (scope, members) in &scopes {
+            for (scope, members) in &spans.scopes {
                 nested(resource_spans, 2, |scope_spans| {
                     nested(scope_spans, 1, |out| instrumentation_scope(out, scope));
-                    for span in members {
-                        nested(scope_spans, 2, |out| encode_span(out, span));
-                    }
+                    scope_spans.extend_from_slice(members);
                     string(scope_spans, 3, scope.schema_url().unwrap_or_default());
                 });
             }
             string(resource_spans, 3, &self.resource_schema_url);
         });
         out
+    }
+}
+
+/// Spans encoded one by one as they end, grouped by instrumentation scope, to be sent as one
+/// request ([`SpanEncoder::request`]).
+#[derive(Debug, Default)]
+pub(super) struct EncodedSpans {
+    /// Each scope's `ScopeSpans.spans` fields as they go on the wire, the scopes in the order
+    /// they first appeared.
+    scopes: Vec<(InstrumentationScope, Vec<u8>)>,
+    len: usize,
+}
+
+impl EncodedSpans {
+    /// Adds `span`, encoded.
+    pub(super) fn push(&mut self, span: &SpanData) {
+        let scope = &span.instrumentation_scope;
+        let at = match self.scopes.iter().position(|(seen, _)| seen == scope) {
+            Some(at) => at,
+            None => {
+                self.scopes.push((scope.clone(), Vec::new()));
+                self.scopes.len() - 1
+            }
+        };
+        nested(&mut self.scopes[at].1, 2, |out| encode_span(out, span));
+        self.len += 1;
+    }
+
+    /// How many spans it holds.
+    pub(super) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// How many bytes its spans take.
+    fn bytes(&self) -> usize {
+        self.scopes.iter().map(|(_, spans)| spans.len()).sum()
     }
 }
 

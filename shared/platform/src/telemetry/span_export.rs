@@ -1,5 +1,5 @@
-//! The OTLP/gRPC span exporter: each batch written straight into protobuf
-//! ([`SpanEncoder`](super::span_encoding::SpanEncoder)) and sent as it is.
+//! The OTLP/gRPC span exporter: sends requests written straight into protobuf
+//! ([`SpanEncoder`](super::span_encoding::SpanEncoder)) as they are.
 //!
 //! It reads the standard settings as the official exporter does, the trace-specific variable
 //! before the general one: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (else the endpoint given),
@@ -12,15 +12,13 @@ use std::time::Duration;
 
 use http::uri::PathAndQuery;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
-use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
-use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use prost::bytes::Bytes;
+use tokio::runtime::Handle;
 use tonic::codec::CompressionEncoding;
 use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
 use tonic::transport::{Channel, Endpoint};
 
-use super::span_encoding::SpanEncoder;
 use crate::server::pre_encoded::PreEncodedCodec;
 
 const EXPORT: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
@@ -107,19 +105,19 @@ fn read_headers(name: &str, list: &str, headers: &mut MetadataMap) -> anyhow::Re
     Ok(())
 }
 
-/// Sends each batch of spans to an OTLP collector over gRPC.
+/// Sends batches of spans to an OTLP collector over gRPC.
 #[derive(Debug)]
 pub(super) struct OtlpSpanExporter {
     channel: Channel,
     headers: MetadataMap,
     compression: Option<CompressionEncoding>,
-    encoder: SpanEncoder,
 }
 
 impl OtlpSpanExporter {
-    /// An exporter to `settings.endpoint`; it connects when the first batch goes out, so it must
-    /// be made inside the Tokio runtime its connection will run on.
-    pub(super) fn new(settings: ExportSettings) -> anyhow::Result<Self> {
+    /// An exporter to `settings.endpoint`; it connects when the first batch goes out, its
+    /// connection driven by `runtime`.
+    pub(super) fn new(settings: ExportSettings, runtime: &Handle) -> anyhow::Result<Self> {
+        let _entered = runtime.enter();
         let channel = Endpoint::from_shared(settings.endpoint.clone())
             .map_err(|error| anyhow::anyhow!("OTLP endpoint {:?}: {error}", settings.endpoint))?
             .timeout(settings.timeout)
@@ -128,18 +126,12 @@ impl OtlpSpanExporter {
             channel,
             headers: settings.headers,
             compression: settings.compression,
-            encoder: SpanEncoder::default(),
         })
     }
-}
 
-impl SpanExporter for OtlpSpanExporter {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let body = Bytes::from(self.encoder.encode(&batch));
-        drop(batch);
+    /// Sends `request`, an encoded `ExportTraceServiceRequest`.
+    pub(super) async fn send(&self, request: Vec<u8>) -> OTelSdkResult {
+        let body = Bytes::from(request);
         let mut grpc = tonic::client::Grpc::new(self.channel.clone());
         if let Some(encoding) = self.compression {
             grpc = grpc.send_compressed(encoding);
@@ -158,14 +150,10 @@ impl SpanExporter for OtlpSpanExporter {
             })?;
         Ok(())
     }
-
-    fn set_resource(&mut self, resource: &Resource) {
-        self.encoder = SpanEncoder::new(resource);
-    }
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex};
 
@@ -175,6 +163,9 @@ mod tests {
     };
     use tokio_stream::wrappers::TcpListenerStream;
 
+    use opentelemetry_sdk::Resource;
+
+    use super::super::span_encoding::SpanEncoder;
     use super::super::span_encoding::tests::spans;
     use super::*;
 
@@ -191,15 +182,50 @@ mod tests {
     }
 
     /// One export as a collector received it.
-    struct Received {
+    pub(in crate::telemetry) struct Received {
         authorization: Option<String>,
         encoding: Option<String>,
-        request: ExportTraceServiceRequest,
+        pub(in crate::telemetry) request: ExportTraceServiceRequest,
     }
 
     /// A collector keeping what it receives.
     #[derive(Clone, Default)]
-    struct Collector(Arc<Mutex<Vec<Received>>>);
+    pub(in crate::telemetry) struct Collector(pub(in crate::telemetry) Arc<Mutex<Vec<Received>>>);
+
+    impl Collector {
+        /// A collector serving on a free port, and the settings that send to it.
+        pub(in crate::telemetry) async fn start(vars: &[(&str, &str)]) -> (Self, ExportSettings) {
+            let collector = Collector::default();
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let address = listener.local_addr().unwrap();
+            let service = TraceServiceServer::new(collector.clone())
+                .accept_compressed(CompressionEncoding::Gzip);
+            tokio::spawn(
+                tonic::transport::Server::builder()
+                    .add_service(service)
+                    .serve_with_incoming(TcpListenerStream::new(listener)),
+            );
+            let settings = read_for(&format!("http://{address}"), vars).unwrap();
+            (collector, settings)
+        }
+
+        /// The names of the spans received so far, request by request.
+        pub(in crate::telemetry) fn span_names(&self) -> Vec<Vec<String>> {
+            let received = self.0.lock().unwrap();
+            received
+                .iter()
+                .map(|received| {
+                    received
+                        .request
+                        .resource_spans
+                        .iter()
+                        .flat_map(|resource| &resource.scope_spans)
+                        .flat_map(|scope| scope.spans.iter().map(|span| span.name.clone()))
+                        .collect()
+                })
+                .collect()
+        }
+    }
 
     #[tonic::async_trait]
     impl TraceService for Collector {
@@ -223,35 +249,21 @@ mod tests {
 
     #[tokio::test]
     async fn a_batch_reaches_the_collector_whole_compressed_and_with_the_headers_set() {
-        let collector = Collector::default();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        let service =
-            TraceServiceServer::new(collector.clone()).accept_compressed(CompressionEncoding::Gzip);
-        tokio::spawn(
-            tonic::transport::Server::builder()
-                .add_service(service)
-                .serve_with_incoming(TcpListenerStream::new(listener)),
-        );
-        let settings = read_for(
-            &format!("http://{address}"),
-            &[
-                ("OTEL_EXPORTER_OTLP_HEADERS", "Authorization=Bearer%20abc"),
-                ("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "gzip"),
-            ],
-        )
-        .unwrap();
-        let mut exporter = OtlpSpanExporter::new(settings).unwrap();
+        let (collector, settings) = Collector::start(&[
+            ("OTEL_EXPORTER_OTLP_HEADERS", "Authorization=Bearer%20abc"),
+            ("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "gzip"),
+        ])
+        .await;
+        let exporter = OtlpSpanExporter::new(settings, &Handle::current()).unwrap();
         let resource = Resource::builder_empty()
             .with_service_name("logistics-test")
             .build();
-        exporter.set_resource(&resource);
+        let request = SpanEncoder::new(&resource).encode(&spans());
 
-        exporter.export(spans()).await.unwrap();
-        exporter.export(Vec::new()).await.unwrap();
+        exporter.send(request).await.unwrap();
 
         let received = collector.0.lock().unwrap();
-        assert_eq!(received.len(), 1, "an empty batch sends nothing");
+        assert_eq!(received.len(), 1);
         let Received {
             authorization,
             encoding,
@@ -275,8 +287,9 @@ mod tests {
             "http://127.0.0.1:9",
             &[("OTEL_EXPORTER_OTLP_TIMEOUT", "500")],
         );
-        let exporter = OtlpSpanExporter::new(settings.unwrap()).unwrap();
-        let outcome = tokio::time::timeout(Duration::from_secs(10), exporter.export(spans())).await;
+        let exporter = OtlpSpanExporter::new(settings.unwrap(), &Handle::current()).unwrap();
+        let request = SpanEncoder::default().encode(&spans());
+        let outcome = tokio::time::timeout(Duration::from_secs(10), exporter.send(request)).await;
         assert!(outcome.expect("the export gave up in time").is_err());
     }
 
