@@ -3,10 +3,10 @@
 //! `logistics up` runs every service in one process behind one `tracing` subscriber, yet a
 //! backend must see customers' spans and metrics under `service.name=logistics-customers` and
 //! orders' under `logistics-orders`. So each service gets its own tracer and meter provider (each
-//! with its own batch exporter), and the one `tracing-opentelemetry` layer routes every span to the
-//! provider of the service it runs in: the server span's parent context carries the service's
-//! [`ServiceTelemetry`], and every descendant inherits it through its parent context. Spans outside
-//! any service (start-up, migrations, the load tool) go to the process's own provider.
+//! with its own span batches and exporter), and the one `tracing-opentelemetry` layer routes every
+//! span to the provider of the service it runs in: the server span's parent context carries the
+//! service's [`ServiceTelemetry`], and every descendant inherits it through its parent context.
+//! Spans outside any service (start-up, migrations, the load tool) go to the process's own provider.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
