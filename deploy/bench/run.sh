@@ -234,11 +234,13 @@ for round in $(seq 1 "$rounds"); do
   record loaded_rss "$round" "$(resident_mib "$suite_pid" VmHWM)"
   stop_suite
   # GetTracking under each telemetry mode, its suite started beside the others' and warmed (its
-  # cache filled, its connections made), in two turns, the order turned by one each turn. The
+  # cache filled, its connections made), in three turns, the order turned by one each turn (so
+  # each mode runs first, second and third once a round). The
   # machine's speed drifts within a minute by more than telemetry costs, and one process of a
   # build runs steadily faster or slower than another by as much (one "on" suite at 86 % of
-  # "off" for a minute, another beside it at 96 %): each turn starts suites of its own.
-  for turn in 0 1; do
+  # "off" for a minute, another beside it at 96 %): each turn starts suites of its own, and the
+  # ratio is the median of the nine pairs of three rounds (six left 86 % and 91 % apart).
+  for turn in 0 1 2; do
     start_telemetry_suites
     for pass in warm measure; do
       for i in 0 1 2; do
@@ -323,7 +325,7 @@ section=$work/section.md
   echo "connections (pgbench: 32 clients, 2 threads, prepared statements, scale 10; \`logistics load\` and h2load: one"
   echo "thread), the load generators on the same CPUs as the suite and its embedded PostgreSQL. The suite logs at info and exports every trace to a"
   echo "collector (\`logistics bench otlp-sink\`) unless a row says otherwise. The telemetry rows run each mode in"
-  echo "a suite of its own, the three started side by side and warmed, in two turns a round (new suites each turn),"
+  echo "a suite of its own, the three started side by side and warmed, in three turns a round (new suites each turn),"
   echo "in an order turned each turn; their ratio is the median of the turns' own."
   echo
   cat "$table"
