@@ -189,6 +189,9 @@ impl Queue {
         // The sending's own work (the gRPC client) must not make spans of its own.
         let _suppressed = Context::enter_telemetry_suppressed_scope();
         let mut last_sent = Instant::now();
+        // Spans not sent since sending last worked: a collector that is away is told once, when
+        // it goes, and again when it is back, not for every batch in between.
+        let mut unsent: u64 = 0;
         loop {
             let due = last_sent + self.limits.schedule_delay;
             let Some(work) = self.take_work(Instant::now() >= due) else {
@@ -208,9 +211,22 @@ impl Queue {
             let mut failed = false;
             for batch in work.batches.iter().filter(|batch| batch.len() > 0) {
                 let request = lock_encoder(&self.encoder).request(batch);
-                if let Err(error) = exporter.send(request).await {
-                    failed = true;
-                    tracing::warn!(error = %error, spans = batch.len(), "telemetry: spans not sent");
+                match exporter.send(request).await {
+                    Ok(()) if unsent > 0 => {
+                        tracing::info!(unsent, "telemetry: spans sent again");
+                        unsent = 0;
+                    }
+                    Ok(()) => {}
+                    Err(error) => {
+                        failed = true;
+                        if unsent == 0 {
+                            tracing::warn!(
+                                error = %error,
+                                "telemetry: spans not sent; told again once they are"
+                            );
+                        }
+                        unsent += batch.len() as u64;
+                    }
                 }
             }
             drop(work.batches);
@@ -223,6 +239,9 @@ impl Queue {
                 self.done.notify_all();
             }
             if work.shutting_down {
+                if unsent > 0 {
+                    tracing::warn!(unsent, "telemetry: spans not sent before the shutdown");
+                }
                 if state.dropped_in_all > 0 {
                     tracing::warn!(
                         dropped = state.dropped_in_all,
