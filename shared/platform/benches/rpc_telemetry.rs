@@ -2,6 +2,13 @@
 //! answers at once, with logs off, at the default level, and without the layer at all.
 //!
 //!   cargo bench -p logistics-platform --bench rpc_telemetry
+//!
+//! With `OTEL_EXPORTER_OTLP_ENDPOINT` set, the layer's cases export every span as `logistics up`
+//! does (encoded into its batch where the call ends; sent from a thread of its own, off the
+//! measured path, so a collector that is not there will do):
+//!
+//!   OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:9 cargo bench -p logistics-platform \
+//!     --bench rpc_telemetry
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -51,9 +58,16 @@ fn rpc_telemetry(c: &mut Criterion) {
         log_format: LogFormat::Pretty,
         otlp_endpoint: None,
     };
-    // As `logistics up` does: the process's providers (here exporting nothing, every span
-    // sampled) and the default subscriber, logging to a sink.
-    let _guard = telemetry::init_with_writer(&config(DEFAULT_LOG_FILTER), "bench", std::io::sink)
+    // The metrics exporter's connection is made on the runtime current when it is built.
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let _entered = runtime.enter();
+    // As `logistics up` does: the process's providers (exporting nothing unless the endpoint is
+    // set, every span sampled) and the default subscriber, logging to a sink.
+    let installed = TelemetryConfig {
+        otlp_endpoint: std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").ok(),
+        ..config(DEFAULT_LOG_FILTER)
+    };
+    let _guard = telemetry::init_with_writer(&installed, "bench", std::io::sink)
         .expect("telemetry installed once");
     let mut group = c.benchmark_group("rpc_call");
 
