@@ -8,7 +8,8 @@
 //!
 //! That thread runs the connection to the collector on a Tokio runtime of its own. On the serving
 //! runtime, as the SDK's processor has it, every export woke its workers to drive the connection,
-//! between the calls they serve.
+//! between the calls they serve. It also runs at a lower priority than they do
+//! ([`yield_to_serving`]).
 //!
 //! It honours the batch processor's standard settings: `OTEL_BSP_SCHEDULE_DELAY` (how long a
 //! batch may wait before it is sent, 5,000 ms by default), `OTEL_BSP_MAX_QUEUE_SIZE` (the spans
@@ -29,7 +30,7 @@ use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 use tokio::sync::Notify;
 
 use super::span_encoding::{EncodedSpans, SpanEncoder};
-use super::span_export::{ExportSettings, OtlpSpanExporter};
+use super::span_export::{ExportSettings, OtlpSpanExporter, yield_to_serving};
 
 /// How long [`SpanProcessor::force_flush`] waits for what it flushes to be sent.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
@@ -148,6 +149,7 @@ impl EncodingSpanProcessor {
         let sender = std::thread::Builder::new()
             .name("otlp-spans".into())
             .spawn(move || {
+                yield_to_serving();
                 let runtime = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build();
